@@ -1,0 +1,131 @@
+// Package check holds the validations that both the stack configuration and the components' Args apply,
+// so that a rule is written once. Each returns an error saying what is allowed; the caller prefixes the
+// key or field it checked.
+package check
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// CIDR limits for a VPC: large enough to carve three tiers in up to six zones, small enough to stay a
+// single VPC's block.
+const (
+	MinVpcPrefix = 16
+	MaxVpcPrefix = 20
+)
+
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
+// VpcCIDR checks that s is an RFC 1918 IPv4 block, written canonically, of prefix /16 to /20.
+func VpcCIDR(s string) (netip.Prefix, error) {
+	want := fmt.Sprintf("an RFC 1918 IPv4 CIDR block of prefix /%d to /%d, such as 10.0.0.0/16", MinVpcPrefix, MaxVpcPrefix)
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("got %q, want %s", s, want)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("got %q, which has host bits set (the block is %s), want %s", s, p.Masked(), want)
+	}
+	if p.Bits() < MinVpcPrefix || p.Bits() > MaxVpcPrefix {
+		return netip.Prefix{}, fmt.Errorf("got %q, want %s", s, want)
+	}
+	if !slices.ContainsFunc(privateRanges, func(r netip.Prefix) bool { return r.Contains(p.Addr()) }) {
+		return netip.Prefix{}, fmt.Errorf("got %q, which is not private address space, want %s", s, want)
+	}
+	return p, nil
+}
+
+// Zone counts: at least two for any failover, at most six, the most any region offers for these types.
+const (
+	MinZones = 2
+	MaxZones = 6
+)
+
+// ZoneCount checks the number of availability zones a network spans.
+func ZoneCount(n int) error {
+	if n < MinZones || n > MaxZones {
+		return fmt.Errorf("got %d, want %d to %d", n, MinZones, MaxZones)
+	}
+	return nil
+}
+
+// MinLogRetentionDays is the shortest time audit logs are kept: HIPAA asks for six years of the
+// documentation of safeguards; a year of online logs is the floor the platform holds itself to, with
+// longer retention a dial.
+const MinLogRetentionDays = 365
+
+// cloudWatchRetentions are the values CloudWatch Logs accepts for retentionInDays.
+var cloudWatchRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+	2192, 2557, 2922, 3288, 3653}
+
+// LogRetention checks a log retention in days: one CloudWatch Logs accepts, and at least the minimum.
+func LogRetention(days int) error {
+	var allowed []string
+	for _, d := range cloudWatchRetentions {
+		if d >= MinLogRetentionDays {
+			allowed = append(allowed, strconv.Itoa(d))
+		}
+	}
+	if days < MinLogRetentionDays || !slices.Contains(cloudWatchRetentions, days) {
+		return fmt.Errorf("got %d, want one of %s", days, strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+// Backup retention bounds in days: long enough to recover from a corruption noticed late, at most the
+// ten years S3 object lock is set for here.
+const (
+	MinBackupRetentionDays = 30
+	MaxBackupRetentionDays = 3653
+)
+
+// BackupRetention checks a backup retention in days.
+func BackupRetention(days int) error {
+	if days < MinBackupRetentionDays || days > MaxBackupRetentionDays {
+		return fmt.Errorf("got %d, want %d to %d days", days, MinBackupRetentionDays, MaxBackupRetentionDays)
+	}
+	return nil
+}
+
+// DedicatedFamilies are the instance families the platform runs on dedicated hardware: current
+// generation, general purpose, compute and memory optimised, Intel, AMD and Graviton. Burstable (t*)
+// types are left out: their CPU credits make capacity unpredictable, and they are not offered on
+// dedicated hardware in every region.
+var DedicatedFamilies = []string{
+	"c5", "c5a", "c5n", "c6a", "c6g", "c6i", "c6in", "c7a", "c7g", "c7i",
+	"m5", "m5a", "m5n", "m6a", "m6g", "m6i", "m6in", "m7a", "m7g", "m7i",
+	"r5", "r5a", "r5n", "r6a", "r6g", "r6i", "r6in", "r7a", "r7g", "r7i",
+	"i4i", "x2idn", "z1d",
+}
+
+var instanceType = regexp.MustCompile(`^([a-z][a-z0-9]*)\.(medium|large|xlarge|[1-9][0-9]*xlarge|metal)$`)
+
+// DedicatedInstanceType checks that an EC2 instance type can run with dedicated tenancy.
+func DedicatedInstanceType(t string) error {
+	m := instanceType.FindStringSubmatch(t)
+	if m == nil {
+		return fmt.Errorf("got %q, which is not an instance type (family.size, such as m6i.large)", t)
+	}
+	if !slices.Contains(DedicatedFamilies, m[1]) {
+		return fmt.Errorf("got %q, whose family %s does not run with dedicated tenancy here; want a family of %s",
+			t, m[1], strings.Join(DedicatedFamilies, ", "))
+	}
+	return nil
+}
+
+// OneOf checks that s is one of allowed.
+func OneOf(s string, allowed ...string) error {
+	if !slices.Contains(allowed, s) {
+		return fmt.Errorf("got %q, want one of %s", s, strings.Join(allowed, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+// Package naming is the one place names and tags are made: every resource is named
+// {project}-{stack}-{name} and tagged with its Name, Environment and DataClass, so that a bill, an audit
+// finding or a CloudTrail event leads straight back to the stack and the data it holds.
+package naming
+
+import (
+	"maps"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Data classes: PHI marks stores that may hold protected health information; Synthetic marks a demo
+// stack's stores, which hold made-up data only.
+const (
+	PHI       = "phi"
+	Synthetic = "synthetic"
+)
+
+// Namer names and tags the resources of one stack.
+type Namer struct {
+	Project   string
+	Stack     string
+	DataClass string
+}
+
+// Name returns the stack-qualified name of a top-level resource: {project}-{stack}-{name}.
+func (n Namer) Name(name string) string {
+	return n.Project + "-" + n.Stack + "-" + name
+}
+
+// Tags returns the tags every resource of the stack carries.
+func (n Namer) Tags() map[string]string {
+	return map[string]string{
+		"Project":     n.Project,
+		"Environment": n.Stack,
+		"DataClass":   n.DataClass,
+	}
+}
+
+// Tags returns base plus a Name tag, for a component to put on one of its children.
+func Tags(base map[string]string, name string) pulumi.StringMap {
+	t := pulumi.StringMap{}
+	for k, v := range maps.All(base) {
+		t[k] = pulumi.String(v)
+	}
+	t["Name"] = pulumi.String(name)
+	return t
+}

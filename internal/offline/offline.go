@@ -1,0 +1,244 @@
+// Package offline runs a Pulumi program under the SDK's mocks, with no cloud and no credentials, and records
+// every resource the program registers. The offline preview of platformctl and the unit tests of every
+// component and stack use it, so what a test asserts is what an operator sees in the preview.
+package offline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AccountID is the AWS account every mocked ARN and caller identity names.
+const AccountID = "123456789012"
+
+// Resource is one registration the program made, as the engine would have received it.
+type Resource struct {
+	URN string
+	// ID is the mocked physical ID of a custom resource; empty for a component.
+	ID                   string
+	Type                 string
+	Name                 string
+	Parent               string
+	Custom               bool
+	Protect              bool
+	Inputs               resource.PropertyMap
+	Dependencies         []string
+	PropertyDependencies map[string][]string
+}
+
+// Options describe the stack a program runs as.
+type Options struct {
+	Project string
+	Stack   string
+	// Region answers the provider's region look-ups and goes into mocked ARNs; default us-east-1.
+	Region string
+	// Config is the stack's configuration as the CLI hands it to a program: "namespace:key" to a string,
+	// objects and arrays JSON-encoded.
+	Config map[string]string
+	// SecretKeys lists the keys of Config that are secret.
+	SecretKeys []string
+}
+
+// Run runs program under mocks and returns what it registered, ordered by URN.
+func Run(opts Options, program pulumi.RunFunc) ([]Resource, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	m := &monitor{opts: opts}
+	err := pulumi.RunErr(program,
+		pulumi.WithMocks(opts.Project, opts.Stack, m),
+		func(info *pulumi.RunInfo) {
+			info.Config = opts.Config
+			info.ConfigSecretKeys = opts.SecretKeys
+			info.Parallel = 0
+		})
+	return m.resources(), err
+}
+
+// sortByURN orders resources by URN: registrations arrive in whatever order the program's goroutines
+// run, and a preview must print the same way every time.
+func sortByURN(rs []Resource) []Resource {
+	slices.SortFunc(rs, func(a, b Resource) int { return strings.Compare(a.URN, b.URN) })
+	return rs
+}
+
+// monitor implements pulumi.MockResourceMonitor. The SDK calls it from several goroutines, so every
+// recording goes through mu.
+type monitor struct {
+	opts Options
+
+	mu       sync.Mutex
+	recorded []Resource
+}
+
+func (m *monitor) resources() []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return sortByURN(append([]Resource(nil), m.recorded...))
+}
+
+func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := args.RegisterRPC
+	r := Resource{
+		Type:   args.TypeToken,
+		Name:   args.Name,
+		Custom: args.Custom,
+		Inputs: args.Inputs,
+	}
+	if rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Protect = rpc.GetProtect()
+		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
+		sort.Strings(r.Dependencies)
+		r.PropertyDependencies = map[string][]string{}
+		for k, deps := range rpc.GetPropertyDependencies() {
+			urns := append([]string(nil), deps.GetUrns()...)
+			sort.Strings(urns)
+			r.PropertyDependencies[k] = urns
+		}
+	}
+	r.URN = m.urn(r.Parent, r.Type, r.Name)
+	state := resource.PropertyMap{}
+	if args.Custom {
+		r.ID, state = m.state(r)
+	}
+
+	m.mu.Lock()
+	m.recorded = append(m.recorded, r)
+	m.mu.Unlock()
+	return r.ID, state, nil
+}
+
+// urn builds the URN the engine would give, as the SDK's own mock monitor does.
+func (m *monitor) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.opts.Stack), tokens.PackageName(m.opts.Project),
+		parentType, tokens.Type(typ), name))
+}
+
+// state returns a deterministic ID and the outputs a provider would add to the inputs: the same program
+// always gets the same IDs and ARNs, so previews can be diffed.
+func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
+	sum := sha256.Sum256([]byte(r.URN))
+	hash := hex.EncodeToString(sum[:])[:17]
+	mod := module(r.Type)
+
+	id := idPrefix(r.Type) + hash
+	state := r.Inputs.Copy()
+	if name, ok := r.Inputs["name"]; !ok || !name.IsString() {
+		state["name"] = resource.NewProperty(r.Name)
+	}
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", mod, m.opts.Region, AccountID, typeName(r.Type), id)
+	switch r.Type {
+	case "aws:s3/bucketV2:BucketV2":
+		bucket := r.Name + "-" + hash[:7]
+		if b, ok := r.Inputs["bucket"]; ok && b.IsString() {
+			bucket = b.StringValue()
+		}
+		id = bucket
+		state["bucket"] = resource.NewProperty(bucket)
+		state["bucketDomainName"] = resource.NewProperty(bucket + ".s3.amazonaws.com")
+		arn = "arn:aws:s3:::" + bucket
+	case "aws:kms/key:Key":
+		id = fmt.Sprintf("%s-%s-%s-%s-%s", hash[:8], hash[8:12], hash[12:16], hash[16:17]+hash[:3], hash[3:15])
+		arn = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.opts.Region, AccountID, id)
+		state["keyId"] = resource.NewProperty(id)
+	case "aws:cloudwatch/logGroup:LogGroup":
+		name := r.Name
+		if n, ok := r.Inputs["name"]; ok && n.IsString() {
+			name = n.StringValue()
+		}
+		id = name
+		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.opts.Region, AccountID, name)
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		state["prefixListId"] = resource.NewProperty("pl-" + hash)
+	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/policy:Policy":
+		id = r.Name
+		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, strings.ToLower(typeName(r.Type)[:1])+typeName(r.Type)[1:], r.Name)
+	}
+	state["id"] = resource.NewProperty(id)
+	state["arn"] = resource.NewProperty(arn)
+	return id, state
+}
+
+// Call answers the provider functions the program uses; an unanswered one is an error, not a guess.
+func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": AccountID,
+			"arn":       "arn:aws:iam::" + AccountID + ":user/offline",
+			"userId":    "AIDAOFFLINE",
+			"id":        AccountID,
+		}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": m.opts.Region, "id": m.opts.Region, "endpoint": "ec2." + m.opts.Region + ".amazonaws.com",
+		}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
+		}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		var names, ids []any
+		for i, l := range "abcdef" {
+			names = append(names, m.opts.Region+string(l))
+			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"names": names, "zoneIds": ids, "id": m.opts.Region,
+		}), nil
+	}
+	return nil, fmt.Errorf("offline: no mock answers the provider function %s", args.Token)
+}
+
+// module is the provider module of a type token: "ec2" for "aws:ec2/vpc:Vpc".
+func module(typ string) string {
+	parts := strings.Split(typ, ":")
+	if len(parts) != 3 {
+		return "unknown"
+	}
+	mod, _, _ := strings.Cut(parts[1], "/")
+	return mod
+}
+
+// typeName is the last part of a type token: "Vpc" for "aws:ec2/vpc:Vpc".
+func typeName(typ string) string {
+	return typ[strings.LastIndex(typ, ":")+1:]
+}
+
+var idPrefixes = map[string]string{
+	"aws:ec2/vpc:Vpc":                                   "vpc-",
+	"aws:ec2/subnet:Subnet":                             "subnet-",
+	"aws:ec2/securityGroup:SecurityGroup":               "sg-",
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+	"aws:ec2/securityGroupRule:SecurityGroupRule":       "sgrule-",
+	"aws:ec2/routeTable:RouteTable":                     "rtb-",
+	"aws:ec2/internetGateway:InternetGateway":           "igw-",
+	"aws:ec2/natGateway:NatGateway":                     "nat-",
+	"aws:ec2/eip:Eip":                                   "eipalloc-",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                   "vpce-",
+	"aws:ec2/flowLog:FlowLog":                           "fl-",
+	"aws:ec2/instance:Instance":                         "i-",
+	"aws:ec2/launchTemplate:LaunchTemplate":             "lt-",
+	"aws:ebs/volume:Volume":                             "vol-",
+}
+
+func idPrefix(typ string) string {
+	if p, ok := idPrefixes[typ]; ok {
+		return p
+	}
+	return typeName(typ) + "-"
+}
