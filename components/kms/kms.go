@@ -1,0 +1,159 @@
+package kms
+
+import (
+	"fmt"
+	"regexp"
+
+	awskms "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/internal/iampolicy"
+	"github.com/hipaa-platform/platform/internal/naming"
+)
+
+// Type is the component's type token.
+const Type = "hipaa:kms:Keys"
+
+// DeletionWindowDays is how long a key scheduled for deletion can still be recovered; KMS allows at most
+// 30, and anything shorter risks losing data that is still encrypted under the key.
+const DeletionWindowDays = 30
+
+// Purposes of the keys, in the order they are created.
+const (
+	EBS     = "ebs"
+	S3      = "s3"
+	Logs    = "logs"
+	Secrets = "secrets"
+)
+
+var purposes = []struct{ name, description string }{
+	{EBS, "EBS volumes"},
+	{S3, "S3 data and backups"},
+	{Logs, "CloudWatch Logs, CloudTrail and S3 access logs"},
+	{Secrets, "Secrets Manager secrets and SSM SecureString parameters"},
+}
+
+// KeysArgs configures the keys.
+type KeysArgs struct {
+	// AccountID is the 12-digit AWS account that owns the keys and administers them through IAM. Required.
+	AccountID string
+	// Region is the AWS region of the keys, used in the logs key's service conditions. Required.
+	Region string
+	// Partition is the AWS partition. Optional; default "aws".
+	Partition string
+	// Tags are added to every key. Optional.
+	Tags map[string]string
+}
+
+// Keys is one customer-managed key per purpose.
+type Keys struct {
+	pulumi.ResourceState
+
+	// EbsKeyArn encrypts EBS volumes.
+	EbsKeyArn pulumi.StringOutput `pulumi:"ebsKeyArn"`
+	// S3KeyArn encrypts S3 data and backups.
+	S3KeyArn pulumi.StringOutput `pulumi:"s3KeyArn"`
+	// LogsKeyArn encrypts log groups, the CloudTrail trail and the access-log bucket.
+	LogsKeyArn pulumi.StringOutput `pulumi:"logsKeyArn"`
+	// SecretsKeyArn encrypts secrets and SecureString parameters.
+	SecretsKeyArn pulumi.StringOutput `pulumi:"secretsKeyArn"`
+}
+
+var (
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+	region    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+)
+
+func (a *KeysArgs) validate(name string) error {
+	if a == nil {
+		return fmt.Errorf("kms %q: args are required (AccountID, Region)", name)
+	}
+	if !accountID.MatchString(a.AccountID) {
+		return fmt.Errorf("kms %q: AccountID %q is not a 12-digit AWS account ID", name, a.AccountID)
+	}
+	if !region.MatchString(a.Region) {
+		return fmt.Errorf("kms %q: Region %q is not an AWS region name such as us-east-1", name, a.Region)
+	}
+	return nil
+}
+
+func (a KeysArgs) withDefaults() KeysArgs {
+	if a.Partition == "" {
+		a.Partition = "aws"
+	}
+	return a
+}
+
+// NewKeys creates the keys and their aliases.
+func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.ResourceOption) (*Keys, error) {
+	if err := args.validate(name); err != nil {
+		return nil, err
+	}
+	a := args.withDefaults()
+
+	comp := &Keys{}
+	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	arns := map[string]pulumi.StringOutput{}
+	for _, p := range purposes {
+		keyName := name + "-" + p.name
+		key, err := awskms.NewKey(ctx, keyName, &awskms.KeyArgs{
+			Description:          pulumi.Sprintf("%s: %s", name, p.description),
+			EnableKeyRotation:    pulumi.Bool(true),
+			DeletionWindowInDays: pulumi.Int(DeletionWindowDays),
+			Policy:               pulumi.String(Policy(p.name, a.Partition, a.AccountID, a.Region)),
+			Tags:                 naming.Tags(a.Tags, keyName),
+		}, pulumi.Parent(comp))
+		if err != nil {
+			return nil, fmt.Errorf("creating %s key: %w", p.name, err)
+		}
+		if _, err := awskms.NewAlias(ctx, keyName, &awskms.AliasArgs{
+			Name:        pulumi.String("alias/" + keyName),
+			TargetKeyId: key.KeyId,
+		}, pulumi.Parent(comp)); err != nil {
+			return nil, fmt.Errorf("creating %s key alias: %w", p.name, err)
+		}
+		arns[p.name] = key.Arn
+	}
+	comp.EbsKeyArn = arns[EBS]
+	comp.S3KeyArn = arns[S3]
+	comp.LogsKeyArn = arns[Logs]
+	comp.SecretsKeyArn = arns[Secrets]
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"ebsKeyArn":     comp.EbsKeyArn,
+		"s3KeyArn":      comp.S3KeyArn,
+		"logsKeyArn":    comp.LogsKeyArn,
+		"secretsKeyArn": comp.SecretsKeyArn,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// Policy returns the key policy for a purpose. The account administers and uses every key through IAM, so
+// each host's role names exactly the keys it may use; the logs key also lets the services that write logs
+// encrypt with it, each only for this account's resources.
+func Policy(purpose, partition, account, region string) string {
+	statements := []iampolicy.Statement{
+		iampolicy.Allow("AccountAdministersThroughIAM", []string{"kms:*"}, []string{"*"}).
+			ForAccount(partition, account),
+	}
+	if purpose == Logs {
+		statements = append(statements,
+			iampolicy.Allow("CloudWatchLogsEncrypt",
+				[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+				[]string{"*"}).
+				ForService(fmt.Sprintf("logs.%s.amazonaws.com", region)).
+				When("ArnLike", "kms:EncryptionContext:aws:logs:arn",
+					fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", partition, region, account)),
+			iampolicy.Allow("CloudTrailEncrypt", []string{"kms:GenerateDataKey*", "kms:DescribeKey"}, []string{"*"}).
+				ForService("cloudtrail.amazonaws.com").
+				When("StringEquals", "aws:SourceAccount", account),
+			iampolicy.Allow("S3AccessLogDelivery", []string{"kms:GenerateDataKey*", "kms:Decrypt"}, []string{"*"}).
+				ForService("logging.s3.amazonaws.com").
+				When("StringEquals", "aws:SourceAccount", account),
+		)
+	}
+	return iampolicy.New(statements...).JSON()
+}

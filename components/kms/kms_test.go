@@ -1,0 +1,121 @@
+package kms
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/internal/offline"
+)
+
+func run(t *testing.T, args *KeysArgs) ([]offline.Resource, error) {
+	t.Helper()
+	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+		_, err := NewKeys(ctx, "hipaa-unit-keys", args)
+		return err
+	})
+}
+
+func TestKeysCarryTheEncryptionSafeguards(t *testing.T) {
+	t.Parallel()
+	rs, err := run(t, &KeysArgs{AccountID: "123456789012", Region: "us-east-1", Tags: map[string]string{"DataClass": "phi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := offline.Of(rs, "aws:kms/key:Key")
+	if len(keys) != len(purposes) {
+		t.Fatalf("got %d keys, want one per purpose (%d)", len(keys), len(purposes))
+	}
+	for _, k := range keys {
+		if k.Value("enableKeyRotation") != true {
+			t.Errorf("%s: enableKeyRotation = %v, want true", k.Name, k.Value("enableKeyRotation"))
+		}
+		if got := k.Value("deletionWindowInDays"); got != float64(30) {
+			t.Errorf("%s: deletionWindowInDays = %v, want 30", k.Name, got)
+		}
+		if k.Value("bypassPolicyLockoutSafetyCheck") == true {
+			t.Errorf("%s: bypasses the policy lockout safety check", k.Name)
+		}
+		if k.String("tags.DataClass") != "phi" || k.String("tags.Name") != k.Name {
+			t.Errorf("%s: tags = %v, want DataClass and Name", k.Name, k.Value("tags"))
+		}
+		assertNoWildcardAllow(t, k.Name, k.String("policy"))
+	}
+	for _, p := range purposes {
+		alias, ok := offline.Named(rs, "aws:kms/alias:Alias", "hipaa-unit-keys-"+p.name)
+		if !ok {
+			t.Fatalf("no alias for the %s key", p.name)
+		}
+		if got := alias.String("name"); got != "alias/hipaa-unit-keys-"+p.name {
+			t.Errorf("alias name = %q", got)
+		}
+	}
+}
+
+func assertNoWildcardAllow(t *testing.T, name, policy string) {
+	t.Helper()
+	var doc struct {
+		Statement []struct {
+			Effect    string
+			Principal map[string][]string
+		}
+	}
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatalf("%s: policy is not JSON: %v", name, err)
+	}
+	for _, s := range doc.Statement {
+		for _, ps := range s.Principal {
+			for _, p := range ps {
+				if s.Effect == "Allow" && strings.Contains(p, "*") {
+					t.Errorf("%s: policy allows principal %q", name, p)
+				}
+			}
+		}
+	}
+}
+
+func TestLogsKeyAdmitsOnlyThisAccountsLogWriters(t *testing.T) {
+	t.Parallel()
+	policy := Policy(Logs, "aws", "123456789012", "eu-west-1")
+	for _, want := range []string{
+		`"logs.eu-west-1.amazonaws.com"`,
+		`"arn:aws:logs:eu-west-1:123456789012:log-group:*"`,
+		`"cloudtrail.amazonaws.com"`,
+		`"logging.s3.amazonaws.com"`,
+		`"aws:SourceAccount":"123456789012"`,
+	} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("logs key policy lacks %s:\n%s", want, policy)
+		}
+	}
+	if ebs := Policy(EBS, "aws", "123456789012", "eu-west-1"); strings.Contains(ebs, "amazonaws.com") {
+		t.Errorf("the EBS key admits a service directly: %s", ebs)
+	}
+}
+
+func TestBadArgsNameTheField(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args *KeysArgs
+		want string
+	}{
+		{"nil args", nil, "args are required"},
+		{"short account", &KeysArgs{AccountID: "1234", Region: "us-east-1"}, `AccountID "1234"`},
+		{"no region", &KeysArgs{AccountID: "123456789012"}, `Region ""`},
+		{"bad region", &KeysArgs{AccountID: "123456789012", Region: "Mars"}, `Region "Mars"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rs, err := run(t, tc.args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+			if len(rs) != 0 {
+				t.Errorf("%d resources registered despite bad args", len(rs))
+			}
+		})
+	}
+}
