@@ -1,0 +1,240 @@
+package bucket
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/internal/offline"
+)
+
+const keyArn = "arn:aws:kms:us-east-1:123456789012:key/s3"
+
+func dataArgs() *BucketArgs {
+	return &BucketArgs{
+		KmsKeyArn:       pulumi.String(keyArn),
+		AccessLogBucket: pulumi.String("hipaa-unit-logs"),
+		Tags:            map[string]string{"DataClass": "phi"},
+	}
+}
+
+func run(t *testing.T, args *BucketArgs) ([]offline.Resource, error) {
+	t.Helper()
+	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+		_, err := NewBucket(ctx, "b", args)
+		return err
+	})
+}
+
+func mustRun(t *testing.T, args *BucketArgs) []offline.Resource {
+	t.Helper()
+	rs, err := run(t, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func one(t *testing.T, rs []offline.Resource, typ string) offline.Resource {
+	t.Helper()
+	found := offline.Of(rs, typ)
+	if len(found) != 1 {
+		t.Fatalf("got %d of %s, want 1", len(found), typ)
+	}
+	return found[0]
+}
+
+func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
+	t.Parallel()
+	rs := mustRun(t, dataArgs())
+	b := one(t, rs, "aws:s3/bucketV2:BucketV2")
+	if b.String("tags.DataClass") != "phi" {
+		t.Errorf("bucket tags = %v, want DataClass", b.Value("tags"))
+	}
+	joined := func(r offline.Resource) {
+		t.Helper()
+		if r.String("bucket") != b.ID {
+			t.Errorf("%s configures bucket %q, want %q", r.Type, r.String("bucket"), b.ID)
+		}
+		if deps := r.PropertyDependencies["bucket"]; len(deps) != 1 || deps[0] != b.URN {
+			t.Errorf("%s: bucket depends on %v, want %s", r.Type, deps, b.URN)
+		}
+	}
+
+	sse := one(t, rs, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+	joined(sse)
+	if sse.String("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") != "aws:kms" ||
+		sse.String("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId") != keyArn ||
+		sse.Value("rules.0.bucketKeyEnabled") != true {
+		t.Errorf("encryption = %v, want aws:kms with %s and a bucket key", sse.Value("rules"), keyArn)
+	}
+
+	v := one(t, rs, "aws:s3/bucketVersioningV2:BucketVersioningV2")
+	joined(v)
+	if v.String("versioningConfiguration.status") != "Enabled" {
+		t.Errorf("versioning = %v", v.Value("versioningConfiguration"))
+	}
+
+	pab := one(t, rs, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+	joined(pab)
+	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+		if pab.Value(k) != true {
+			t.Errorf("public access block %s = %v, want true", k, pab.Value(k))
+		}
+	}
+
+	own := one(t, rs, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+	joined(own)
+	if own.String("rule.objectOwnership") != "BucketOwnerEnforced" {
+		t.Errorf("ownership = %v", own.Value("rule"))
+	}
+
+	logging := one(t, rs, "aws:s3/bucketLoggingV2:BucketLoggingV2")
+	joined(logging)
+	if logging.String("targetBucket") != "hipaa-unit-logs" || logging.String("targetPrefix") != "s3/b/" {
+		t.Errorf("logging to %s/%s", logging.String("targetBucket"), logging.String("targetPrefix"))
+	}
+
+	lc := one(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+	joined(lc)
+	if lc.Value("rules.0.noncurrentVersionExpiration.noncurrentDays") != float64(90) || lc.Value("rules.0.expiration") != nil {
+		t.Errorf("lifecycle = %v, want noncurrent versions kept 90 days and current ones kept", lc.Value("rules"))
+	}
+	if len(offline.Of(rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")) != 0 {
+		t.Error("object lock configured without being asked for")
+	}
+}
+
+type statement struct {
+	Sid       string
+	Effect    string
+	Principal map[string][]string
+	Action    []string
+	Resource  []string
+	Condition map[string]map[string]string
+}
+
+func policy(t *testing.T, rs []offline.Resource) []statement {
+	t.Helper()
+	p := one(t, rs, "aws:s3/bucketPolicy:BucketPolicy")
+	var doc struct{ Statement []statement }
+	if err := json.Unmarshal([]byte(p.String("policy")), &doc); err != nil {
+		t.Fatalf("policy is not JSON: %v", err)
+	}
+	return doc.Statement
+}
+
+func TestPolicyDeniesAnyRequestWithoutTLS(t *testing.T) {
+	t.Parallel()
+	rs := mustRun(t, dataArgs())
+	b := one(t, rs, "aws:s3/bucketV2:BucketV2")
+	arn := "arn:aws:s3:::" + b.ID
+	var insecure, oldTLS bool
+	for _, s := range policy(t, rs) {
+		if s.Effect != "Deny" {
+			t.Errorf("data bucket policy allows %v to %v", s.Action, s.Principal)
+			continue
+		}
+		covers := len(s.Resource) == 2 && s.Resource[0] == arn && s.Resource[1] == arn+"/*" &&
+			len(s.Action) == 1 && s.Action[0] == "s3:*" && s.Principal["AWS"][0] == "*"
+		if covers && s.Condition["Bool"]["aws:SecureTransport"] == "false" {
+			insecure = true
+		}
+		if covers && s.Condition["NumericLessThan"]["s3:TlsVersion"] == "1.2" {
+			oldTLS = true
+		}
+	}
+	if !insecure || !oldTLS {
+		t.Errorf("policy denies plain HTTP: %v, TLS < 1.2: %v; want both", insecure, oldTLS)
+	}
+}
+
+func TestLogSinkAdmitsS3LogDeliveryAndDoesNotLogItself(t *testing.T) {
+	t.Parallel()
+	rs := mustRun(t, &BucketArgs{
+		KmsKeyArn:       pulumi.String(keyArn),
+		AccessLogSink:   true,
+		AccountID:       "123456789012",
+		ExpireAfterDays: 365,
+	})
+	if n := len(offline.Of(rs, "aws:s3/bucketLoggingV2:BucketLoggingV2")); n != 0 {
+		t.Errorf("the log bucket logs its own access (%d logging configs)", n)
+	}
+	var write bool
+	for _, s := range policy(t, rs) {
+		if s.Effect == "Allow" && s.Principal["Service"][0] == AccessLogService && s.Action[0] == "s3:PutObject" &&
+			s.Condition["StringEquals"]["aws:SourceAccount"] == "123456789012" {
+			write = true
+		}
+	}
+	if !write {
+		t.Error("S3 log delivery may not write, or may write for any account")
+	}
+	lc := one(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+	if lc.Value("rules.0.expiration.days") != float64(365) {
+		t.Errorf("log expiry = %v, want 365", lc.Value("rules.0.expiration"))
+	}
+}
+
+func TestObjectLockKeepsBackupsForTheirRetention(t *testing.T) {
+	t.Parallel()
+	args := dataArgs()
+	args.ObjectLock = &ObjectLock{Mode: "COMPLIANCE", Days: 90}
+	rs := mustRun(t, args)
+	if one(t, rs, "aws:s3/bucketV2:BucketV2").Value("objectLockEnabled") != true {
+		t.Error("bucket created without object lock enabled")
+	}
+	lock := one(t, rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")
+	if lock.String("rule.defaultRetention.mode") != "COMPLIANCE" || lock.Value("rule.defaultRetention.days") != float64(90) {
+		t.Errorf("lock = %v", lock.Value("rule"))
+	}
+	lc := one(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+	if lc.Value("rules.0.noncurrentVersionExpiration.noncurrentDays") != float64(90) {
+		t.Errorf("noncurrent versions expire before the lock: %v", lc.Value("rules.0.noncurrentVersionExpiration"))
+	}
+}
+
+func TestBadArgsNameTheField(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		mutate func(*BucketArgs)
+		want   string
+	}{
+		{"no key", func(a *BucketArgs) { a.KmsKeyArn = nil }, "KmsKeyArn is required"},
+		{"no log target", func(a *BucketArgs) { a.AccessLogBucket = nil }, "set exactly one of AccessLogBucket"},
+		{"sink and target", func(a *BucketArgs) { a.AccessLogSink = true; a.AccountID = "123456789012" }, "set exactly one of AccessLogBucket"},
+		{"writer without account", func(a *BucketArgs) { a.Writers = []Writer{{Service: "cloudtrail.amazonaws.com"}} }, `AccountID ""`},
+		{"bad writer", func(a *BucketArgs) {
+			a.AccountID = "123456789012"
+			a.Writers = []Writer{{Service: "*"}}
+		}, `Writers[0].Service "*"`},
+		{"wildcard prefix", func(a *BucketArgs) {
+			a.AccountID = "123456789012"
+			a.Writers = []Writer{{Service: "cloudtrail.amazonaws.com", Prefix: "a/*/"}}
+		}, `Writers[0].Prefix "a/*/"`},
+		{"negative expiry", func(a *BucketArgs) { a.ExpireAfterDays = -1 }, "ExpireAfterDays -1"},
+		{"negative noncurrent", func(a *BucketArgs) { a.NoncurrentVersionDays = -1 }, "NoncurrentVersionDays -1"},
+		{"lock mode", func(a *BucketArgs) { a.ObjectLock = &ObjectLock{Mode: "strict", Days: 90} }, `ObjectLock.Mode: got "strict", want one of COMPLIANCE, GOVERNANCE`},
+		{"lock too short", func(a *BucketArgs) { a.ObjectLock = &ObjectLock{Mode: "COMPLIANCE", Days: 7} }, "ObjectLock.Days: got 7, want 30 to 3653"},
+		{"expiry before lock", func(a *BucketArgs) {
+			a.ObjectLock = &ObjectLock{Mode: "COMPLIANCE", Days: 90}
+			a.ExpireAfterDays = 60
+		}, "ExpireAfterDays 60 is shorter than ObjectLock.Days 90"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := dataArgs()
+			tc.mutate(args)
+			rs, err := run(t, args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+			if len(rs) != 0 {
+				t.Errorf("%d resources registered despite bad args", len(rs))
+			}
+		})
+	}
+}
