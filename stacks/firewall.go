@@ -1,0 +1,55 @@
+package stacks
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/components/firewall"
+	"github.com/hipaa-platform/platform/components/network"
+)
+
+// Security group names; the later tiers (app, engine, database, monitoring) place their hosts in these.
+const (
+	SgLoadBalancer = "alb"
+	SgApp          = "app"
+	SgEngine       = "engine"
+	SgDatabase     = "db"
+	SgMonitoring   = "monitoring"
+	sgEndpoints    = "endpoints"
+)
+
+const postgres = 5432
+
+// firewallArgs is the platform's whole traffic matrix: who may reach whom, on which port, and why.
+func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGroupsArgs {
+	rules := []firewall.Rule{
+		{From: firewall.World, To: SgLoadBalancer, Port: 443, Description: "clients reach the application over HTTPS"},
+		{From: SgLoadBalancer, To: SgApp, Port: 443, Description: "the load balancer forwards to the web tier over HTTPS"},
+		{From: SgApp, To: SgDatabase, Port: postgres, Description: "the web tier queries Postgres over TLS"},
+		{From: SgEngine, To: SgDatabase, Port: postgres, Description: "the engine tier queries Postgres over TLS"},
+		{From: SgDatabase, To: SgDatabase, Port: postgres, Description: "replicas stream WAL from the primary over TLS"},
+		{From: SgMonitoring, To: SgDatabase, Port: postgres, Description: "Nagios checks Postgres and replication"},
+		{From: SgMonitoring, To: SgApp, Port: 443, Description: "Nagios checks the web tier's health"},
+		{From: SgMonitoring, To: SgLoadBalancer, Port: 443, Description: "Nagios checks the public endpoint"},
+		{From: SgApp, To: firewall.World, Port: 443, Description: "the web tier calls partner APIs through the NAT gateway"},
+	}
+	for _, tier := range []string{SgApp, SgEngine, SgDatabase, SgMonitoring} {
+		rules = append(rules,
+			firewall.Rule{From: tier, To: sgEndpoints, Port: 443, Description: "AWS APIs through interface endpoints"},
+			firewall.Rule{From: tier, To: firewall.S3, Port: 443, Description: "S3 through the gateway endpoint"},
+		)
+	}
+	return &firewall.SecurityGroupsArgs{
+		VpcId: net.VpcId,
+		Groups: []firewall.Group{
+			{Name: SgLoadBalancer, Description: "Application load balancer", Edge: true},
+			{Name: SgApp, Description: "Web tier hosts"},
+			{Name: SgEngine, Description: "Engine tier hosts"},
+			{Name: SgDatabase, Description: "Postgres primary and replicas"},
+			{Name: SgMonitoring, Description: "Nagios monitoring hosts"},
+		},
+		ExistingGroups: map[string]pulumi.StringInput{sgEndpoints: net.EndpointSecurityGroupId},
+		S3PrefixListId: net.S3PrefixListId,
+		Rules:          rules,
+		Tags:           tags,
+	}
+}

@@ -1,0 +1,170 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/components/baseline"
+	"github.com/hipaa-platform/platform/components/bucket"
+	"github.com/hipaa-platform/platform/components/firewall"
+	"github.com/hipaa-platform/platform/components/kms"
+	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/naming"
+)
+
+// Run is the platform program: main.go hands it to pulumi.Run.
+func Run(ctx *pulumi.Context) error {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	identity, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("looking up the AWS account: %w", err)
+	}
+	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")})
+	if err != nil {
+		return fmt.Errorf("looking up availability zones: %w", err)
+	}
+	if len(zones.Names) < cfg.AvailabilityZones {
+		return &ConfigError{Stack: cfg.Stack, Problems: []Problem{{
+			Key:     cfg.Project + ":availabilityZones",
+			Message: fmt.Sprintf("got %d, but region %s has %d zones available", cfg.AvailabilityZones, cfg.Region, len(zones.Names)),
+		}}}
+	}
+	return deploy(ctx, cfg, identity.AccountId, zones.Names[:cfg.AvailabilityZones])
+}
+
+// Platform is what one stack declares, for its exports.
+type Platform struct {
+	Keys     *kms.Keys
+	Network  *network.Vpc
+	Firewall *firewall.SecurityGroups
+	Buckets  map[string]*bucket.Bucket
+	Baseline *baseline.Account
+}
+
+// deploy wires the components in dependency order.
+func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) error {
+	n := naming.Namer{Project: cfg.Project, Stack: cfg.Stack, DataClass: cfg.DataClass}
+	tags := n.Tags()
+	// Stateful resources (keys, buckets) are protected where the stack asks: a destroy or a replacement
+	// then stops instead of losing data.
+	stateful := pulumi.Protect(cfg.Protect)
+
+	p := &Platform{Buckets: map[string]*bucket.Bucket{}}
+	var err error
+	if p.Keys, err = kms.NewKeys(ctx, n.Name("keys"), &kms.KeysArgs{
+		AccountID: accountID,
+		Region:    cfg.Region,
+		Tags:      tags,
+	}, stateful); err != nil {
+		return err
+	}
+	if p.Network, err = network.NewVpc(ctx, n.Name("vpc"), &network.VpcArgs{
+		CidrBlock:            cfg.VpcCidr,
+		AvailabilityZones:    zones,
+		NatGatewayPerZone:    cfg.NatGatewayPerZone,
+		AccountID:            accountID,
+		Region:               cfg.Region,
+		FlowLogKmsKeyArn:     p.Keys.LogsKeyArn,
+		FlowLogRetentionDays: cfg.LogRetentionDays,
+		Tags:                 tags,
+	}); err != nil {
+		return err
+	}
+	if p.Firewall, err = firewall.NewSecurityGroups(ctx, n.Name("sg"), firewallArgs(p.Network, tags)); err != nil {
+		return err
+	}
+	if err := buckets(ctx, n, cfg, accountID, p, stateful); err != nil {
+		return err
+	}
+	if cfg.AccountBaseline {
+		if p.Baseline, err = baseline.NewAccount(ctx, n.Name("baseline"), &baseline.AccountArgs{
+			AccountID:        accountID,
+			LogsKeyArn:       p.Keys.LogsKeyArn,
+			EbsKeyArn:        p.Keys.EbsKeyArn,
+			AccessLogBucket:  p.Buckets["logs"].BucketName,
+			LogRetentionDays: cfg.LogRetentionDays,
+			Tags:             tags,
+		}, stateful); err != nil {
+			return err
+		}
+	}
+	export(ctx, p)
+	return nil
+}
+
+// buckets creates the log bucket first, since every other bucket logs its access there, then the data
+// and backup buckets.
+func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string, p *Platform, opts ...pulumi.ResourceOption) error {
+	logs, err := bucket.NewBucket(ctx, n.Name("logs"), &bucket.BucketArgs{
+		KmsKeyArn:       p.Keys.LogsKeyArn,
+		AccessLogSink:   true,
+		AccountID:       accountID,
+		ExpireAfterDays: cfg.LogRetentionDays,
+		ForceDestroy:    cfg.ForceDestroy,
+		Tags:            n.Tags(),
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	p.Buckets["logs"] = logs
+
+	var lock *bucket.ObjectLock
+	if cfg.BackupObjectLock {
+		lock = &bucket.ObjectLock{Mode: "COMPLIANCE", Days: cfg.BackupRetentionDays}
+	}
+	for _, spec := range []struct {
+		name string
+		args *bucket.BucketArgs
+	}{
+		{"data", &bucket.BucketArgs{
+			KmsKeyArn:       p.Keys.S3KeyArn,
+			AccessLogBucket: logs.BucketName,
+			ForceDestroy:    cfg.ForceDestroy,
+			Tags:            n.Tags(),
+		}},
+		{"backups", &bucket.BucketArgs{
+			KmsKeyArn:             p.Keys.S3KeyArn,
+			AccessLogBucket:       logs.BucketName,
+			NoncurrentVersionDays: cfg.BackupRetentionDays,
+			ObjectLock:            lock,
+			ForceDestroy:          cfg.ForceDestroy,
+			Tags:                  n.Tags(),
+		}},
+	} {
+		b, err := bucket.NewBucket(ctx, n.Name(spec.name), spec.args, opts...)
+		if err != nil {
+			return err
+		}
+		p.Buckets[spec.name] = b
+	}
+	return nil
+}
+
+func export(ctx *pulumi.Context, p *Platform) {
+	ctx.Export("vpcId", p.Network.VpcId)
+	ctx.Export("publicSubnetIds", p.Network.PublicSubnetIds)
+	ctx.Export("appSubnetIds", p.Network.AppSubnetIds)
+	ctx.Export("dataSubnetIds", p.Network.DataSubnetIds)
+	ctx.Export("securityGroupIds", p.Firewall.GroupIds)
+	ctx.Export("flowLogGroup", p.Network.FlowLogGroupName)
+	ctx.Export("kmsKeyArns", pulumi.StringMap{
+		kms.EBS:     p.Keys.EbsKeyArn,
+		kms.S3:      p.Keys.S3KeyArn,
+		kms.Logs:    p.Keys.LogsKeyArn,
+		kms.Secrets: p.Keys.SecretsKeyArn,
+	})
+	names := pulumi.StringMap{}
+	for k, b := range p.Buckets {
+		names[k] = b.BucketName
+	}
+	ctx.Export("buckets", names)
+	if p.Baseline != nil {
+		ctx.Export("trailArn", p.Baseline.TrailArn)
+		ctx.Export("guardDutyDetectorId", p.Baseline.DetectorId)
+	}
+}

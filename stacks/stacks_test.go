@@ -1,0 +1,296 @@
+package stacks_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/preview"
+	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/stacks"
+)
+
+func loadProject(t *testing.T) *project.Project {
+	t.Helper()
+	p, err := project.Load("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runWith runs the program as the dev stack with some keys changed.
+func runWith(t *testing.T, overrides map[string]string) ([]offline.Resource, error) {
+	t.Helper()
+	p := loadProject(t)
+	cfg, secrets, err := p.StackConfig("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range overrides {
+		if v == "" {
+			delete(cfg, k)
+		} else {
+			cfg[k] = v
+		}
+	}
+	return offline.Run(offline.Options{Project: p.Name, Stack: "dev", Region: "us-east-1", Config: cfg, SecretKeys: secrets}, stacks.Run)
+}
+
+func previewStack(t *testing.T, stack string) []offline.Resource {
+	t.Helper()
+	rs, err := preview.Stack(loadProject(t), stack)
+	if err != nil {
+		t.Fatalf("preview of %s: %v", stack, err)
+	}
+	return rs
+}
+
+func TestTheProjectHasTheFourEnvironments(t *testing.T) {
+	t.Parallel()
+	got, err := loadProject(t).Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dev", "test", "qa", "prod"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("stacks %v lack %s", got, want)
+		}
+	}
+}
+
+// TestEveryStackKeepsTheSafeguards checks, on every stack in the repository, the invariants no dial may
+// relax: dedicated tenancy, flow logs, rotating keys, and for every bucket its encryption, versioning,
+// public access block and TLS-only policy, each joined to the bucket through its dependencies.
+func TestEveryStackKeepsTheSafeguards(t *testing.T) {
+	t.Parallel()
+	stackNames, _ := loadProject(t).Stacks()
+	for _, stack := range stackNames {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			rs := previewStack(t, stack)
+			vpcs := offline.Of(rs, "aws:ec2/vpc:Vpc")
+			if len(vpcs) != 1 || vpcs[0].String("instanceTenancy") != "dedicated" {
+				t.Fatalf("want one dedicated VPC, got %d (%v)", len(vpcs), vpcs)
+			}
+			var flowLog bool
+			for _, fl := range offline.Of(rs, "aws:ec2/flowLog:FlowLog") {
+				if fl.String("vpcId") == vpcs[0].ID && fl.String("trafficType") == "ALL" {
+					flowLog = true
+				}
+			}
+			if !flowLog {
+				t.Error("the VPC has no flow log of ALL traffic")
+			}
+			keys := offline.Of(rs, "aws:kms/key:Key")
+			if len(keys) < 4 {
+				t.Errorf("%d KMS keys, want one per purpose", len(keys))
+			}
+			for _, k := range keys {
+				if k.Value("enableKeyRotation") != true {
+					t.Errorf("%s does not rotate", k.Name)
+				}
+			}
+			for _, r := range rs {
+				if strings.HasPrefix(r.Type, "aws:ec2/securityGroupRule") && r.String("type") == "ingress" {
+					from, to := r.Value("fromPort").(float64), r.Value("toPort").(float64)
+					if from <= 22 && 22 <= to {
+						t.Errorf("%s opens port 22", r.Name)
+					}
+				}
+			}
+			assertBucketsComplete(t, rs)
+		})
+	}
+}
+
+func assertBucketsComplete(t *testing.T, rs []offline.Resource) {
+	t.Helper()
+	configured := map[string]map[string]bool{}
+	for _, r := range rs {
+		for _, dep := range r.PropertyDependencies["bucket"] {
+			if configured[dep] == nil {
+				configured[dep] = map[string]bool{}
+			}
+			switch r.Type {
+			case "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2":
+				configured[dep]["sse"] = r.String("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms" &&
+					strings.HasPrefix(r.String("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"), "arn:aws:kms:")
+			case "aws:s3/bucketVersioningV2:BucketVersioningV2":
+				configured[dep]["versioning"] = r.String("versioningConfiguration.status") == "Enabled"
+			case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+				configured[dep]["public access block"] = r.Value("blockPublicAcls") == true && r.Value("blockPublicPolicy") == true &&
+					r.Value("ignorePublicAcls") == true && r.Value("restrictPublicBuckets") == true
+			case "aws:s3/bucketPolicy:BucketPolicy":
+				configured[dep]["TLS-only policy"] = strings.Contains(r.String("policy"), `"Bool":{"aws:SecureTransport":"false"}`)
+			}
+		}
+	}
+	buckets := offline.Of(rs, "aws:s3/bucketV2:BucketV2")
+	if len(buckets) < 3 {
+		t.Errorf("%d buckets, want at least logs, data and backups", len(buckets))
+	}
+	for _, b := range buckets {
+		for _, what := range []string{"sse", "versioning", "public access block", "TLS-only policy"} {
+			if !configured[b.URN][what] {
+				t.Errorf("bucket %s lacks %s", b.Name, what)
+			}
+		}
+		if b.String("tags.DataClass") == "" {
+			t.Errorf("bucket %s has no DataClass tag", b.Name)
+		}
+	}
+}
+
+func zones(rs []offline.Resource) map[string]bool {
+	z := map[string]bool{}
+	for _, s := range offline.Of(rs, "aws:ec2/subnet:Subnet") {
+		z[s.String("availabilityZone")] = true
+	}
+	return z
+}
+
+func TestProdSpreadsOverThreeZonesAndProtectsState(t *testing.T) {
+	t.Parallel()
+	rs := previewStack(t, "prod")
+	if z := zones(rs); len(z) != 3 {
+		t.Errorf("prod subnets are in zones %v, want 3", z)
+	}
+	if n := len(offline.Of(rs, "aws:ec2/natGateway:NatGateway")); n != 3 {
+		t.Errorf("prod has %d NAT gateways, want one per zone", n)
+	}
+	for _, typ := range []string{"aws:kms/key:Key", "aws:s3/bucketV2:BucketV2"} {
+		for _, r := range offline.Of(rs, typ) {
+			if !r.Protect {
+				t.Errorf("prod %s %s is not protected", typ, r.Name)
+			}
+		}
+	}
+	if len(offline.Of(rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")) != 1 {
+		t.Error("prod backups are not object-locked")
+	}
+}
+
+func TestDevIsSmallerButKeepsEverySafeguard(t *testing.T) {
+	t.Parallel()
+	rs := previewStack(t, "dev")
+	if z := zones(rs); len(z) != 2 {
+		t.Errorf("dev subnets are in zones %v, want 2", z)
+	}
+	if n := len(offline.Of(rs, "aws:ec2/natGateway:NatGateway")); n != 1 {
+		t.Errorf("dev has %d NAT gateways, want 1", n)
+	}
+	for _, r := range offline.Of(rs, "aws:kms/key:Key") {
+		if r.Protect {
+			t.Errorf("dev key %s is protected; dev is meant to be replaceable", r.Name)
+		}
+	}
+}
+
+func TestOnlyTheBaselineStacksCreateAccountSingletons(t *testing.T) {
+	t.Parallel()
+	for stack, want := range map[string]int{"dev": 1, "test": 0, "qa": 0, "prod": 1} {
+		rs := previewStack(t, stack)
+		for _, typ := range []string{"aws:cloudtrail/trail:Trail", "aws:guardduty/detector:Detector",
+			"aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+			"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"} {
+			if got := len(offline.Of(rs, typ)); got != want {
+				t.Errorf("%s: %d of %s, want %d", stack, got, typ, want)
+			}
+		}
+	}
+}
+
+func TestInvalidConfigIsReportedKeyByKeyAndNothingIsCreated(t *testing.T) {
+	t.Parallel()
+	rs, err := runWith(t, map[string]string{
+		"hipaa:vpcCidr":             "10.10.0.0/33",
+		"hipaa:availabilityZones":   "7",
+		"hipaa:logRetentionDays":    "90",
+		"hipaa:appInstanceType":     "t3.large",
+		"hipaa:dbInstanceType":      "db.r6g.large",
+		"hipaa:dataClass":           "confidential",
+		"hipaa:natGatewayPerZone":   "maybe",
+		"hipaa:backupRetentionDays": "three",
+	})
+	var cfgErr *stacks.ConfigError
+	if !errors.As(err, &cfgErr) {
+		t.Fatalf("error = %v, want a *stacks.ConfigError", err)
+	}
+	want := []string{"hipaa:appInstanceType", "hipaa:availabilityZones", "hipaa:backupRetentionDays",
+		"hipaa:dataClass", "hipaa:dbInstanceType", "hipaa:logRetentionDays", "hipaa:natGatewayPerZone", "hipaa:vpcCidr"}
+	got := cfgErr.Keys()
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("keys reported = %v, want %v\n%v", got, want, err)
+	}
+	for _, fragment := range []string{
+		`hipaa:vpcCidr: got "10.10.0.0/33", want an RFC 1918 IPv4 CIDR block`,
+		"hipaa:availabilityZones: got 7, want 2 to 6",
+		"hipaa:logRetentionDays: got 90, want one of 365, 400",
+		`hipaa:appInstanceType: got "t3.large", whose family t3 does not run with dedicated tenancy`,
+		`hipaa:dataClass: got "confidential", want one of phi, synthetic`,
+		`hipaa:natGatewayPerZone: got "maybe", want true or false`,
+		`hipaa:backupRetentionDays: got "three", want a whole number`,
+	} {
+		if !strings.Contains(err.Error(), fragment) {
+			t.Errorf("error lacks %q:\n%v", fragment, err)
+		}
+	}
+	if len(rs) != 0 {
+		t.Errorf("%d resources registered from an invalid config", len(rs))
+	}
+}
+
+func TestConfigRulesAcrossKeys(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		overrides map[string]string
+		key, want string
+	}{
+		{"force destroy of PHI", map[string]string{"hipaa:forceDestroy": "true"}, "hipaa:forceDestroy", `dataClass "phi"`},
+		{"force destroy of protected", map[string]string{"hipaa:forceDestroy": "true", "hipaa:dataClass": "synthetic", "hipaa:protect": "true"},
+			"hipaa:forceDestroy", "protect true"},
+		{"locked and destroyable", map[string]string{"hipaa:forceDestroy": "true", "hipaa:dataClass": "synthetic", "hipaa:backupObjectLock": "true"},
+			"hipaa:backupObjectLock", "locked backups cannot be destroyed"},
+		{"no region", map[string]string{"aws:region": ""}, "aws:region", "not set"},
+		{"no default tags", map[string]string{"aws:defaultTags": ""}, "aws:defaultTags", "not set"},
+		{"default tags of another stack", map[string]string{"aws:defaultTags": `{"tags":{"Project":"hipaa","Environment":"prod","Owner":"x"}}`},
+			"aws:defaultTags", `want the stack name "dev"`},
+		{"no owner tag", map[string]string{"aws:defaultTags": `{"tags":{"Project":"hipaa","Environment":"dev"}}`},
+			"aws:defaultTags", "tags.Owner is missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rs, err := runWith(t, tc.overrides)
+			var cfgErr *stacks.ConfigError
+			if !errors.As(err, &cfgErr) || !slices.Contains(cfgErr.Keys(), tc.key) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want %s reported with %q", err, tc.key, tc.want)
+			}
+			if len(rs) != 0 {
+				t.Errorf("%d resources registered from an invalid config", len(rs))
+			}
+		})
+	}
+}
+
+func TestADemoProfileKeepsTheSafeguards(t *testing.T) {
+	t.Parallel()
+	rs, err := runWith(t, map[string]string{
+		"hipaa:dataClass":       "synthetic",
+		"hipaa:forceDestroy":    "true",
+		"hipaa:accountBaseline": "false",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertBucketsComplete(t, rs)
+	for _, b := range offline.Of(rs, "aws:s3/bucketV2:BucketV2") {
+		if b.Value("forceDestroy") != true || b.String("tags.DataClass") != "synthetic" {
+			t.Errorf("demo bucket %s forceDestroy=%v DataClass=%q", b.Name, b.Value("forceDestroy"), b.String("tags.DataClass"))
+		}
+	}
+}
