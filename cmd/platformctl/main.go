@@ -1,0 +1,58 @@
+// Command platformctl is the operators' command line for the HIPAA platform: an offline preview of any
+// stack, with audits, releases and demo stacks to follow as their own commands.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes: 1 for a failed check or operation, 2 for bad input (an unknown stack, an invalid flag or
+// configuration).
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitBadInput = 2
+)
+
+// inputError marks an error caused by what the operator asked for rather than by the platform.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := &cobra.Command{
+		Use:           "platformctl",
+		Short:         "Operate the HIPAA platform",
+		Long:          "platformctl operates the HIPAA platform's stacks. Every command explains itself with --help.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("dir", ".", "the project directory (holding Pulumi.yaml), or one below it")
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return inputError{err} })
+	root.AddCommand(previewCmd())
+
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "platformctl:", err)
+	var in inputError
+	if errors.As(err, &in) {
+		return exitBadInput
+	}
+	return exitFailed
+}

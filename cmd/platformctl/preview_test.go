@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hipaa-platform/platform/internal/offline"
+)
+
+func platformctl(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(append([]string{"--dir", "../.."}, args...), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func previewJSON(t *testing.T, stack string) []offline.JSON {
+	t.Helper()
+	out, errOut, code := platformctl(t, "preview", "--stack", stack, "--json")
+	if code != 0 {
+		t.Fatalf("preview --stack %s --json exited %d: %s", stack, code, errOut)
+	}
+	var rs []offline.JSON
+	if err := json.Unmarshal([]byte(out), &rs); err != nil {
+		t.Fatalf("the output is not one JSON array: %v", err)
+	}
+	return rs
+}
+
+func TestPreviewJSONOfEveryStack(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "test", "qa", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			rs := previewJSON(t, stack)
+			if len(rs) < 100 {
+				t.Fatalf("%d resources, want the whole platform", len(rs))
+			}
+			urns := map[string]bool{}
+			for _, r := range rs {
+				urns[r.URN] = true
+			}
+			for _, r := range rs {
+				if r.URN == "" || r.Type == "" || r.Name == "" || r.Parent == "" || r.Inputs == nil ||
+					r.Dependencies == nil || r.PropertyDependencies == nil {
+					t.Fatalf("incomplete resource %+v", r)
+				}
+				if !urns[r.Parent] && !strings.HasSuffix(r.Parent, "pulumi:pulumi:Stack::hipaa-"+stack) {
+					t.Errorf("%s has unknown parent %s", r.URN, r.Parent)
+				}
+				for _, d := range r.Dependencies {
+					if !urns[d] {
+						t.Errorf("%s depends on unknown %s", r.URN, d)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPreviewJSONOfProd checks, on the JSON contract alone, what the foundation promises for prod.
+func TestPreviewJSONOfProd(t *testing.T) {
+	t.Parallel()
+	rs := previewJSON(t, "prod")
+	byType := map[string][]offline.JSON{}
+	byURN := map[string]offline.JSON{}
+	for _, r := range rs {
+		byType[r.Type] = append(byType[r.Type], r)
+		byURN[r.URN] = r
+	}
+	vpcs := byType["aws:ec2/vpc:Vpc"]
+	if len(vpcs) != 1 || vpcs[0].Inputs["instanceTenancy"] != "dedicated" {
+		t.Fatalf("want one dedicated VPC, got %v", vpcs)
+	}
+	zones := map[string]bool{}
+	for _, s := range byType["aws:ec2/subnet:Subnet"] {
+		zones[s.Inputs["availabilityZone"].(string)] = true
+	}
+	if len(zones) != 3 {
+		t.Errorf("subnets in zones %v, want 3", zones)
+	}
+	var flowLog bool
+	for _, fl := range byType["aws:ec2/flowLog:FlowLog"] {
+		deps := fl.PropertyDependencies["vpcId"]
+		if len(deps) == 1 && deps[0] == vpcs[0].URN && fl.Inputs["trafficType"] == "ALL" {
+			flowLog = true
+		}
+	}
+	if !flowLog {
+		t.Error("no flow log of ALL traffic joined to the VPC")
+	}
+	keys := byType["aws:kms/key:Key"]
+	if len(keys) < 4 {
+		t.Errorf("%d KMS keys, want at least 4", len(keys))
+	}
+	for _, k := range keys {
+		if k.Inputs["enableKeyRotation"] != true {
+			t.Errorf("%s does not rotate", k.Name)
+		}
+	}
+	have := map[string]map[string]bool{}
+	for _, r := range rs {
+		for _, dep := range r.PropertyDependencies["bucket"] {
+			if byURN[dep].Type != "aws:s3/bucketV2:BucketV2" {
+				continue
+			}
+			if have[dep] == nil {
+				have[dep] = map[string]bool{}
+			}
+			have[dep][r.Type] = true
+		}
+	}
+	buckets := byType["aws:s3/bucketV2:BucketV2"]
+	if len(buckets) != 4 {
+		t.Errorf("%d buckets in prod, want logs, data, backups and the trail's", len(buckets))
+	}
+	for _, b := range buckets {
+		for _, typ := range []string{
+			"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+			"aws:s3/bucketVersioningV2:BucketVersioningV2",
+			"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+			"aws:s3/bucketPolicy:BucketPolicy",
+		} {
+			if !have[b.URN][typ] {
+				t.Errorf("bucket %s has no %s", b.Name, typ)
+			}
+		}
+	}
+	for _, p := range byType["aws:s3/bucketPolicy:BucketPolicy"] {
+		if !strings.Contains(p.Inputs["policy"].(string), `"aws:SecureTransport":"false"`) {
+			t.Errorf("%s does not deny requests without TLS", p.Name)
+		}
+	}
+}
+
+func TestPreviewTreeShowsTheSafeguardsAndCounts(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := platformctl(t, "preview", "--stack", "dev")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"stack dev: ",
+		"aws:ec2/vpc:Vpc hipaa-dev-vpc  cidrBlock=10.10.0.0/16 instanceTenancy=dedicated",
+		"enableKeyRotation=true",
+		"trafficType=ALL",
+		"policy=[Deny:DenyInsecureTransport,Deny:DenyOutdatedTLS]",
+		"sourceSecurityGroupId=hipaa-dev-sg-app",
+		"resources by type:",
+		"     1  aws:ec2/vpc:Vpc",
+		"nothing was created",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tree lacks %q", want)
+		}
+	}
+}
+
+func TestPreviewRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"preview", "--stack", "staging"}, `unknown stack "staging": the stacks of project hipaa are dev, prod, qa, test`},
+		{[]string{"preview"}, "--stack is required; the stacks are [dev prod qa test]"},
+		{[]string{"preview", "--stack", "dev", "--colour"}, "unknown flag: --colour"},
+	} {
+		out, errOut, code := platformctl(t, tc.args...)
+		if code != exitBadInput || !strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", tc.args, code, errOut, out, tc.want)
+		}
+	}
+}
+
+func TestPreviewOfAnInvalidStackNamesEveryBadKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := `config:
+  aws:region: us-east-1
+  aws:defaultTags:
+    tags: {Project: hipaa, Environment: broken, Owner: qa}
+  hipaa:availabilityZones: 9
+  hipaa:dbInstanceType: t3.medium
+`
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.broken.yaml"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"--dir", dir, "preview", "--stack", "broken"}, &out, &errb)
+	if code != exitBadInput {
+		t.Errorf("exit %d, want %d", code, exitBadInput)
+	}
+	for _, want := range []string{"stack broken: 2 invalid configuration value(s); nothing was created",
+		"hipaa:availabilityZones: got 9, want 2 to 6", `hipaa:dbInstanceType: got "t3.medium"`} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errb.String())
+		}
+	}
+}

@@ -1,0 +1,38 @@
+// Package preview runs the platform program for one of the project's stacks, with that stack's own
+// Pulumi.<stack>.yaml, under the SDK's mocks, and renders what it registered as a tree or as JSON.
+package preview
+
+import (
+	"errors"
+
+	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/stacks"
+)
+
+// InputError is a failure caused by what was asked for: a stack the project does not have, or a stack
+// configuration that does not validate.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Stack runs the program for stack of project p and returns the resources it registers.
+func Stack(p *project.Project, stack string) ([]offline.Resource, error) {
+	cfg, secrets, err := p.StackConfig(stack)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	resources, err := offline.Run(offline.Options{
+		Project:    p.Name,
+		Stack:      stack,
+		Region:     cfg["aws:region"],
+		Config:     cfg,
+		SecretKeys: secrets,
+	}, stacks.Run)
+	var cfgErr *stacks.ConfigError
+	if errors.As(err, &cfgErr) {
+		return resources, &InputError{cfgErr}
+	}
+	return resources, err
+}
