@@ -104,6 +104,7 @@ func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string,
 		KmsKeyArn:       p.Keys.LogsKeyArn,
 		AccessLogSink:   true,
 		AccountID:       accountID,
+		Purpose:         "logs",
 		ExpireAfterDays: cfg.LogRetentionDays,
 		ForceDestroy:    cfg.ForceDestroy,
 		Tags:            n.Tags(),
@@ -122,12 +123,14 @@ func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string,
 		args *bucket.BucketArgs
 	}{
 		{"data", &bucket.BucketArgs{
+			Purpose:         "data",
 			KmsKeyArn:       p.Keys.S3KeyArn,
 			AccessLogBucket: logs.BucketName,
 			ForceDestroy:    cfg.ForceDestroy,
 			Tags:            n.Tags(),
 		}},
 		{"backups", &bucket.BucketArgs{
+			Purpose:               "backups",
 			KmsKeyArn:             p.Keys.S3KeyArn,
 			AccessLogBucket:       logs.BucketName,
 			NoncurrentVersionDays: cfg.BackupRetentionDays,

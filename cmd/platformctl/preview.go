@@ -59,4 +59,3 @@ the properties that matter for HIPAA and a count by type, or with --json one JSO
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array of the resources instead of the tree")
 	return cmd
 }
-

@@ -69,9 +69,15 @@ type BucketArgs struct {
 	// ForceDestroy lets a destroy empty the bucket first, for throw-away demo stacks. Optional; default
 	// false.
 	ForceDestroy bool
+	// Purpose says what the bucket holds (logs, data, backups, audit) and is tagged as Purpose, so that
+	// audits know which retention applies. Required.
+	Purpose string
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
 }
+
+// PurposeTag is the tag that carries BucketArgs.Purpose.
+const PurposeTag = "Purpose"
 
 // Bucket is one S3 bucket with its configuration.
 type Bucket struct {
@@ -86,6 +92,7 @@ type Bucket struct {
 var (
 	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
 	servicePrin = regexp.MustCompile(`^[a-z0-9.-]+\.amazonaws\.com$`)
+	purpose     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 )
 
 func (a *BucketArgs) validate(name string) error {
@@ -108,6 +115,9 @@ func (a *BucketArgs) validate(name string) error {
 		if w.Prefix != "" && (!strings.HasSuffix(w.Prefix, "/") || strings.ContainsAny(w.Prefix, "*?")) {
 			return fmt.Errorf("bucket %q: Writers[%d].Prefix %q must end in / and hold no wildcard", name, i, w.Prefix)
 		}
+	}
+	if !purpose.MatchString(a.Purpose) {
+		return fmt.Errorf("bucket %q: Purpose %q must be a short lower-case word such as logs, data or backups", name, a.Purpose)
 	}
 	if a.ExpireAfterDays < 0 {
 		return fmt.Errorf("bucket %q: ExpireAfterDays %d is negative; want 0 (keep) or a number of days", name, a.ExpireAfterDays)
@@ -155,10 +165,12 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	}
 	parent := pulumi.Parent(comp)
 
+	tags := naming.Tags(a.Tags, name)
+	tags[PurposeTag] = pulumi.String(a.Purpose)
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		ObjectLockEnabled: pulumi.Bool(a.ObjectLock != nil),
 		ForceDestroy:      pulumi.Bool(a.ForceDestroy),
-		Tags:              naming.Tags(a.Tags, name),
+		Tags:              tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket: %w", err)

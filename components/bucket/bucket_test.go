@@ -16,6 +16,7 @@ func dataArgs() *BucketArgs {
 	return &BucketArgs{
 		KmsKeyArn:       pulumi.String(keyArn),
 		AccessLogBucket: pulumi.String("hipaa-unit-logs"),
+		Purpose:         "data",
 		Tags:            map[string]string{"DataClass": "phi"},
 	}
 }
@@ -50,7 +51,7 @@ func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 	t.Parallel()
 	rs := mustRun(t, dataArgs())
 	b := one(t, rs, "aws:s3/bucketV2:BucketV2")
-	if b.String("tags.DataClass") != "phi" {
+	if b.String("tags.DataClass") != "phi" || b.String("tags.Purpose") != "data" {
 		t.Errorf("bucket tags = %v, want DataClass", b.Value("tags"))
 	}
 	joined := func(r offline.Resource) {
@@ -158,6 +159,7 @@ func TestLogSinkAdmitsS3LogDeliveryAndDoesNotLogItself(t *testing.T) {
 		AccessLogSink:   true,
 		AccountID:       "123456789012",
 		ExpireAfterDays: 365,
+		Purpose:         "logs",
 	})
 	if n := len(offline.Of(rs, "aws:s3/bucketLoggingV2:BucketLoggingV2")); n != 0 {
 		t.Errorf("the log bucket logs its own access (%d logging configs)", n)
@@ -215,6 +217,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			a.AccountID = "123456789012"
 			a.Writers = []Writer{{Service: "cloudtrail.amazonaws.com", Prefix: "a/*/"}}
 		}, `Writers[0].Prefix "a/*/"`},
+		{"no purpose", func(a *BucketArgs) { a.Purpose = "" }, `Purpose ""`},
 		{"negative expiry", func(a *BucketArgs) { a.ExpireAfterDays = -1 }, "ExpireAfterDays -1"},
 		{"negative noncurrent", func(a *BucketArgs) { a.NoncurrentVersionDays = -1 }, "NoncurrentVersionDays -1"},
 		{"lock mode", func(a *BucketArgs) { a.ObjectLock = &ObjectLock{Mode: "strict", Days: 90} }, `ObjectLock.Mode: got "strict", want one of COMPLIANCE, GOVERNANCE`},

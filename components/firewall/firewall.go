@@ -25,6 +25,10 @@ const (
 	S3 = "s3"
 )
 
+// EdgeTag and EdgeValue mark an edge group, so the policy pack can tell the load balancer's group from
+// the rest.
+const EdgeTag, EdgeValue = "Exposure", "edge"
+
 // EdgePort is the only port opened to the world.
 const EdgePort = 443
 
@@ -172,10 +176,14 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		gn := name + "-" + g.Name
 		// No inline rules: the provider then removes the allow-all egress AWS adds, and every flow is a
 		// rule below.
+		tags := naming.Tags(a.Tags, gn)
+		if g.Edge {
+			tags[EdgeTag] = pulumi.String(EdgeValue)
+		}
 		sg, err := ec2.NewSecurityGroup(ctx, gn, &ec2.SecurityGroupArgs{
 			VpcId:       a.VpcId,
 			Description: pulumi.String(g.Description),
-			Tags:        naming.Tags(a.Tags, gn),
+			Tags:        tags,
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("creating security group %s: %w", g.Name, err)

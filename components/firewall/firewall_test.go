@@ -51,6 +51,9 @@ func TestRulesNamePeersByGroup(t *testing.T) {
 			t.Errorf("%s has inline rules; every rule must be its own resource", g.Name)
 		}
 		groups[strings.TrimPrefix(g.Name, "fw-")] = g.ID
+		if edge := g.String("tags." + EdgeTag); (edge == EdgeValue) != (g.Name == "fw-alb") {
+			t.Errorf("%s is tagged %s=%q; only the edge group is", g.Name, EdgeTag, edge)
+		}
 	}
 	type flow struct{ kind, group, peer, port string }
 	got := map[flow]bool{}

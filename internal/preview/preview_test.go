@@ -5,7 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/hipaa-platform/platform/internal/project")
+	"github.com/hipaa-platform/platform/internal/project"
+)
 
 func TestAConfigErrorIsAnInputError(t *testing.T) {
 	t.Parallel()

@@ -1,0 +1,21 @@
+package hipaa
+
+var alarmsHaveActions = Rule{
+	ID:          "alarms-have-actions",
+	Description: "Every metric alarm notifies someone",
+	Citations:   []string{"164.312(b)", "164.308(a)(6)(i)"},
+	Severity:    Medium,
+	Fix:         "Give the alarm alarmActions (the alerting SNS topic) and leave actionsEnabled on.",
+	Types:       []string{tMetricAlarm},
+	Resource: func(c *Check, r *Resource) {
+		if v := r.Get("actionsEnabled"); v.Present() && !v.Unknown() && !v.True() {
+			c.Fail("actionsEnabled", "actionsEnabled is false; the alarm would notify nobody")
+		}
+		switch v := r.Get("alarmActions"); {
+		case v.Unknown():
+			c.Unknown("alarmActions")
+		case len(v.Items()) == 0:
+			c.Fail("alarmActions", "alarmActions is empty; the alarm would notify nobody")
+		}
+	},
+}

@@ -1,0 +1,130 @@
+package hipaa
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"io"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// RoleTag names a host's role; hosts of RoleDatabase run Postgres.
+const RoleTag, RoleDatabase = "Role", "database"
+
+var dbTLSOnly = Rule{
+	ID:          "db-tls-only",
+	Description: "Database hosts' rendered Postgres configuration accepts only TLS 1.2+ for clients and replication",
+	Citations:   []string{"164.312(e)(1)", "project"},
+	Severity:    Critical,
+	Fix:         "Render postgresql.conf with ssl = on and ssl_min_protocol_version = 'TLSv1.2' (or TLSv1.3), and pg_hba.conf with hostssl lines only (no host or hostnossl).",
+	Types:       []string{tInstance, tLaunchTemplate},
+	Resource: func(c *Check, r *Resource) {
+		if r.Tag(RoleTag).Str() != RoleDatabase {
+			return
+		}
+		ud := r.Get("userData")
+		if ud.Missing() {
+			ud = r.Get("userDataBase64")
+		}
+		if ud.Unknown() {
+			c.Unknown(ud.Path())
+			return
+		}
+		files := cloudConfigFiles(ud.Str())
+		conf, hba := "", ""
+		for path, content := range files {
+			switch {
+			case strings.HasSuffix(path, "/postgresql.conf"), strings.HasSuffix(path, "/conf.d/hipaa.conf"):
+				conf += content + "\n"
+			case strings.HasSuffix(path, "/pg_hba.conf"):
+				hba += content
+			}
+		}
+		if conf == "" || hba == "" {
+			c.Fail("userData", "the database host's user data carries no postgresql.conf and pg_hba.conf, so TLS-only access cannot be shown")
+			return
+		}
+		if v := pgSetting(conf, "ssl"); v != "on" && v != "true" {
+			c.Fail("userData", "postgresql.conf sets ssl = %q; set ssl = on", v)
+		}
+		if v := pgSetting(conf, "ssl_min_protocol_version"); v != "TLSv1.2" && v != "TLSv1.3" {
+			c.Fail("userData", "postgresql.conf sets ssl_min_protocol_version = %q; set it to 'TLSv1.2' or 'TLSv1.3'", v)
+		}
+		sc := bufio.NewScanner(strings.NewReader(hba))
+		for n := 1; sc.Scan(); n++ {
+			fields := strings.Fields(strings.SplitN(sc.Text(), "#", 2)[0])
+			if len(fields) == 0 {
+				continue
+			}
+			switch fields[0] {
+			case "host", "hostnossl", "hostgssenc", "hostnogssenc":
+				c.Fail("userData", "pg_hba.conf line %d is %q: it admits connections without TLS; use hostssl", n, fields[0])
+			}
+		}
+	},
+}
+
+var pgLine = regexp.MustCompile(`^\s*([a-z_]+)\s*=?\s*'?([^'#\s]*)'?`)
+
+// pgSetting returns a setting's last value in a postgresql.conf text (the last one wins, as in Postgres).
+func pgSetting(conf, name string) string {
+	val := ""
+	for _, line := range strings.Split(conf, "\n") {
+		if m := pgLine.FindStringSubmatch(line); m != nil && m[1] == name {
+			val = m[2]
+		}
+	}
+	return val
+}
+
+// cloudConfigFiles returns the write_files of a cloud-config user data, decoded: the user data may be
+// base64 and gzip compressed, and each file's content may be b64 or gz+b64 encoded.
+func cloudConfigFiles(userData string) map[string]string {
+	data := []byte(userData)
+	if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(userData)); err == nil {
+		data = dec
+	}
+	data = gunzipMaybe(data)
+	var doc struct {
+		WriteFiles []struct {
+			Path     string `yaml:"path"`
+			Content  string `yaml:"content"`
+			Encoding string `yaml:"encoding"`
+		} `yaml:"write_files"`
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("#cloud-config")) || yaml.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	files := map[string]string{}
+	for _, f := range doc.WriteFiles {
+		content := []byte(f.Content)
+		switch strings.ToLower(f.Encoding) {
+		case "b64", "base64":
+			content, _ = base64.StdEncoding.DecodeString(f.Content)
+		case "gz+b64", "gzip+base64", "gz+base64", "gzip+b64":
+			raw, _ := base64.StdEncoding.DecodeString(f.Content)
+			content = gunzipMaybe(raw)
+		}
+		files[f.Path] += string(content)
+	}
+	return files
+}
+
+func gunzipMaybe(b []byte) []byte {
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		return b
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return b
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, 1<<20))
+	if err != nil {
+		return b
+	}
+	return out
+}

@@ -1,0 +1,53 @@
+package hipaa
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+const (
+	goodConf = "listen_addresses = '*'\nssl = on\nssl_min_protocol_version = 'TLSv1.2'\npassword_encryption = scram-sha-256\n"
+	goodHba  = "local all postgres peer\nhostssl all all 10.0.0.0/16 scram-sha-256\nhostssl replication replicator 10.0.128.0/21 scram-sha-256\n"
+)
+
+func cloudConfig(conf, hba string) string {
+	indent := func(s string) string { return "      " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n      ") }
+	return "#cloud-config\nwrite_files:\n  - path: /etc/postgresql/15/main/postgresql.conf\n    content: |\n" + indent(conf) +
+		"\n  - path: /etc/postgresql/15/main/pg_hba.conf\n    content: |\n" + indent(hba) + "\n"
+}
+
+func TestDbTLSOnly(t *testing.T) {
+	t.Parallel()
+	testResourceRule(t, &dbTLSOnly, fx{typ: tInstance, name: "db-primary", props: map[string]any{
+		"tags": map[string]any{"Role": "database"}, "userData": cloudConfig(goodConf, goodHba)}}, []change{
+		{"ssl off", "userData", cloudConfig(strings.Replace(goodConf, "ssl = on", "ssl = off", 1), goodHba),
+			[]string{`userData: postgresql.conf sets ssl = "off"; set ssl = on`}},
+		{"tls 1.0", "userData", cloudConfig(strings.Replace(goodConf, "TLSv1.2", "TLSv1", 1), goodHba),
+			[]string{`userData: postgresql.conf sets ssl_min_protocol_version = "TLSv1"; set it to 'TLSv1.2' or 'TLSv1.3'`}},
+		{"plain host line", "userData", cloudConfig(goodConf, goodHba+"host all all 0.0.0.0/0 scram-sha-256\n"),
+			[]string{`userData: pg_hba.conf line 4 is "host": it admits connections without TLS; use hostssl`}},
+		{"replication without tls", "userData", cloudConfig(goodConf, strings.Replace(goodHba, "hostssl replication", "hostnossl replication", 1)),
+			[]string{`userData: pg_hba.conf line 3 is "hostnossl": it admits connections without TLS; use hostssl`}},
+		{"no configuration", "userData", "#!/bin/sh\necho hello\n",
+			[]string{"userData: the database host's user data carries no postgresql.conf and pg_hba.conf, so TLS-only access cannot be shown"}},
+		{"not a database host", "tags.Role", "web", nil},
+		{"unknown user data", "userData", unknown, []string{"userData: userData cannot be known during preview; it is checked again on the deployed stack [unknown]"}},
+	})
+}
+
+func TestDbTLSOnlyReadsCompressedUserData(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(cloudConfig(strings.Replace(goodConf, "ssl = on", "ssl = off", 1), goodHba)))
+	zw.Close()
+	r := fx{typ: tLaunchTemplate, name: "db", props: map[string]any{"tags": map[string]any{"Role": "database"},
+		"userData": base64.StdEncoding.EncodeToString(buf.Bytes())}}.resource()
+	got := render(CheckResource(&dbTLSOnly, r, Config{}))
+	if len(got) != 1 || got[0] != `userData: postgresql.conf sets ssl = "off"; set ssl = on` {
+		t.Errorf("gzip+base64 user data: %q", got)
+	}
+}

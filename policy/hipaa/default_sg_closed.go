@@ -1,0 +1,28 @@
+package hipaa
+
+var defaultSgClosed = Rule{
+	ID:          "default-sg-closed",
+	Description: "Every VPC's default security group is managed and has no rules",
+	Citations:   []string{"164.312(e)(1)"},
+	Severity:    Medium,
+	Fix:         "Declare an aws.ec2.DefaultSecurityGroup for the VPC with no ingress and no egress.",
+	Types:       []string{tVpc},
+	Stack: func(c *Check, s *Stack) {
+		for _, vpc := range s.OfType(tVpc) {
+			groups := s.Referencing(vpc, tDefaultSG, "vpcId")
+			if len(groups) == 0 {
+				c.FailOn(vpc.URN, "", "the VPC's default security group is not managed, so it keeps the rules AWS gives it")
+			}
+			for _, g := range groups {
+				for _, k := range []string{"ingress", "egress"} {
+					switch v := g.Get(k); {
+					case v.Unknown():
+						c.UnknownOn(g.URN, k)
+					case len(v.Items()) > 0:
+						c.FailOn(g.URN, k, "the default security group has %d %s rule(s); remove them", len(v.Items()), k)
+					}
+				}
+			}
+		}
+	},
+}

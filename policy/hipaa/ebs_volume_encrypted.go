@@ -1,0 +1,14 @@
+package hipaa
+
+var ebsVolumeEncrypted = Rule{
+	ID:          "ebs-volume-encrypted",
+	Description: "EBS volumes are encrypted with a customer-managed KMS key",
+	Citations:   []string{"164.312(a)(2)(iv)", "164.312(e)(2)(ii)"},
+	Severity:    High,
+	Fix:         "Set encrypted: true and kmsKeyId to the stack's EBS key.",
+	Types:       []string{tVolume},
+	Resource: func(c *Check, r *Resource) {
+		requireTrue(c, r.Get("encrypted"), " so the volume is encrypted at rest")
+		requireCustomerKey(c, r.Get("kmsKeyId"), "the volume")
+	},
+}

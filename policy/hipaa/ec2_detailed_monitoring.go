@@ -1,0 +1,17 @@
+package hipaa
+
+var ec2DetailedMonitoring = Rule{
+	ID:          "ec2-detailed-monitoring",
+	Description: "Instances and launch templates have detailed (one-minute) monitoring",
+	Citations:   []string{"164.312(b)"},
+	Severity:    Low,
+	Fix:         "Set monitoring: true on instances, monitoring.enabled: true on launch templates.",
+	Types:       []string{tInstance, tLaunchTemplate},
+	Resource: func(c *Check, r *Resource) {
+		if r.Type == tInstance {
+			requireTrue(c, r.Get("monitoring"), " for one-minute metrics")
+			return
+		}
+		requireTrue(c, r.Get("monitoring", "enabled"), " for one-minute metrics")
+	},
+}

@@ -1,0 +1,23 @@
+package hipaa
+
+var ec2VolumesEncrypted = Rule{
+	ID:          "ec2-volumes-encrypted",
+	Description: "An instance's root and EBS volumes are encrypted with a customer-managed KMS key",
+	Citations:   []string{"164.312(a)(2)(iv)"},
+	Severity:    High,
+	Fix:         "Give rootBlockDevice and every ebsBlockDevices entry encrypted: true and kmsKeyId set to the EBS key.",
+	Types:       []string{tInstance},
+	Resource: func(c *Check, r *Resource) {
+		root := r.Get("rootBlockDevice")
+		if root.Missing() {
+			c.Fail("rootBlockDevice", "rootBlockDevice is not set, so the root volume takes the AMI's encryption; declare it encrypted with the EBS key")
+		} else {
+			requireTrue(c, root.Get("encrypted"), " so the root volume is encrypted")
+			requireCustomerKey(c, root.Get("kmsKeyId"), "the root volume")
+		}
+		for _, d := range r.Get("ebsBlockDevices").Items() {
+			requireTrue(c, d.Get("encrypted"), " so the volume is encrypted")
+			requireCustomerKey(c, d.Get("kmsKeyId"), "the volume")
+		}
+	},
+}

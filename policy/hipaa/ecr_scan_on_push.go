@@ -1,0 +1,13 @@
+package hipaa
+
+var ecrScanOnPush = Rule{
+	ID:          "ecr-scan-on-push",
+	Description: "Container images are scanned for vulnerabilities when pushed",
+	Citations:   []string{"164.308(a)(5)(ii)(B)", "project"},
+	Severity:    Medium,
+	Fix:         "Set imageScanningConfiguration.scanOnPush: true.",
+	Types:       []string{tEcrRepository},
+	Resource: func(c *Check, r *Resource) {
+		requireTrue(c, r.Get("imageScanningConfiguration", "scanOnPush"), " so every pushed image is scanned")
+	},
+}

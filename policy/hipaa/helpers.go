@@ -1,0 +1,95 @@
+package hipaa
+
+import "strings"
+
+// Resource types the rules look at, pulumi-aws v6 tokens.
+const (
+	tVolume            = "aws:ebs/volume:Volume"
+	tEncryptionDefault = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+	tDefaultKmsKey     = "aws:ebs/defaultKmsKey:DefaultKmsKey"
+	tInstance          = "aws:ec2/instance:Instance"
+	tLaunchTemplate    = "aws:ec2/launchTemplate:LaunchTemplate"
+	tVpc               = "aws:ec2/vpc:Vpc"
+	tSubnet            = "aws:ec2/subnet:Subnet"
+	tRouteTable        = "aws:ec2/routeTable:RouteTable"
+	tRoute             = "aws:ec2/route:Route"
+	tRouteAssoc        = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+	tInternetGateway   = "aws:ec2/internetGateway:InternetGateway"
+	tSecurityGroup     = "aws:ec2/securityGroup:SecurityGroup"
+	tSecurityGroupRule = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	tIngressRule       = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	tDefaultSG         = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+	tFlowLog           = "aws:ec2/flowLog:FlowLog"
+	tBucket            = "aws:s3/bucketV2:BucketV2"
+	tBucketSSE         = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	tBucketVersioning  = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	tBucketPAB         = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	tBucketOwnership   = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+	tBucketPolicy      = "aws:s3/bucketPolicy:BucketPolicy"
+	tBucketLogging     = "aws:s3/bucketLoggingV2:BucketLoggingV2"
+	tBucketLifecycle   = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+	tBucketObjectLock  = "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2"
+	tBucketACL         = "aws:s3/bucketAclV2:BucketAclV2"
+	tKmsKey            = "aws:kms/key:Key"
+	tLogGroup          = "aws:cloudwatch/logGroup:LogGroup"
+	tMetricAlarm       = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tTopic             = "aws:sns/topic:Topic"
+	tSecret            = "aws:secretsmanager/secret:Secret"
+	tParameter         = "aws:ssm/parameter:Parameter"
+	tTrail             = "aws:cloudtrail/trail:Trail"
+	tDetector          = "aws:guardduty/detector:Detector"
+	tPasswordPolicy    = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
+	tAccountPAB        = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+	tIamPolicy         = "aws:iam/policy:Policy"
+	tRolePolicy        = "aws:iam/rolePolicy:RolePolicy"
+	tUserPolicy        = "aws:iam/userPolicy:UserPolicy"
+	tGroupPolicy       = "aws:iam/groupPolicy:GroupPolicy"
+	tRole              = "aws:iam/role:Role"
+	tRolePolicyAttach  = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	tUserPolicyAttach  = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+	tPolicyAttachment  = "aws:iam/policyAttachment:PolicyAttachment"
+	tListener          = "aws:lb/listener:Listener"
+	tAlbListener       = "aws:alb/listener:Listener"
+	tEcrRepository     = "aws:ecr/repository:Repository"
+	tEcrPolicy         = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+)
+
+// baselineTypes are the account-wide singletons; a stack holding any of them is its account's baseline.
+var baselineTypes = []string{tTrail, tDetector, tEncryptionDefault, tDefaultKmsKey, tPasswordPolicy, tAccountPAB}
+
+// isBaseline reports whether the stack is its account's baseline.
+func isBaseline(s *Stack) bool {
+	for _, t := range baselineTypes {
+		if len(s.OfType(t)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// requireCustomerKey fails when a key property is unset, or names an AWS-managed key (alias/aws/...).
+func requireCustomerKey(c *Check, v V, what string) {
+	switch {
+	case !v.Present():
+		c.Fail(v.Path(), "%s is not set, so %s is encrypted with an AWS-managed key at best; set it to a customer-managed KMS key", v.Path(), what)
+	case strings.HasPrefix(v.Str(), "alias/aws/"):
+		c.Fail(v.Path(), "%s is %s, an AWS-managed key; set it to a customer-managed KMS key", v.Path(), v.Str())
+	}
+}
+
+// requireTrue fails when a boolean property is not true, and reports an unknown one; why, if given,
+// starts with a space.
+func requireTrue(c *Check, v V, why string) {
+	switch {
+	case v.Unknown():
+		c.Unknown(v.Path())
+	case !v.True():
+		got := "not set"
+		if !v.Missing() {
+			got = "false"
+		}
+		c.Fail(v.Path(), "%s is %s; set it to true%s", v.Path(), got, why)
+	}
+}
+
+func isWorld(cidr string) bool { return cidr == "0.0.0.0/0" || cidr == "::/0" }

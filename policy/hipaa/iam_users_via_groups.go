@@ -1,0 +1,22 @@
+package hipaa
+
+var iamUsersViaGroups = Rule{
+	ID:          "iam-users-via-groups",
+	Description: "No IAM policy is attached directly to a user; users get permissions through groups",
+	Citations:   []string{"164.308(a)(4)(ii)(B)"},
+	Severity:    Medium,
+	Fix:         "Attach the policy to a group and add the user to it (or, better, use IAM Identity Center).",
+	Types:       []string{tUserPolicy, tUserPolicyAttach, tPolicyAttachment},
+	Resource: func(c *Check, r *Resource) {
+		switch r.Type {
+		case tUserPolicy:
+			c.Fail("user", "an inline policy on user %s; attach policies to groups", orUnset(r.Get("user")))
+		case tUserPolicyAttach:
+			c.Fail("user", "a policy attached to user %s; attach policies to groups", orUnset(r.Get("user")))
+		case tPolicyAttachment:
+			if users := r.Get("users").Strs(); len(users) > 0 {
+				c.Fail("users", "the policy is attached to users %v; attach policies to groups", users)
+			}
+		}
+	},
+}

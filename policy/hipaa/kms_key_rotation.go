@@ -1,0 +1,20 @@
+package hipaa
+
+var kmsKeyRotation = Rule{
+	ID:          "kms-key-rotation",
+	Description: "Symmetric customer-managed KMS keys rotate their key material",
+	Citations:   []string{"164.312(a)(2)(iv)"},
+	Severity:    Medium,
+	Fix:         "Set enableKeyRotation: true on the key.",
+	Types:       []string{tKmsKey},
+	Resource: func(c *Check, r *Resource) {
+		spec := r.Get("customerMasterKeySpec").Str()
+		if s := r.Get("keySpec").Str(); s != "" {
+			spec = s
+		}
+		if spec != "" && spec != "SYMMETRIC_DEFAULT" {
+			return // KMS rotates only symmetric encryption keys
+		}
+		requireTrue(c, r.Get("enableKeyRotation"), " so the key material rotates yearly")
+	},
+}

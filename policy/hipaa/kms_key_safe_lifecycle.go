@@ -1,0 +1,33 @@
+package hipaa
+
+// minKeyDeletionWindowDays is the shortest deletion window: a key deleted by mistake can be recovered for
+// that long, and data encrypted under it is not lost.
+const minKeyDeletionWindowDays = 30
+
+var kmsKeySafeLifecycle = Rule{
+	ID:          "kms-key-safe-lifecycle",
+	Description: "KMS keys wait at least 30 days before deletion, keep the policy lockout check and allow no wildcard principal",
+	Citations:   []string{"164.308(a)(1)(ii)(B)"},
+	Severity:    High,
+	Fix:         "Set deletionWindowInDays to 30, leave bypassPolicyLockoutSafetyCheck unset, and name principals in the key policy instead of \"*\".",
+	Types:       []string{tKmsKey},
+	Resource: func(c *Check, r *Resource) {
+		if days, ok := r.Get("deletionWindowInDays").Num(); ok && days < minKeyDeletionWindowDays {
+			c.Fail("deletionWindowInDays", "deletionWindowInDays is %v; set it to at least %d", days, minKeyDeletionWindowDays)
+		}
+		if r.Get("bypassPolicyLockoutSafetyCheck").True() {
+			c.Fail("bypassPolicyLockoutSafetyCheck", "bypassPolicyLockoutSafetyCheck is true; remove it so a policy cannot lock the account out of its key")
+		}
+		policy := r.Get("policy")
+		if policy.Unknown() {
+			c.Unknown("policy")
+			return
+		}
+		statements, _ := parsePolicy(policy.Str())
+		for i, st := range statements {
+			if st.allows() && st.anyPrincipal() {
+				c.Fail("policy", "policy statement %d allows the principal \"*\"; name the account or roles that may use the key", i)
+			}
+		}
+	},
+}

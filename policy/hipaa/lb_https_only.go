@@ -1,0 +1,48 @@
+package hipaa
+
+import "strings"
+
+var lbHTTPSOnly = Rule{
+	ID:          "lb-https-only",
+	Description: "Load balancer listeners use HTTPS or TLS with a TLS 1.2+ policy, or HTTP that only redirects to HTTPS",
+	Citations:   []string{"164.312(e)(1)", "164.312(e)(2)(ii)"},
+	Severity:    Critical,
+	Fix:         "Use protocol HTTPS with sslPolicy ELBSecurityPolicy-TLS13-1-2-2021-06 (or newer); an HTTP listener's only default action redirects to HTTPS.",
+	Types:       []string{tListener, tAlbListener},
+	Resource: func(c *Check, r *Resource) {
+		proto := r.Get("protocol")
+		if proto.Unknown() {
+			c.Unknown("protocol")
+			return
+		}
+		switch strings.ToUpper(proto.Str()) {
+		case "HTTPS", "TLS":
+			switch p := r.Get("sslPolicy"); {
+			case p.Unknown():
+				c.Unknown("sslPolicy")
+			case !modernTLSPolicy(p.Str()):
+				c.Fail("sslPolicy", "sslPolicy is %s; use a policy that allows only TLS 1.2 or newer, such as ELBSecurityPolicy-TLS13-1-2-2021-06", orUnset(p))
+			}
+		case "HTTP":
+			actions := r.Get("defaultActions").Items()
+			if len(actions) == 0 {
+				c.Fail("defaultActions", "an HTTP listener without actions; it may only redirect to HTTPS")
+			}
+			for _, a := range actions {
+				if a.Get("type").Str() != "redirect" || !strings.EqualFold(a.Get("redirect", "protocol").Str(), "HTTPS") {
+					c.Fail(a.Path(), "%s on an HTTP listener is %q, not a redirect to HTTPS", a.Path(), a.Get("type").Str())
+				}
+			}
+		default:
+			c.Fail("protocol", "protocol is %s; use HTTPS (or TLS), or HTTP that only redirects", orUnset(proto))
+		}
+	},
+}
+
+// modernTLSPolicy reports whether an ELB security policy allows only TLS 1.2 or newer.
+func modernTLSPolicy(name string) bool {
+	return strings.HasPrefix(name, "ELBSecurityPolicy-TLS13-") ||
+		strings.HasPrefix(name, "ELBSecurityPolicy-TLS-1-2") ||
+		strings.HasPrefix(name, "ELBSecurityPolicy-FS-1-2") ||
+		strings.HasPrefix(name, "ELBSecurityPolicy-TLS-1-3")
+}

@@ -1,0 +1,200 @@
+package hipaa
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+// Resource is a resource as a rule sees it: its type, its properties (the inputs in a preview, the state
+// in an audit of a deployed stack) and what its properties were computed from.
+type Resource struct {
+	URN    string
+	Type   string
+	Name   string
+	Parent string
+	Props  property.Map
+	// Dependencies and PropertyDependencies are URNs of the resources this one's properties came from,
+	// the edges stack rules join on.
+	Dependencies         []string
+	PropertyDependencies map[string][]string
+}
+
+// V is a property looked up by path: found, missing, or not known until deployment.
+type V struct {
+	v       property.Value
+	found   bool
+	unknown bool
+	path    string
+}
+
+// Get looks up a property by path; each element is a key (string) or an index (int).
+func (r *Resource) Get(path ...any) V {
+	return lookup(property.New(r.Props), "", path)
+}
+
+// Get looks up a property below v.
+func (v V) Get(path ...any) V {
+	if v.unknown || !v.found {
+		return V{unknown: v.unknown, path: v.path + pathString(path)}
+	}
+	return lookup(v.v, v.path, path)
+}
+
+func lookup(cur property.Value, prefix string, path []any) V {
+	p := prefix
+	for i, step := range path {
+		switch s := step.(type) {
+		case string:
+			p = joinKey(p, s)
+		case int:
+			p = fmt.Sprintf("%s[%d]", p, s)
+		}
+		if cur.IsComputed() {
+			return V{unknown: true, path: p + pathString(path[i+1:])}
+		}
+		// A missing step makes the whole path missing; messages name the full path asked for.
+		missing := V{path: p + pathString(path[i+1:])}
+		switch s := step.(type) {
+		case string:
+			if !cur.IsMap() {
+				return missing
+			}
+			next, ok := cur.AsMap().GetOk(s)
+			if !ok {
+				return missing
+			}
+			cur = next
+		case int:
+			if !cur.IsArray() || s >= cur.AsArray().Len() {
+				return missing
+			}
+			cur = cur.AsArray().Get(s)
+		}
+	}
+	if cur.IsComputed() {
+		return V{unknown: true, path: p}
+	}
+	return V{v: cur, found: !cur.IsNull(), path: p}
+}
+
+func joinKey(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+func pathString(path []any) string {
+	var b strings.Builder
+	for _, s := range path {
+		switch s := s.(type) {
+		case string:
+			b.WriteString("." + s)
+		case int:
+			fmt.Fprintf(&b, "[%d]", s)
+		}
+	}
+	return b.String()
+}
+
+// Path is the property path, for messages.
+func (v V) Path() string { return v.path }
+
+// Unknown reports whether the value is not known until deployment.
+func (v V) Unknown() bool { return v.unknown }
+
+// Missing reports whether the property is absent or null (and known to be).
+func (v V) Missing() bool { return !v.unknown && !v.found }
+
+// Present reports whether the property is set: to a known non-empty value, or to one not yet known.
+func (v V) Present() bool {
+	if v.unknown {
+		return true
+	}
+	if !v.found {
+		return false
+	}
+	if v.v.IsString() {
+		return v.v.AsString() != ""
+	}
+	return true
+}
+
+// Str returns a string value, or "" for anything else.
+func (v V) Str() string {
+	if v.found && v.v.IsString() {
+		return v.v.AsString()
+	}
+	return ""
+}
+
+// True reports whether the value is true: a boolean, or the string "true" that some provider
+// properties use.
+func (v V) True() bool {
+	if !v.found {
+		return false
+	}
+	if v.v.IsBool() {
+		return v.v.AsBool()
+	}
+	return v.v.IsString() && strings.EqualFold(v.v.AsString(), "true")
+}
+
+// Num returns a numeric value (a number, or a string holding one) and whether there was one.
+func (v V) Num() (float64, bool) {
+	if !v.found {
+		return 0, false
+	}
+	if v.v.IsNumber() {
+		return v.v.AsNumber(), true
+	}
+	if v.v.IsString() {
+		var f float64
+		if _, err := fmt.Sscan(v.v.AsString(), &f); err == nil {
+			return f, true
+		}
+	}
+	return 0, false
+}
+
+// Items returns the elements of an array value; a single non-array value is one element.
+func (v V) Items() []V {
+	if !v.found {
+		return nil
+	}
+	if !v.v.IsArray() {
+		return []V{v}
+	}
+	arr := v.v.AsArray()
+	out := make([]V, 0, arr.Len())
+	for i := range arr.Len() {
+		e := arr.Get(i)
+		p := fmt.Sprintf("%s[%d]", v.path, i)
+		out = append(out, V{v: e, found: !e.IsNull() && !e.IsComputed(), unknown: e.IsComputed(), path: p})
+	}
+	return out
+}
+
+// Strs returns the string elements of an array (or a single string) value.
+func (v V) Strs() []string {
+	var out []string
+	for _, e := range v.Items() {
+		if s := e.Str(); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Tag returns a tag's value from tags or, where the provider filled it, tagsAll.
+func (r *Resource) Tag(name string) V {
+	if t := r.Get("tags", name); !t.Missing() {
+		return t
+	}
+	return r.Get("tagsAll", name)
+}
+
+// Root is the resource's whole property map as a value, for code shared with nested objects.
+func (r *Resource) Root() V { return V{v: property.New(r.Props), found: true} }

@@ -1,0 +1,31 @@
+package hipaa
+
+var s3AccessLogging = Rule{
+	ID:          "s3-access-logging",
+	Description: "Every data bucket logs its access to the log bucket (the log bucket itself excepted)",
+	Citations:   []string{"164.312(b)"},
+	Severity:    Medium,
+	Fix:         "Give the bucket a BucketLoggingV2 whose targetBucket is the stack's log bucket.",
+	Types:       []string{tBucket},
+	Stack: func(c *Check, s *Stack) {
+		for _, b := range s.OfType(tBucket) {
+			if isLogBucket(s, b) {
+				continue
+			}
+			logs := s.Referencing(b, tBucketLogging, "bucket")
+			if len(logs) == 0 && b.Get("loggings", 0, "targetBucket").Missing() && b.Get("logging", "targetBucket").Missing() {
+				c.FailOn(b.URN, "", "the bucket does not log its access; add a BucketLoggingV2 targeting the log bucket")
+			}
+			for _, l := range logs {
+				if !l.Get("targetBucket").Present() {
+					c.FailOn(l.URN, "targetBucket", "targetBucket is not set")
+				}
+			}
+		}
+	},
+}
+
+// isLogBucket reports whether a bucket receives logs: other buckets' access logs or a CloudTrail trail's.
+func isLogBucket(s *Stack, b *Resource) bool {
+	return len(s.Referencing(b, tBucketLogging, "targetBucket")) > 0 || len(s.Referencing(b, tTrail, "s3BucketName")) > 0
+}

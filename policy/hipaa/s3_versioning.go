@@ -1,0 +1,30 @@
+package hipaa
+
+var s3Versioning = Rule{
+	ID:          "s3-versioning",
+	Description: "Every S3 bucket has versioning enabled, so no write or delete loses data",
+	Citations:   []string{"164.308(a)(7)(ii)(A)", "164.312(c)(1)"},
+	Severity:    High,
+	Fix:         "Give the bucket a BucketVersioningV2 with versioningConfiguration.status Enabled.",
+	Types:       []string{tBucket},
+	Stack: func(c *Check, s *Stack) {
+		for _, b := range s.OfType(tBucket) {
+			vs := s.Referencing(b, tBucketVersioning, "bucket")
+			if len(vs) == 0 {
+				if b.Get("versionings", 0, "enabled").True() || b.Get("versioning", "enabled").True() {
+					continue // a deployed bucket reports versioning in its own state
+				}
+				c.FailOn(b.URN, "", "the bucket has no BucketVersioningV2 with status Enabled")
+				continue
+			}
+			for _, v := range vs {
+				switch st := v.Get("versioningConfiguration", "status"); {
+				case st.Unknown():
+					c.UnknownOn(v.URN, st.Path())
+				case st.Str() != "Enabled":
+					c.FailOn(v.URN, st.Path(), "%s is %q; set it to Enabled", st.Path(), st.Str())
+				}
+			}
+		}
+	},
+}

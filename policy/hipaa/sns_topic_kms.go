@@ -1,0 +1,13 @@
+package hipaa
+
+var snsTopicKms = Rule{
+	ID:          "sns-topic-kms",
+	Description: "SNS topics are encrypted with a customer-managed KMS key",
+	Citations:   []string{"164.312(a)(2)(iv)"},
+	Severity:    Medium,
+	Fix:         "Set kmsMasterKeyId on the topic to a customer-managed key that admits the services that publish to it.",
+	Types:       []string{tTopic},
+	Resource: func(c *Check, r *Resource) {
+		requireCustomerKey(c, r.Get("kmsMasterKeyId"), "the topic")
+	},
+}
