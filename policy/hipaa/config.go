@@ -237,4 +237,3 @@ func (w *Waiver) problem(now time.Time) string {
 	}
 	return ""
 }
-

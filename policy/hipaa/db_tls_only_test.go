@@ -14,7 +14,9 @@ const (
 )
 
 func cloudConfig(conf, hba string) string {
-	indent := func(s string) string { return "      " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n      ") }
+	indent := func(s string) string {
+		return "      " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n      ")
+	}
 	return "#cloud-config\nwrite_files:\n  - path: /etc/postgresql/15/main/postgresql.conf\n    content: |\n" + indent(conf) +
 		"\n  - path: /etc/postgresql/15/main/pg_hba.conf\n    content: |\n" + indent(hba) + "\n"
 }
