@@ -9,6 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/hipaa-platform/platform/internal/offline"
 )
 
 // Placeholders the preview JSON uses for values it does not print.
@@ -118,4 +120,16 @@ func plainValue(v any) property.Value {
 		return property.New(plainMap(v))
 	}
 	return property.New(fmt.Sprint(v))
+}
+
+// FromOffline converts what a program registered under mocks (see internal/offline) into the resources
+// the rules see, components left out: the engine sends them too, but no rule looks at them.
+func FromOffline(rs []offline.Resource) []*Resource {
+	out := make([]*Resource, 0, len(rs))
+	for _, r := range rs {
+		if r.Custom {
+			out = append(out, FromPropertyMap(r.URN, r.Type, r.Name, r.Parent, r.Inputs, r.Dependencies, r.PropertyDependencies))
+		}
+	}
+	return out
 }
