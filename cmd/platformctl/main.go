@@ -1,5 +1,5 @@
 // Command platformctl is the operators' command line for the HIPAA platform: an offline preview of any
-// stack, with audits, releases and demo stacks to follow as their own commands.
+// stack and its HIPAA audit, with releases and demo stacks to follow as their own commands.
 package main
 
 import (
@@ -43,11 +43,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return inputError{err} })
-	root.AddCommand(previewCmd())
+	root.AddCommand(previewCmd(), auditCmd())
 
 	err := root.Execute()
 	if err == nil {
 		return exitOK
+	}
+	if errors.Is(err, errViolations) {
+		return exitFailed // the report says what failed
 	}
 	fmt.Fprintln(stderr, "platformctl:", err)
 	var in inputError

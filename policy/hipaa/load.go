@@ -54,7 +54,10 @@ func ReadPreviewJSON(r io.Reader) ([]*Resource, error) {
 			return nil, fmt.Errorf("malformed JSON at line %d, column %d: %v", line, col, syn)
 		case errors.As(err, &typ):
 			line, col := position(data, typ.Offset)
-			return nil, fmt.Errorf("unexpected JSON at line %d, column %d: %s is a %s, want %s", line, col, orTop(typ.Field), typ.Value, typ.Type)
+			if typ.Field == "" {
+				return nil, fmt.Errorf("unexpected JSON at line %d, column %d: the document is a JSON %s; want the array printed by platformctl preview --json", line, col, typ.Value)
+			}
+			return nil, fmt.Errorf("unexpected JSON at line %d, column %d: %s is a JSON %s, want a %s", line, col, typ.Field, typ.Value, typ.Type.Kind())
 		}
 		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
@@ -67,13 +70,6 @@ func ReadPreviewJSON(r io.Reader) ([]*Resource, error) {
 			Props: plainMap(pr.Inputs), Dependencies: pr.Dependencies, PropertyDependencies: pr.PropertyDependencies})
 	}
 	return out, nil
-}
-
-func orTop(field string) string {
-	if field == "" {
-		return "the document"
-	}
-	return field
 }
 
 func position(data []byte, offset int64) (line, col int) {

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/preview"
+	"github.com/hipaa-platform/platform/policy/hipaatest"
+)
+
+// nonCompliantJSON writes the preview JSON of a program that breaks the rules.
+func nonCompliantJSON(t *testing.T) string {
+	t.Helper()
+	rs, err := offline.Run(offline.Options{Project: "hipaa", Stack: "bad"}, hipaatest.NonCompliant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := preview.JSON(&buf, rs); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestAuditOfEveryStackPasses(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "test", "qa", "prod"} {
+		out, errOut, code := platformctl(t, "audit", "--stack", stack)
+		if code != exitOK || !strings.Contains(out, "PASS: 0 mandatory violation(s)") {
+			t.Errorf("%s: exit %d\n%s%s", stack, code, out, errOut)
+		}
+	}
+}
+
+func TestAuditOfANonCompliantPreviewFails(t *testing.T) {
+	t.Parallel()
+	file := nonCompliantJSON(t)
+	out, errOut, code := platformctl(t, "audit", "--resources", file)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, rule := range hipaatest.NonCompliantFails {
+		if !strings.Contains(out, "FAIL     "+rule+" [") {
+			t.Errorf("text report lacks a failure of %s", rule)
+		}
+	}
+	for _, want := range []string{
+		"urn:pulumi:bad::hipaa::aws:ec2/securityGroup:SecurityGroup::bastion",
+		"45 CFR 164.312(a)(1), 164.312(e)(1)",
+		"fix: Remove the world-open rule",
+		"FAIL: ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q", want)
+		}
+	}
+}
+
+func TestAuditFormats(t *testing.T) {
+	t.Parallel()
+	file := nonCompliantJSON(t)
+
+	out, _, code := platformctl(t, "audit", "--resources", file, "--format", "json")
+	var doc struct {
+		Totals struct {
+			Mandatory int  `json:"mandatory"`
+			Failed    bool `json:"failed"`
+		} `json:"totals"`
+		Rules    []struct{ ID string } `json:"rules"`
+		Findings []struct {
+			Rule, URN, Message string
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitFailed {
+		t.Fatalf("json: exit %d, %v", code, err)
+	}
+	if !doc.Totals.Failed || doc.Totals.Mandatory == 0 || len(doc.Rules) != 39 || len(doc.Findings) != doc.Totals.Mandatory {
+		t.Errorf("json totals %+v, %d rules, %d findings", doc.Totals, len(doc.Rules), len(doc.Findings))
+	}
+
+	out, _, _ = platformctl(t, "audit", "--resources", file, "--format", "sarif")
+	var sarif struct {
+		Version string
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name  string
+					Rules []struct{ ID string }
+				}
+			}
+			Results []struct {
+				RuleID    string
+				Level     string
+				Locations []struct {
+					PhysicalLocation struct{ ArtifactLocation struct{ URI string } }
+					LogicalLocations []struct{ FullyQualifiedName string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	if sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Tool.Driver.Rules) != 39 ||
+		len(sarif.Runs[0].Results) != len(doc.Findings) {
+		t.Fatalf("sarif: version %s, %d runs", sarif.Version, len(sarif.Runs))
+	}
+	for _, r := range sarif.Runs[0].Results {
+		if r.Level != "error" || len(r.Locations) != 1 || r.Locations[0].PhysicalLocation.ArtifactLocation.URI != file ||
+			!strings.HasPrefix(r.Locations[0].LogicalLocations[0].FullyQualifiedName, "urn:pulumi:bad::") {
+			t.Errorf("sarif result %+v", r)
+		}
+	}
+
+	out, _, _ = platformctl(t, "audit", "--resources", file, "--format", "markdown")
+	for _, want := range []string{
+		"# HIPAA Security Rule audit: resources in bad.json",
+		"**FAIL**: ",
+		"| 45 CFR 164.312(a)(2)(iv) | Encryption and decryption | `ebs-volume-encrypted`",
+		"### `sg-no-public-admin-ports` (**violation**)",
+		"```mermaid\nflowchart LR",
+		`subgraph vpc_shared_vpc["VPC shared-vpc<br/>10.0.0.0/16, tenancy "]`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+}
+
+func TestAuditShowsWaivedFindings(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(cfg, []byte(`{"kms-key-rotation": {"waivers": [{"resource": "key", "reason": "HSM-backed key rotated by hand each quarter", "expires": "2099-12-31"}]}}`), 0o600)
+	out, _, _ := platformctl(t, "audit", "--resources", nonCompliantJSON(t), "--config", cfg)
+	if !strings.Contains(out, "WAIVED   kms-key-rotation") || !strings.Contains(out, "waived until 2099-12-31: HSM-backed key rotated by hand each quarter") {
+		t.Errorf("the waived finding is not shown:\n%s", out)
+	}
+	if strings.Contains(out, "FAIL     kms-key-rotation") {
+		t.Error("a waived finding still fails")
+	}
+}
+
+func TestAuditRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	malformed := filepath.Join(dir, "malformed.json")
+	os.WriteFile(malformed, []byte("[\n  {\"urn\": \"a\",\n   \"type\": }\n]\n"), 0o600)
+	notArray := filepath.Join(dir, "object.json")
+	os.WriteFile(notArray, []byte(`{"urn": "a"}`), 0o600)
+	noURN := filepath.Join(dir, "nourn.json")
+	os.WriteFile(noURN, []byte(`[{"type": "aws:s3/bucketV2:BucketV2"}]`), 0o600)
+	badField := filepath.Join(dir, "field.json")
+	os.WriteFile(badField, []byte(`[{"urn": 42}]`), 0o600)
+	badCfg := filepath.Join(dir, "cfg.json")
+	os.WriteFile(badCfg, []byte(`{"s3-versionning": "advisory"}`), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--resources", filepath.Join(dir, "missing.json")}, "--resources: open "},
+		{[]string{"audit", "--resources", malformed}, "malformed JSON at line 3, column 13"},
+		{[]string{"audit", "--resources", notArray}, "unexpected JSON at line 1, column 2: the document is a JSON object; want the array printed by platformctl preview --json"},
+		{[]string{"audit", "--resources", noURN}, "resource 0 has no urn or type"},
+		{[]string{"audit", "--resources", badField}, "unexpected JSON at line 1, column 12: urn is a JSON number, want a string"},
+		{[]string{"audit", "--stack", "staging"}, `unknown stack "staging": the stacks of project hipaa are dev, prod, qa, test`},
+		{[]string{"audit"}, "give exactly one of --stack NAME and --resources FILE"},
+		{[]string{"audit", "--stack", "dev", "--format", "pdf"}, `--format "pdf": want one of text, json, markdown, sarif`},
+		{[]string{"audit", "--stack", "dev", "--config", badCfg}, `policy config "s3-versionning": no such rule`},
+	} {
+		out, errOut, code := platformctl(t, tc.args...)
+		if code != exitBadInput || !strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

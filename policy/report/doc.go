@@ -1,0 +1,23 @@
+// Package report renders a policy evaluation for people and tools: text for a terminal, JSON for
+// scripts, Markdown for an auditor's file (findings by HIPAA citation, and a network and data-flow
+// diagram drawn from the resources), and SARIF for code-scanning tools.
+package report
+
+import (
+	"github.com/hipaa-platform/platform/policy/hipaa"
+)
+
+// Audit is one evaluation and what it was of.
+type Audit struct {
+	// Subject names what was audited: "stack prod", or a file.
+	Subject string
+	// Source is the file a finding should point at in code-scanning tools (the stack's settings file).
+	Source    string
+	Resources []*hipaa.Resource
+	Report    *hipaa.Report
+	// Generated is the audit's date, as shown in reports (YYYY-MM-DD).
+	Generated string
+}
+
+// Formats lists the formats Write accepts.
+var Formats = []string{"text", "json", "markdown", "sarif"}

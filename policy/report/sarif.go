@@ -1,0 +1,86 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/hipaa-platform/platform/policy/hipaa"
+)
+
+// securitySeverity maps a rule's severity to the score code-scanning tools sort by.
+var securitySeverity = map[hipaa.Severity]string{hipaa.Critical: "9.5", hipaa.High: "8.0", hipaa.Medium: "5.5", hipaa.Low: "3.0"}
+
+// SARIF writes the findings as SARIF 2.1.0: one result per finding, pointing at the stack's settings
+// file, with the resource URN as its logical location; waived findings carry a suppression with the
+// waiver's reason.
+func SARIF(w io.Writer, a *Audit) error {
+	type msg struct {
+		Text string `json:"text"`
+	}
+	rules := []map[string]any{}
+	index := map[string]int{}
+	for _, r := range hipaa.Rules() {
+		index[r.ID] = len(rules)
+		rules = append(rules, map[string]any{
+			"id":                   r.ID,
+			"shortDescription":     msg{r.Description},
+			"fullDescription":      msg{r.Description + ". HIPAA: " + hipaa.Cite(r.Citations) + "."},
+			"help":                 msg{r.Fix},
+			"defaultConfiguration": map[string]any{"level": "error"},
+			"properties": map[string]any{
+				"tags":              append([]string{"security", "hipaa"}, r.Citations...),
+				"security-severity": securitySeverity[r.Severity],
+			},
+		})
+	}
+	results := []map[string]any{}
+	for _, f := range a.Report.Findings {
+		level := "error"
+		switch {
+		case f.Unknown:
+			level = "note"
+		case f.Level != hipaa.Mandatory:
+			level = "warning"
+		}
+		res := map[string]any{
+			"ruleId":  f.RuleID,
+			"level":   level,
+			"message": msg{f.Message},
+			"locations": []map[string]any{{
+				"physicalLocation": map[string]any{
+					"artifactLocation": map[string]any{"uri": a.Source},
+					"region":           map[string]any{"startLine": 1},
+				},
+				"logicalLocations": []map[string]any{{"fullyQualifiedName": f.URN, "kind": "resource"}},
+			}},
+			"partialFingerprints": map[string]any{"resource/v1": f.RuleID + "|" + f.URN + "|" + f.Property},
+		}
+		if i, ok := index[f.RuleID]; ok {
+			res["ruleIndex"] = i
+		}
+		if f.Property != "" {
+			res["properties"] = map[string]any{"property": f.Property}
+		}
+		if f.Waiver != nil {
+			res["suppressions"] = []map[string]any{{"kind": "external", "status": "accepted",
+				"justification": f.Waiver.Reason + " (expires " + f.Waiver.Expires + ")"}}
+		}
+		results = append(results, res)
+	}
+	doc := map[string]any{
+		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+		"version": "2.1.0",
+		"runs": []map[string]any{{
+			"tool": map[string]any{"driver": map[string]any{
+				"name": hipaa.PackName, "version": hipaa.PackVersion, "semanticVersion": hipaa.PackVersion,
+				"informationUri": "https://www.hhs.gov/hipaa/for-professionals/security/index.html",
+				"rules":          rules,
+			}},
+			"automationDetails": map[string]any{"id": "hipaa-audit/" + a.Subject},
+			"results":           results,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}

@@ -1,0 +1,90 @@
+package report
+
+import (
+	"github.com/hipaa-platform/platform/policy/hipaa"
+)
+
+// RuleSummary is what one rule found.
+type RuleSummary struct {
+	ID          string   `json:"id"`
+	Description string   `json:"description"`
+	Citations   []string `json:"citations"`
+	Severity    string   `json:"severity"`
+	Level       string   `json:"level"`
+	Checked     int      `json:"checked"`
+	Passed      int      `json:"passed"`
+	Failed      int      `json:"failed"`
+	Waived      int      `json:"waived"`
+	Unknown     int      `json:"unknown"`
+}
+
+// Summaries counts, per enabled rule, the resources it checked and how many of them failed, were
+// waived, or could not be judged; the rest passed. A resource counts once per rule, however many
+// findings it has.
+func Summaries(rep *hipaa.Report) []RuleSummary {
+	type counts struct{ failed, waived, unknown map[string]bool }
+	per := map[string]*counts{}
+	for _, f := range rep.Findings {
+		c := per[f.RuleID]
+		if c == nil {
+			c = &counts{map[string]bool{}, map[string]bool{}, map[string]bool{}}
+			per[f.RuleID] = c
+		}
+		switch {
+		case f.Waiver != nil:
+			c.waived[f.URN] = true
+		case f.Unknown:
+			c.unknown[f.URN] = true
+		default:
+			c.failed[f.URN] = true
+		}
+	}
+	var out []RuleSummary
+	for _, r := range hipaa.Rules() {
+		level, ok := rep.Levels[r.ID]
+		if !ok {
+			continue
+		}
+		s := RuleSummary{ID: r.ID, Description: r.Description, Citations: r.Citations, Severity: string(r.Severity),
+			Level: string(level), Checked: rep.Checked[r.ID]}
+		if c := per[r.ID]; c != nil {
+			s.Failed, s.Waived, s.Unknown = len(c.failed), len(c.waived), len(c.unknown)
+		}
+		// A stack rule may report on a resource it did not count (a bucket's missing configuration is
+		// reported on the bucket, a wrong one on the configuration), so failures can exceed the count.
+		if s.Checked < s.Failed+s.Waived+s.Unknown {
+			s.Checked = s.Failed + s.Waived + s.Unknown
+		}
+		s.Passed = s.Checked - s.Failed - s.Waived - s.Unknown
+		out = append(out, s)
+	}
+	return out
+}
+
+// Totals counts findings by how they are enforced.
+type Totals struct {
+	Mandatory int  `json:"mandatory"`
+	Advisory  int  `json:"advisory"`
+	Waived    int  `json:"waived"`
+	Unknown   int  `json:"unknown"`
+	Failed    bool `json:"failed"`
+}
+
+// Count totals a report's findings.
+func Count(rep *hipaa.Report) Totals {
+	var t Totals
+	for _, f := range rep.Findings {
+		switch {
+		case f.Waiver != nil:
+			t.Waived++
+		case f.Unknown:
+			t.Unknown++
+		case f.Level == hipaa.Mandatory:
+			t.Mandatory++
+		default:
+			t.Advisory++
+		}
+	}
+	t.Failed = rep.Failed()
+	return t
+}

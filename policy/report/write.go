@@ -1,0 +1,89 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hipaa-platform/platform/policy/hipaa"
+)
+
+// Write renders the audit in a format of Formats.
+func Write(w io.Writer, format string, a *Audit) error {
+	switch format {
+	case "text":
+		return Text(w, a)
+	case "json":
+		return JSON(w, a)
+	case "markdown":
+		return Markdown(w, a)
+	case "sarif":
+		return SARIF(w, a)
+	}
+	return fmt.Errorf("unknown format %q; want one of %s", format, strings.Join(Formats, ", "))
+}
+
+// Text writes the findings for a terminal: blocking ones first, then waived, advisory and unknown ones.
+func Text(w io.Writer, a *Audit) error {
+	rep := a.Report
+	t := Count(rep)
+	fmt.Fprintf(w, "HIPAA audit of %s: %d resources, %d rules\n\n", a.Subject, rep.Resources, len(rep.Levels))
+	sections := []struct {
+		title string
+		keep  func(hipaa.Finding) bool
+	}{
+		{"FAIL", hipaa.Finding.Blocking},
+		{"WAIVED", func(f hipaa.Finding) bool { return f.Waiver != nil }},
+		{"ADVISORY", func(f hipaa.Finding) bool { return f.Waiver == nil && !f.Unknown && f.Level != hipaa.Mandatory }},
+		{"UNKNOWN", func(f hipaa.Finding) bool { return f.Waiver == nil && f.Unknown }},
+	}
+	for _, s := range sections {
+		for _, f := range rep.Findings {
+			if !s.keep(f) {
+				continue
+			}
+			rule := hipaa.RuleByID(f.RuleID)
+			fmt.Fprintf(w, "%-8s %s", s.title, f.RuleID)
+			if rule != nil {
+				fmt.Fprintf(w, " [%s] %s", rule.Severity, hipaa.Cite(rule.Citations))
+			}
+			fmt.Fprintf(w, "\n         %s\n", f.URN)
+			if f.Property != "" {
+				fmt.Fprintf(w, "         property: %s\n", f.Property)
+			}
+			fmt.Fprintf(w, "         %s\n", f.Message)
+			if rule != nil && s.title != "UNKNOWN" {
+				fmt.Fprintf(w, "         fix: %s\n", rule.Fix)
+			}
+			if f.Waiver != nil {
+				fmt.Fprintf(w, "         waived until %s: %s\n", f.Waiver.Expires, f.Waiver.Reason)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	result := "PASS"
+	if t.Failed {
+		result = "FAIL"
+	}
+	_, err := fmt.Fprintf(w, "%s: %d mandatory violation(s), %d advisory, %d waived, %d not known until deployment\n",
+		result, t.Mandatory, t.Advisory, t.Waived, t.Unknown)
+	return err
+}
+
+// JSON writes the whole evaluation for scripts.
+func JSON(w io.Writer, a *Audit) error {
+	findings := a.Report.Findings
+	if findings == nil {
+		findings = []hipaa.Finding{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Subject   string          `json:"subject"`
+		Resources int             `json:"resources"`
+		Totals    Totals          `json:"totals"`
+		Rules     []RuleSummary   `json:"rules"`
+		Findings  []hipaa.Finding `json:"findings"`
+	}{a.Subject, a.Report.Resources, Count(a.Report), Summaries(a.Report), findings})
+}
