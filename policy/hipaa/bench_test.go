@@ -17,7 +17,9 @@ func scaled(b *testing.B, n int) []*hipaa.Resource {
 	base := stackResources(b, "prod")
 	out := make([]*hipaa.Resource, 0, n)
 	for copyN := 0; len(out) < n; copyN++ {
-		rename := func(urn string) string { return strings.Replace(urn, "::hipaa::", fmt.Sprintf("::hipaa%d::", copyN), 1) }
+		rename := func(urn string) string {
+			return strings.Replace(urn, "::hipaa::", fmt.Sprintf("::hipaa%d::", copyN), 1)
+		}
 		for _, r := range base {
 			if len(out) == n {
 				break

@@ -18,16 +18,6 @@ var kmsKeySafeLifecycle = Rule{
 		if r.Get("bypassPolicyLockoutSafetyCheck").True() {
 			c.Fail("bypassPolicyLockoutSafetyCheck", "bypassPolicyLockoutSafetyCheck is true; remove it so a policy cannot lock the account out of its key")
 		}
-		policy := r.Get("policy")
-		if policy.Unknown() {
-			c.Unknown("policy")
-			return
-		}
-		statements, _ := parsePolicy(policy.Str())
-		for i, st := range statements {
-			if st.allows() && st.anyPrincipal() {
-				c.Fail("policy", "policy statement %d allows the principal \"*\"; name the account or roles that may use the key", i)
-			}
-		}
+		failWildcardAllow(c, r.Get("policy"), "account or roles that may use the key")
 	},
 }

@@ -25,17 +25,6 @@ func FromPropertyMap(urn, typ, name, parent string, props resource.PropertyMap, 
 		Dependencies: deps, PropertyDependencies: pdeps}
 }
 
-type previewResource struct {
-	URN                  string              `json:"urn"`
-	Type                 string              `json:"type"`
-	Name                 string              `json:"name"`
-	Parent               string              `json:"parent"`
-	Custom               bool                `json:"custom"`
-	Inputs               map[string]any      `json:"inputs"`
-	Dependencies         []string            `json:"dependencies"`
-	PropertyDependencies map[string][]string `json:"propertyDependencies"`
-}
-
 // ReadPreviewJSON reads the array `platformctl preview --json` prints. A malformed file is an error
 // saying where: the byte offset, line and column of a syntax error, or the index of a resource without
 // a urn or type.
@@ -44,7 +33,7 @@ func ReadPreviewJSON(r io.Reader) ([]*Resource, error) {
 	if err != nil {
 		return nil, err
 	}
-	var raw []previewResource
+	var raw []offline.JSON
 	if err := json.Unmarshal(data, &raw); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
