@@ -1,0 +1,275 @@
+// Package hostconfig renders the files that set up a PostgreSQL host of the platform: postgresql.conf,
+// pg_hba.conf, pgbackrest.conf, the roles and replication slots, the systemd units of the backups and the
+// bootstrap script, packed as cloud-init user data. The database component renders them for its hosts;
+// the host-configuration tests render the same templates for servers on loopback and run them on real
+// PostgreSQL and pgBackRest.
+package hostconfig
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"text/template"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+var templates = template.Must(template.ParseFS(templateFS, "templates/*.tmpl"))
+
+// Roles of a host.
+const (
+	Primary = "primary"
+	Replica = "replica"
+)
+
+// Params describe one host. Every value is plain: the component fills them from known values (fixed
+// private IPs, subnet CIDRs, names), the tests from their loopback servers.
+type Params struct {
+	Role      string // Primary or Replica
+	Name      string // host name, for comments and application_name
+	PgVersion int
+	DataDir   string
+	ConfDir   string
+	SocketDir string
+	LogDir    string
+	// LoggingCollector sends the server log to files in LogDir; the tests read stderr instead.
+	LoggingCollector bool
+	ListenAddress    string
+	Port             int
+	MaxConnections   int
+	MaxWalSenders    int
+
+	TLS      TLSFiles
+	TLSDir   string
+	PassFile string // .pgpass with the replication password, for primary_conninfo and pg_basebackup
+	// DataDevice is the block device of the data volume.
+	DataDevice string
+
+	AppDatabase, AppUser, ReplicationUser, MonitoringUser string
+	ClientCIDRs, MonitoringCIDRs, ReplicaCIDRs            []string
+
+	// Primary is where a replica streams from; SlotName its replication slot.
+	Primary  Endpoint
+	SlotName string
+	// Slots are the replication slots the primary creates, one per replica.
+	Slots []string
+	// ApplicationName names the replica to the primary (pg_stat_replication.application_name).
+	ApplicationName string
+
+	// ArchiveTimeoutSeconds bounds the recovery point objective.
+	ArchiveTimeoutSeconds int
+	Backup                Backup
+	// Secrets are the Secrets Manager IDs the bootstrap reads.
+	Secrets Secrets
+}
+
+// TLSFiles are the paths of this host's certificate, key and the internal CA.
+type TLSFiles struct{ CertFile, KeyFile, CAFile string }
+
+// Endpoint is a PostgreSQL server.
+type Endpoint struct {
+	Host string
+	Port int
+}
+
+// Secrets names the secrets a host's bootstrap reads.
+type Secrets struct{ TLS, Replication, App, Monitoring string }
+
+// Backup configures pgBackRest.
+type Backup struct {
+	ConfigFile string
+	Stanza     string
+	Bucket     string
+	Endpoint   string
+	Region     string
+	// URIStyle is host (AWS) or path (an S3 stand-in).
+	URIStyle string
+	// KeyType is auto (the instance profile) or shared (keys in PGBACKREST_REPO1_S3_KEY and _SECRET).
+	KeyType  string
+	KMSKeyID string
+	// StorageHost connects to another address than the endpoint's name (the tests' stand-in).
+	StorageHost   string
+	StoragePort   int
+	StorageCAFile string
+	Path          string
+	RetentionDays int
+	ProcessMax    int
+	LogDir        string
+	LockDir       string
+	SpoolDir      string
+	// FromStandby makes this host take the backups (backup-standby), with the primary as PrimaryPeer.
+	FromStandby bool
+	PrimaryPeer *Peer
+	// TLSServer, on the primary, serves pgBackRest to the backup standby.
+	TLSServer    *TLSServer
+	FullSchedule string
+	IncrSchedule string
+}
+
+// Peer is the primary as pgBackRest on the backup standby reaches it: over its TLS server when Host is
+// set, or on this machine (the tests) when it is not.
+type Peer struct {
+	Host          string
+	TLSServerPort int
+	DataDir       string
+	Port          int
+	SocketDir     string
+}
+
+// TLSServer is pgBackRest's TLS server on the primary; only a client certificate with ClientCN is admitted.
+type TLSServer struct {
+	Address  string
+	Port     int
+	ClientCN string
+}
+
+// Files maps each rendered file's destination path to its content.
+type Files map[string]string
+
+var (
+	identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+	stanzaName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+)
+
+// validate checks the values that end up in configuration syntax, so no value can break out of it.
+func (p *Params) validate() error {
+	if p.Role != Primary && p.Role != Replica {
+		return fmt.Errorf("Role %q: want %s or %s", p.Role, Primary, Replica)
+	}
+	for field, v := range map[string]string{"AppDatabase": p.AppDatabase, "AppUser": p.AppUser,
+		"ReplicationUser": p.ReplicationUser, "MonitoringUser": p.MonitoringUser, "SlotName": p.SlotName} {
+		if (v != "" || field != "SlotName") && !identifier.MatchString(v) {
+			return fmt.Errorf("%s %q: want a lower-case SQL identifier", field, v)
+		}
+	}
+	for _, s := range p.Slots {
+		if !identifier.MatchString(s) {
+			return fmt.Errorf("Slots: %q is not a lower-case SQL identifier", s)
+		}
+	}
+	if !stanzaName.MatchString(p.Backup.Stanza) {
+		return fmt.Errorf("Backup.Stanza %q: want lower-case letters, digits, - and _", p.Backup.Stanza)
+	}
+	for field, list := range map[string][]string{"ClientCIDRs": p.ClientCIDRs, "MonitoringCIDRs": p.MonitoringCIDRs, "ReplicaCIDRs": p.ReplicaCIDRs} {
+		for _, c := range list {
+			if _, err := netip.ParsePrefix(c); err != nil {
+				return fmt.Errorf("%s: %q is not a CIDR", field, c)
+			}
+		}
+	}
+	if p.Role == Replica && (p.Primary.Host == "" || p.SlotName == "") {
+		return fmt.Errorf("a replica needs Primary.Host and SlotName")
+	}
+	if p.ArchiveTimeoutSeconds < 1 {
+		return fmt.Errorf("ArchiveTimeoutSeconds %d: want at least 1", p.ArchiveTimeoutSeconds)
+	}
+	for field, v := range map[string]string{"DataDir": p.DataDir, "ConfDir": p.ConfDir, "SocketDir": p.SocketDir,
+		"TLS.CertFile": p.TLS.CertFile, "TLS.KeyFile": p.TLS.KeyFile, "TLS.CAFile": p.TLS.CAFile} {
+		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "'\" \n") {
+			return fmt.Errorf("%s %q: want an absolute path without quotes or spaces", field, v)
+		}
+	}
+	return nil
+}
+
+// Config renders the PostgreSQL and pgBackRest configuration of one host, keyed by file name.
+func Config(p Params) (Files, error) {
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("host %s: %w", p.Name, err)
+	}
+	names := []string{"postgresql.conf", "pg_hba.conf", "pgbackrest.conf"}
+	if p.Role == Primary {
+		names = append(names, "roles.sql")
+	}
+	files := Files{}
+	for _, n := range names {
+		out, err := execute(n+".tmpl", p)
+		if err != nil {
+			return nil, err
+		}
+		files[n] = out
+	}
+	return files, nil
+}
+
+func execute(name string, p Params) (string, error) {
+	var b bytes.Buffer
+	if err := templates.ExecuteTemplate(&b, name, p); err != nil {
+		return "", fmt.Errorf("rendering %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// UserData renders a host's whole setup as cloud-init user data: the configuration files under
+// /etc/hipaa, the systemd units, and the bootstrap run once at first boot; gzip-compressed and base64
+// encoded, as EC2's userDataBase64 takes it.
+func UserData(p Params) (string, error) {
+	files, err := Config(p)
+	if err != nil {
+		return "", err
+	}
+	type writeFile struct {
+		Path        string `yaml:"path"`
+		Permissions string `yaml:"permissions"`
+		Encoding    string `yaml:"encoding,omitempty"`
+		Content     string `yaml:"content"`
+	}
+	var wf []writeFile
+	for _, n := range sortedKeys(files) {
+		wf = append(wf, writeFile{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
+	}
+	units := map[string]string{}
+	if p.Backup.FromStandby {
+		units["pgbackrest-backup@.service"] = "pgbackrest-backup@.service.tmpl"
+		units["pgbackrest-full.timer"] = "pgbackrest-full.timer.tmpl"
+		units["pgbackrest-incr.timer"] = "pgbackrest-incr.timer.tmpl"
+	}
+	if p.Role == Primary {
+		units["pgbackrest-server.service"] = "pgbackrest-server.service.tmpl"
+	}
+	for _, n := range sortedKeys(units) {
+		out, err := execute(units[n], p)
+		if err != nil {
+			return "", err
+		}
+		wf = append(wf, writeFile{Path: "/etc/systemd/system/" + n, Permissions: "0644", Content: out})
+	}
+	boot, err := execute("bootstrap.sh.tmpl", p)
+	if err != nil {
+		return "", err
+	}
+	wf = append(wf, writeFile{Path: "/usr/local/sbin/hipaa-db-bootstrap", Permissions: "0700", Content: boot})
+	doc, err := yaml.Marshal(map[string]any{
+		"write_files": wf,
+		"runcmd":      [][]string{{"systemctl", "daemon-reload"}, {"/usr/local/sbin/hipaa-db-bootstrap"}},
+	})
+	if err != nil {
+		return "", err
+	}
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	zw.Write(append([]byte("#cloud-config\n"), doc...))
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return slices.Clip(keys)
+}

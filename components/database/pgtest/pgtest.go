@@ -1,0 +1,464 @@
+// Package pgtest starts real PostgreSQL 15 servers and pgBackRest, from Debian's packages, on loopback,
+// configured with the very files the database component renders (hostconfig), with an internal CA it
+// makes and an S3 stand-in served over TLS in-process. The host-configuration tests and the backup
+// benchmark use it; everything it starts lives under one directory and is stopped by Close.
+package pgtest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
+)
+
+// Bin is where Debian installs PostgreSQL 15's programs.
+const Bin = "/usr/lib/postgresql/15/bin"
+
+// Test credentials of the S3 stand-in; pgBackRest gets them from its environment, never from a file.
+const (
+	s3Key    = "hipaa-test-key"
+	s3Secret = "hipaa-test-secret"
+	Bucket   = "hipaa-backups"
+	Stanza   = "main"
+)
+
+// Passwords of the test roles.
+const (
+	AppPassword         = "app-test-password"
+	ReplicationPassword = "replication-test-password"
+	MonitoringPassword  = "monitoring-test-password"
+)
+
+// Missing reports what of PostgreSQL 15 and pgBackRest is not installed, or "".
+func Missing() string {
+	for _, p := range []string{Bin + "/initdb", Bin + "/postgres", Bin + "/psql", Bin + "/pg_basebackup"} {
+		if _, err := os.Stat(p); err != nil {
+			return p + " (apt-get install postgresql-15)"
+		}
+	}
+	if _, err := exec.LookPath("pgbackrest"); err != nil {
+		return "pgbackrest (apt-get install pgbackrest)"
+	}
+	return ""
+}
+
+// Env is one test environment: a directory owned by the postgres user, a CA, an S3 stand-in and the
+// servers started in it.
+type Env struct {
+	Dir     string
+	CAFile  string
+	s3      *httptest.Server
+	s3Port  int
+	uid     uint32
+	gid     uint32
+	servers []*Server
+	nextKey int
+	ca      *ca
+}
+
+// New makes an environment under dir (which it makes traversable by the postgres user).
+func New(dir string) (*Env, error) {
+	e := &Env{Dir: filepath.Join(dir, "pg")}
+	if os.Geteuid() == 0 {
+		// PostgreSQL refuses to run as root: everything runs as the postgres user Debian's package made.
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("no postgres user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		e.uid, e.gid = uint32(uid), uint32(gid)
+		for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
+			if info, err := os.Stat(d); err == nil && info.Mode().Perm()&0o011 == 0 {
+				if err := os.Chmod(d, info.Mode().Perm()|0o011); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := e.mkdir(e.Dir); err != nil {
+		return nil, err
+	}
+	if err := e.startS3(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Env) mkdir(path string) error {
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return err
+	}
+	return e.chown(path)
+}
+
+func (e *Env) chown(path string) error {
+	if e.uid == 0 {
+		return nil
+	}
+	return os.Chown(path, int(e.uid), int(e.gid))
+}
+
+func (e *Env) write(path, content string, mode os.FileMode) error {
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		return err
+	}
+	return e.chown(path)
+}
+
+// Command prepares a program to run as the postgres user, with pgBackRest's S3 credentials in its
+// environment.
+func (e *Env) Command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = e.Dir
+	cmd.Env = append(os.Environ(), "PGBACKREST_REPO1_S3_KEY="+s3Key, "PGBACKREST_REPO1_S3_KEY_SECRET="+s3Secret,
+		"HOME="+e.Dir, "PGCONNECT_TIMEOUT=10")
+	if e.uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: e.uid, Gid: e.gid}}
+	}
+	return cmd
+}
+
+// Run runs a program as the postgres user and returns its combined output.
+func (e *Env) Run(name string, args ...string) (string, error) {
+	out, err := e.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// ca is the environment's internal certificate authority.
+type ca struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func (e *Env) authority() (*ca, error) {
+	if e.ca != nil {
+		return e.ca, nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hipaa test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	cert, _ := x509.ParseCertificate(der)
+	e.ca = &ca{cert: cert, key: key}
+	return e.ca, nil
+}
+
+// issue makes a key and a certificate for name, valid for 127.0.0.1 and localhost, for servers and
+// clients alike. 127.0.0.1 is also a DNS name in it: pgBackRest matches the storage host it connects to
+// against DNS names only.
+func (e *Env) issue(name string) (certPEM, keyPEM []byte, err error) {
+	auth, err := e.authority()
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.nextKey++
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(int64(e.nextKey) + 1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost", name, "127.0.0.1"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, auth.cert, &key.PublicKey, auth.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
+}
+
+func (e *Env) writeCA() error {
+	auth, err := e.authority()
+	if err != nil {
+		return err
+	}
+	e.CAFile = filepath.Join(e.Dir, "ca.crt")
+	return e.write(e.CAFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: auth.cert.Raw})), 0o644)
+}
+
+// startS3 serves an in-memory S3 over TLS with a certificate of the internal CA, as pgBackRest requires.
+func (e *Env) startS3() error {
+	if err := e.writeCA(); err != nil {
+		return err
+	}
+	certPEM, keyPEM, err := e.issue("s3")
+	if err != nil {
+		return err
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	backend := s3mem.New()
+	if err := backend.CreateBucket(Bucket); err != nil {
+		return err
+	}
+	srv := httptest.NewUnstartedServer(gofakes3.New(backend).Server())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	e.s3 = srv
+	e.s3Port = srv.Listener.Addr().(*net.TCPAddr).Port
+	return nil
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Server is one PostgreSQL server of the environment.
+type Server struct {
+	Name   string
+	Params hostconfig.Params
+	Files  hostconfig.Files
+	env    *Env
+	cmd    *exec.Cmd
+	log    *os.File
+}
+
+// Params returns a host's parameters for a server named name on loopback, as the component would give
+// them on AWS but for the paths, ports, addresses and the S3 endpoint.
+func (e *Env) Params(role, name string) (hostconfig.Params, error) {
+	port, err := freePort()
+	if err != nil {
+		return hostconfig.Params{}, err
+	}
+	home := filepath.Join(e.Dir, name)
+	for _, d := range []string{home, home + "/conf", home + "/run", home + "/log", home + "/tls", home + "/pgbackrest",
+		home + "/pgbackrest/log", home + "/pgbackrest/lock", home + "/pgbackrest/spool"} {
+		if err := e.mkdir(d); err != nil {
+			return hostconfig.Params{}, err
+		}
+	}
+	slot := ""
+	if role == hostconfig.Replica {
+		slot = strings.ReplaceAll(name, "-", "_")
+	}
+	return hostconfig.Params{
+		Role: role, Name: name, PgVersion: 15,
+		DataDir: home + "/data", ConfDir: home + "/conf", SocketDir: home + "/run", LogDir: home + "/log",
+		ListenAddress: "127.0.0.1", Port: port, MaxConnections: 50, MaxWalSenders: 10,
+		TLS:         hostconfig.TLSFiles{CertFile: home + "/tls/server.crt", KeyFile: home + "/tls/server.key", CAFile: e.CAFile},
+		TLSDir:      home + "/tls",
+		PassFile:    home + "/pgpass",
+		AppDatabase: "clinic", AppUser: "app", ReplicationUser: "replicator", MonitoringUser: "nagios",
+		ClientCIDRs: []string{"127.0.0.1/32"}, MonitoringCIDRs: []string{"127.0.0.1/32"}, ReplicaCIDRs: []string{"127.0.0.1/32"},
+		SlotName: slot, ApplicationName: name,
+		ArchiveTimeoutSeconds: 60,
+		Backup: hostconfig.Backup{
+			ConfigFile: home + "/pgbackrest/pgbackrest.conf", Stanza: Stanza,
+			Bucket: Bucket, Endpoint: "localhost", StorageHost: "127.0.0.1", StoragePort: e.s3Port, StorageCAFile: e.CAFile,
+			Region: "us-east-1", URIStyle: "path", KeyType: "shared", KMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/test",
+			Path: "/hipaa-test/db", RetentionDays: 35, ProcessMax: 2,
+			LogDir: home + "/pgbackrest/log", LockDir: home + "/pgbackrest/lock", SpoolDir: home + "/pgbackrest/spool",
+		},
+	}, nil
+}
+
+// Install renders a server's files and writes them where PostgreSQL and pgBackRest read them, with its
+// TLS key and certificate and the replication password file.
+func (e *Env) Install(p hostconfig.Params) (*Server, error) {
+	files, err := hostconfig.Config(p)
+	if err != nil {
+		return nil, err
+	}
+	certPEM, keyPEM, err := e.issue(p.Name)
+	if err != nil {
+		return nil, err
+	}
+	for path, content := range map[string]string{
+		p.TLS.CertFile:                 string(certPEM),
+		p.TLS.KeyFile:                  string(keyPEM),
+		p.PassFile:                     "*:*:*:" + p.ReplicationUser + ":" + ReplicationPassword + "\n",
+		p.ConfDir + "/postgresql.conf": files["postgresql.conf"],
+		p.ConfDir + "/pg_hba.conf":     files["pg_hba.conf"],
+		p.ConfDir + "/pg_ident.conf":   "",
+		p.Backup.ConfigFile:            files["pgbackrest.conf"],
+	} {
+		if err := e.write(path, content, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{Name: p.Name, Params: p, Files: files, env: e}
+	e.servers = append(e.servers, s)
+	return s, nil
+}
+
+// InitPrimary makes a new cluster in the server's data directory.
+func (s *Server) InitPrimary() error {
+	_, err := s.env.Run(Bin+"/initdb", "--data-checksums", "--auth-local=peer", "--auth-host=scram-sha-256", "-D", s.Params.DataDir)
+	return err
+}
+
+// Start starts the server with its rendered configuration (extra settings, such as archive_mode=off for
+// a restored copy, as -c name=value) and waits until it accepts connections.
+func (s *Server) Start(extra ...string) error {
+	args := []string{"-D", s.Params.ConfDir}
+	for _, x := range extra {
+		args = append(args, "-c", x)
+	}
+	log, err := os.OpenFile(filepath.Join(s.Params.LogDir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	s.log = log
+	s.cmd = s.env.Command(Bin+"/postgres", args...)
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := s.env.Run(Bin+"/pg_isready", "-q", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port)); err == nil {
+			return nil
+		}
+		if s.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not start:\n%s", s.Name, s.Log())
+}
+
+// Log returns the server's log so far.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(s.Params.LogDir, "server.log"))
+	return string(b)
+}
+
+// Stop shuts the server down (fast) and waits for it.
+func (s *Server) Stop() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	s.cmd = nil
+	if s.log != nil {
+		s.log.Close()
+	}
+	return nil
+}
+
+// SQL runs statements as the postgres superuser over the local socket and returns the unaligned output.
+func (s *Server) SQL(sql string, vars ...string) (string, error) {
+	args := []string{"-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port), "-d", "postgres"}
+	for _, v := range vars {
+		args = append(args, "-v", v)
+	}
+	cmd := s.env.Command(Bin+"/psql", append(args, "-c", sql)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%s: %w: %s", sql, err, strings.TrimSpace(errb.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// Connect runs a query over TCP as a client would, with the given libpq connection string; it returns
+// the output or the server's refusal.
+func (s *Server) Connect(conninfo, sql string) (string, error) {
+	cmd := s.env.Command(Bin+"/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql,
+		fmt.Sprintf("host=127.0.0.1 port=%d %s", s.Params.Port, conninfo))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", errors.New(strings.TrimSpace(errb.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// RunRoles runs the rendered roles.sql with the test passwords.
+func (s *Server) RunRoles() error {
+	path := filepath.Join(s.Params.ConfDir, "roles.sql")
+	if err := s.env.write(path, s.Files["roles.sql"], 0o600); err != nil {
+		return err
+	}
+	_, err := s.env.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port),
+		"-d", "postgres", "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
+		"-v", "monitoring_password="+MonitoringPassword, "-f", path)
+	return err
+}
+
+// BaseBackup makes the replica's data directory from the primary, over TLS with verify-full, through
+// its replication slot, as the bootstrap of a replica does.
+func (s *Server) BaseBackup(primary *Server) error {
+	cmd := s.env.Command(Bin+"/pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(primary.Params.Port),
+		"-U", s.Params.ReplicationUser, "-D", s.Params.DataDir, "-X", "stream", "-S", s.Params.SlotName, "-c", "fast")
+	cmd.Env = append(cmd.Env, "PGPASSFILE="+s.Params.PassFile, "PGSSLMODE=verify-full", "PGSSLROOTCERT="+s.Params.TLS.CAFile,
+		"PGSSLCERT="+s.Params.TLS.CertFile, "PGSSLKEY="+s.Params.TLS.KeyFile)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_basebackup: %w\n%s", err, out)
+	}
+	return s.env.write(filepath.Join(s.Params.DataDir, "standby.signal"), "", 0o600)
+}
+
+// PgBackRest runs pgBackRest with this server's rendered configuration.
+func (s *Server) PgBackRest(args ...string) (string, error) {
+	return s.env.Run("pgbackrest", append([]string{"--config=" + s.Params.Backup.ConfigFile, "--stanza=" + Stanza}, args...)...)
+}
+
+// Close stops every server and the S3 stand-in.
+func (e *Env) Close() {
+	for _, s := range e.servers {
+		_ = s.Stop()
+	}
+	if e.s3 != nil {
+		e.s3.Close()
+	}
+}
