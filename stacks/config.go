@@ -32,6 +32,18 @@ type Config struct {
 	BackupRetentionDays int
 	BackupObjectLock    bool
 	InstanceTypes       InstanceTypes
+	Database            DatabaseConfig
+}
+
+// DatabaseConfig are the Postgres cluster's dials.
+type DatabaseConfig struct {
+	Replicas              int
+	HighAvailability      bool
+	VolumeSizeGiB         int
+	VolumeIops            int
+	VolumeThroughputMiBps int
+	ArchiveTimeoutSeconds int
+	ImageName             string
 }
 
 // InstanceTypes are the EC2 types of each tier; every one must run with dedicated tenancy.
@@ -166,6 +178,15 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			Database:   own.string("dbInstanceType", check.DedicatedInstanceType),
 			Monitoring: own.string("monitoringInstanceType", check.DedicatedInstanceType),
 		},
+		Database: DatabaseConfig{
+			Replicas:              own.int("dbReplicas", between(0, 5)),
+			HighAvailability:      own.bool("dbHighAvailability"),
+			VolumeSizeGiB:         own.int("dbVolumeSizeGiB", between(20, 16384)),
+			VolumeIops:            own.int("dbVolumeIops", between(3000, 16000)),
+			VolumeThroughputMiBps: own.int("dbVolumeThroughputMiBps", between(125, 1000)),
+			ArchiveTimeoutSeconds: own.int("dbArchiveTimeoutSeconds", between(15, 3600)),
+			ImageName:             own.string("dbImageName", nonEmpty),
+		},
 	}
 	aws.string("defaultTags", defaultTags(ctx.Stack()))
 
@@ -181,10 +202,30 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 		own.fail("backupObjectLock", errors.New("true with forceDestroy true: locked backups cannot be destroyed; want at most one of them"))
 	}
 
+	if c.Database.HighAvailability && c.Database.Replicas < 1 {
+		own.fail("dbReplicas", fmt.Errorf("got %d with dbHighAvailability true; want at least 1", c.Database.Replicas))
+	}
 	if len(problems) > 0 {
 		return nil, &ConfigError{Stack: ctx.Stack(), Problems: problems}
 	}
 	return c, nil
+}
+
+// between checks an integer range.
+func between(min, max int) func(int) error {
+	return func(n int) error {
+		if n < min || n > max {
+			return fmt.Errorf("got %d, want %d to %d", n, min, max)
+		}
+		return nil
+	}
+}
+
+func nonEmpty(s string) error {
+	if s == "" {
+		return errors.New("empty; want a value")
+	}
+	return nil
 }
 
 func region(s string) error {

@@ -17,7 +17,10 @@ const (
 	sgEndpoints    = "endpoints"
 )
 
-const postgres = 5432
+const (
+	postgres      = 5432
+	pgBackRestTLS = 8432
+)
 
 // firewallArgs is the platform's whole traffic matrix: who may reach whom, on which port, and why.
 func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGroupsArgs {
@@ -27,6 +30,7 @@ func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGr
 		{From: SgApp, To: SgDatabase, Port: postgres, Description: "the web tier queries Postgres over TLS"},
 		{From: SgEngine, To: SgDatabase, Port: postgres, Description: "the engine tier queries Postgres over TLS"},
 		{From: SgDatabase, To: SgDatabase, Port: postgres, Description: "replicas stream WAL from the primary over TLS"},
+		{From: SgDatabase, To: SgDatabase, Port: pgBackRestTLS, Description: "the backup standby reaches pgBackRest on the primary over TLS"},
 		{From: SgMonitoring, To: SgDatabase, Port: postgres, Description: "Nagios checks Postgres and replication"},
 		{From: SgMonitoring, To: SgApp, Port: 443, Description: "Nagios checks the web tier's health"},
 		{From: SgMonitoring, To: SgLoadBalancer, Port: 443, Description: "Nagios checks the public endpoint"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/components/bucket"
+	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/firewall"
 	"github.com/hipaa-platform/platform/components/kms"
 	"github.com/hipaa-platform/platform/components/network"
@@ -44,6 +45,7 @@ type Platform struct {
 	Firewall *firewall.SecurityGroups
 	Buckets  map[string]*bucket.Bucket
 	Baseline *baseline.Account
+	Database *database.Cluster
 }
 
 // deploy wires the components in dependency order.
@@ -79,6 +81,9 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 		return err
 	}
 	if err := buckets(ctx, n, cfg, accountID, p, stateful); err != nil {
+		return err
+	}
+	if p.Database, err = newDatabase(ctx, n, cfg, p); err != nil {
 		return err
 	}
 	if cfg.AccountBaseline {
@@ -166,6 +171,10 @@ func export(ctx *pulumi.Context, p *Platform) {
 		names[k] = b.BucketName
 	}
 	ctx.Export("buckets", names)
+	ctx.Export("databaseHosts", pulumi.ToMap(hostsMap(p.Database.Hosts)))
+	ctx.Export("databasePrimary", p.Database.PrimaryAddress)
+	ctx.Export("databaseCACert", p.Database.CACertPem)
+	ctx.Export("databaseHostConfig", p.Database.HostConfig)
 	if p.Baseline != nil {
 		ctx.Export("trailArn", p.Baseline.TrailArn)
 		ctx.Export("guardDutyDetectorId", p.Baseline.DetectorId)

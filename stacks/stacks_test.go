@@ -171,6 +171,22 @@ func TestProdSpreadsOverThreeZonesAndProtectsState(t *testing.T) {
 	if len(offline.Of(rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")) != 1 {
 		t.Error("prod backups are not object-locked")
 	}
+	dbZones := map[string]string{}
+	for _, in := range offline.Of(rs, "aws:ec2/instance:Instance") {
+		if in.String("tags.Role") == "database" {
+			dbZones[in.String("tags.DatabaseRole")+" "+in.Name] = in.String("subnetId")
+		}
+	}
+	primary, seen := "", map[string]bool{}
+	for k, subnet := range dbZones {
+		if strings.HasPrefix(k, "primary") {
+			primary = subnet
+		}
+		seen[subnet] = true
+	}
+	if len(dbZones) < 2 || primary == "" || len(seen) < 2 {
+		t.Errorf("prod database hosts %v: want a primary and replicas in other zones", dbZones)
+	}
 }
 
 func TestDevIsSmallerButKeepsEverySafeguard(t *testing.T) {
@@ -260,6 +276,10 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 		{"no default tags", map[string]string{"aws:defaultTags": ""}, "aws:defaultTags", "not set"},
 		{"default tags of another stack", map[string]string{"aws:defaultTags": `{"tags":{"Project":"hipaa","Environment":"prod","Owner":"x"}}`},
 			"aws:defaultTags", `want the stack name "dev"`},
+		{"high availability without a replica", map[string]string{"hipaa:dbHighAvailability": "true", "hipaa:dbReplicas": "0"},
+			"hipaa:dbReplicas", "got 0 with dbHighAvailability true; want at least 1"},
+		{"too many replicas", map[string]string{"hipaa:dbReplicas": "9"}, "hipaa:dbReplicas", "got 9, want 0 to 5"},
+		{"archive timeout", map[string]string{"hipaa:dbArchiveTimeoutSeconds": "5"}, "hipaa:dbArchiveTimeoutSeconds", "got 5, want 15 to 3600"},
 		{"no owner tag", map[string]string{"aws:defaultTags": `{"tags":{"Project":"hipaa","Environment":"dev"}}`},
 			"aws:defaultTags", "tags.Owner is missing"},
 	} {

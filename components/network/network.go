@@ -80,6 +80,17 @@ type Vpc struct {
 	S3PrefixListId pulumi.StringOutput `pulumi:"s3PrefixListId"`
 	// FlowLogGroupName is the log group that holds the flow logs.
 	FlowLogGroupName pulumi.StringOutput `pulumi:"flowLogGroupName"`
+
+	// Tiers lists each tier's subnets ("public", "app", "data") with their zone and block, known before
+	// deployment, for components that place hosts or write their addresses into configuration.
+	Tiers map[string][]SubnetInfo
+}
+
+// SubnetInfo is one subnet: its ID and, as plain values, its zone and block.
+type SubnetInfo struct {
+	ID   pulumi.StringOutput
+	Zone string
+	CIDR netip.Prefix
 }
 
 var (
@@ -141,7 +152,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	}
 	a := *args
 
-	comp := &Vpc{}
+	comp := &Vpc{Tiers: map[string][]SubnetInfo{}}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -208,6 +219,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			return nil, err
 		}
 		public = append(public, pub.ID())
+		comp.Tiers["public"] = append(comp.Tiers["public"], SubnetInfo{pub.ID().ToStringOutput(), zone, Subnet(block, publicSlot, i)})
 
 		if nat == nil || a.NatGatewayPerZone {
 			if nat, err = natGateway(ctx, name+"-nat-"+suffix, pub, igw, a.Tags, parent); err != nil {
@@ -230,11 +242,13 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			return nil, err
 		}
 		app = append(app, priv.ID())
+		comp.Tiers["app"] = append(comp.Tiers["app"], SubnetInfo{priv.ID().ToStringOutput(), zone, Subnet(block, appSlot, i)})
 		iso, err := subnet(ctx, name+"-data-"+suffix, vpc, Subnet(block, dataSlot, i), zone, "data", a.Tags, dataRT, parent)
 		if err != nil {
 			return nil, err
 		}
 		data = append(data, iso.ID())
+		comp.Tiers["data"] = append(comp.Tiers["data"], SubnetInfo{iso.ID().ToStringOutput(), zone, Subnet(block, dataSlot, i)})
 	}
 	privateRTs = append(privateRTs, dataRT.ID())
 

@@ -164,6 +164,15 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.opts.Region, AccountID, name)
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		state["prefixListId"] = resource.NewProperty("pl-" + hash)
+	case "random:index/randomPassword:RandomPassword":
+		state["result"] = resource.MakeSecret(resource.NewProperty("mock-password-" + hash))
+	case "tls:index/privateKey:PrivateKey":
+		state["privateKeyPem"] = resource.MakeSecret(resource.NewProperty("-----BEGIN MOCK PRIVATE KEY-----\n" + hash + "\n-----END MOCK PRIVATE KEY-----\n"))
+		state["publicKeyPem"] = resource.NewProperty("-----BEGIN MOCK PUBLIC KEY-----\n" + hash + "\n-----END MOCK PUBLIC KEY-----\n")
+	case "tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert":
+		state["certPem"] = resource.NewProperty("-----BEGIN MOCK CERTIFICATE-----\n" + hash + "\n-----END MOCK CERTIFICATE-----\n")
+	case "tls:index/certRequest:CertRequest":
+		state["certRequestPem"] = resource.NewProperty("-----BEGIN MOCK CERTIFICATE REQUEST-----\n" + hash + "\n-----END MOCK CERTIFICATE REQUEST-----\n")
 	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/policy:Policy":
 		id = r.Name
 		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, strings.ToLower(typeName(r.Type)[:1])+typeName(r.Type)[1:], r.Name)
@@ -190,6 +199,10 @@ func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
+		}), nil
+	case "aws:ec2/getAmi:getAmi":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "ami-0ffline000000000", "imageId": "ami-0ffline000000000", "name": "offline-image", "architecture": "x86_64",
 		}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names, ids []any

@@ -107,7 +107,9 @@ type Backup struct {
 	LogDir        string
 	LockDir       string
 	SpoolDir      string
-	// FromStandby makes this host take the backups (backup-standby), with the primary as PrimaryPeer.
+	// Scheduled makes this host take the scheduled backups (systemd timers).
+	Scheduled bool
+	// FromStandby makes this standby take them (backup-standby), with the primary as PrimaryPeer.
 	FromStandby bool
 	PrimaryPeer *Peer
 	// TLSServer, on the primary, serves pgBackRest to the backup standby.
@@ -229,12 +231,12 @@ func UserData(p Params) (string, error) {
 		wf = append(wf, writeFile{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
 	}
 	units := map[string]string{}
-	if p.Backup.FromStandby {
+	if p.Backup.Scheduled {
 		units["pgbackrest-backup@.service"] = "pgbackrest-backup@.service.tmpl"
 		units["pgbackrest-full.timer"] = "pgbackrest-full.timer.tmpl"
 		units["pgbackrest-incr.timer"] = "pgbackrest-incr.timer.tmpl"
 	}
-	if p.Role == Primary {
+	if p.Backup.TLSServer != nil {
 		units["pgbackrest-server.service"] = "pgbackrest-server.service.tmpl"
 	}
 	for _, n := range sortedKeys(units) {

@@ -352,6 +352,12 @@ func (s *Server) Start(extra ...string) error {
 	s.log = log
 	s.cmd = s.env.Command(Bin+"/postgres", args...)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
+	// A process group of its own, so that Stop can end the server's children (the archiver running
+	// pgBackRest) too if the server does not stop by itself.
+	if s.cmd.SysProcAttr == nil {
+		s.cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	s.cmd.SysProcAttr.Setpgid = true
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
@@ -385,7 +391,7 @@ func (s *Server) Stop() error {
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
 	s.cmd = nil

@@ -1,0 +1,499 @@
+package database
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/netip"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
+	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/iampolicy"
+	"github.com/hipaa-platform/platform/internal/naming"
+)
+
+// Type is the component's type token.
+const Type = "hipaa:database:Cluster"
+
+// Limits and defaults.
+const (
+	MaxReplicas               = 5
+	defaultVolumeGiB          = 100
+	defaultIops               = 3000
+	defaultThroughputMiBps    = 125
+	defaultArchiveTimeout     = 60
+	minArchiveTimeout         = 15
+	maxArchiveTimeout         = 3600
+	pgPort                    = 5432
+	pgBackRestTLSPort         = 8432
+	firstHostOffset           = 10 // hosts take fixed addresses from .10 of their subnet
+	pgVersion                 = 15
+	dataDevicePrefix          = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_"
+	rootVolumeGiB             = 30
+	certificateValidityHours  = 24 * 365
+	caValidityHours           = 24 * 365 * 5
+	certificateEarlyRenewHour = 24 * 30
+)
+
+// Volume sizes the data volume of every host (gp3).
+type Volume struct {
+	// SizeGiB is the volume size, 20 to 16384. Optional; default 100.
+	SizeGiB int
+	// Iops is the provisioned IOPS, 3000 to 16000. Optional; default 3000.
+	Iops int
+	// ThroughputMiBps is the provisioned throughput, 125 to 1000. Optional; default 125.
+	ThroughputMiBps int
+}
+
+// ClusterArgs configures the cluster.
+type ClusterArgs struct {
+	// InstanceType is the hosts' EC2 type, a family that runs with dedicated tenancy. Required.
+	InstanceType string
+	// AmiId is the database image: PostgreSQL 15, pgBackRest and the AWS CLI installed, since the data
+	// subnets cannot reach a package mirror. Required.
+	AmiId pulumi.StringInput
+	// Replicas is how many streaming replicas follow the primary, 0 to 5. Optional; default 0.
+	Replicas int
+	// HighAvailability requires at least one replica, in another zone than the primary. Optional.
+	HighAvailability bool
+	// Subnets are the isolated data subnets, with zones and blocks; the primary takes the first, each
+	// replica the next in turn. Required: at least one, and two with HighAvailability.
+	Subnets []network.SubnetInfo
+	// SecurityGroupId is the database hosts' group (5432 from the application, monitoring and the
+	// replicas). Required.
+	SecurityGroupId pulumi.StringInput
+	// ClientCIDRs are the blocks the application connects from. Required.
+	ClientCIDRs []string
+	// MonitoringCIDRs are the blocks monitoring connects from. Optional.
+	MonitoringCIDRs []string
+	// Volume sizes each host's data volume. Optional; defaults as Volume says.
+	Volume Volume
+	// EbsKeyArn encrypts the volumes; SecretsKeyArn the secrets; BackupKeyArn the backups. Required.
+	EbsKeyArn, SecretsKeyArn, BackupKeyArn pulumi.StringInput
+	// BackupBucketName and BackupBucketArn are the backup bucket. Required.
+	BackupBucketName, BackupBucketArn pulumi.StringInput
+	// BackupRetentionDays is how long full backups (and the WAL they need) are kept. Required.
+	BackupRetentionDays int
+	// ArchiveTimeoutSeconds bounds the recovery point objective: WAL is archived at least this often,
+	// 15 to 3600. Optional; default 60.
+	ArchiveTimeoutSeconds int
+	// Region is the cluster's region (the S3 endpoint). Required.
+	Region string
+	// Tags are added to every resource. Optional.
+	Tags map[string]string
+}
+
+// Host is one database host as operators and monitoring see it.
+type Host struct {
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Address string `json:"address"`
+	Zone    string `json:"zone"`
+}
+
+// Cluster is the database cluster.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Hosts lists the hosts, primary first; their addresses are fixed, so they are known before deployment.
+	Hosts []Host
+	// PrimaryAddress is the primary's private address.
+	PrimaryAddress pulumi.StringOutput `pulumi:"primaryAddress"`
+	// AppSecretArn is the secret holding the application's password.
+	AppSecretArn pulumi.StringOutput `pulumi:"appSecretArn"`
+	// MonitoringSecretArn is the secret holding the monitoring user's password.
+	MonitoringSecretArn pulumi.StringOutput `pulumi:"monitoringSecretArn"`
+	// CACertPem is the internal CA's certificate, which clients verify the servers with.
+	CACertPem pulumi.StringOutput `pulumi:"caCertPem"`
+	// HostConfig is each host's rendered postgresql.conf, pg_hba.conf and pgbackrest.conf, for operators.
+	HostConfig pulumi.StringMapOutput `pulumi:"hostConfig"`
+}
+
+func (a *ClusterArgs) validate(name string) error {
+	if a == nil {
+		return fmt.Errorf("database %q: args are required", name)
+	}
+	if err := check.DedicatedInstanceType(a.InstanceType); err != nil {
+		return fmt.Errorf("database %q: InstanceType: %w", name, err)
+	}
+	if a.Replicas < 0 || a.Replicas > MaxReplicas {
+		return fmt.Errorf("database %q: Replicas: got %d, want 0 to %d", name, a.Replicas, MaxReplicas)
+	}
+	if a.HighAvailability && a.Replicas < 1 {
+		return fmt.Errorf("database %q: Replicas: got %d with HighAvailability; want at least 1 replica in another zone", name, a.Replicas)
+	}
+	if len(a.Subnets) == 0 {
+		return fmt.Errorf("database %q: Subnets is empty; want the data subnets", name)
+	}
+	if a.HighAvailability && len(a.Subnets) < 2 {
+		return fmt.Errorf("database %q: Subnets: got %d with HighAvailability; want at least 2 zones", name, len(a.Subnets))
+	}
+	for i, s := range a.Subnets {
+		if !s.CIDR.IsValid() || s.CIDR.Bits() > 28 || s.Zone == "" {
+			return fmt.Errorf("database %q: Subnets[%d]: want a zone and an IPv4 block of /28 or larger", name, i)
+		}
+	}
+	if len(a.ClientCIDRs) == 0 {
+		return fmt.Errorf("database %q: ClientCIDRs is empty; want the application's subnets", name)
+	}
+	for field, list := range map[string][]string{"ClientCIDRs": a.ClientCIDRs, "MonitoringCIDRs": a.MonitoringCIDRs} {
+		for i, c := range list {
+			if _, err := netip.ParsePrefix(c); err != nil {
+				return fmt.Errorf("database %q: %s[%d] %q is not a CIDR block", name, field, i, c)
+			}
+		}
+	}
+	for field, v := range map[string]pulumi.StringInput{"AmiId": a.AmiId, "SecurityGroupId": a.SecurityGroupId, "EbsKeyArn": a.EbsKeyArn,
+		"SecretsKeyArn": a.SecretsKeyArn, "BackupKeyArn": a.BackupKeyArn, "BackupBucketName": a.BackupBucketName, "BackupBucketArn": a.BackupBucketArn} {
+		if v == nil {
+			return fmt.Errorf("database %q: %s is required", name, field)
+		}
+	}
+	if err := check.BackupRetention(a.BackupRetentionDays); err != nil {
+		return fmt.Errorf("database %q: BackupRetentionDays: %w", name, err)
+	}
+	if t := a.ArchiveTimeoutSeconds; t != 0 && (t < minArchiveTimeout || t > maxArchiveTimeout) {
+		return fmt.Errorf("database %q: ArchiveTimeoutSeconds: got %d, want %d to %d (or 0 for %d)", name, t, minArchiveTimeout, maxArchiveTimeout, defaultArchiveTimeout)
+	}
+	v := a.Volume
+	switch {
+	case v.SizeGiB != 0 && (v.SizeGiB < 20 || v.SizeGiB > 16384):
+		return fmt.Errorf("database %q: Volume.SizeGiB: got %d, want 20 to 16384", name, v.SizeGiB)
+	case v.Iops != 0 && (v.Iops < 3000 || v.Iops > 16000):
+		return fmt.Errorf("database %q: Volume.Iops: got %d, want 3000 to 16000", name, v.Iops)
+	case v.ThroughputMiBps != 0 && (v.ThroughputMiBps < 125 || v.ThroughputMiBps > 1000):
+		return fmt.Errorf("database %q: Volume.ThroughputMiBps: got %d, want 125 to 1000", name, v.ThroughputMiBps)
+	}
+	if a.Region == "" {
+		return fmt.Errorf("database %q: Region is required", name)
+	}
+	return nil
+}
+
+func (a ClusterArgs) withDefaults() ClusterArgs {
+	if a.Volume.SizeGiB == 0 {
+		a.Volume.SizeGiB = defaultVolumeGiB
+	}
+	if a.Volume.Iops == 0 {
+		a.Volume.Iops = defaultIops
+	}
+	if a.Volume.ThroughputMiBps == 0 {
+		a.Volume.ThroughputMiBps = defaultThroughputMiBps
+	}
+	if a.ArchiveTimeoutSeconds == 0 {
+		a.ArchiveTimeoutSeconds = defaultArchiveTimeout
+	}
+	return a
+}
+
+// plan places the hosts: the primary in the first subnet, each replica in the next subnet in turn, each
+// at a fixed address from .10 of its subnet.
+func plan(name string, a ClusterArgs) []Host {
+	used := map[int]int{}
+	var hosts []Host
+	for i := 0; i <= a.Replicas; i++ {
+		sn := i % len(a.Subnets)
+		addr := a.Subnets[sn].CIDR.Masked().Addr()
+		for range firstHostOffset + used[sn] {
+			addr = addr.Next()
+		}
+		used[sn]++
+		role := hostconfig.Replica
+		if i == 0 {
+			role = hostconfig.Primary
+		}
+		hosts = append(hosts, Host{Name: fmt.Sprintf("%s-%d", name, i), Role: role, Address: addr.String(), Zone: a.Subnets[sn].Zone})
+	}
+	return hosts
+}
+
+// slot names a replica's replication slot.
+func slot(host string) string { return strings.NewReplacer("-", "_", ".", "_").Replace(host) }
+
+// NewCluster creates the cluster.
+func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	if err := args.validate(name); err != nil {
+		return nil, err
+	}
+	a := args.withDefaults()
+	hosts := plan(name, a)
+
+	comp := &Cluster{Hosts: hosts}
+	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+
+	creds, err := newCredentials(ctx, name, &a, parent)
+	if err != nil {
+		return nil, err
+	}
+	pki, err := newPKI(ctx, name, &a, hosts, parent)
+	if err != nil {
+		return nil, err
+	}
+	profile, err := newInstanceProfile(ctx, name, &a, creds, pki, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	configs := pulumi.StringMap{}
+	for i, h := range hosts {
+		cfg, err := newHost(ctx, name, &a, hosts, i, creds, pki, profile, parent)
+		if err != nil {
+			return nil, err
+		}
+		configs[h.Name] = cfg
+	}
+
+	comp.PrimaryAddress = pulumi.String(hosts[0].Address).ToStringOutput()
+	comp.AppSecretArn = creds.arns["app"]
+	comp.MonitoringSecretArn = creds.arns["monitoring"]
+	comp.CACertPem = pki.caCert
+	comp.HostConfig = configs.ToStringMapOutput()
+	hostsJSON, _ := json.Marshal(hosts)
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"primaryAddress":      comp.PrimaryAddress,
+		"hosts":               pulumi.String(hostsJSON),
+		"appSecretArn":        comp.AppSecretArn,
+		"monitoringSecretArn": comp.MonitoringSecretArn,
+		"caCertPem":           comp.CACertPem,
+		"hostConfig":          comp.HostConfig,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// credentials are the generated passwords, each in its own secret.
+type credentials struct {
+	names map[string]string // role → secret name
+	arns  map[string]pulumi.StringOutput
+}
+
+func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pulumi.ResourceOption) (*credentials, error) {
+	c := &credentials{names: map[string]string{}, arns: map[string]pulumi.StringOutput{}}
+	for _, role := range []string{"superuser", "replication", "app", "monitoring"} {
+		n := name + "-" + role
+		pw, err := random.NewRandomPassword(ctx, n, &random.RandomPasswordArgs{
+			Length: pulumi.Int(40), Special: pulumi.Bool(false), MinLower: pulumi.Int(4), MinUpper: pulumi.Int(4), MinNumeric: pulumi.Int(4),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("generating the %s password: %w", role, err)
+		}
+		secretName := name + "/" + role
+		sec, err := secretsmanager.NewSecret(ctx, n, &secretsmanager.SecretArgs{
+			Name:                 pulumi.String(secretName),
+			Description:          pulumi.String("PostgreSQL " + role + " password of " + name),
+			KmsKeyId:             a.SecretsKeyArn,
+			RecoveryWindowInDays: pulumi.Int(30),
+			Tags:                 naming.Tags(a.Tags, n),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating the %s secret: %w", role, err)
+		}
+		if _, err := secretsmanager.NewSecretVersion(ctx, n, &secretsmanager.SecretVersionArgs{
+			SecretId: sec.ID(), SecretString: pw.Result,
+		}, parent); err != nil {
+			return nil, fmt.Errorf("storing the %s password: %w", role, err)
+		}
+		c.names[role] = secretName
+		c.arns[role] = sec.Arn
+	}
+	return c, nil
+}
+
+// ec2Trust lets EC2 instances of this account assume the hosts' role.
+func ec2Trust() string {
+	return iampolicy.New(iampolicy.Allow("EC2Assume", []string{"sts:AssumeRole"}, nil).ForService("ec2.amazonaws.com")).JSON()
+}
+
+// newInstanceProfile gives the hosts exactly what they need: their own secrets (through the secrets
+// key, only via Secrets Manager), their prefix of the backup bucket (through the backup key, only via
+// S3), and Session Manager in place of SSH.
+func newInstanceProfile(ctx *pulumi.Context, name string, a *ClusterArgs, creds *credentials, pki *pki, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(ec2Trust()),
+		Description:      pulumi.String("PostgreSQL hosts of " + name),
+		Tags:             naming.Tags(a.Tags, name),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating the hosts' role: %w", err)
+	}
+	secretArns := pulumi.StringArray{}
+	for _, arn := range creds.arns {
+		secretArns = append(secretArns, arn)
+	}
+	for _, arn := range pki.hostSecretArns {
+		secretArns = append(secretArns, arn)
+	}
+	prefix := name + "/"
+	policy := pulumi.All(secretArns.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn).ApplyT(
+		func(v []any) string {
+			secrets, bucket, backupKey, secretsKey := v[0].([]string), v[1].(string), v[2].(string), v[3].(string)
+			return iampolicy.New(
+				iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, secrets),
+				iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{secretsKey}).
+					When("StringEquals", "kms:ViaService", "secretsmanager."+a.Region+".amazonaws.com"),
+				iampolicy.Allow("ListOwnBackupPrefix", []string{"s3:ListBucket"}, []string{bucket}).
+					When("StringLike", "s3:prefix", prefix+"*"),
+				iampolicy.Allow("ReadWriteOwnBackups", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{bucket + "/" + prefix + "*"}),
+				iampolicy.Allow("UseBackupKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{backupKey}).
+					When("StringEquals", "kms:ViaService", "s3."+a.Region+".amazonaws.com"),
+			).JSON()
+		}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, parent); err != nil {
+		return nil, fmt.Errorf("creating the hosts' policy: %w", err)
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("attaching Session Manager: %w", err)
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name, Tags: naming.Tags(a.Tags, name)}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating the instance profile: %w", err)
+	}
+	return profile, nil
+}
+
+// newHost creates one host: its data volume, its instance with the rendered user data, and the
+// attachment.
+func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i int, creds *credentials, pki *pki,
+	profile *iam.InstanceProfile, parent pulumi.ResourceOption,
+) (pulumi.StringOutput, error) {
+	h := hosts[i]
+	subnet := a.Subnets[i%len(a.Subnets)]
+	tags := naming.Tags(a.Tags, h.Name)
+	tags["Role"] = pulumi.String("database")
+	tags["DatabaseRole"] = pulumi.String(h.Role)
+
+	vol, err := ebs.NewVolume(ctx, h.Name+"-data", &ebs.VolumeArgs{
+		AvailabilityZone: pulumi.String(h.Zone),
+		Type:             pulumi.String("gp3"),
+		Size:             pulumi.Int(a.Volume.SizeGiB),
+		Iops:             pulumi.Int(a.Volume.Iops),
+		Throughput:       pulumi.Int(a.Volume.ThroughputMiBps),
+		Encrypted:        pulumi.Bool(true),
+		KmsKeyId:         a.EbsKeyArn,
+		Tags:             naming.Tags(a.Tags, h.Name+"-data"),
+	}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("creating %s's volume: %w", h.Name, err)
+	}
+
+	rendered := pulumi.All(vol.ID(), a.BackupBucketName, a.BackupKeyArn).ApplyT(func(v []any) (map[string]string, error) {
+		p := params(name, a, hosts, i, creds, pki, string(v[0].(pulumi.ID)), v[1].(string), v[2].(string))
+		files, err := hostconfig.Config(p)
+		if err != nil {
+			return nil, err
+		}
+		ud, err := hostconfig.UserData(p)
+		if err != nil {
+			return nil, err
+		}
+		files["user-data"] = ud
+		return files, nil
+	}).(pulumi.StringMapOutput)
+
+	inst, err := ec2.NewInstance(ctx, h.Name, &ec2.InstanceArgs{
+		Ami:                      a.AmiId,
+		InstanceType:             pulumi.String(a.InstanceType),
+		Tenancy:                  pulumi.String("dedicated"),
+		SubnetId:                 subnet.ID,
+		PrivateIp:                pulumi.String(h.Address),
+		VpcSecurityGroupIds:      pulumi.StringArray{a.SecurityGroupId},
+		IamInstanceProfile:       profile.Name,
+		AssociatePublicIpAddress: pulumi.Bool(false),
+		Monitoring:               pulumi.Bool(true),
+		MetadataOptions: ec2.InstanceMetadataOptionsArgs{
+			HttpTokens: pulumi.String("required"), HttpEndpoint: pulumi.String("enabled"), HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{
+			Encrypted: pulumi.Bool(true), KmsKeyId: a.EbsKeyArn, VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(rootVolumeGiB),
+		},
+		UserDataBase64: rendered.MapIndex(pulumi.String("user-data")),
+		Tags:           tags,
+		VolumeTags:     naming.Tags(a.Tags, h.Name+"-root"),
+	}, parent, pulumi.IgnoreChanges([]string{"ami"}))
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("creating %s: %w", h.Name, err)
+	}
+	if _, err := ec2.NewVolumeAttachment(ctx, h.Name+"-data", &ec2.VolumeAttachmentArgs{
+		DeviceName: pulumi.String("/dev/sdf"), InstanceId: inst.ID(), VolumeId: vol.ID(),
+	}, parent); err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("attaching %s's volume: %w", h.Name, err)
+	}
+	return rendered.ApplyT(func(files map[string]string) string {
+		exported := maps.Clone(files) // the user data reads the same map
+		delete(exported, "user-data")
+		b, _ := json.Marshal(exported)
+		return string(b)
+	}).(pulumi.StringOutput), nil
+}
+
+// params are one host's hostconfig parameters on AWS.
+func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials, pki *pki, volumeID, bucket, backupKey string) hostconfig.Params {
+	h := hosts[i]
+	base := fmt.Sprintf("/var/lib/postgresql/%d", pgVersion)
+	conf := fmt.Sprintf("/etc/postgresql/%d/main", pgVersion)
+	tlsDir := "/etc/postgresql/tls"
+	p := hostconfig.Params{
+		Role: h.Role, Name: h.Name, PgVersion: pgVersion,
+		DataDir: base + "/main", ConfDir: conf, SocketDir: "/var/run/postgresql", LogDir: "/var/log/postgresql",
+		LoggingCollector: true, ListenAddress: "*", Port: pgPort, MaxConnections: 200, MaxWalSenders: 2*MaxReplicas + 2,
+		TLS:         hostconfig.TLSFiles{CertFile: tlsDir + "/server.crt", KeyFile: tlsDir + "/server.key", CAFile: tlsDir + "/ca.crt"},
+		TLSDir:      tlsDir,
+		PassFile:    "/var/lib/postgresql/.pgpass-replication",
+		DataDevice:  dataDevicePrefix + strings.ReplaceAll(volumeID, "-", ""),
+		AppDatabase: "clinic", AppUser: "app", ReplicationUser: "replicator", MonitoringUser: "nagios",
+		ClientCIDRs: a.ClientCIDRs, MonitoringCIDRs: a.MonitoringCIDRs,
+		ApplicationName:       h.Name,
+		ArchiveTimeoutSeconds: a.ArchiveTimeoutSeconds,
+		Secrets: hostconfig.Secrets{TLS: pki.hostSecretNames[h.Name], Replication: creds.names["replication"],
+			App: creds.names["app"], Monitoring: creds.names["monitoring"]},
+		Backup: hostconfig.Backup{
+			ConfigFile: "/etc/pgbackrest/pgbackrest.conf", Stanza: "main",
+			Bucket: bucket, Endpoint: "s3." + a.Region + ".amazonaws.com", Region: a.Region, URIStyle: "host", KeyType: "auto",
+			KMSKeyID: backupKey, Path: "/" + name + "/pgbackrest", RetentionDays: a.BackupRetentionDays, ProcessMax: 2,
+			LogDir: "/var/log/pgbackrest", LockDir: "/tmp/pgbackrest", SpoolDir: "/var/spool/pgbackrest",
+			FullSchedule: "Sun *-*-* 01:00:00", IncrSchedule: "Mon..Sat *-*-* 01:00:00",
+		},
+	}
+	for _, r := range hosts[1:] {
+		p.ReplicaCIDRs = append(p.ReplicaCIDRs, r.Address+"/32")
+	}
+	backupHost := hosts[0].Name
+	if len(hosts) > 1 {
+		backupHost = hosts[1].Name // the first replica takes the backups, so the primary is not slowed
+	}
+	switch h.Role {
+	case hostconfig.Primary:
+		for _, r := range hosts[1:] {
+			p.Slots = append(p.Slots, slot(r.Name))
+		}
+		if len(hosts) > 1 {
+			p.Backup.TLSServer = &hostconfig.TLSServer{Address: h.Address, Port: pgBackRestTLSPort, ClientCN: backupHost}
+		}
+	case hostconfig.Replica:
+		p.Primary = hostconfig.Endpoint{Host: hosts[0].Address, Port: pgPort}
+		p.SlotName = slot(h.Name)
+	}
+	if h.Name == backupHost {
+		p.Backup.Scheduled = true
+		p.Backup.FromStandby = h.Role == hostconfig.Replica
+		if p.Backup.FromStandby {
+			p.Backup.PrimaryPeer = &hostconfig.Peer{Host: hosts[0].Address, TLSServerPort: pgBackRestTLSPort, DataDir: p.DataDir, Port: pgPort}
+		}
+	}
+	return p
+}

@@ -1,0 +1,303 @@
+package database
+
+import (
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/policy/hipaa"
+)
+
+const (
+	ebsKey     = "arn:aws:kms:us-east-1:123456789012:key/ebs"
+	secretsKey = "arn:aws:kms:us-east-1:123456789012:key/secrets"
+	backupKey  = "arn:aws:kms:us-east-1:123456789012:key/s3"
+	bucketArn  = "arn:aws:s3:::hipaa-unit-backups"
+)
+
+func subnets(n int) []network.SubnetInfo {
+	var out []network.SubnetInfo
+	for i, z := range []string{"a", "b", "c", "d", "e", "f"}[:n] {
+		out = append(out, network.SubnetInfo{
+			ID:   pulumi.String("subnet-" + z).ToStringOutput(),
+			Zone: "us-east-1" + z,
+			CIDR: netip.MustParsePrefix([]string{"10.40.128.0/21", "10.40.136.0/21", "10.40.144.0/21", "10.40.152.0/21", "10.40.160.0/21", "10.40.168.0/21"}[i]),
+		})
+	}
+	return out
+}
+
+func validArgs() *ClusterArgs {
+	return &ClusterArgs{
+		InstanceType: "r6i.large", AmiId: pulumi.String("ami-123"), Replicas: 1, HighAvailability: true,
+		Subnets: subnets(3), SecurityGroupId: pulumi.String("sg-db"),
+		ClientCIDRs: []string{"10.40.64.0/21", "10.40.72.0/21"}, MonitoringCIDRs: []string{"10.40.64.0/21"},
+		Volume:    Volume{SizeGiB: 200, Iops: 6000, ThroughputMiBps: 250},
+		EbsKeyArn: pulumi.String(ebsKey), SecretsKeyArn: pulumi.String(secretsKey), BackupKeyArn: pulumi.String(backupKey),
+		BackupBucketName: pulumi.String("hipaa-unit-backups"), BackupBucketArn: pulumi.String(bucketArn),
+		BackupRetentionDays: 35, Region: "us-east-1", Tags: map[string]string{"DataClass": "phi"},
+	}
+}
+
+func run(t *testing.T, args *ClusterArgs) ([]offline.Resource, error) {
+	t.Helper()
+	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+		_, err := NewCluster(ctx, "db", args)
+		return err
+	})
+}
+
+func mustRun(t *testing.T, args *ClusterArgs) []offline.Resource {
+	t.Helper()
+	rs, err := run(t, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// userData decodes an instance's gzipped cloud-init user data.
+func userData(t *testing.T, r offline.Resource) (raw string, decoded string) {
+	t.Helper()
+	raw = r.String("userDataBase64")
+	z, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		t.Fatalf("%s: user data is not base64: %v", r.Name, err)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(string(z)))
+	if err != nil {
+		t.Fatalf("%s: user data is not gzip: %v", r.Name, err)
+	}
+	b, _ := io.ReadAll(zr)
+	return raw, string(b)
+}
+
+func TestHostsAreDedicatedPrivateEncryptedAndSpread(t *testing.T) {
+	t.Parallel()
+	rs := mustRun(t, validArgs())
+	instances := offline.Of(rs, "aws:ec2/instance:Instance")
+	if len(instances) != 2 {
+		t.Fatalf("%d instances, want a primary and a replica", len(instances))
+	}
+	zones := map[string]bool{}
+	for _, in := range instances {
+		for k, want := range map[string]any{
+			"tenancy": "dedicated", "associatePublicIpAddress": false, "monitoring": true,
+			"metadataOptions.httpTokens": "required", "rootBlockDevice.encrypted": true, "rootBlockDevice.kmsKeyId": ebsKey,
+			"tags.Role": "database", "tags.DataClass": "phi", "instanceType": "r6i.large",
+		} {
+			if got := in.Value(k); got != want {
+				t.Errorf("%s: %s = %v, want %v", in.Name, k, got, want)
+			}
+		}
+		if sgs, _ := in.Value("vpcSecurityGroupIds").([]any); len(sgs) != 1 || sgs[0] != "sg-db" {
+			t.Errorf("%s: security groups %v, want only the database group", in.Name, sgs)
+		}
+		zones[in.String("subnetId")] = true
+	}
+	if len(zones) != 2 {
+		t.Errorf("primary and replica share a subnet: %v", zones)
+	}
+	if p, _ := offline.Named(rs, "aws:ec2/instance:Instance", "db-0"); p.String("privateIp") != "10.40.128.10" {
+		t.Errorf("primary address %q, want the fixed 10.40.128.10", p.String("privateIp"))
+	}
+	for _, v := range offline.Of(rs, "aws:ebs/volume:Volume") {
+		for k, want := range map[string]any{"encrypted": true, "kmsKeyId": ebsKey, "type": "gp3", "size": 200.0, "iops": 6000.0, "throughput": 250.0} {
+			if got := v.Value(k); got != want {
+				t.Errorf("%s: %s = %v, want %v", v.Name, k, got, want)
+			}
+		}
+	}
+	if n := len(offline.Of(rs, "aws:ec2/volumeAttachment:VolumeAttachment")); n != 2 {
+		t.Errorf("%d volume attachments, want 2", n)
+	}
+}
+
+func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
+	t.Parallel()
+	rs := mustRun(t, validArgs())
+	if n := len(offline.Of(rs, "random:index/randomPassword:RandomPassword")); n != 4 {
+		t.Errorf("%d generated passwords, want superuser, replication, app and monitoring", n)
+	}
+	secrets := offline.Of(rs, "aws:secretsmanager/secret:Secret")
+	if len(secrets) != 6 {
+		t.Errorf("%d secrets, want 4 passwords and 2 host TLS bundles", len(secrets))
+	}
+	for _, s := range secrets {
+		if s.String("kmsKeyId") != secretsKey {
+			t.Errorf("%s is not encrypted with the secrets key", s.Name)
+		}
+	}
+	for _, v := range offline.Of(rs, "aws:secretsmanager/secretVersion:SecretVersion") {
+		if v.JSON().Inputs["secretString"] != offline.Secret {
+			t.Errorf("%s: the secret value is not marked secret", v.Name)
+		}
+	}
+	for _, c := range offline.Of(rs, "tls:index/certRequest:CertRequest") {
+		ips, _ := c.Value("ipAddresses").([]any)
+		if len(ips) != 1 {
+			t.Errorf("%s: certificate for %v, want the host's fixed address", c.Name, ips)
+		}
+	}
+}
+
+func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
+	t.Parallel()
+	rs := mustRun(t, validArgs())
+	policies := offline.Of(rs, "aws:iam/rolePolicy:RolePolicy")
+	if len(policies) != 1 {
+		t.Fatalf("%d role policies", len(policies))
+	}
+	doc := policies[0].String("policy")
+	for _, want := range []string{
+		`"Resource":["` + bucketArn + `/db/*"]`,
+		`"s3:prefix":"db/*"`,
+		`"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"`,
+		`"kms:ViaService":"s3.us-east-1.amazonaws.com"`,
+		`"Resource":["` + backupKey + `"]`,
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("host policy lacks %s:\n%s", want, doc)
+		}
+	}
+	if strings.Contains(doc, `"Resource":["*"]`) || strings.Contains(doc, `"Resource":"*"`) {
+		t.Errorf("host policy grants on every resource:\n%s", doc)
+	}
+}
+
+func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
+	t.Parallel()
+	rs := mustRun(t, validArgs())
+	primary, _ := offline.Named(rs, "aws:ec2/instance:Instance", "db-0")
+	replica, _ := offline.Named(rs, "aws:ec2/instance:Instance", "db-1")
+	_, p := userData(t, primary)
+	_, r := userData(t, replica)
+	for _, want := range []string{"ssl = on", "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = scram-sha-256",
+		"archive_timeout = 60", "hostssl  replication       replicator  10.40.136.10/32  scram-sha-256",
+		"pg_create_physical_replication_slot('db_1')", "tls-server-auth=db-1=main", "repo1-s3-kms-key-id=" + backupKey,
+		"repo1-s3-bucket=hipaa-unit-backups", "repo1-path=/db/pgbackrest", "repo1-retention-full=35"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("the primary's user data lacks %q", want)
+		}
+	}
+	for _, want := range []string{"backup-standby=y", "pg2-host=10.40.128.10", "pg2-host-type=tls",
+		"primary_conninfo = 'host=10.40.128.10 port=5432 user=replicator application_name=db-1 sslmode=verify-full",
+		"primary_slot_name = 'db_1'", "pgbackrest-full.timer", "pgbackrest-incr.timer"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("the replica's user data lacks %q", want)
+		}
+	}
+	if strings.Contains(p, "pgbackrest-full.timer") {
+		t.Error("the primary schedules backups; the standby takes them")
+	}
+	for _, host := range []string{p, r} {
+		if strings.Contains(host, "mock-password") || strings.Contains(host, "PRIVATE KEY") {
+			t.Error("a secret is written into user data")
+		}
+	}
+	// The policy pack's own rule reads the same user data.
+	for _, in := range []offline.Resource{primary, replica} {
+		if f := hipaa.CheckResource(hipaa.RuleByID("db-tls-only"), hipaa.FromOffline([]offline.Resource{in})[0], hipaa.Config{}); len(f) != 0 {
+			t.Errorf("%s fails db-tls-only: %v", in.Name, f)
+		}
+	}
+}
+
+func TestUserDataOfTheLargestClusterFitsEC2(t *testing.T) {
+	t.Parallel()
+	args := validArgs()
+	args.Replicas = MaxReplicas
+	args.Subnets = subnets(6)
+	for i := 0; i < 40; i++ {
+		args.ClientCIDRs = append(args.ClientCIDRs, netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 50, byte(i), 0}), 24).String())
+	}
+	rs := mustRun(t, args)
+	const limit = 16 * 1024
+	for _, in := range offline.Of(rs, "aws:ec2/instance:Instance") {
+		raw, decoded := userData(t, in)
+		if len(raw) > limit {
+			t.Errorf("%s: user data is %d bytes, over EC2's %d", in.Name, len(raw), limit)
+		}
+		t.Logf("%s: %d bytes of configuration, %d bytes of user data", in.Name, len(decoded), len(raw))
+	}
+}
+
+func TestNoReplicaMeansThePrimaryTakesTheBackups(t *testing.T) {
+	t.Parallel()
+	args := validArgs()
+	args.Replicas, args.HighAvailability = 0, false
+	rs := mustRun(t, args)
+	in := offline.Of(rs, "aws:ec2/instance:Instance")
+	if len(in) != 1 {
+		t.Fatalf("%d instances", len(in))
+	}
+	_, p := userData(t, in[0])
+	if !strings.Contains(p, "pgbackrest-full.timer") || strings.Contains(p, "backup-standby") || strings.Contains(p, "tls-server") {
+		t.Error("a lone primary must schedule its own backups, without a standby or TLS server")
+	}
+}
+
+func TestHostConfigIsExported(t *testing.T) {
+	t.Parallel()
+	var cfg map[string]string
+	_, err := offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+		c, err := NewCluster(ctx, "db", validArgs())
+		if err != nil {
+			return err
+		}
+		c.HostConfig.ApplyT(func(m map[string]string) int { cfg = m; return 0 })
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files map[string]string
+	if err := json.Unmarshal([]byte(cfg["db-1"]), &files); err != nil || !strings.Contains(files["pgbackrest.conf"], "backup-standby=y") {
+		t.Errorf("exported configuration of db-1: %v, %v", files, err)
+	}
+}
+
+func TestBadArgsNameTheField(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		mutate func(*ClusterArgs)
+		want   string
+	}{
+		{"no replica with HA", func(a *ClusterArgs) { a.Replicas = 0 }, "Replicas: got 0 with HighAvailability; want at least 1 replica in another zone"},
+		{"too many replicas", func(a *ClusterArgs) { a.Replicas = 6 }, "Replicas: got 6, want 0 to 5"},
+		{"burstable", func(a *ClusterArgs) { a.InstanceType = "t3.large" }, `InstanceType: got "t3.large", whose family t3 does not run with dedicated tenancy`},
+		{"short retention", func(a *ClusterArgs) { a.BackupRetentionDays = 7 }, "BackupRetentionDays: got 7, want 30 to 3653"},
+		{"one zone with HA", func(a *ClusterArgs) { a.Subnets = subnets(1) }, "Subnets: got 1 with HighAvailability; want at least 2 zones"},
+		{"no subnets", func(a *ClusterArgs) { a.Subnets = nil; a.HighAvailability = false }, "Subnets is empty"},
+		{"archive timeout", func(a *ClusterArgs) { a.ArchiveTimeoutSeconds = 5 }, "ArchiveTimeoutSeconds: got 5, want 15 to 3600"},
+		{"iops", func(a *ClusterArgs) { a.Volume.Iops = 100 }, "Volume.Iops: got 100, want 3000 to 16000"},
+		{"size", func(a *ClusterArgs) { a.Volume.SizeGiB = 5 }, "Volume.SizeGiB: got 5"},
+		{"client cidr", func(a *ClusterArgs) { a.ClientCIDRs = []string{"anywhere"} }, `ClientCIDRs[0] "anywhere" is not a CIDR block`},
+		{"no clients", func(a *ClusterArgs) { a.ClientCIDRs = nil }, "ClientCIDRs is empty"},
+		{"no bucket", func(a *ClusterArgs) { a.BackupBucketName = nil }, "BackupBucketName is required"},
+		{"no key", func(a *ClusterArgs) { a.EbsKeyArn = nil }, "EbsKeyArn is required"},
+		{"no region", func(a *ClusterArgs) { a.Region = "" }, "Region is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := validArgs()
+			tc.mutate(args)
+			rs, err := run(t, args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+			if len(rs) != 0 {
+				t.Errorf("%d resources registered despite bad args", len(rs))
+			}
+		})
+	}
+}
