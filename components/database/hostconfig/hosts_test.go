@@ -53,28 +53,10 @@ func TestPrimaryReplicaBackupRestoreOnRealPostgres(t *testing.T) {
 	must(t, err)
 	t.Cleanup(env.Close)
 
-	// The primary.
-	pp, err := env.Params(hostconfig.Primary, "db-0")
+	cluster, err := env.StartCluster(nil)
 	must(t, err)
-	pp.Slots = []string{"db_1"}
-	primary, err := env.Install(pp)
-	must(t, err)
-	must(t, primary.InitPrimary())
-	must(t, primary.Start())
-	must(t, primary.RunRoles())
-	_, err = primary.PgBackRest("stanza-create")
-	must(t, err)
-
-	// The replica, from a base backup over TLS through its slot; it takes the backups.
-	rp, err := env.Params(hostconfig.Replica, "db-1")
-	must(t, err)
-	rp.Primary = hostconfig.Endpoint{Host: "127.0.0.1", Port: pp.Port}
-	rp.Backup.FromStandby = true
-	rp.Backup.PrimaryPeer = &hostconfig.Peer{DataDir: pp.DataDir, Port: pp.Port, SocketDir: pp.SocketDir}
-	replica, err := env.Install(rp)
-	must(t, err)
-	must(t, replica.BaseBackup(primary))
-	must(t, replica.Start())
+	primary, replica := cluster.Primary, cluster.Replica
+	rp := replica.Params
 
 	t.Run("replica streams over TLS", func(t *testing.T) {
 		waitFor(t, "streaming replication", func() (bool, error) {

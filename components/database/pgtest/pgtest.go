@@ -468,3 +468,76 @@ func (e *Env) Close() {
 		e.s3.Close()
 	}
 }
+
+// Cluster is a primary with one streaming replica that takes the backups, as the component sets up a
+// cluster with replicas.
+type Cluster struct {
+	Primary, Replica *Server
+}
+
+// StartCluster starts a primary (roles, slot and stanza made as its bootstrap makes them) and a replica
+// from a base backup over TLS through its slot, configured to take the backups from itself. tune, if
+// given, adjusts both hosts' parameters before their files are rendered.
+func (e *Env) StartCluster(tune func(*hostconfig.Params)) (*Cluster, error) {
+	pp, err := e.Params(hostconfig.Primary, "db-0")
+	if err != nil {
+		return nil, err
+	}
+	pp.Slots = []string{"db_1"}
+	if tune != nil {
+		tune(&pp)
+	}
+	primary, err := e.Install(pp)
+	if err != nil {
+		return nil, err
+	}
+	if err := primary.InitPrimary(); err != nil {
+		return nil, err
+	}
+	if err := primary.Start(); err != nil {
+		return nil, err
+	}
+	if err := primary.RunRoles(); err != nil {
+		return nil, err
+	}
+	if _, err := primary.PgBackRest("stanza-create"); err != nil {
+		return nil, err
+	}
+	replica, err := e.StartReplica(primary, "db-1", tune)
+	if err != nil {
+		return nil, err
+	}
+	return &Cluster{Primary: primary, Replica: replica}, nil
+}
+
+// StartReplica builds a replica named name from the primary, as a replica's bootstrap does, and starts it.
+func (e *Env) StartReplica(primary *Server, name string, tune func(*hostconfig.Params)) (*Server, error) {
+	pp := primary.Params
+	rp, err := e.Params(hostconfig.Replica, name)
+	if err != nil {
+		return nil, err
+	}
+	rp.Primary = hostconfig.Endpoint{Host: "127.0.0.1", Port: pp.Port}
+	rp.Backup.Scheduled, rp.Backup.FromStandby = true, true
+	rp.Backup.PrimaryPeer = &hostconfig.Peer{DataDir: pp.DataDir, Port: pp.Port, SocketDir: pp.SocketDir}
+	if tune != nil {
+		tune(&rp)
+	}
+	replica, err := e.Install(rp)
+	if err != nil {
+		return nil, err
+	}
+	// A rebuilt replica gets a fresh slot, as the runbook's rebuild does; the first ones come with the
+	// primary's roles.sql.
+	if _, err := primary.SQL(fmt.Sprintf(`SELECT pg_create_physical_replication_slot('%s')
+		WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '%s')`, rp.SlotName, rp.SlotName)); err != nil {
+		return nil, err
+	}
+	if err := replica.BaseBackup(primary); err != nil {
+		return nil, err
+	}
+	if err := replica.Start(); err != nil {
+		return nil, err
+	}
+	return replica, nil
+}
