@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
 const (
@@ -24,12 +25,17 @@ func validArgs() *AccountArgs {
 	}
 }
 
-func run(t *testing.T, args *AccountArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+// program builds the component from args, as a program of its own.
+func program(args *AccountArgs) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
 		_, err := NewAccount(ctx, "base", args)
 		return err
-	})
+	}
+}
+
+func run(t *testing.T, args *AccountArgs) ([]offline.Resource, error) {
+	t.Helper()
+	return offlinetest.Run(t, program(args))
 }
 
 func one(t *testing.T, rs []offline.Resource, typ string) offline.Resource {
@@ -120,13 +126,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := validArgs()
 			tc.mutate(args)
-			rs, err := run(t, args)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want one containing %q", err, tc.want)
-			}
-			if len(rs) != 0 {
-				t.Errorf("%d resources registered despite bad args", len(rs))
-			}
+			offlinetest.Refused(t, program(args), tc.want)
 		})
 	}
 }

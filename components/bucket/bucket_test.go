@@ -2,12 +2,12 @@ package bucket
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
 const keyArn = "arn:aws:kms:us-east-1:123456789012:key/s3"
@@ -21,21 +21,22 @@ func dataArgs() *BucketArgs {
 	}
 }
 
-func run(t *testing.T, args *BucketArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+// program builds the component from args, as a program of its own.
+func program(args *BucketArgs) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
 		_, err := NewBucket(ctx, "b", args)
 		return err
-	})
+	}
+}
+
+func run(t *testing.T, args *BucketArgs) ([]offline.Resource, error) {
+	t.Helper()
+	return offlinetest.Run(t, program(args))
 }
 
 func mustRun(t *testing.T, args *BucketArgs) []offline.Resource {
 	t.Helper()
-	rs, err := run(t, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rs
+	return offlinetest.MustRun(t, program(args))
 }
 
 func one(t *testing.T, rs []offline.Resource, typ string) offline.Resource {
@@ -231,13 +232,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := dataArgs()
 			tc.mutate(args)
-			rs, err := run(t, args)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want one containing %q", err, tc.want)
-			}
-			if len(rs) != 0 {
-				t.Errorf("%d resources registered despite bad args", len(rs))
-			}
+			offlinetest.Refused(t, program(args), tc.want)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 )
 
@@ -47,21 +48,22 @@ func validArgs() *ClusterArgs {
 	}
 }
 
-func run(t *testing.T, args *ClusterArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+// program builds the component from args, as a program of its own.
+func program(args *ClusterArgs) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
 		_, err := NewCluster(ctx, "db", args)
 		return err
-	})
+	}
+}
+
+func run(t *testing.T, args *ClusterArgs) ([]offline.Resource, error) {
+	t.Helper()
+	return offlinetest.Run(t, program(args))
 }
 
 func mustRun(t *testing.T, args *ClusterArgs) []offline.Resource {
 	t.Helper()
-	rs, err := run(t, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rs
+	return offlinetest.MustRun(t, program(args))
 }
 
 // userData decodes an instance's gzipped cloud-init user data.
@@ -291,13 +293,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := validArgs()
 			tc.mutate(args)
-			rs, err := run(t, args)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want one containing %q", err, tc.want)
-			}
-			if len(rs) != 0 {
-				t.Errorf("%d resources registered despite bad args", len(rs))
-			}
+			offlinetest.Refused(t, program(args), tc.want)
 		})
 	}
 }

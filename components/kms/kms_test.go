@@ -8,14 +8,20 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
+
+// program builds the component from args, as a program of its own.
+func program(args *KeysArgs) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		_, err := NewKeys(ctx, "hipaa-unit-keys", args)
+		return err
+	}
+}
 
 func run(t *testing.T, args *KeysArgs) ([]offline.Resource, error) {
 	t.Helper()
-	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
-		_, err := NewKeys(ctx, "hipaa-unit-keys", args)
-		return err
-	})
+	return offlinetest.Run(t, program(args))
 }
 
 func TestKeysCarryTheEncryptionSafeguards(t *testing.T) {
@@ -109,13 +115,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rs, err := run(t, tc.args)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want one containing %q", err, tc.want)
-			}
-			if len(rs) != 0 {
-				t.Errorf("%d resources registered despite bad args", len(rs))
-			}
+			offlinetest.Refused(t, program(tc.args), tc.want)
 		})
 	}
 }
