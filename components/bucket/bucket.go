@@ -76,9 +76,6 @@ type BucketArgs struct {
 	Tags map[string]string
 }
 
-// PurposeTag is the tag that carries BucketArgs.Purpose.
-const PurposeTag = "Purpose"
-
 // Bucket is one S3 bucket with its configuration.
 type Bucket struct {
 	pulumi.ResourceState
@@ -166,7 +163,7 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	parent := pulumi.Parent(comp)
 
 	tags := naming.Tags(a.Tags, name)
-	tags[PurposeTag] = pulumi.String(a.Purpose)
+	tags[naming.PurposeTag] = pulumi.String(a.Purpose)
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		ObjectLockEnabled: pulumi.Bool(a.ObjectLock != nil),
 		ForceDestroy:      pulumi.Bool(a.ForceDestroy),

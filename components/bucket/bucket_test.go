@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
@@ -52,7 +53,7 @@ func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 	t.Parallel()
 	rs := mustRun(t, dataArgs())
 	b := one(t, rs, "aws:s3/bucketV2:BucketV2")
-	if b.String("tags.DataClass") != "phi" || b.String("tags.Purpose") != "data" {
+	if b.String("tags.DataClass") != "phi" || b.String("tags."+naming.PurposeTag) != "data" {
 		t.Errorf("bucket tags = %v, want DataClass", b.Value("tags"))
 	}
 	joined := func(r offline.Resource) {

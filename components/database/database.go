@@ -374,7 +374,7 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 	h := hosts[i]
 	subnet := a.Subnets[i%len(a.Subnets)]
 	tags := naming.Tags(a.Tags, h.Name)
-	tags["Role"] = pulumi.String("database")
+	tags[naming.RoleTag] = pulumi.String(naming.RoleDatabase)
 	tags["DatabaseRole"] = pulumi.String(h.Role)
 
 	vol, err := ebs.NewVolume(ctx, h.Name+"-data", &ebs.VolumeArgs{

@@ -25,10 +25,6 @@ const (
 	S3 = "s3"
 )
 
-// EdgeTag and EdgeValue mark an edge group, so the policy pack can tell the load balancer's group from
-// the rest.
-const EdgeTag, EdgeValue = "Exposure", "edge"
-
 // EdgePort is the only port opened to the world.
 const EdgePort = 443
 
@@ -178,7 +174,7 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		// rule below.
 		tags := naming.Tags(a.Tags, gn)
 		if g.Edge {
-			tags[EdgeTag] = pulumi.String(EdgeValue)
+			tags[naming.EdgeTag] = pulumi.String(naming.EdgeValue)
 		}
 		sg, err := ec2.NewSecurityGroup(ctx, gn, &ec2.SecurityGroupArgs{
 			VpcId:       a.VpcId,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
@@ -57,8 +58,8 @@ func TestRulesNamePeersByGroup(t *testing.T) {
 			t.Errorf("%s has inline rules; every rule must be its own resource", g.Name)
 		}
 		groups[strings.TrimPrefix(g.Name, "fw-")] = g.ID
-		if edge := g.String("tags." + EdgeTag); (edge == EdgeValue) != (g.Name == "fw-alb") {
-			t.Errorf("%s is tagged %s=%q; only the edge group is", g.Name, EdgeTag, edge)
+		if edge := g.String("tags." + naming.EdgeTag); (edge == naming.EdgeValue) != (g.Name == "fw-alb") {
+			t.Errorf("%s is tagged %s=%q; only the edge group is", g.Name, naming.EdgeTag, edge)
 		}
 	}
 	type flow struct{ kind, group, peer, port string }

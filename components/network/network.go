@@ -286,7 +286,7 @@ func subnet(ctx *pulumi.Context, name string, vpc *ec2.Vpc, cidr netip.Prefix, z
 	baseTags map[string]string, rt *ec2.RouteTable, parent pulumi.ResourceOption,
 ) (*ec2.Subnet, error) {
 	tags := naming.Tags(baseTags, name)
-	tags["Tier"] = pulumi.String(tier)
+	tags[naming.TierTag] = pulumi.String(tier)
 	sn, err := ec2.NewSubnet(ctx, name, &ec2.SubnetArgs{
 		VpcId:               vpc.ID(),
 		CidrBlock:           pulumi.String(cidr.String()),

@@ -16,6 +16,21 @@ const (
 	Synthetic = "synthetic"
 )
 
+// Tags that say what a resource is for. The components set them and the policy pack reads them, so they
+// are defined here, once.
+const (
+	// DataClassTag says what data a store may hold: PHI or Synthetic.
+	DataClassTag = "DataClass"
+	// TierTag names a subnet's tier; only TierPublic subnets may route to the internet gateway.
+	TierTag, TierPublic = "Tier", "public"
+	// EdgeTag marks the one kind of security group that may accept traffic from the world.
+	EdgeTag, EdgeValue = "Exposure", "edge"
+	// PurposeTag says what a bucket holds; PurposeBackups buckets hold database backups.
+	PurposeTag, PurposeBackups = "Purpose", "backups"
+	// RoleTag names a host's role; RoleDatabase hosts run Postgres.
+	RoleTag, RoleDatabase = "Role", "database"
+)
+
 // Namer names and tags the resources of one stack.
 type Namer struct {
 	Project   string
@@ -33,7 +48,7 @@ func (n Namer) Tags() map[string]string {
 	return map[string]string{
 		"Project":     n.Project,
 		"Environment": n.Stack,
-		"DataClass":   n.DataClass,
+		DataClassTag:  n.DataClass,
 	}
 }
 

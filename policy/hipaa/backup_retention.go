@@ -1,7 +1,9 @@
 package hipaa
 
+import "github.com/hipaa-platform/platform/internal/naming"
+
 // PurposeTag names what a bucket is for; buckets of PurposeBackups hold database backups.
-const PurposeTag, PurposeBackups = "Purpose", "backups"
+const PurposeTag, PurposeBackups = naming.PurposeTag, naming.PurposeBackups
 
 var backupRetention = Rule{
 	ID:          "backup-retention",

@@ -10,10 +10,12 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // RoleTag names a host's role; hosts of RoleDatabase run Postgres.
-const RoleTag, RoleDatabase = "Role", "database"
+const RoleTag, RoleDatabase = naming.RoleTag, naming.RoleDatabase
 
 var dbTLSOnly = Rule{
 	ID:          "db-tls-only",

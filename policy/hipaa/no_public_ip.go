@@ -1,7 +1,9 @@
 package hipaa
 
+import "github.com/hipaa-platform/platform/internal/naming"
+
 // TierTag names a subnet's tier; only subnets of TierPublic may map public IPs.
-const TierTag, TierPublic = "Tier", "public"
+const TierTag, TierPublic = naming.TierTag, naming.TierPublic
 
 var noPublicIP = Rule{
 	ID:          "no-public-ip",

@@ -1,7 +1,9 @@
 package hipaa
 
+import "github.com/hipaa-platform/platform/internal/naming"
+
 // DataClassTag classifies the data a store may hold.
-const DataClassTag = "DataClass"
+const DataClassTag = naming.DataClassTag
 
 var phiTagged = Rule{
 	ID:          "phi-tagged",

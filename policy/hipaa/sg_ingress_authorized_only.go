@@ -3,10 +3,12 @@ package hipaa
 import (
 	"fmt"
 	"slices"
+
+	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // EdgeTag marks the security groups that may accept traffic from the world (the load balancer's).
-const EdgeTag, EdgeValue = "Exposure", "edge"
+const EdgeTag, EdgeValue = naming.EdgeTag, naming.EdgeValue
 
 var sgIngressAuthorizedOnly = Rule{
 	ID:          "sg-ingress-authorized-only",
