@@ -184,7 +184,13 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 
 // Call answers the provider functions the program uses; an unanswered one is an error, not a guess.
 func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	switch args.Token {
+	return Answer(args.Token, m.opts.Region)
+}
+
+// Answer is the offline answer to a provider function the platform program calls (the account, the
+// region, its zones, the database image); any other function is an error.
+func Answer(token, region string) (resource.PropertyMap, error) {
+	switch token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": AccountID,
@@ -194,7 +200,7 @@ func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"name": m.opts.Region, "id": m.opts.Region, "endpoint": "ec2." + m.opts.Region + ".amazonaws.com",
+			"name": region, "id": region, "endpoint": "ec2." + region + ".amazonaws.com",
 		}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -207,14 +213,14 @@ func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names, ids []any
 		for i, l := range "abcdef" {
-			names = append(names, m.opts.Region+string(l))
+			names = append(names, region+string(l))
 			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"names": names, "zoneIds": ids, "id": m.opts.Region,
+			"names": names, "zoneIds": ids, "id": region,
 		}), nil
 	}
-	return nil, fmt.Errorf("offline: no mock answers the provider function %s", args.Token)
+	return nil, fmt.Errorf("offline: no mock answers the provider function %s", token)
 }
 
 // module is the provider module of a type token: "ec2" for "aws:ec2/vpc:Vpc".
