@@ -7,12 +7,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/components/kms"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // newDatabase places the Postgres cluster in the data subnets, admits the application and monitoring
 // from their subnets, and backs it up into the backup bucket.
-func newDatabase(ctx *pulumi.Context, n naming.Namer, cfg *Config, p *Platform) (*database.Cluster, error) {
+func newDatabase(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string, p *Platform) (*database.Cluster, error) {
 	image, err := ec2.LookupAmi(ctx, &ec2.LookupAmiArgs{
 		Owners:     []string{"self"},
 		MostRecent: pulumi.BoolRef(true),
@@ -42,7 +43,8 @@ func newDatabase(ctx *pulumi.Context, n naming.Namer, cfg *Config, p *Platform) 
 		EbsKeyArn:             p.Keys.EbsKeyArn,
 		SecretsKeyArn:         p.Keys.SecretsKeyArn,
 		BackupKeyArn:          p.Keys.S3KeyArn,
-		BackupBucketName:      backups.BucketName,
+		BackupKeyAlias:        p.Keys.AliasArns[kms.S3],
+		BackupBucketName:      bucketName(n, "backups", accountID),
 		BackupBucketArn:       backups.Arn,
 		BackupRetentionDays:   cfg.BackupRetentionDays,
 		ArchiveTimeoutSeconds: cfg.Database.ArchiveTimeoutSeconds,

@@ -83,7 +83,7 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 	if err := buckets(ctx, n, cfg, accountID, p, stateful); err != nil {
 		return err
 	}
-	if p.Database, err = newDatabase(ctx, n, cfg, p); err != nil {
+	if p.Database, err = newDatabase(ctx, n, cfg, accountID, p); err != nil {
 		return err
 	}
 	if cfg.AccountBaseline {
@@ -107,6 +107,7 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string, p *Platform, opts ...pulumi.ResourceOption) error {
 	logs, err := bucket.NewBucket(ctx, n.Name("logs"), &bucket.BucketArgs{
 		KmsKeyArn:       p.Keys.LogsKeyArn,
+		BucketName:      bucketName(n, "logs", accountID),
 		AccessLogSink:   true,
 		AccountID:       accountID,
 		Purpose:         "logs",
@@ -128,6 +129,7 @@ func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string,
 		args *bucket.BucketArgs
 	}{
 		{"data", &bucket.BucketArgs{
+			BucketName:      bucketName(n, "data", accountID),
 			Purpose:         "data",
 			KmsKeyArn:       p.Keys.S3KeyArn,
 			AccessLogBucket: logs.BucketName,
@@ -135,6 +137,7 @@ func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string,
 			Tags:            n.Tags(),
 		}},
 		{"backups", &bucket.BucketArgs{
+			BucketName:            bucketName(n, "backups", accountID),
 			Purpose:               "backups",
 			KmsKeyArn:             p.Keys.S3KeyArn,
 			AccessLogBucket:       logs.BucketName,
@@ -151,6 +154,12 @@ func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string,
 		p.Buckets[spec.name] = b
 	}
 	return nil
+}
+
+// bucketName is a bucket's global name: the stack-qualified name and the account, so the same stack in
+// two accounts does not collide, and the name is known before deployment.
+func bucketName(n naming.Namer, name, accountID string) string {
+	return n.Name(name) + "-" + accountID
 }
 
 func export(ctx *pulumi.Context, p *Platform) {

@@ -151,6 +151,7 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.ResourceOption) (*cloudtrail.Trail, *bucket.Bucket, error) {
 	trailName := name + "-trail"
 	trailBucket, err := bucket.NewBucket(ctx, trailName, &bucket.BucketArgs{
+		BucketName:      trailName + "-" + a.AccountID,
 		Purpose:         "audit",
 		KmsKeyArn:       a.LogsKeyArn,
 		AccessLogBucket: a.AccessLogBucket,

@@ -44,6 +44,11 @@ type Writer struct {
 
 // BucketArgs configures the bucket.
 type BucketArgs struct {
+	// BucketName is the bucket's globally unique name: 3 to 63 lower-case letters, digits and hyphens.
+	// Optional; by default Pulumi names it after the resource with a random suffix. A name given here is
+	// known before deployment, so the bucket policy, and everything that names the bucket, can be
+	// checked in a preview.
+	BucketName string
 	// KmsKeyArn is the customer-managed key that encrypts every object. Required.
 	KmsKeyArn pulumi.StringInput
 	// AccessLogBucket is the name of the bucket that receives this bucket's access logs. Required unless
@@ -90,6 +95,7 @@ var (
 	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
 	servicePrin = regexp.MustCompile(`^[a-z0-9.-]+\.amazonaws\.com$`)
 	purpose     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+	bucketName  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 )
 
 func (a *BucketArgs) validate(name string) error {
@@ -112,6 +118,9 @@ func (a *BucketArgs) validate(name string) error {
 		if w.Prefix != "" && (!strings.HasSuffix(w.Prefix, "/") || strings.ContainsAny(w.Prefix, "*?")) {
 			return fmt.Errorf("bucket %q: Writers[%d].Prefix %q must end in / and hold no wildcard", name, i, w.Prefix)
 		}
+	}
+	if a.BucketName != "" && !bucketName.MatchString(a.BucketName) {
+		return fmt.Errorf("bucket %q: BucketName %q must be 3 to 63 lower-case letters, digits and hyphens, starting and ending with a letter or digit", name, a.BucketName)
 	}
 	if !purpose.MatchString(a.Purpose) {
 		return fmt.Errorf("bucket %q: Purpose %q must be a short lower-case word such as logs, data or backups", name, a.Purpose)
@@ -164,7 +173,12 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 
 	tags := naming.Tags(a.Tags, name)
 	tags[naming.PurposeTag] = pulumi.String(a.Purpose)
+	var physical pulumi.StringPtrInput
+	if a.BucketName != "" {
+		physical = pulumi.String(a.BucketName)
+	}
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
+		Bucket:            physical,
 		ObjectLockEnabled: pulumi.Bool(a.ObjectLock != nil),
 		ForceDestroy:      pulumi.Bool(a.ForceDestroy),
 		Tags:              tags,
@@ -214,7 +228,7 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	// The public access block goes first: a policy PUT before it could be judged public and refused.
 	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: b.ID(),
-		Policy: b.Arn.ApplyT(func(arn string) string { return Policy(arn, a.AccountID, a.Writers) }).(pulumi.StringOutput),
+		Policy: policyOf(a, b),
 	}, parent, pulumi.DependsOn([]pulumi.Resource{block})); err != nil {
 		return nil, fmt.Errorf("setting bucket policy: %w", err)
 	}
@@ -257,6 +271,15 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 		return nil, err
 	}
 	return comp, nil
+}
+
+// policyOf builds the bucket policy from the bucket's name when it is given, so that a preview can
+// check it, or from its ARN once known.
+func policyOf(a BucketArgs, b *s3.BucketV2) pulumi.StringInput {
+	if a.BucketName != "" {
+		return pulumi.String(Policy("arn:aws:s3:::"+a.BucketName, a.AccountID, a.Writers))
+	}
+	return b.Arn.ApplyT(func(arn string) string { return Policy(arn, a.AccountID, a.Writers) }).(pulumi.StringOutput)
 }
 
 func lifecycle(a BucketArgs) s3.BucketLifecycleConfigurationV2RuleArray {

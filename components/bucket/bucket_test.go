@@ -2,6 +2,7 @@ package bucket
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -154,6 +155,20 @@ func TestPolicyDeniesAnyRequestWithoutTLS(t *testing.T) {
 	}
 }
 
+func TestAGivenNameIsUsedAndKnownToThePolicy(t *testing.T) {
+	t.Parallel()
+	args := dataArgs()
+	args.BucketName = "hipaa-unit-data-123456789012"
+	rs := mustRun(t, args)
+	if got := one(t, rs, "aws:s3/bucketV2:BucketV2").String("bucket"); got != args.BucketName {
+		t.Errorf("bucket = %q, want %q", got, args.BucketName)
+	}
+	p := one(t, rs, "aws:s3/bucketPolicy:BucketPolicy")
+	if !strings.Contains(p.String("policy"), `"arn:aws:s3:::hipaa-unit-data-123456789012/*"`) || len(p.PropertyDependencies["policy"]) != 0 {
+		t.Errorf("the policy is not written from the given name: %s (depends on %v)", p.String("policy"), p.PropertyDependencies["policy"])
+	}
+}
+
 func TestLogSinkAdmitsS3LogDeliveryAndDoesNotLogItself(t *testing.T) {
 	t.Parallel()
 	rs := mustRun(t, &BucketArgs{
@@ -219,6 +234,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			a.AccountID = "123456789012"
 			a.Writers = []Writer{{Service: "cloudtrail.amazonaws.com", Prefix: "a/*/"}}
 		}, `Writers[0].Prefix "a/*/"`},
+		{"bad name", func(a *BucketArgs) { a.BucketName = "Hipaa_Backups" }, `BucketName "Hipaa_Backups" must be 3 to 63`},
 		{"no purpose", func(a *BucketArgs) { a.Purpose = "" }, `Purpose ""`},
 		{"negative expiry", func(a *BucketArgs) { a.ExpireAfterDays = -1 }, "ExpireAfterDays -1"},
 		{"negative noncurrent", func(a *BucketArgs) { a.NoncurrentVersionDays = -1 }, "NoncurrentVersionDays -1"},

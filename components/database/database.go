@@ -3,7 +3,6 @@ package database
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/netip"
 	"strings"
 
@@ -37,7 +36,7 @@ const (
 	pgBackRestTLSPort         = 8432
 	firstHostOffset           = 10 // hosts take fixed addresses from .10 of their subnet
 	pgVersion                 = 15
-	dataDevicePrefix          = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_"
+	dataDevice                = "/dev/sdf" // on Nitro an NVMe device; the bootstrap finds it
 	rootVolumeGiB             = 30
 	certificateValidityHours  = 24 * 365
 	caValidityHours           = 24 * 365 * 5
@@ -79,8 +78,13 @@ type ClusterArgs struct {
 	Volume Volume
 	// EbsKeyArn encrypts the volumes; SecretsKeyArn the secrets; BackupKeyArn the backups. Required.
 	EbsKeyArn, SecretsKeyArn, BackupKeyArn pulumi.StringInput
-	// BackupBucketName and BackupBucketArn are the backup bucket. Required.
-	BackupBucketName, BackupBucketArn pulumi.StringInput
+	// BackupKeyAlias is the backup key's alias ARN, which pgBackRest names the key by: known before
+	// deployment, so each host's whole configuration is, and a preview can check it. Required.
+	BackupKeyAlias string
+	// BackupBucketName is the backup bucket's name, known before deployment. Required.
+	BackupBucketName string
+	// BackupBucketArn is the backup bucket's ARN. Required.
+	BackupBucketArn pulumi.StringInput
 	// BackupRetentionDays is how long full backups (and the WAL they need) are kept. Required.
 	BackupRetentionDays int
 	// ArchiveTimeoutSeconds bounds the recovery point objective: WAL is archived at least this often,
@@ -153,10 +157,16 @@ func (a *ClusterArgs) validate(name string) error {
 		}
 	}
 	for field, v := range map[string]pulumi.StringInput{"AmiId": a.AmiId, "SecurityGroupId": a.SecurityGroupId, "EbsKeyArn": a.EbsKeyArn,
-		"SecretsKeyArn": a.SecretsKeyArn, "BackupKeyArn": a.BackupKeyArn, "BackupBucketName": a.BackupBucketName, "BackupBucketArn": a.BackupBucketArn} {
+		"SecretsKeyArn": a.SecretsKeyArn, "BackupKeyArn": a.BackupKeyArn, "BackupBucketArn": a.BackupBucketArn} {
 		if v == nil {
 			return fmt.Errorf("database %q: %s is required", name, field)
 		}
+	}
+	if a.BackupBucketName == "" {
+		return fmt.Errorf("database %q: BackupBucketName is required", name)
+	}
+	if !strings.HasPrefix(a.BackupKeyAlias, "arn:") || !strings.Contains(a.BackupKeyAlias, ":alias/") {
+		return fmt.Errorf("database %q: BackupKeyAlias %q is not a KMS alias ARN (arn:aws:kms:<region>:<account>:alias/<name>)", name, a.BackupKeyAlias)
 	}
 	if err := check.BackupRetention(a.BackupRetentionDays); err != nil {
 		return fmt.Errorf("database %q: BackupRetentionDays: %w", name, err)
@@ -391,19 +401,17 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		return pulumi.StringOutput{}, fmt.Errorf("creating %s's volume: %w", h.Name, err)
 	}
 
-	rendered := pulumi.All(vol.ID(), a.BackupBucketName, a.BackupKeyArn).ApplyT(func(v []any) (map[string]string, error) {
-		p := params(name, a, hosts, i, creds, pki, string(v[0].(pulumi.ID)), v[1].(string), v[2].(string))
-		files, err := hostconfig.Config(p)
-		if err != nil {
-			return nil, err
-		}
-		ud, err := hostconfig.UserData(p)
-		if err != nil {
-			return nil, err
-		}
-		files["user-data"] = ud
-		return files, nil
-	}).(pulumi.StringMapOutput)
+	// Every parameter is known before deployment, so the rendered setup is too, and a preview (with the
+	// policy pack's db-tls-only) sees exactly what the host will run.
+	p := params(name, a, hosts, i, creds, pki)
+	files, err := hostconfig.Config(p)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	userData, err := hostconfig.UserData(p)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
 
 	inst, err := ec2.NewInstance(ctx, h.Name, &ec2.InstanceArgs{
 		Ami:                      a.AmiId,
@@ -421,7 +429,7 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{
 			Encrypted: pulumi.Bool(true), KmsKeyId: a.EbsKeyArn, VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(rootVolumeGiB),
 		},
-		UserDataBase64: rendered.MapIndex(pulumi.String("user-data")),
+		UserDataBase64: pulumi.String(userData),
 		Tags:           tags,
 		VolumeTags:     naming.Tags(a.Tags, h.Name+"-root"),
 	}, parent, pulumi.IgnoreChanges([]string{"ami"}))
@@ -429,20 +437,19 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		return pulumi.StringOutput{}, fmt.Errorf("creating %s: %w", h.Name, err)
 	}
 	if _, err := ec2.NewVolumeAttachment(ctx, h.Name+"-data", &ec2.VolumeAttachmentArgs{
-		DeviceName: pulumi.String("/dev/sdf"), InstanceId: inst.ID(), VolumeId: vol.ID(),
+		DeviceName: pulumi.String(dataDevice), InstanceId: inst.ID(), VolumeId: vol.ID(),
 	}, parent); err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("attaching %s's volume: %w", h.Name, err)
 	}
-	return rendered.ApplyT(func(files map[string]string) string {
-		exported := maps.Clone(files) // the user data reads the same map
-		delete(exported, "user-data")
-		b, _ := json.Marshal(exported)
-		return string(b)
-	}).(pulumi.StringOutput), nil
+	exported, err := json.Marshal(files)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return pulumi.String(exported).ToStringOutput(), nil
 }
 
 // params are one host's hostconfig parameters on AWS.
-func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials, pki *pki, volumeID, bucket, backupKey string) hostconfig.Params {
+func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials, pki *pki) hostconfig.Params {
 	h := hosts[i]
 	base := fmt.Sprintf("/var/lib/postgresql/%d", pgVersion)
 	conf := fmt.Sprintf("/etc/postgresql/%d/main", pgVersion)
@@ -454,7 +461,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		TLS:         hostconfig.TLSFiles{CertFile: tlsDir + "/server.crt", KeyFile: tlsDir + "/server.key", CAFile: tlsDir + "/ca.crt"},
 		TLSDir:      tlsDir,
 		PassFile:    "/var/lib/postgresql/.pgpass-replication",
-		DataDevice:  dataDevicePrefix + strings.ReplaceAll(volumeID, "-", ""),
+		DataDevice:  dataDevice,
 		AppDatabase: "clinic", AppUser: "app", ReplicationUser: "replicator", MonitoringUser: "nagios",
 		ClientCIDRs: a.ClientCIDRs, MonitoringCIDRs: a.MonitoringCIDRs,
 		ApplicationName:       h.Name,
@@ -463,8 +470,8 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 			App: creds.names["app"], Monitoring: creds.names["monitoring"]},
 		Backup: hostconfig.Backup{
 			ConfigFile: "/etc/pgbackrest/pgbackrest.conf", Stanza: "main",
-			Bucket: bucket, Endpoint: "s3." + a.Region + ".amazonaws.com", Region: a.Region, URIStyle: "host", KeyType: "auto",
-			KMSKeyID: backupKey, Path: "/" + name + "/pgbackrest", RetentionDays: a.BackupRetentionDays, ProcessMax: 2,
+			Bucket: a.BackupBucketName, Endpoint: "s3." + a.Region + ".amazonaws.com", Region: a.Region, URIStyle: "host", KeyType: "auto",
+			KMSKeyID: a.BackupKeyAlias, Path: "/" + name + "/pgbackrest", RetentionDays: a.BackupRetentionDays, ProcessMax: 2,
 			LogDir: "/var/log/pgbackrest", LockDir: "/tmp/pgbackrest", SpoolDir: "/var/spool/pgbackrest",
 			FullSchedule: "Sun *-*-* 01:00:00", IncrSchedule: "Mon..Sat *-*-* 01:00:00",
 		},

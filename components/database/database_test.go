@@ -43,7 +43,8 @@ func validArgs() *ClusterArgs {
 		ClientCIDRs: []string{"10.40.64.0/21", "10.40.72.0/21"}, MonitoringCIDRs: []string{"10.40.64.0/21"},
 		Volume:    Volume{SizeGiB: 200, Iops: 6000, ThroughputMiBps: 250},
 		EbsKeyArn: pulumi.String(ebsKey), SecretsKeyArn: pulumi.String(secretsKey), BackupKeyArn: pulumi.String(backupKey),
-		BackupBucketName: pulumi.String("hipaa-unit-backups"), BackupBucketArn: pulumi.String(bucketArn),
+		BackupBucketName: "hipaa-unit-backups", BackupBucketArn: pulumi.String(bucketArn),
+		BackupKeyAlias:      "arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
 		BackupRetentionDays: 35, Region: "us-east-1", Tags: map[string]string{"DataClass": "phi"},
 	}
 }
@@ -184,7 +185,7 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	_, r := userData(t, replica)
 	for _, want := range []string{"ssl = on", "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = scram-sha-256",
 		"archive_timeout = 60", "hostssl  replication       replicator  10.40.136.10/32  scram-sha-256",
-		"pg_create_physical_replication_slot('db_1')", "tls-server-auth=db-1=main", "repo1-s3-kms-key-id=" + backupKey,
+		"pg_create_physical_replication_slot('db_1')", "tls-server-auth=db-1=main", "repo1-s3-kms-key-id=arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
 		"repo1-s3-bucket=hipaa-unit-backups", "repo1-path=/db/pgbackrest", "repo1-retention-full=35"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("the primary's user data lacks %q", want)
@@ -285,7 +286,8 @@ func TestBadArgsNameTheField(t *testing.T) {
 		{"size", func(a *ClusterArgs) { a.Volume.SizeGiB = 5 }, "Volume.SizeGiB: got 5"},
 		{"client cidr", func(a *ClusterArgs) { a.ClientCIDRs = []string{"anywhere"} }, `ClientCIDRs[0] "anywhere" is not a CIDR block`},
 		{"no clients", func(a *ClusterArgs) { a.ClientCIDRs = nil }, "ClientCIDRs is empty"},
-		{"no bucket", func(a *ClusterArgs) { a.BackupBucketName = nil }, "BackupBucketName is required"},
+		{"no bucket", func(a *ClusterArgs) { a.BackupBucketName = "" }, "BackupBucketName is required"},
+		{"key by ARN", func(a *ClusterArgs) { a.BackupKeyAlias = backupKey }, "BackupKeyAlias " + `"` + backupKey + `" is not a KMS alias ARN`},
 		{"no key", func(a *ClusterArgs) { a.EbsKeyArn = nil }, "EbsKeyArn is required"},
 		{"no region", func(a *ClusterArgs) { a.Region = "" }, "Region is required"},
 	} {

@@ -57,6 +57,10 @@ type Keys struct {
 	LogsKeyArn pulumi.StringOutput `pulumi:"logsKeyArn"`
 	// SecretsKeyArn encrypts secrets and SecureString parameters.
 	SecretsKeyArn pulumi.StringOutput `pulumi:"secretsKeyArn"`
+
+	// AliasArns are the keys' alias ARNs by purpose, known before deployment: configuration that must
+	// name a key before the key exists (a host's pgBackRest) names it by alias.
+	AliasArns map[string]string
 }
 
 var (
@@ -91,7 +95,7 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 	}
 	a := args.withDefaults()
 
-	comp := &Keys{}
+	comp := &Keys{AliasArns: map[string]string{}}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -115,6 +119,7 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 			return nil, fmt.Errorf("creating %s key alias: %w", p.name, err)
 		}
 		arns[p.name] = key.Arn
+		comp.AliasArns[p.name] = fmt.Sprintf("arn:%s:kms:%s:%s:alias/%s", a.Partition, a.Region, a.AccountID, keyName)
 	}
 	comp.EbsKeyArn = arns[EBS]
 	comp.S3KeyArn = arns[S3]
