@@ -38,15 +38,6 @@ func run(t *testing.T, args *AccountArgs) ([]offline.Resource, error) {
 	return offlinetest.Run(t, program(args))
 }
 
-func one(t *testing.T, rs []offline.Resource, typ string) offline.Resource {
-	t.Helper()
-	found := offline.Of(rs, typ)
-	if len(found) != 1 {
-		t.Fatalf("got %d of %s, want 1", len(found), typ)
-	}
-	return found[0]
-}
-
 func TestBaselineAccountSafeguards(t *testing.T) {
 	t.Parallel()
 	rs, err := run(t, validArgs())
@@ -54,7 +45,7 @@ func TestBaselineAccountSafeguards(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	trail := one(t, rs, "aws:cloudtrail/trail:Trail")
+	trail := offlinetest.One(t, rs, "aws:cloudtrail/trail:Trail")
 	for _, k := range []string{"isMultiRegionTrail", "enableLogFileValidation", "includeGlobalServiceEvents", "enableLogging"} {
 		if trail.Value(k) != true {
 			t.Errorf("trail %s = %v, want true", k, trail.Value(k))
@@ -63,39 +54,39 @@ func TestBaselineAccountSafeguards(t *testing.T) {
 	if trail.String("kmsKeyId") != logsKey {
 		t.Errorf("trail kmsKeyId = %q, want the logs key", trail.String("kmsKeyId"))
 	}
-	group := one(t, rs, "aws:cloudwatch/logGroup:LogGroup")
+	group := offlinetest.One(t, rs, "aws:cloudwatch/logGroup:LogGroup")
 	if want := "arn:aws:logs:us-east-1:" + offline.AccountID + ":log-group:" + group.String("name") + ":*"; trail.String("cloudWatchLogsGroupArn") != want {
 		t.Errorf("trail delivers to %q, want %q", trail.String("cloudWatchLogsGroupArn"), want)
 	}
 	if group.String("kmsKeyId") != logsKey || group.Value("retentionInDays") != float64(731) {
 		t.Errorf("trail log group key=%q retention=%v", group.String("kmsKeyId"), group.Value("retentionInDays"))
 	}
-	trailBucket := one(t, rs, "aws:s3/bucketV2:BucketV2")
+	trailBucket := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2")
 	if trail.String("s3BucketName") != trailBucket.ID {
 		t.Errorf("trail writes to %q, want its own bucket %q", trail.String("s3BucketName"), trailBucket.ID)
 	}
-	policy := one(t, rs, "aws:s3/bucketPolicy:BucketPolicy").String("policy")
+	policy := offlinetest.One(t, rs, "aws:s3/bucketPolicy:BucketPolicy").String("policy")
 	if !strings.Contains(policy, `"cloudtrail.amazonaws.com"`) || !strings.Contains(policy, "/AWSLogs/123456789012/*") {
 		t.Errorf("trail bucket policy does not admit CloudTrail under AWSLogs/<account>/: %s", policy)
 	}
-	sse := one(t, rs, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+	sse := offlinetest.One(t, rs, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
 	if sse.String("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId") != logsKey {
 		t.Errorf("trail bucket encryption = %v", sse.Value("rules"))
 	}
 
-	if one(t, rs, "aws:ebs/encryptionByDefault:EncryptionByDefault").Value("enabled") != true {
+	if offlinetest.One(t, rs, "aws:ebs/encryptionByDefault:EncryptionByDefault").Value("enabled") != true {
 		t.Error("EBS encryption by default is off")
 	}
-	if got := one(t, rs, "aws:ebs/defaultKmsKey:DefaultKmsKey").String("keyArn"); got != ebsKey {
+	if got := offlinetest.One(t, rs, "aws:ebs/defaultKmsKey:DefaultKmsKey").String("keyArn"); got != ebsKey {
 		t.Errorf("default EBS key = %q, want %q", got, ebsKey)
 	}
-	pab := one(t, rs, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
+	pab := offlinetest.One(t, rs, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
 	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 		if pab.Value(k) != true {
 			t.Errorf("account public access block %s = %v", k, pab.Value(k))
 		}
 	}
-	pw := one(t, rs, "aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
+	pw := offlinetest.One(t, rs, "aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
 	for k, want := range map[string]any{
 		"minimumPasswordLength": float64(14), "passwordReusePrevention": float64(24), "maxPasswordAge": float64(90),
 		"requireLowercaseCharacters": true, "requireUppercaseCharacters": true, "requireNumbers": true, "requireSymbols": true,
@@ -104,7 +95,7 @@ func TestBaselineAccountSafeguards(t *testing.T) {
 			t.Errorf("password policy %s = %v, want %v", k, pw.Value(k), want)
 		}
 	}
-	if one(t, rs, "aws:guardduty/detector:Detector").Value("enable") != true {
+	if offlinetest.One(t, rs, "aws:guardduty/detector:Detector").Value("enable") != true {
 		t.Error("GuardDuty detector not enabled")
 	}
 }

@@ -41,19 +41,10 @@ func mustRun(t *testing.T, args *BucketArgs) []offline.Resource {
 	return offlinetest.MustRun(t, program(args))
 }
 
-func one(t *testing.T, rs []offline.Resource, typ string) offline.Resource {
-	t.Helper()
-	found := offline.Of(rs, typ)
-	if len(found) != 1 {
-		t.Fatalf("got %d of %s, want 1", len(found), typ)
-	}
-	return found[0]
-}
-
 func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 	t.Parallel()
 	rs := mustRun(t, dataArgs())
-	b := one(t, rs, "aws:s3/bucketV2:BucketV2")
+	b := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2")
 	if b.String("tags.DataClass") != "phi" || b.String("tags."+naming.PurposeTag) != "data" {
 		t.Errorf("bucket tags = %v, want DataClass", b.Value("tags"))
 	}
@@ -67,7 +58,7 @@ func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 		}
 	}
 
-	sse := one(t, rs, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+	sse := offlinetest.One(t, rs, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
 	joined(sse)
 	if sse.String("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") != "aws:kms" ||
 		sse.String("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId") != keyArn ||
@@ -75,13 +66,13 @@ func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 		t.Errorf("encryption = %v, want aws:kms with %s and a bucket key", sse.Value("rules"), keyArn)
 	}
 
-	v := one(t, rs, "aws:s3/bucketVersioningV2:BucketVersioningV2")
+	v := offlinetest.One(t, rs, "aws:s3/bucketVersioningV2:BucketVersioningV2")
 	joined(v)
 	if v.String("versioningConfiguration.status") != "Enabled" {
 		t.Errorf("versioning = %v", v.Value("versioningConfiguration"))
 	}
 
-	pab := one(t, rs, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+	pab := offlinetest.One(t, rs, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
 	joined(pab)
 	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 		if pab.Value(k) != true {
@@ -89,19 +80,19 @@ func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 		}
 	}
 
-	own := one(t, rs, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+	own := offlinetest.One(t, rs, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
 	joined(own)
 	if own.String("rule.objectOwnership") != "BucketOwnerEnforced" {
 		t.Errorf("ownership = %v", own.Value("rule"))
 	}
 
-	logging := one(t, rs, "aws:s3/bucketLoggingV2:BucketLoggingV2")
+	logging := offlinetest.One(t, rs, "aws:s3/bucketLoggingV2:BucketLoggingV2")
 	joined(logging)
 	if logging.String("targetBucket") != "hipaa-unit-logs" || logging.String("targetPrefix") != "s3/b/" {
 		t.Errorf("logging to %s/%s", logging.String("targetBucket"), logging.String("targetPrefix"))
 	}
 
-	lc := one(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+	lc := offlinetest.One(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
 	joined(lc)
 	if lc.Value("rules.0.noncurrentVersionExpiration.noncurrentDays") != float64(90) || lc.Value("rules.0.expiration") != nil {
 		t.Errorf("lifecycle = %v, want noncurrent versions kept 90 days and current ones kept", lc.Value("rules"))
@@ -122,7 +113,7 @@ type statement struct {
 
 func policy(t *testing.T, rs []offline.Resource) []statement {
 	t.Helper()
-	p := one(t, rs, "aws:s3/bucketPolicy:BucketPolicy")
+	p := offlinetest.One(t, rs, "aws:s3/bucketPolicy:BucketPolicy")
 	var doc struct{ Statement []statement }
 	if err := json.Unmarshal([]byte(p.String("policy")), &doc); err != nil {
 		t.Fatalf("policy is not JSON: %v", err)
@@ -133,7 +124,7 @@ func policy(t *testing.T, rs []offline.Resource) []statement {
 func TestPolicyDeniesAnyRequestWithoutTLS(t *testing.T) {
 	t.Parallel()
 	rs := mustRun(t, dataArgs())
-	b := one(t, rs, "aws:s3/bucketV2:BucketV2")
+	b := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2")
 	arn := "arn:aws:s3:::" + b.ID
 	var insecure, oldTLS bool
 	for _, s := range policy(t, rs) {
@@ -160,10 +151,10 @@ func TestAGivenNameIsUsedAndKnownToThePolicy(t *testing.T) {
 	args := dataArgs()
 	args.BucketName = "hipaa-unit-data-123456789012"
 	rs := mustRun(t, args)
-	if got := one(t, rs, "aws:s3/bucketV2:BucketV2").String("bucket"); got != args.BucketName {
+	if got := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2").String("bucket"); got != args.BucketName {
 		t.Errorf("bucket = %q, want %q", got, args.BucketName)
 	}
-	p := one(t, rs, "aws:s3/bucketPolicy:BucketPolicy")
+	p := offlinetest.One(t, rs, "aws:s3/bucketPolicy:BucketPolicy")
 	if !strings.Contains(p.String("policy"), `"arn:aws:s3:::hipaa-unit-data-123456789012/*"`) || len(p.PropertyDependencies["policy"]) != 0 {
 		t.Errorf("the policy is not written from the given name: %s (depends on %v)", p.String("policy"), p.PropertyDependencies["policy"])
 	}
@@ -191,7 +182,7 @@ func TestLogSinkAdmitsS3LogDeliveryAndDoesNotLogItself(t *testing.T) {
 	if !write {
 		t.Error("S3 log delivery may not write, or may write for any account")
 	}
-	lc := one(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+	lc := offlinetest.One(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
 	if lc.Value("rules.0.expiration.days") != float64(365) {
 		t.Errorf("log expiry = %v, want 365", lc.Value("rules.0.expiration"))
 	}
@@ -202,14 +193,14 @@ func TestObjectLockKeepsBackupsForTheirRetention(t *testing.T) {
 	args := dataArgs()
 	args.ObjectLock = &ObjectLock{Mode: "COMPLIANCE", Days: 90}
 	rs := mustRun(t, args)
-	if one(t, rs, "aws:s3/bucketV2:BucketV2").Value("objectLockEnabled") != true {
+	if offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2").Value("objectLockEnabled") != true {
 		t.Error("bucket created without object lock enabled")
 	}
-	lock := one(t, rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")
+	lock := offlinetest.One(t, rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")
 	if lock.String("rule.defaultRetention.mode") != "COMPLIANCE" || lock.Value("rule.defaultRetention.days") != float64(90) {
 		t.Errorf("lock = %v", lock.Value("rule"))
 	}
-	lc := one(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+	lc := offlinetest.One(t, rs, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
 	if lc.Value("rules.0.noncurrentVersionExpiration.noncurrentDays") != float64(90) {
 		t.Errorf("noncurrent versions expire before the lock: %v", lc.Value("rules.0.noncurrentVersionExpiration"))
 	}

@@ -17,23 +17,6 @@ import (
 	"github.com/hipaa-platform/platform/policy/hipaatest"
 )
 
-// pulumiCLI finds the Pulumi CLI built from its Go module (.ci/run builds it and names it in
-// HIPAA_PULUMI_CLI). Outside CI a missing CLI skips the test; in CI it fails it.
-func pulumiCLI(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("HIPAA_PULUMI_CLI"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("pulumi"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("CI must provide the Pulumi CLI in HIPAA_PULUMI_CLI (see .ci/run)")
-	}
-	t.Skip("no Pulumi CLI: build it as .ci/run does and set HIPAA_PULUMI_CLI")
-	return ""
-}
-
 // stateFile writes resources as `pulumi stack export` would: a deployment whose resources carry their
 // inputs, outputs and dependencies, under a stack resource and a default AWS provider.
 func stateFile(t *testing.T, dir string, rs []offline.Resource) string {
@@ -74,7 +57,7 @@ func stateFile(t *testing.T, dir string, rs []offline.Resource) string {
 
 func TestPulumiPolicyAnalyzeReportsTheSameViolations(t *testing.T) {
 	t.Parallel()
-	cli := pulumiCLI(t)
+	cli := hipaatest.PulumiCLI(t)
 	dir := t.TempDir()
 	packDir := filepath.Join(dir, "pack")
 	if err := os.MkdirAll(packDir, 0o755); err != nil {

@@ -32,13 +32,7 @@ type harness struct {
 
 func setup(t *testing.T) *harness {
 	t.Helper()
-	cli := os.Getenv("HIPAA_PULUMI_CLI")
-	if cli == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must provide the Pulumi CLI in HIPAA_PULUMI_CLI (see .ci/run)")
-		}
-		t.Skip("no Pulumi CLI: build it as .ci/run does and set HIPAA_PULUMI_CLI")
-	}
+	cli := hipaatest.PulumiCLI(t)
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	build := func(out, pkg string) {

@@ -3,6 +3,10 @@
 package hipaatest
 
 import (
+	"os"
+	"os/exec"
+	"testing"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
@@ -40,4 +44,21 @@ func NonCompliant(ctx *pulumi.Context) error {
 	}
 	_, err = s3.NewBucketV2(ctx, "uploads", &s3.BucketV2Args{Tags: pulumi.StringMap{"DataClass": pulumi.String("phi")}})
 	return err
+}
+
+// PulumiCLI returns the Pulumi CLI built from its Go module, which .ci/run names in HIPAA_PULUMI_CLI
+// (or one on the PATH). Outside CI a missing CLI skips the test; in CI it fails it.
+func PulumiCLI(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("HIPAA_PULUMI_CLI"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("pulumi"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI must provide the Pulumi CLI in HIPAA_PULUMI_CLI (see .ci/run)")
+	}
+	t.Skip("no Pulumi CLI: build it as .ci/run does and set HIPAA_PULUMI_CLI")
+	return ""
 }

@@ -38,3 +38,13 @@ func Refused(t *testing.T, body pulumi.RunFunc, want string) {
 		t.Errorf("%d resources registered despite bad args", len(rs))
 	}
 }
+
+// One returns the only resource of a type, failing the test when there is not exactly one.
+func One(t testing.TB, rs []offline.Resource, typ string) offline.Resource {
+	t.Helper()
+	found := offline.Of(rs, typ)
+	if len(found) != 1 {
+		t.Fatalf("got %d of %s, want 1", len(found), typ)
+	}
+	return found[0]
+}
