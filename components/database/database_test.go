@@ -4,10 +4,12 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -251,17 +253,21 @@ func TestNoReplicaMeansThePrimaryTakesTheBackups(t *testing.T) {
 func TestHostConfigIsExported(t *testing.T) {
 	t.Parallel()
 	var cfg map[string]string
-	_, err := offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, func(ctx *pulumi.Context) error {
+	offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
 		c, err := NewCluster(ctx, "db", validArgs())
 		if err != nil {
 			return err
 		}
-		c.HostConfig.ApplyT(func(m map[string]string) int { cfg = m; return 0 })
+		// Wait for the output inside the program: applies run on their own goroutines.
+		got := make(chan map[string]string, 1)
+		c.HostConfig.ApplyT(func(m map[string]string) int { got <- m; return 0 })
+		select {
+		case cfg = <-got:
+		case <-time.After(30 * time.Second):
+			return errors.New("HostConfig never resolved")
+		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var files map[string]string
 	if err := json.Unmarshal([]byte(cfg["db-1"]), &files); err != nil || !strings.Contains(files["pgbackrest.conf"], "backup-standby=y") {
 		t.Errorf("exported configuration of db-1: %v, %v", files, err)
