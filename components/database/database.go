@@ -251,13 +251,12 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	profile, err := newInstanceProfile(ctx, name, &a, creds, pki, parent)
-	if err != nil {
-		return nil, err
-	}
-
 	configs := pulumi.StringMap{}
 	for i, h := range hosts {
+		profile, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), parent)
+		if err != nil {
+			return nil, err
+		}
 		cfg, err := newHost(ctx, name, &a, hosts, i, creds, pki, profile, parent)
 		if err != nil {
 			return nil, err
@@ -327,27 +326,31 @@ func ec2Trust() string {
 	return iampolicy.New(iampolicy.Allow("EC2Assume", []string{"sts:AssumeRole"}, nil).ForService("ec2.amazonaws.com")).JSON()
 }
 
-// newInstanceProfile gives the hosts exactly what they need: their own secrets (through the secrets
-// key, only via Secrets Manager), their prefix of the backup bucket (through the backup key, only via
-// S3), and Session Manager in place of SSH.
-func newInstanceProfile(ctx *pulumi.Context, name string, a *ClusterArgs, creds *credentials, pki *pki, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
-	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+// secretsOf lists, in a fixed order, the secrets a host reads at boot: its own TLS bundle and the
+// replication password; the primary also the passwords its bootstrap sets.
+func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
+	arns := pulumi.StringArray{pki.hostSecretArns[h.Name], creds.arns["replication"]}
+	if h.Role == hostconfig.Primary {
+		arns = append(arns, creds.arns["superuser"], creds.arns["app"], creds.arns["monitoring"])
+	}
+	return arns
+}
+
+// newInstanceProfile gives one host exactly what it needs: its own secrets (through the secrets key,
+// only via Secrets Manager), the cluster's prefix of the backup bucket (through the backup key, only via
+// S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
+// application's password.
+func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
+	role, err := iam.NewRole(ctx, h.Name, &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(ec2Trust()),
-		Description:      pulumi.String("PostgreSQL hosts of " + name),
-		Tags:             naming.Tags(a.Tags, name),
+		Description:      pulumi.String("PostgreSQL " + h.Role + " " + h.Name),
+		Tags:             naming.Tags(a.Tags, h.Name),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating the hosts' role: %w", err)
-	}
-	secretArns := pulumi.StringArray{}
-	for _, arn := range creds.arns {
-		secretArns = append(secretArns, arn)
-	}
-	for _, arn := range pki.hostSecretArns {
-		secretArns = append(secretArns, arn)
+		return nil, fmt.Errorf("creating %s's role: %w", h.Name, err)
 	}
 	prefix := name + "/"
-	policy := pulumi.All(secretArns.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn).ApplyT(
+	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn).ApplyT(
 		func(v []any) string {
 			secrets, bucket, backupKey, secretsKey := v[0].([]string), v[1].(string), v[2].(string), v[3].(string)
 			return iampolicy.New(
@@ -361,17 +364,17 @@ func newInstanceProfile(ctx *pulumi.Context, name string, a *ClusterArgs, creds 
 					When("StringEquals", "kms:ViaService", "s3."+a.Region+".amazonaws.com"),
 			).JSON()
 		}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, parent); err != nil {
-		return nil, fmt.Errorf("creating the hosts' policy: %w", err)
+	if _, err := iam.NewRolePolicy(ctx, h.Name, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, parent); err != nil {
+		return nil, fmt.Errorf("creating %s's policy: %w", h.Name, err)
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
+	if _, err := iam.NewRolePolicyAttachment(ctx, h.Name+"-ssm", &iam.RolePolicyAttachmentArgs{
 		Role: role.Name, PolicyArn: pulumi.String("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("attaching Session Manager: %w", err)
+		return nil, fmt.Errorf("attaching Session Manager to %s: %w", h.Name, err)
 	}
-	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name, Tags: naming.Tags(a.Tags, name)}, parent)
+	profile, err := iam.NewInstanceProfile(ctx, h.Name, &iam.InstanceProfileArgs{Role: role.Name, Tags: naming.Tags(a.Tags, h.Name)}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating the instance profile: %w", err)
+		return nil, fmt.Errorf("creating %s's instance profile: %w", h.Name, err)
 	}
 	return profile, nil
 }

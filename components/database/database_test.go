@@ -157,24 +157,43 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 	t.Parallel()
 	rs := mustRun(t, validArgs())
-	policies := offline.Of(rs, "aws:iam/rolePolicy:RolePolicy")
-	if len(policies) != 1 {
-		t.Fatalf("%d role policies", len(policies))
-	}
-	doc := policies[0].String("policy")
-	for _, want := range []string{
-		`"Resource":["` + bucketArn + `/db/*"]`,
-		`"s3:prefix":"db/*"`,
-		`"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"`,
-		`"kms:ViaService":"s3.us-east-1.amazonaws.com"`,
-		`"Resource":["` + backupKey + `"]`,
-	} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("host policy lacks %s:\n%s", want, doc)
+	secretArn := func(name string) string {
+		s, ok := offline.Named(rs, "aws:secretsmanager/secret:Secret", name)
+		if !ok {
+			t.Fatalf("no secret %s", name)
 		}
+		return "arn:aws:secretsmanager:us-east-1:" + offline.AccountID + ":Secret/" + s.ID
 	}
-	if strings.Contains(doc, `"Resource":["*"]`) || strings.Contains(doc, `"Resource":"*"`) {
-		t.Errorf("host policy grants on every resource:\n%s", doc)
+	for host, readable := range map[string][]string{
+		"db-0": {"db-0-tls", "db-replication", "db-superuser", "db-app", "db-monitoring"},
+		"db-1": {"db-1-tls", "db-replication"},
+	} {
+		p, ok := offline.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
+		if !ok {
+			t.Fatalf("no role policy for %s", host)
+		}
+		doc := p.String("policy")
+		var want []string
+		for _, s := range readable {
+			want = append(want, `"`+secretArn(s)+`"`)
+		}
+		if !strings.Contains(doc, `"Resource":[`+strings.Join(want, ",")+`]`) {
+			t.Errorf("%s reads other secrets than its own %v:\n%s", host, readable, doc)
+		}
+		for _, fragment := range []string{
+			`"Resource":["` + bucketArn + `/db/*"]`,
+			`"s3:prefix":"db/*"`,
+			`"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"`,
+			`"kms:ViaService":"s3.us-east-1.amazonaws.com"`,
+			`"Resource":["` + backupKey + `"]`,
+		} {
+			if !strings.Contains(doc, fragment) {
+				t.Errorf("%s's policy lacks %s:\n%s", host, fragment, doc)
+			}
+		}
+		if strings.Contains(doc, `"Resource":["*"]`) || strings.Contains(doc, `"Resource":"*"`) {
+			t.Errorf("%s's policy grants on every resource:\n%s", host, doc)
+		}
 	}
 }
 
