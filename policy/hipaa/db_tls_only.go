@@ -6,8 +6,8 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"io"
-	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -50,10 +50,11 @@ var dbTLSOnly = Rule{
 			c.Fail("userData", "the database host's user data carries no postgresql.conf and pg_hba.conf, so TLS-only access cannot be shown")
 			return
 		}
-		if v := pgSetting(conf, "ssl"); v != "on" && v != "true" {
+		settings := pgSettings(conf)
+		if v := settings["ssl"]; v != "on" && v != "true" {
 			c.Fail("userData", "postgresql.conf sets ssl = %q; set ssl = on", v)
 		}
-		if v := pgSetting(conf, "ssl_min_protocol_version"); v != "TLSv1.2" && v != "TLSv1.3" {
+		if v := settings["ssl_min_protocol_version"]; v != "TLSv1.2" && v != "TLSv1.3" {
 			c.Fail("userData", "postgresql.conf sets ssl_min_protocol_version = %q; set it to 'TLSv1.2' or 'TLSv1.3'", v)
 		}
 		sc := bufio.NewScanner(strings.NewReader(hba))
@@ -70,17 +71,40 @@ var dbTLSOnly = Rule{
 	},
 }
 
-var pgLine = regexp.MustCompile(`^\s*([a-z_]+)\s*=?\s*'?([^'#\s]*)'?`)
-
-// pgSetting returns a setting's last value in a postgresql.conf text (the last one wins, as in Postgres).
-func pgSetting(conf, name string) string {
-	val := ""
+// pgSettings reads a postgresql.conf text into its settings; as in Postgres, the last value of a name
+// wins. Values are unquoted; comments are dropped.
+func pgSettings(conf string) map[string]string {
+	out := map[string]string{}
 	for _, line := range strings.Split(conf, "\n") {
-		if m := pgLine.FindStringSubmatch(line); m != nil && m[1] == name {
-			val = m[2]
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
 		}
+		name, value, ok := strings.Cut(line, "=")
+		if !ok {
+			name, value, ok = strings.Cut(line, " ")
+		}
+		if !ok {
+			continue
+		}
+		value = strings.TrimSpace(value)
+		if strings.HasPrefix(value, "'") {
+			if end := strings.Index(value[1:], "'"); end >= 0 {
+				value = value[1 : end+1]
+			}
+		} else if i := strings.IndexAny(value, " #"); i >= 0 {
+			value = value[:i]
+		}
+		out[strings.ToLower(strings.TrimSpace(name))] = value
 	}
-	return val
+	return out
+}
+
+// cloudFile is one write_files entry of a cloud-config.
+type cloudFile struct {
+	Path     string `yaml:"path"`
+	Content  string `yaml:"content"`
+	Encoding string `yaml:"encoding"`
 }
 
 // cloudConfigFiles returns the write_files of a cloud-config user data, decoded: the user data may be
@@ -91,18 +115,21 @@ func cloudConfigFiles(userData string) map[string]string {
 		data = dec
 	}
 	data = gunzipMaybe(data)
-	var doc struct {
-		WriteFiles []struct {
-			Path     string `yaml:"path"`
-			Content  string `yaml:"content"`
-			Encoding string `yaml:"encoding"`
-		} `yaml:"write_files"`
-	}
-	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("#cloud-config")) || yaml.Unmarshal(data, &doc) != nil {
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("#cloud-config")) {
 		return nil
 	}
+	entries, ok := writeFilesFast(string(data))
+	if !ok {
+		var doc struct {
+			WriteFiles []cloudFile `yaml:"write_files"`
+		}
+		if yaml.Unmarshal(data, &doc) != nil {
+			return nil
+		}
+		entries = doc.WriteFiles
+	}
 	files := map[string]string{}
-	for _, f := range doc.WriteFiles {
+	for _, f := range entries {
 		content := []byte(f.Content)
 		switch strings.ToLower(f.Encoding) {
 		case "b64", "base64":
@@ -116,17 +143,29 @@ func cloudConfigFiles(userData string) map[string]string {
 	return files
 }
 
+// gzipReaders are reused: a reader's window is 32 KB, and an audit may decompress thousands of hosts'
+// user data.
+var gzipReaders sync.Pool
+
 func gunzipMaybe(b []byte) []byte {
 	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
 		return b
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(bytes.NewReader(b))
+	} else {
+		err = zr.Reset(bytes.NewReader(b))
+	}
 	if err != nil {
 		return b
 	}
-	out, err := io.ReadAll(io.LimitReader(zr, 1<<20))
-	if err != nil {
+	defer gzipReaders.Put(zr)
+	var out bytes.Buffer
+	out.Grow(4 * len(b))
+	if _, err := out.ReadFrom(io.LimitReader(zr, 1<<20)); err != nil {
 		return b
 	}
-	return out
+	return out.Bytes()
 }
