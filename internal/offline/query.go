@@ -23,17 +23,6 @@ func Named(rs []Resource, typ, name string) (Resource, bool) {
 	return Resource{}, false
 }
 
-// ChildrenOf returns the resources whose parent is urn.
-func ChildrenOf(rs []Resource, urn string) []Resource {
-	var out []Resource
-	for _, r := range rs {
-		if r.Parent == urn {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // Value returns the plain value at a dotted path of the inputs ("versioningConfiguration.status"); a
 // number in the path indexes an array ("rules.0.status"). It returns nil where the path leads nowhere.
 func (r Resource) Value(path string) any {

@@ -3,6 +3,7 @@ package hipaa
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"slices"
 	"strconv"
 	"strings"
@@ -196,4 +197,35 @@ func testStackRule(t *testing.T, rule *Rule, base stackFixture, changes []change
 			}
 		})
 	}
+}
+
+// plainMap turns a fixture's plain properties into property values, as ReadPreviewJSON would.
+func plainMap(m map[string]any) property.Map {
+	vals := make(map[string]property.Value, len(m))
+	for k, v := range m {
+		vals[k] = plainValue(v)
+	}
+	return property.NewMap(vals)
+}
+
+func plainValue(v any) property.Value {
+	switch v := v.(type) {
+	case nil:
+		return property.New(property.Null)
+	case bool:
+		return property.New(v)
+	case float64:
+		return property.New(v)
+	case string:
+		return placeholder(v)
+	case []any:
+		arr := make([]property.Value, len(v))
+		for i, e := range v {
+			arr[i] = plainValue(e)
+		}
+		return property.New(property.NewArray(arr))
+	case map[string]any:
+		return property.New(plainMap(v))
+	}
+	return property.New(fmt.Sprint(v))
 }

@@ -315,36 +315,6 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, col
 }
 
-func plainMap(m map[string]any) property.Map {
-	vals := make(map[string]property.Value, len(m))
-	for k, v := range m {
-		vals[k] = plainValue(v)
-	}
-	return property.NewMap(vals)
-}
-
-func plainValue(v any) property.Value {
-	switch v := v.(type) {
-	case nil:
-		return property.New(property.Null)
-	case bool:
-		return property.New(v)
-	case float64:
-		return property.New(v)
-	case string:
-		return placeholder(v)
-	case []any:
-		arr := make([]property.Value, len(v))
-		for i, e := range v {
-			arr[i] = plainValue(e)
-		}
-		return property.New(property.NewArray(arr))
-	case map[string]any:
-		return property.New(plainMap(v))
-	}
-	return property.New(fmt.Sprint(v))
-}
-
 // FromOffline converts what a program registered under mocks (see internal/offline) into the resources
 // the rules see, components left out: the engine sends them too, but no rule looks at them.
 func FromOffline(rs []offline.Resource) []*Resource {
