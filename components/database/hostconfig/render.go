@@ -11,10 +11,10 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"text/template"
 
@@ -227,7 +227,7 @@ func UserData(p Params) (string, error) {
 		Content     string `yaml:"content"`
 	}
 	var wf []writeFile
-	for _, n := range sortedKeys(files) {
+	for _, n := range slices.Sorted(maps.Keys(files)) {
 		wf = append(wf, writeFile{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
 	}
 	units := map[string]string{}
@@ -239,7 +239,7 @@ func UserData(p Params) (string, error) {
 	if p.Backup.TLSServer != nil {
 		units["pgbackrest-server.service"] = "pgbackrest-server.service.tmpl"
 	}
-	for _, n := range sortedKeys(units) {
+	for _, n := range slices.Sorted(maps.Keys(units)) {
 		out, err := execute(units[n], p)
 		if err != nil {
 			return "", err
@@ -265,13 +265,4 @@ func UserData(p Params) (string, error) {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return slices.Clip(keys)
 }
