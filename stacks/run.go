@@ -89,6 +89,7 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 	if cfg.AccountBaseline {
 		if p.Baseline, err = baseline.NewAccount(ctx, n.Name("baseline"), &baseline.AccountArgs{
 			AccountID:        accountID,
+			Region:           cfg.Region,
 			LogsKeyArn:       p.Keys.LogsKeyArn,
 			EbsKeyArn:        p.Keys.EbsKeyArn,
 			AccessLogBucket:  p.Buckets["logs"].BucketName,

@@ -37,6 +37,8 @@ var PasswordPolicy = iam.AccountPasswordPolicyArgs{
 type AccountArgs struct {
 	// AccountID is the 12-digit account the baseline covers. Required.
 	AccountID string
+	// Region is the region of the trail's log group. Required.
+	Region string
 	// LogsKeyArn encrypts the trail, its log group and its bucket. Required.
 	LogsKeyArn pulumi.StringInput
 	// EbsKeyArn becomes the account's default EBS key. Required.
@@ -70,6 +72,8 @@ func (a *AccountArgs) validate(name string) error {
 		return fmt.Errorf("baseline %q: args are required", name)
 	case !accountID.MatchString(a.AccountID):
 		return fmt.Errorf("baseline %q: AccountID %q is not a 12-digit AWS account ID", name, a.AccountID)
+	case a.Region == "":
+		return fmt.Errorf("baseline %q: Region is required", name)
 	case a.LogsKeyArn == nil:
 		return fmt.Errorf("baseline %q: LogsKeyArn is required: the trail is always encrypted", name)
 	case a.EbsKeyArn == nil:
@@ -163,8 +167,9 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating trail bucket: %w", err)
 	}
+	groupName := "/hipaa/" + trailName
 	group, err := cloudwatch.NewLogGroup(ctx, trailName, &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/hipaa/" + trailName),
+		Name:            pulumi.String(groupName),
 		KmsKeyId:        a.LogsKeyArn,
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
 		Tags:            naming.Tags(a.Tags, trailName),
@@ -186,11 +191,9 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.
 	}
 	rolePolicy, err := iam.NewRolePolicy(ctx, trailName, &iam.RolePolicyArgs{
 		Role: role.ID(),
-		Policy: group.Arn.ApplyT(func(arn string) string {
-			return iampolicy.New(iampolicy.Allow("WriteTrailLogs",
-				[]string{"logs:CreateLogStream", "logs:PutLogEvents"}, []string{arn + ":*"})).JSON()
-		}).(pulumi.StringOutput),
-	}, parent)
+		Policy: pulumi.String(iampolicy.New(iampolicy.Allow("WriteTrailLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			[]string{iampolicy.LogGroupArn(a.Region, a.AccountID, groupName) + ":*"})).JSON()),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{group}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating trail role policy: %w", err)
 	}

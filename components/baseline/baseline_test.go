@@ -18,6 +18,7 @@ const (
 func validArgs() *AccountArgs {
 	return &AccountArgs{
 		AccountID:        "123456789012",
+		Region:           "us-east-1",
 		LogsKeyArn:       pulumi.String(logsKey),
 		EbsKeyArn:        pulumi.String(ebsKey),
 		AccessLogBucket:  pulumi.String("hipaa-unit-logs"),
@@ -60,6 +61,10 @@ func TestBaselineAccountSafeguards(t *testing.T) {
 	}
 	if group.String("kmsKeyId") != logsKey || group.Value("retentionInDays") != float64(731) {
 		t.Errorf("trail log group key=%q retention=%v", group.String("kmsKeyId"), group.Value("retentionInDays"))
+	}
+	if p := offlinetest.One(t, rs, "aws:iam/rolePolicy:RolePolicy").String("policy"); !strings.Contains(p,
+		`"Resource":["arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/base-trail:*"]`) {
+		t.Errorf("trail role may write %s, want only its group", p)
 	}
 	trailBucket := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2")
 	if trail.String("s3BucketName") != trailBucket.ID {
@@ -108,6 +113,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 		want   string
 	}{
 		{"account", func(a *AccountArgs) { a.AccountID = "12" }, `AccountID "12"`},
+		{"region", func(a *AccountArgs) { a.Region = "" }, "Region is required"},
 		{"logs key", func(a *AccountArgs) { a.LogsKeyArn = nil }, "LogsKeyArn is required"},
 		{"ebs key", func(a *AccountArgs) { a.EbsKeyArn = nil }, "EbsKeyArn is required"},
 		{"log bucket", func(a *AccountArgs) { a.AccessLogBucket = nil }, "AccessLogBucket is required"},

@@ -331,8 +331,9 @@ func natGateway(ctx *pulumi.Context, name string, public *ec2.Subnet, igw *ec2.I
 // flowLogs records ALL traffic of the VPC into an encrypted, retained log group, through a role that only
 // the flow-log service, acting for this account, can assume and that can only write that group.
 func flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, parent pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+	groupName := "/hipaa/" + name + "/flow-logs"
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/hipaa/" + name + "/flow-logs"),
+		Name:            pulumi.String(groupName),
 		KmsKeyId:        a.FlowLogKmsKeyArn,
 		RetentionInDays: pulumi.Int(a.FlowLogRetentionDays),
 		Tags:            naming.Tags(a.Tags, name+"-flow-logs"),
@@ -354,13 +355,9 @@ func flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, parent
 		return nil, fmt.Errorf("creating flow-log role: %w", err)
 	}
 	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
-		Role: role.ID(),
-		Policy: group.Arn.ApplyT(func(arn string) string {
-			return iampolicy.New(iampolicy.Allow("WriteFlowLogs",
-				[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-				[]string{arn, arn + ":*"})).JSON()
-		}).(pulumi.StringOutput),
-	}, parent); err != nil {
+		Role:   role.ID(),
+		Policy: pulumi.String(flowLogPolicy(iampolicy.LogGroupArn(a.Region, a.AccountID, groupName))),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{group})); err != nil {
 		return nil, fmt.Errorf("creating flow-log role policy: %w", err)
 	}
 	if _, err := ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
@@ -375,6 +372,13 @@ func flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, parent
 		return nil, fmt.Errorf("creating flow log: %w", err)
 	}
 	return group, nil
+}
+
+// flowLogPolicy lets the flow-log service write one log group, named by ARN.
+func flowLogPolicy(arn string) string {
+	return iampolicy.New(iampolicy.Allow("WriteFlowLogs",
+		[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+		[]string{arn, arn + ":*"})).JSON()
 }
 
 // endpoints gives the private subnets the AWS services they need without the internet: S3 through a

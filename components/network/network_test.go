@@ -177,6 +177,10 @@ func TestFlowLogsOfAllTrafficToAnEncryptedRetainedGroup(t *testing.T) {
 	if group.Value("retentionInDays") != float64(365) {
 		t.Errorf("flow-log group retention = %v, want 365", group.Value("retentionInDays"))
 	}
+	if p, _ := offline.Named(rs, "aws:iam/rolePolicy:RolePolicy", "net-flow-logs"); !strings.Contains(p.String("policy"),
+		`"Resource":["arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/net/flow-logs","arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/net/flow-logs:*"]`) {
+		t.Errorf("flow-log role may write %s, want only its group", p.String("policy"))
+	}
 	role, _ := offline.Named(rs, "aws:iam/role:Role", "net-flow-logs")
 	if trust := role.String("assumeRolePolicy"); !strings.Contains(trust, "vpc-flow-logs.amazonaws.com") || !strings.Contains(trust, "123456789012") {
 		t.Errorf("flow-log role trust = %s, want the flow-log service for this account only", trust)

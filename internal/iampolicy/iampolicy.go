@@ -5,6 +5,7 @@ package iampolicy
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Document is an IAM policy document.
@@ -92,6 +93,23 @@ func (s Statement) When(operator, key, value string) Statement {
 	c[operator] = inner
 	s.Condition = c
 	return s
+}
+
+// Partition is the AWS partition a region belongs to.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	}
+	return "aws"
+}
+
+// LogGroupArn is a CloudWatch Logs group's ARN, known from its name before the group exists, so that a
+// policy naming it can be checked in a preview.
+func LogGroupArn(region, accountID, name string) string {
+	return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s", Partition(region), region, accountID, name)
 }
 
 // AccountRoot is the ARN of an account's root principal.
