@@ -2,7 +2,6 @@ package baseline
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudtrail"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -64,13 +63,11 @@ type Account struct {
 	DetectorId pulumi.StringOutput `pulumi:"detectorId"`
 }
 
-var accountID = regexp.MustCompile(`^[0-9]{12}$`)
-
 func (a *AccountArgs) validate(name string) error {
 	switch {
 	case a == nil:
 		return fmt.Errorf("baseline %q: args are required", name)
-	case !accountID.MatchString(a.AccountID):
+	case !check.IsAccountID(a.AccountID):
 		return fmt.Errorf("baseline %q: AccountID %q is not a 12-digit AWS account ID", name, a.AccountID)
 	case a.Region == "":
 		return fmt.Errorf("baseline %q: Region is required", name)

@@ -92,7 +92,6 @@ type Bucket struct {
 }
 
 var (
-	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
 	servicePrin = regexp.MustCompile(`^[a-z0-9.-]+\.amazonaws\.com$`)
 	purpose     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 	bucketName  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
@@ -108,7 +107,7 @@ func (a *BucketArgs) validate(name string) error {
 	if a.AccessLogSink == (a.AccessLogBucket != nil) {
 		return fmt.Errorf("bucket %q: set exactly one of AccessLogBucket (where this bucket's access is logged) and AccessLogSink (this is the log bucket)", name)
 	}
-	if (a.AccessLogSink || len(a.Writers) > 0) && !accountID.MatchString(a.AccountID) {
+	if (a.AccessLogSink || len(a.Writers) > 0) && !check.IsAccountID(a.AccountID) {
 		return fmt.Errorf("bucket %q: AccountID %q is not a 12-digit AWS account ID; it is required with AccessLogSink or Writers", name, a.AccountID)
 	}
 	for i, w := range a.Writers {

@@ -7,6 +7,7 @@ import (
 	awskms "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -64,15 +65,14 @@ type Keys struct {
 }
 
 var (
-	accountID = regexp.MustCompile(`^[0-9]{12}$`)
-	region    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	region = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
 )
 
 func (a *KeysArgs) validate(name string) error {
 	if a == nil {
 		return fmt.Errorf("kms %q: args are required (AccountID, Region)", name)
 	}
-	if !accountID.MatchString(a.AccountID) {
+	if !check.IsAccountID(a.AccountID) {
 		return fmt.Errorf("kms %q: AccountID %q is not a 12-digit AWS account ID", name, a.AccountID)
 	}
 	if !region.MatchString(a.Region) {

@@ -94,8 +94,7 @@ type SubnetInfo struct {
 }
 
 var (
-	zoneName  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$`)
-	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+	zoneName = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$`)
 )
 
 // validate checks every field and returns the first problem, naming the field.
@@ -118,7 +117,7 @@ func (a *VpcArgs) validate(name string) (netip.Prefix, error) {
 			return netip.Prefix{}, fmt.Errorf("network %q: AvailabilityZones[%d] %q is listed twice", name, i, z)
 		}
 	}
-	if !accountID.MatchString(a.AccountID) {
+	if !check.IsAccountID(a.AccountID) {
 		return netip.Prefix{}, fmt.Errorf("network %q: AccountID %q is not a 12-digit AWS account ID", name, a.AccountID)
 	}
 	if a.Region == "" {

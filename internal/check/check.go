@@ -129,3 +129,8 @@ func OneOf(s string, allowed ...string) error {
 	}
 	return nil
 }
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
+
+// IsAccountID reports whether s is a 12-digit AWS account ID.
+func IsAccountID(s string) bool { return accountID.MatchString(s) }
