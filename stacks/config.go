@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -179,12 +180,12 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			Monitoring: own.string("monitoringInstanceType", check.DedicatedInstanceType),
 		},
 		Database: DatabaseConfig{
-			Replicas:              own.int("dbReplicas", between(0, 5)),
+			Replicas:              own.int("dbReplicas", check.Between(0, database.MaxReplicas)),
 			HighAvailability:      own.bool("dbHighAvailability"),
-			VolumeSizeGiB:         own.int("dbVolumeSizeGiB", between(20, 16384)),
-			VolumeIops:            own.int("dbVolumeIops", between(3000, 16000)),
-			VolumeThroughputMiBps: own.int("dbVolumeThroughputMiBps", between(125, 1000)),
-			ArchiveTimeoutSeconds: own.int("dbArchiveTimeoutSeconds", between(15, 3600)),
+			VolumeSizeGiB:         own.int("dbVolumeSizeGiB", check.Between(database.MinVolumeGiB, database.MaxVolumeGiB)),
+			VolumeIops:            own.int("dbVolumeIops", check.Between(database.MinIops, database.MaxIops)),
+			VolumeThroughputMiBps: own.int("dbVolumeThroughputMiBps", check.Between(database.MinThroughputMiBps, database.MaxThroughputMiBps)),
+			ArchiveTimeoutSeconds: own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
 			ImageName:             own.string("dbImageName", nonEmpty),
 		},
 	}
@@ -209,16 +210,6 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 		return nil, &ConfigError{Stack: ctx.Stack(), Problems: problems}
 	}
 	return c, nil
-}
-
-// between checks an integer range.
-func between(min, max int) func(int) error {
-	return func(n int) error {
-		if n < min || n > max {
-			return fmt.Errorf("got %d, want %d to %d", n, min, max)
-		}
-		return nil
-	}
 }
 
 func nonEmpty(s string) error {

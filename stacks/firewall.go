@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/firewall"
 	"github.com/hipaa-platform/platform/components/network"
 )
@@ -17,10 +18,7 @@ const (
 	sgEndpoints    = "endpoints"
 )
 
-const (
-	postgres      = 5432
-	pgBackRestTLS = 8432
-)
+const postgres = 5432
 
 // firewallArgs is the platform's whole traffic matrix: who may reach whom, on which port, and why.
 func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGroupsArgs {
@@ -30,7 +28,7 @@ func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGr
 		{From: SgApp, To: SgDatabase, Port: postgres, Description: "the web tier queries Postgres over TLS"},
 		{From: SgEngine, To: SgDatabase, Port: postgres, Description: "the engine tier queries Postgres over TLS"},
 		{From: SgDatabase, To: SgDatabase, Port: postgres, Description: "replicas stream WAL from the primary over TLS"},
-		{From: SgDatabase, To: SgDatabase, Port: pgBackRestTLS, Description: "the backup standby reaches pgBackRest on the primary over TLS"},
+		{From: SgDatabase, To: SgDatabase, Port: database.PgBackRestTLSPort, Description: "the backup standby reaches pgBackRest on the primary over TLS"},
 		{From: SgMonitoring, To: SgDatabase, Port: postgres, Description: "Nagios checks Postgres and replication"},
 		{From: SgMonitoring, To: SgApp, Port: 443, Description: "Nagios checks the web tier's health"},
 		{From: SgMonitoring, To: SgLoadBalancer, Port: 443, Description: "Nagios checks the public endpoint"},

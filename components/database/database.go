@@ -23,17 +23,24 @@ import (
 // Type is the component's type token.
 const Type = "hipaa:database:Cluster"
 
-// Limits and defaults.
+// Limits of the dials, which the stack configuration checks too.
 const (
-	MaxReplicas               = 5
+	MaxReplicas                            = 5
+	MinVolumeGiB, MaxVolumeGiB             = 20, 16384
+	MinIops, MaxIops                       = 3000, 16000
+	MinThroughputMiBps, MaxThroughputMiBps = 125, 1000
+	MinArchiveTimeout, MaxArchiveTimeout   = 15, 3600
+	// PgBackRestTLSPort is where the primary serves pgBackRest to the backup standby.
+	PgBackRestTLSPort = 8432
+)
+
+// Defaults.
+const (
 	defaultVolumeGiB          = 100
 	defaultIops               = 3000
 	defaultThroughputMiBps    = 125
 	defaultArchiveTimeout     = 60
-	minArchiveTimeout         = 15
-	maxArchiveTimeout         = 3600
 	pgPort                    = 5432
-	pgBackRestTLSPort         = 8432
 	firstHostOffset           = 10 // hosts take fixed addresses from .10 of their subnet
 	pgVersion                 = 15
 	dataDevice                = "/dev/sdf" // on Nitro an NVMe device; the bootstrap finds it
@@ -129,8 +136,8 @@ func (a *ClusterArgs) validate(name string) error {
 	if err := check.DedicatedInstanceType(a.InstanceType); err != nil {
 		return fmt.Errorf("database %q: InstanceType: %w", name, err)
 	}
-	if a.Replicas < 0 || a.Replicas > MaxReplicas {
-		return fmt.Errorf("database %q: Replicas: got %d, want 0 to %d", name, a.Replicas, MaxReplicas)
+	if err := check.Between(0, MaxReplicas)(a.Replicas); err != nil {
+		return fmt.Errorf("database %q: Replicas: %w", name, err)
 	}
 	if a.HighAvailability && a.Replicas < 1 {
 		return fmt.Errorf("database %q: Replicas: got %d with HighAvailability; want at least 1 replica in another zone", name, a.Replicas)
@@ -171,17 +178,25 @@ func (a *ClusterArgs) validate(name string) error {
 	if err := check.BackupRetention(a.BackupRetentionDays); err != nil {
 		return fmt.Errorf("database %q: BackupRetentionDays: %w", name, err)
 	}
-	if t := a.ArchiveTimeoutSeconds; t != 0 && (t < minArchiveTimeout || t > maxArchiveTimeout) {
-		return fmt.Errorf("database %q: ArchiveTimeoutSeconds: got %d, want %d to %d (or 0 for %d)", name, t, minArchiveTimeout, maxArchiveTimeout, defaultArchiveTimeout)
+	if t := a.ArchiveTimeoutSeconds; t != 0 && (t < MinArchiveTimeout || t > MaxArchiveTimeout) {
+		return fmt.Errorf("database %q: ArchiveTimeoutSeconds: got %d, want %d to %d (or 0 for %d)", name, t, MinArchiveTimeout, MaxArchiveTimeout, defaultArchiveTimeout)
 	}
-	v := a.Volume
-	switch {
-	case v.SizeGiB != 0 && (v.SizeGiB < 20 || v.SizeGiB > 16384):
-		return fmt.Errorf("database %q: Volume.SizeGiB: got %d, want 20 to 16384", name, v.SizeGiB)
-	case v.Iops != 0 && (v.Iops < 3000 || v.Iops > 16000):
-		return fmt.Errorf("database %q: Volume.Iops: got %d, want 3000 to 16000", name, v.Iops)
-	case v.ThroughputMiBps != 0 && (v.ThroughputMiBps < 125 || v.ThroughputMiBps > 1000):
-		return fmt.Errorf("database %q: Volume.ThroughputMiBps: got %d, want 125 to 1000", name, v.ThroughputMiBps)
+	// Zero means the default; anything else must be within the limits.
+	for _, dial := range []struct {
+		field    string
+		value    int
+		min, max int
+	}{
+		{"Volume.SizeGiB", a.Volume.SizeGiB, MinVolumeGiB, MaxVolumeGiB},
+		{"Volume.Iops", a.Volume.Iops, MinIops, MaxIops},
+		{"Volume.ThroughputMiBps", a.Volume.ThroughputMiBps, MinThroughputMiBps, MaxThroughputMiBps},
+	} {
+		if dial.value == 0 {
+			continue
+		}
+		if err := check.Between(dial.min, dial.max)(dial.value); err != nil {
+			return fmt.Errorf("database %q: %s: %w", name, dial.field, err)
+		}
 	}
 	if a.Region == "" {
 		return fmt.Errorf("database %q: Region is required", name)
@@ -492,7 +507,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 			p.Slots = append(p.Slots, slot(r.Name))
 		}
 		if len(hosts) > 1 {
-			p.Backup.TLSServer = &hostconfig.TLSServer{Address: h.Address, Port: pgBackRestTLSPort, ClientCN: backupHost}
+			p.Backup.TLSServer = &hostconfig.TLSServer{Address: h.Address, Port: PgBackRestTLSPort, ClientCN: backupHost}
 		}
 	case hostconfig.Replica:
 		p.Primary = hostconfig.Endpoint{Host: hosts[0].Address, Port: pgPort}
@@ -502,7 +517,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		p.Backup.Scheduled = true
 		p.Backup.FromStandby = h.Role == hostconfig.Replica
 		if p.Backup.FromStandby {
-			p.Backup.PrimaryPeer = &hostconfig.Peer{Host: hosts[0].Address, TLSServerPort: pgBackRestTLSPort, DataDir: p.DataDir, Port: pgPort}
+			p.Backup.PrimaryPeer = &hostconfig.Peer{Host: hosts[0].Address, TLSServerPort: PgBackRestTLSPort, DataDir: p.DataDir, Port: pgPort}
 		}
 	}
 	return p

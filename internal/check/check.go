@@ -122,6 +122,16 @@ func DedicatedInstanceType(t string) error {
 	return nil
 }
 
+// Between returns a check that an integer is within [min, max].
+func Between(min, max int) func(int) error {
+	return func(n int) error {
+		if n < min || n > max {
+			return fmt.Errorf("got %d, want %d to %d", n, min, max)
+		}
+		return nil
+	}
+}
+
 // OneOf checks that s is one of allowed.
 func OneOf(s string, allowed ...string) error {
 	if !slices.Contains(allowed, s) {
