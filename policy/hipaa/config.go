@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,18 @@ type Waiver struct {
 	Reason string `json:"reason"`
 	// Expires is the last day (YYYY-MM-DD, UTC) the waiver applies. Required.
 	Expires string `json:"expires"`
+
+	// pattern is Resource compiled, once, when the configuration is read.
+	pattern *regexp.Regexp
+}
+
+// compiled returns the waiver's resource pattern, compiling it if the configuration was not read by
+// ParseConfig.
+func (w *Waiver) compiled() *regexp.Regexp {
+	if w.pattern == nil {
+		return regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(w.Resource), `\*`, ".*") + "$")
+	}
+	return w.pattern
 }
 
 // RuleConfig is one rule's configuration.
@@ -175,6 +188,10 @@ func ruleConfig(rule *Rule, props map[string]any) (RuleConfig, error) {
 			b, _ := json.Marshal(v)
 			if err := json.Unmarshal(b, &rc.Waivers); err != nil {
 				return rc, fmt.Errorf("policy config %q: waivers: want a list of {resource, reason, expires}: %v", rule.ID, err)
+			}
+			// Compiled here, once: the analyzer checks every resource against them.
+			for i := range rc.Waivers {
+				rc.Waivers[i].pattern = rc.Waivers[i].compiled()
 			}
 		default:
 			idx := slices.IndexFunc(rule.Params, func(p Param) bool { return p.Name == k })

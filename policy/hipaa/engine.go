@@ -48,8 +48,7 @@ func compile(rule string, cfg Config) (waivers, []Finding) {
 				Message: fmt.Sprintf("the waiver of %s for %q %s, so it exempts nothing", rule, w.Resource, p), Level: Mandatory})
 			continue
 		}
-		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(w.Resource), `\*`, ".*") + "$")
-		valid = append(valid, compiledWaiver{w, re})
+		valid = append(valid, compiledWaiver{w, w.compiled()})
 	}
 	return valid, invalid
 }
