@@ -162,6 +162,19 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 		}
 		id = name
 		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.opts.Region, AccountID, name)
+	case "aws:ecr/repository:Repository":
+		state["registryId"] = resource.NewProperty(AccountID)
+		state["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", AccountID, m.opts.Region, state["name"].StringValue()))
+		arn = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", m.opts.Region, AccountID, state["name"].StringValue())
+	case "docker:index/image:Image":
+		var repo string
+		if v := r.Inputs["imageName"]; v.IsString() {
+			repo = v.StringValue()
+		}
+		if c := strings.LastIndex(repo, ":"); c > strings.LastIndex(repo, "/") {
+			repo = repo[:c]
+		}
+		state["repoDigest"] = resource.NewProperty(repo + "@sha256:" + hex.EncodeToString(sum[:]))
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		state["prefixListId"] = resource.NewProperty("pl-" + hash)
 	case "random:index/randomPassword:RandomPassword":
@@ -184,13 +197,28 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 
 // Call answers the provider functions the program uses; an unanswered one is an error, not a guess.
 func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return Answer(args.Token, m.opts.Region)
+	return Answer(args.Token, m.opts.Region, args.Args)
 }
 
 // Answer is the offline answer to a provider function the platform program calls (the account, the
-// region, its zones, the database image); any other function is an error.
-func Answer(token, region string) (resource.PropertyMap, error) {
+// region, its zones, the database image, the release image, a registry token); any other function is an
+// error.
+func Answer(token, region string, args resource.PropertyMap) (resource.PropertyMap, error) {
 	switch token {
+	case "aws:ecr/getImage:getImage":
+		return image(region, args), nil
+	case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+		return resource.PropertyMap{
+			"userName":           resource.NewProperty("AWS"),
+			"password":           resource.MakeSecret(resource.NewProperty("mock-registry-password")),
+			"authorizationToken": resource.MakeSecret(resource.NewProperty("mock-registry-token")),
+			"proxyEndpoint":      resource.NewProperty("https://" + AccountID + ".dkr.ecr." + region + ".amazonaws.com"),
+			"id":                 resource.NewProperty(region),
+		}, nil
+	case "aws:elb/getServiceAccount:getServiceAccount":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"arn": "arn:aws:iam::127311923021:root", "id": "127311923021",
+		}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": AccountID,
@@ -260,4 +288,36 @@ func idPrefix(typ string) string {
 		return p
 	}
 	return typeName(typ) + "-"
+}
+
+// image answers ecr.getImage: the named tag or digest exists, and a tag's digest is derived from the tag,
+// so the same release always resolves to the same digest.
+func image(region string, args resource.PropertyMap) resource.PropertyMap {
+	str := func(k string) string {
+		if v, ok := args[resource.PropertyKey(k)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	account := str("registryId")
+	if account == "" {
+		account = AccountID
+	}
+	repo, tag, digest := str("repositoryName"), str("imageTag"), str("imageDigest")
+	if digest == "" {
+		sum := sha256.Sum256([]byte(repo + ":" + tag))
+		digest = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	var tags []any
+	if tag != "" {
+		tags = append(tags, tag)
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id":             digest,
+		"imageDigest":    digest,
+		"imageTags":      tags,
+		"registryId":     account,
+		"repositoryName": repo,
+		"imageUri":       fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s@%s", account, region, repo, digest),
+	})
 }

@@ -59,7 +59,11 @@ func (s *standin) Diff(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.Diff
 }
 
 func (s *standin) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	answer, err := offline.Answer(req.GetTok(), "us-east-1")
+	args, err := plugin.UnmarshalProperties(req.GetArgs(), plugin.MarshalOptions{KeepUnknowns: true})
+	if err != nil {
+		return nil, err
+	}
+	answer, err := offline.Answer(req.GetTok(), "us-east-1", args)
 	if err != nil {
 		return nil, err
 	}

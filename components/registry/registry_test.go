@@ -1,0 +1,233 @@
+package registry
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
+)
+
+const (
+	account = "123456789012"
+	prod    = "210987654321"
+	key     = "arn:aws:kms:us-east-1:123456789012:key/ecr"
+)
+
+func args() *RepositoryArgs {
+	return &RepositoryArgs{
+		RepositoryName: "hipaa-app",
+		KmsKeyArn:      pulumi.String(key),
+		AccountID:      account,
+		Region:         "us-east-1",
+		PullAccounts:   []string{prod},
+		Tags:           map[string]string{"DataClass": "phi"},
+	}
+}
+
+func program(a *RepositoryArgs) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		_, err := NewRepository(ctx, "hipaa-unit-registry", a)
+		return err
+	}
+}
+
+func TestRepositoryIsEncryptedImmutableAndScanned(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(args()))
+	repo := offlinetest.One(t, rs, "aws:ecr/repository:Repository")
+	for path, want := range map[string]any{
+		"imageTagMutability":                        "IMMUTABLE",
+		"imageScanningConfiguration.scanOnPush":     true,
+		"encryptionConfigurations.0.encryptionType": "KMS",
+		"encryptionConfigurations.0.kmsKey":         key,
+		"forceDelete":                               false,
+		"tags.DataClass":                            "phi",
+	} {
+		if got := repo.Value(path); got != want {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	if n := len(offline.Of(rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration")); n != 0 {
+		t.Errorf("%d replication configurations without a Replica", n)
+	}
+}
+
+func TestRepositoryPolicyNamesOnlyTheTrustedAccounts(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(args()))
+	var doc struct {
+		Statement []struct {
+			Effect    string
+			Principal struct{ AWS []string }
+			Action    []string
+		}
+	}
+	if err := json.Unmarshal([]byte(offlinetest.One(t, rs, "aws:ecr/repositoryPolicy:RepositoryPolicy").String("policy")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Statement) != 1 {
+		t.Fatalf("statements = %+v, want one", doc.Statement)
+	}
+	s := doc.Statement[0]
+	want := []string{"arn:aws:iam::" + account + ":root", "arn:aws:iam::" + prod + ":root"}
+	if s.Effect != "Allow" || strings.Join(s.Principal.AWS, ",") != strings.Join(want, ",") {
+		t.Errorf("statement = %+v, want an Allow to exactly %v", s, want)
+	}
+	for _, a := range s.Action {
+		if !strings.HasPrefix(a, "ecr:") || strings.Contains(a, "*") || strings.Contains(a, "Put") || strings.Contains(a, "Delete") {
+			t.Errorf("action %q is more than a pull", a)
+		}
+	}
+}
+
+// TestLifecycleNeverExpiresAReleaseButExpiresBuilds simulates ECR's documented rule evaluation over the
+// policy the component writes: rules in priority order; an image whose tags a rule matches is claimed
+// by that rule and cannot be expired by any later one.
+func TestLifecycleNeverExpiresAReleaseButExpiresBuilds(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(args()))
+	var policy struct{ Rules []lifecycleRule }
+	if err := json.Unmarshal([]byte(offlinetest.One(t, rs, "aws:ecr/lifecyclePolicy:LifecyclePolicy").String("policy")), &policy); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range policy.Rules {
+		if r.RulePriority != i+1 || r.Action["type"] != "expire" {
+			t.Fatalf("rule %d = %+v", i, r)
+		}
+	}
+	type image struct {
+		tags    []string
+		ageDays int
+	}
+	expired := func(img image) bool {
+		for _, r := range policy.Rules {
+			s := r.Selection
+			matches := s.TagStatus == "untagged" && len(img.tags) == 0
+			if s.TagStatus == "tagged" {
+				matches = len(img.tags) > 0
+				for _, p := range s.TagPrefixList {
+					any := false
+					for _, tag := range img.tags {
+						any = any || strings.HasPrefix(tag, p)
+					}
+					matches = matches && any
+				}
+			}
+			if !matches {
+				continue
+			}
+			switch s.CountType {
+			case "sinceImagePushed":
+				return img.ageDays > s.CountNumber
+			case "imageCountMoreThan":
+				return s.CountNumber < 1 // one image of its kind: expired only by a zero count
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		img  image
+		want bool
+	}{
+		{image{nil, 8}, true},
+		{image{nil, 6}, false},
+		{image{[]string{"build-1a2b"}, 15}, true},
+		{image{[]string{"pr-42"}, 15}, true},
+		{image{[]string{"pr-42"}, 13}, false},
+		{image{[]string{"release-1a2b"}, 3650}, false},
+		{image{[]string{"v1.4.2"}, 3650}, false},
+		{image{[]string{"build-1a2b", "release-1a2b"}, 3650}, false},
+		{image{[]string{"pr-7", "v2.0.0"}, 3650}, false},
+		{image{[]string{"latest-experiment"}, 3650}, false},
+	} {
+		if got := expired(tc.img); got != tc.want {
+			t.Errorf("image tagged %v, %d days old: expired = %v, want %v", tc.img.tags, tc.img.ageDays, got, tc.want)
+		}
+	}
+}
+
+func TestReplicaIsEncryptedWithItsRegionsKey(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
+		west, err := aws.NewProvider(ctx, "us-west-2", &aws.ProviderArgs{Region: pulumi.String("us-west-2")})
+		if err != nil {
+			return err
+		}
+		a := args()
+		a.Replica = &Replica{Region: "us-west-2", KmsKeyArn: pulumi.String("arn:aws:kms:us-west-2:123456789012:key/ecr"), Provider: west}
+		_, err = NewRepository(ctx, "hipaa-unit-registry", a)
+		return err
+	})
+	replica, ok := offline.Named(rs, "aws:ecr/repository:Repository", "hipaa-unit-registry-replica")
+	if !ok {
+		t.Fatal("no replica repository")
+	}
+	if got := replica.String("encryptionConfigurations.0.kmsKey"); !strings.Contains(got, "us-west-2") {
+		t.Errorf("replica key = %q, want the us-west-2 key", got)
+	}
+	if replica.Value("imageTagMutability") != "IMMUTABLE" {
+		t.Errorf("replica tags are mutable")
+	}
+	rc := offlinetest.One(t, rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration")
+	if got := rc.String("replicationConfiguration.rules.0.destinations.0.region"); got != "us-west-2" {
+		t.Errorf("destination region = %q", got)
+	}
+	if got := rc.String("replicationConfiguration.rules.0.repositoryFilters.0.filter"); got != "hipaa-app" {
+		t.Errorf("filter = %q, want only this repository", got)
+	}
+}
+
+func TestBuildPushesWithTheRegistryTokenAndReferencesByDigest(t *testing.T) {
+	t.Parallel()
+	var ref string
+	rs := offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
+		a := args()
+		a.Build = &Build{Context: "./app", Tag: "build-1a2b3c"}
+		r, err := NewRepository(ctx, "hipaa-unit-registry", a)
+		if err != nil {
+			return err
+		}
+		r.ImageRef.ApplyT(func(s string) string { ref = s; return s })
+		return nil
+	})
+	img := offlinetest.One(t, rs, "docker:index/image:Image")
+	if got := img.String("imageName"); !strings.HasSuffix(got, ".amazonaws.com/hipaa-app:build-1a2b3c") {
+		t.Errorf("imageName = %q", got)
+	}
+	if got := img.String("build.platform"); got != "linux/amd64" {
+		t.Errorf("platform = %q", got)
+	}
+	if got := img.String("registry.password"); got != "[secret]" {
+		t.Errorf("registry password = %q, want the token's, kept secret", got)
+	}
+	if !strings.Contains(ref, "/hipaa-app@sha256:") {
+		t.Errorf("ImageRef = %q, want a digest reference", ref)
+	}
+}
+
+func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
+	t.Parallel()
+	for want, mutate := range map[string]func(*RepositoryArgs){
+		"RepositoryName":     func(a *RepositoryArgs) { a.RepositoryName = "Hipaa App" },
+		"KmsKeyArn":          func(a *RepositoryArgs) { a.KmsKeyArn = nil },
+		"AccountID":          func(a *RepositoryArgs) { a.AccountID = "12" },
+		"PullAccounts[0]":    func(a *RepositoryArgs) { a.PullAccounts = []string{"*"} },
+		"overlap":            func(a *RepositoryArgs) { a.BuildPrefixes = []string{"release"} },
+		"ReleasePrefixes[0]": func(a *RepositoryArgs) { a.ReleasePrefixes = []string{"*"} },
+		"BuildDays":          func(a *RepositoryArgs) { a.BuildDays = 400 },
+		"UntaggedDays":       func(a *RepositoryArgs) { a.UntaggedDays = -1 },
+		"Replica.Region":     func(a *RepositoryArgs) { a.Replica = &Replica{Region: "us-east-1"} },
+		"Build.Context":      func(a *RepositoryArgs) { a.Build = &Build{Tag: "v1"} },
+		"Build.Tag":          func(a *RepositoryArgs) { a.Build = &Build{Context: ".", Tag: "-x"} },
+	} {
+		a := args()
+		mutate(a)
+		offlinetest.Refused(t, program(a), want)
+	}
+	offlinetest.Refused(t, program(nil), "args are required")
+}
