@@ -36,8 +36,12 @@ type ObjectLock struct {
 
 // Writer is an AWS service allowed to deliver objects into the bucket, such as CloudTrail.
 type Writer struct {
-	// Service is the service principal, such as cloudtrail.amazonaws.com. Required.
+	// Service is the service principal, such as cloudtrail.amazonaws.com. Required unless Principal is
+	// set.
 	Service string
+	// Principal is an AWS account principal ARN that delivers for a service in older regions (Elastic
+	// Load Balancing's regional account). Optional; it may only put objects under Prefix.
+	Principal string
 	// Prefix is the key prefix it may write under, ending in "/", or empty for the whole bucket.
 	Prefix string
 }
@@ -49,8 +53,14 @@ type BucketArgs struct {
 	// known before deployment, so the bucket policy, and everything that names the bucket, can be
 	// checked in a preview.
 	BucketName string
-	// KmsKeyArn is the customer-managed key that encrypts every object. Required.
+	// KmsKeyArn is the customer-managed key that encrypts every object. Required unless
+	// LoadBalancerLogs is set.
 	KmsKeyArn pulumi.StringInput
+	// LoadBalancerLogs makes this the load balancers' access-log bucket. Elastic Load Balancing delivers
+	// access logs only to buckets encrypted with S3-managed keys, so this bucket, and only this one, is
+	// encrypted with SSE-S3 (AES-256) and KmsKeyArn must be empty; Purpose must be PurposeLoadBalancerLogs,
+	// which the policy pack's s3-bucket-sse-kms accepts for that reason alone. Optional; default false.
+	LoadBalancerLogs bool
 	// AccessLogBucket is the name of the bucket that receives this bucket's access logs. Required unless
 	// AccessLogSink is set.
 	AccessLogBucket pulumi.StringInput
@@ -93,6 +103,7 @@ type Bucket struct {
 
 var (
 	servicePrin = regexp.MustCompile(`^[a-z0-9.-]+\.amazonaws\.com$`)
+	accountPrin = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:root$`)
 	purpose     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 	bucketName  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 )
@@ -101,7 +112,14 @@ func (a *BucketArgs) validate(name string) error {
 	if a == nil {
 		return fmt.Errorf("bucket %q: args are required", name)
 	}
-	if a.KmsKeyArn == nil {
+	switch {
+	case a.LoadBalancerLogs && a.KmsKeyArn != nil:
+		return fmt.Errorf("bucket %q: KmsKeyArn must be empty with LoadBalancerLogs: load balancers deliver only to SSE-S3 buckets", name)
+	case a.LoadBalancerLogs && a.Purpose != naming.PurposeLoadBalancerLogs:
+		return fmt.Errorf("bucket %q: Purpose %q with LoadBalancerLogs; want %q", name, a.Purpose, naming.PurposeLoadBalancerLogs)
+	case !a.LoadBalancerLogs && a.Purpose == naming.PurposeLoadBalancerLogs:
+		return fmt.Errorf("bucket %q: Purpose %q is reserved for the LoadBalancerLogs bucket", name, a.Purpose)
+	case !a.LoadBalancerLogs && a.KmsKeyArn == nil:
 		return fmt.Errorf("bucket %q: KmsKeyArn is required: every bucket is encrypted with a customer key", name)
 	}
 	if a.AccessLogSink == (a.AccessLogBucket != nil) {
@@ -111,7 +129,12 @@ func (a *BucketArgs) validate(name string) error {
 		return fmt.Errorf("bucket %q: AccountID %q is not a 12-digit AWS account ID; it is required with AccessLogSink or Writers", name, a.AccountID)
 	}
 	for i, w := range a.Writers {
-		if !servicePrin.MatchString(w.Service) {
+		switch {
+		case w.Principal != "" && (w.Service != "" || !accountPrin.MatchString(w.Principal)):
+			return fmt.Errorf("bucket %q: Writers[%d].Principal %q must be an account principal ARN (arn:aws:iam::123456789012:root), set instead of Service", name, i, w.Principal)
+		case w.Principal != "" && w.Prefix == "":
+			return fmt.Errorf("bucket %q: Writers[%d].Prefix is required with Principal: an account writes only under its prefix", name, i)
+		case w.Principal == "" && !servicePrin.MatchString(w.Service):
 			return fmt.Errorf("bucket %q: Writers[%d].Service %q is not a service principal such as cloudtrail.amazonaws.com", name, i, w.Service)
 		}
 		if w.Prefix != "" && (!strings.HasSuffix(w.Prefix, "/") || strings.ContainsAny(w.Prefix, "*?")) {
@@ -203,15 +226,7 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	}
 	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: b.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{
-			s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-				ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-					SseAlgorithm:   pulumi.String("aws:kms"),
-					KmsMasterKeyId: a.KmsKeyArn,
-				},
-				BucketKeyEnabled: pulumi.Bool(true),
-			},
-		},
+		Rules:  s3.BucketServerSideEncryptionConfigurationV2RuleArray{encryption(a)},
 	}, parent); err != nil {
 		return nil, fmt.Errorf("setting encryption: %w", err)
 	}
@@ -281,6 +296,24 @@ func policyOf(a BucketArgs, b *s3.BucketV2) pulumi.StringInput {
 	return b.Arn.ApplyT(func(arn string) string { return Policy(arn, a.AccountID, a.Writers) }).(pulumi.StringOutput)
 }
 
+// encryption is SSE-KMS with the customer key, or for the load balancers' log bucket SSE-S3.
+func encryption(a BucketArgs) s3.BucketServerSideEncryptionConfigurationV2RuleArgs {
+	if a.LoadBalancerLogs {
+		return s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+				SseAlgorithm: pulumi.String("AES256"),
+			},
+		}
+	}
+	return s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+		ApplyServerSideEncryptionByDefault: s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+			SseAlgorithm:   pulumi.String("aws:kms"),
+			KmsMasterKeyId: a.KmsKeyArn,
+		},
+		BucketKeyEnabled: pulumi.Bool(true),
+	}
+}
+
 func lifecycle(a BucketArgs) s3.BucketLifecycleConfigurationV2RuleArray {
 	rule := s3.BucketLifecycleConfigurationV2RuleArgs{
 		Id:     pulumi.String("retention"),
@@ -309,7 +342,13 @@ func Policy(bucketArn, account string, writers []Writer) string {
 		iampolicy.Deny("DenyOutdatedTLS", []string{"s3:*"}, all).
 			ForAnyAWS().When("NumericLessThan", "s3:TlsVersion", "1.2"),
 	}
-	for _, w := range writers {
+	for i, w := range writers {
+		if w.Principal != "" {
+			write := iampolicy.Allow(fmt.Sprintf("Account%dWrite", i), []string{"s3:PutObject"}, []string{bucketArn + "/" + w.Prefix + "*"})
+			write.Principal = &iampolicy.Principal{AWS: []string{w.Principal}}
+			statements = append(statements, write)
+			continue
+		}
 		sid := strings.ReplaceAll(strings.TrimSuffix(w.Service, ".amazonaws.com"), ".", "")
 		statements = append(statements,
 			iampolicy.Allow(sid+"AclCheck", []string{"s3:GetBucketAcl"}, []string{bucketArn}).

@@ -188,6 +188,34 @@ func TestLogSinkAdmitsS3LogDeliveryAndDoesNotLogItself(t *testing.T) {
 	}
 }
 
+func TestLoadBalancerLogBucketIsSSES3AndWritableOnlyUnderItsPrefix(t *testing.T) {
+	t.Parallel()
+	const elb = "arn:aws:iam::127311923021:root"
+	rs := mustRun(t, &BucketArgs{
+		LoadBalancerLogs: true,
+		AccessLogBucket:  pulumi.String("hipaa-unit-logs"),
+		AccountID:        "123456789012",
+		Writers:          []Writer{{Principal: elb, Prefix: "alb/AWSLogs/123456789012/"}},
+		Purpose:          naming.PurposeLoadBalancerLogs,
+	})
+	sse := offlinetest.One(t, rs, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+	if got := sse.String("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"); got != "AES256" {
+		t.Errorf("sseAlgorithm = %q, want AES256, the only encryption load balancers deliver to", got)
+	}
+	var write bool
+	for _, s := range policy(t, rs) {
+		if s.Effect == "Allow" && len(s.Principal["AWS"]) == 1 && s.Principal["AWS"][0] == elb {
+			write = s.Action[0] == "s3:PutObject" && len(s.Resource) == 1 && strings.HasSuffix(s.Resource[0], "/alb/AWSLogs/123456789012/*")
+		}
+	}
+	if !write {
+		t.Error("the load balancing account may not write, or may write outside its prefix")
+	}
+	if got := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2").String("tags.Purpose"); got != naming.PurposeLoadBalancerLogs {
+		t.Errorf("Purpose tag = %q", got)
+	}
+}
+
 func TestObjectLockKeepsBackupsForTheirRetention(t *testing.T) {
 	t.Parallel()
 	args := dataArgs()
@@ -227,6 +255,17 @@ func TestBadArgsNameTheField(t *testing.T) {
 		}, `Writers[0].Prefix "a/*/"`},
 		{"bad name", func(a *BucketArgs) { a.BucketName = "Hipaa_Backups" }, `BucketName "Hipaa_Backups" must be 3 to 63`},
 		{"no purpose", func(a *BucketArgs) { a.Purpose = "" }, `Purpose ""`},
+		{"lb logs with a key", func(a *BucketArgs) { a.LoadBalancerLogs = true; a.Purpose = naming.PurposeLoadBalancerLogs }, "KmsKeyArn must be empty with LoadBalancerLogs"},
+		{"lb logs purpose", func(a *BucketArgs) { a.LoadBalancerLogs = true; a.KmsKeyArn = nil }, `Purpose "data" with LoadBalancerLogs`},
+		{"reserved purpose", func(a *BucketArgs) { a.Purpose = naming.PurposeLoadBalancerLogs }, "reserved for the LoadBalancerLogs bucket"},
+		{"principal and service", func(a *BucketArgs) {
+			a.AccountID = "123456789012"
+			a.Writers = []Writer{{Service: "cloudtrail.amazonaws.com", Principal: "arn:aws:iam::127311923021:root", Prefix: "x/"}}
+		}, `Writers[0].Principal`},
+		{"principal without prefix", func(a *BucketArgs) {
+			a.AccountID = "123456789012"
+			a.Writers = []Writer{{Principal: "arn:aws:iam::127311923021:root"}}
+		}, `Writers[0].Prefix is required with Principal`},
 		{"negative expiry", func(a *BucketArgs) { a.ExpireAfterDays = -1 }, "ExpireAfterDays -1"},
 		{"negative noncurrent", func(a *BucketArgs) { a.NoncurrentVersionDays = -1 }, "NoncurrentVersionDays -1"},
 		{"lock mode", func(a *BucketArgs) { a.ObjectLock = &ObjectLock{Mode: "strict", Days: 90} }, `ObjectLock.Mode: got "strict", want one of COMPLIANCE, GOVERNANCE`},

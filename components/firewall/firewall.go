@@ -18,15 +18,19 @@ const Type = "hipaa:firewall:SecurityGroups"
 
 // Peer names the sources and destinations a rule can name besides a group.
 const (
-	// World is the internet: allowed only as the source of an ingress rule to an edge group on EdgePort,
+	// World is the internet: allowed only as the source of an ingress rule to an edge group on EdgePorts,
 	// or as the destination of HTTPS egress through the NAT gateways.
 	World = "world"
 	// S3 is the S3 gateway endpoint's prefix list: allowed only as a destination on 443.
 	S3 = "s3"
 )
 
-// EdgePort is the only port opened to the world.
-const EdgePort = 443
+// EdgePorts are the only ports opened to the world: HTTPS, and HTTP for a listener that does nothing but
+// redirect to HTTPS (which the policy pack's lb-https-only checks).
+var EdgePorts = []int{80, 443}
+
+// egressPort is the only port the hosts may reach the world on.
+const egressPort = 443
 
 // AdminPorts are never opened by any rule: remote shells and desktops (hosts are reached through SSM).
 var AdminPorts = []int{22, 3389}
@@ -133,12 +137,12 @@ func (a *SecurityGroupsArgs) validate(name string) error {
 			return fmt.Errorf("%s: From %q is only a destination", field, S3)
 		case r.From == World && !edge[r.To]:
 			return fmt.Errorf("%s: only a group marked Edge may accept traffic from the world; %q is not one", field, r.To)
-		case r.From == World && r.Port != EdgePort:
-			return fmt.Errorf("%s: Port %d: the world may reach an edge group on %d only", field, r.Port, EdgePort)
+		case r.From == World && !slices.Contains(EdgePorts, r.Port):
+			return fmt.Errorf("%s: Port %d: the world may reach an edge group on %v only", field, r.Port, EdgePorts)
 		case r.From != World && !known[r.From]:
 			return fmt.Errorf("%s: From %q is not a group; want one of %v or %q", field, r.From, slices.Sorted(maps.Keys(known)), World)
-		case r.To == World && r.Port != EdgePort:
-			return fmt.Errorf("%s: Port %d: egress to the world is allowed on %d only", field, r.Port, EdgePort)
+		case r.To == World && r.Port != egressPort:
+			return fmt.Errorf("%s: Port %d: egress to the world is allowed on %d only", field, r.Port, egressPort)
 		case r.To == S3 && r.Port != 443:
 			return fmt.Errorf("%s: Port %d: S3 is reached on 443 only", field, r.Port)
 		case r.To == S3 && a.S3PrefixListId == nil:

@@ -124,7 +124,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 		{"ssh", func(a *SecurityGroupsArgs) { a.Rules[2].Port = 22 }, "Rules[2] (app to db on 22): Port 22 is an administrative port"},
 		{"rdp", func(a *SecurityGroupsArgs) { a.Rules[1].Port = 3389 }, "Rules[1] (alb to app on 3389): Port 3389"},
 		{"world to non-edge", func(a *SecurityGroupsArgs) { a.Rules[0].To = "app" }, `Rules[0] (world to app on 443): only a group marked Edge`},
-		{"world on 80", func(a *SecurityGroupsArgs) { a.Rules[0].Port = 80 }, "Rules[0] (world to alb on 80): Port 80"},
+		{"world on 8080", func(a *SecurityGroupsArgs) { a.Rules[0].Port = 8080 }, "Rules[0] (world to alb on 8080): Port 8080: the world may reach an edge group on [80 443] only"},
 		{"world on ssh", func(a *SecurityGroupsArgs) { a.Rules[0].Port = 22 }, "Port 22 is an administrative port"},
 		{"egress world 80", func(a *SecurityGroupsArgs) { a.Rules[5].Port = 80 }, "Rules[5] (app to world on 80)"},
 		{"s3 not 443", func(a *SecurityGroupsArgs) { a.Rules[4].Port = 80 }, "S3 is reached on 443 only"},

@@ -27,6 +27,9 @@ const (
 	EdgeTag, EdgeValue = "Exposure", "edge"
 	// PurposeTag says what a bucket holds; PurposeBackups buckets hold database backups.
 	PurposeTag, PurposeBackups = "Purpose", "backups"
+	// PurposeLoadBalancerLogs marks the one bucket encrypted with S3-managed keys: Elastic Load Balancing
+	// delivers access logs to no other kind.
+	PurposeLoadBalancerLogs = "lb-logs"
 	// RoleTag names a host's role; RoleDatabase hosts run Postgres.
 	RoleTag, RoleDatabase = "Role", "database"
 )

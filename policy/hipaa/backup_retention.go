@@ -2,8 +2,9 @@ package hipaa
 
 import "github.com/hipaa-platform/platform/internal/naming"
 
-// PurposeTag names what a bucket is for; buckets of PurposeBackups hold database backups.
-const PurposeTag, PurposeBackups = naming.PurposeTag, naming.PurposeBackups
+// PurposeTag names what a bucket is for; buckets of PurposeBackups hold database backups, and the one
+// bucket of PurposeLoadBalancerLogs receives the load balancers' access logs.
+const PurposeTag, PurposeBackups, PurposeLoadBalancerLogs = naming.PurposeTag, naming.PurposeBackups, naming.PurposeLoadBalancerLogs
 
 var backupRetention = Rule{
 	ID:          "backup-retention",

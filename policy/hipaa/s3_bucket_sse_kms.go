@@ -2,7 +2,7 @@ package hipaa
 
 var s3BucketSseKms = Rule{
 	ID:          "s3-bucket-sse-kms",
-	Description: "Every S3 bucket encrypts by default with SSE-KMS and a customer-managed key",
+	Description: "Every S3 bucket encrypts by default with SSE-KMS and a customer-managed key; the load balancers' log bucket (tagged Purpose: lb-logs) with SSE-S3, the only encryption Elastic Load Balancing delivers to",
 	Citations:   []string{"164.312(a)(2)(iv)", "164.312(c)(2)"},
 	Severity:    Critical,
 	Fix:         "Give the bucket a BucketServerSideEncryptionConfigurationV2 with sseAlgorithm aws:kms and kmsMasterKeyId set to the S3 key.",
@@ -22,11 +22,15 @@ var s3BucketSseKms = Rule{
 				c.UnknownOn(owner.URN, rules.Path())
 				continue
 			}
+			lbLogs := b.Tag(PurposeTag).Str() == PurposeLoadBalancerLogs
 			for _, rule := range rules.Items() {
 				def := rule.Get("applyServerSideEncryptionByDefault")
 				switch alg := def.Get("sseAlgorithm"); {
 				case alg.Unknown():
 					c.UnknownOn(owner.URN, alg.Path())
+				case lbLogs && alg.Str() == "AES256":
+				case lbLogs:
+					c.FailOn(owner.URN, alg.Path(), "%s is %q; set it to AES256, the only encryption load balancers deliver to", alg.Path(), alg.Str())
 				case alg.Str() != "aws:kms" && alg.Str() != "aws:kms:dsse":
 					c.FailOn(owner.URN, alg.Path(), "%s is %q; set it to aws:kms", alg.Path(), alg.Str())
 				case !def.Get("kmsMasterKeyId").Present():

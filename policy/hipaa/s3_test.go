@@ -32,7 +32,18 @@ func bucketStack() stackFixture {
 
 func TestS3BucketSseKms(t *testing.T) {
 	t.Parallel()
-	testStackRule(t, &s3BucketSseKms, bucketStack(), []change{
+	// The load balancers' log bucket is the one bucket allowed S3-managed keys.
+	stack := append(bucketStack(),
+		fx{typ: tBucket, name: "lb-logs", props: map[string]any{"tags": map[string]any{"Purpose": "lb-logs"}}},
+		fx{typ: tBucketSSE, name: "lb-logs-sse", props: map[string]any{"bucket": "lb-logs", "rules": []any{map[string]any{
+			"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}}},
+			deps: map[string][]string{"bucket": {"lb-logs"}}},
+	)
+	testStackRule(t, &s3BucketSseKms, stack, []change{
+		{"AES256 on a bucket not for load balancer logs", "lb-logs:tags.Purpose", "logs",
+			[]string{`rules[0].applyServerSideEncryptionByDefault.sseAlgorithm: rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is "AES256"; set it to aws:kms`}},
+		{"load balancer logs unencrypted", "lb-logs-sse:rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "none",
+			[]string{`rules[0].applyServerSideEncryptionByDefault.sseAlgorithm: rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is "none"; set it to AES256, the only encryption load balancers deliver to`}},
 		{"no encryption", "-data-sse", nil, []string{": the bucket has no BucketServerSideEncryptionConfigurationV2; objects would be encrypted with S3-managed keys only"}},
 		{"AES256", "data-sse:rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "AES256",
 			[]string{`rules[0].applyServerSideEncryptionByDefault.sseAlgorithm: rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is "AES256"; set it to aws:kms`}},

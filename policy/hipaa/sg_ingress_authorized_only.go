@@ -17,7 +17,7 @@ var sgIngressAuthorizedOnly = Rule{
 	Severity:    High,
 	Fix:         `Open the world only to the load balancer's group (tagged Exposure: edge) on the allowed ports; admit everything else by security group.`,
 	Types:       []string{tSecurityGroup, tSecurityGroupRule, tIngressRule},
-	Params:      []Param{{Name: "ports", Description: "ports that edge groups may open to the world", Default: []int{443}}},
+	Params:      []Param{{Name: "ports", Description: "ports that edge groups may open to the world (80 only serves a redirect, which lb-https-only checks)", Default: []int{80, 443}}},
 	Stack: func(c *Check, s *Stack) {
 		allowed := c.Ints("ports")
 		groupsByID := map[string]*Resource{}

@@ -63,7 +63,7 @@ func TestSgIngressAuthorizedOnly(t *testing.T) {
 	t.Parallel()
 	testStackRule(t, &sgIngressAuthorizedOnly, edgeStack(), []change{
 		{"world into a non-edge group", "alb:tags.Exposure", "internal", []string{"cidrBlocks: ingress from the world into alb, which is not tagged Exposure: edge"}},
-		{"world on 8443", "world-to-alb:fromPort", 8443.0, []string{"fromPort: ingress from the world on ports 8443-443; edge groups may open only [443]"}},
+		{"world on 8443", "world-to-alb:fromPort", 8443.0, []string{"fromPort: ingress from the world on ports 8443-443; edge groups may open only [80 443]"}},
 		{"app opened to the world", "alb-to-app:cidrBlocks", []any{"::/0"}, []string{"cidrBlocks: ingress from the world into app, which is not tagged Exposure: edge"}},
 		{"undeclared group", "-alb", nil, []string{"securityGroupId: ingress from the world into a security group this stack does not declare; it cannot be shown to be an edge group"}},
 	})
