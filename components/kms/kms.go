@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	awskms "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -42,8 +43,18 @@ type KeysArgs struct {
 	Region string
 	// Partition is the AWS partition. Optional; default "aws".
 	Partition string
+	// CreateAutoScalingRole creates the account's Auto Scaling service-linked role, which the EBS key's
+	// policy names so that Auto Scaling can launch instances with volumes encrypted under it; KMS refuses a
+	// policy naming a role that does not exist. The role is one per account, so only the account's baseline
+	// stack sets this, and the account's other stacks deploy after it. Optional; default false.
+	CreateAutoScalingRole bool
 	// Tags are added to every key. Optional.
 	Tags map[string]string
+}
+
+// AutoScalingRoleArn is the ARN of an account's Auto Scaling service-linked role.
+func AutoScalingRoleArn(partition, account string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", partition, account)
 }
 
 // Keys is one customer-managed key per purpose.
@@ -99,6 +110,17 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
 		return nil, err
 	}
+	keyOpts := []pulumi.ResourceOption{pulumi.Parent(comp)}
+	if a.CreateAutoScalingRole {
+		role, err := iam.NewServiceLinkedRole(ctx, name+"-autoscaling", &iam.ServiceLinkedRoleArgs{
+			AwsServiceName: pulumi.String("autoscaling.amazonaws.com"),
+			Description:    pulumi.String("Auto Scaling, which the EBS key lets encrypt launched volumes"),
+		}, pulumi.Parent(comp))
+		if err != nil {
+			return nil, fmt.Errorf("creating the Auto Scaling service-linked role: %w", err)
+		}
+		keyOpts = append(keyOpts, pulumi.DependsOn([]pulumi.Resource{role}))
+	}
 	arns := map[string]pulumi.StringOutput{}
 	for _, p := range purposes {
 		keyName := name + "-" + p.name
@@ -108,7 +130,7 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 			DeletionWindowInDays: pulumi.Int(DeletionWindowDays),
 			Policy:               pulumi.String(Policy(p.name, a.Partition, a.AccountID, a.Region)),
 			Tags:                 naming.Tags(a.Tags, keyName),
-		}, pulumi.Parent(comp))
+		}, keyOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("creating %s key: %w", p.name, err)
 		}
@@ -138,11 +160,23 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 
 // Policy returns the key policy for a purpose. The account administers and uses every key through IAM, so
 // each host's role names exactly the keys it may use; the logs key also lets the services that write logs
-// encrypt with it, each only for this account's resources.
+// encrypt with it, each only for this account's resources; the EBS key lets the Auto Scaling
+// service-linked role encrypt the volumes of the instances it launches, and grant that use only to AWS
+// resources.
 func Policy(purpose, partition, account, region string) string {
 	statements := []iampolicy.Statement{
 		iampolicy.Allow("AccountAdministersThroughIAM", []string{"kms:*"}, []string{"*"}).
 			ForAccount(partition, account),
+	}
+	if purpose == EBS {
+		autoscaling := AutoScalingRoleArn(partition, account)
+		use := iampolicy.Allow("AutoScalingEncryptsLaunchedVolumes",
+			[]string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"}, []string{"*"})
+		use.Principal = &iampolicy.Principal{AWS: []string{autoscaling}}
+		grant := iampolicy.Allow("AutoScalingGrantsToAttachedVolumes", []string{"kms:CreateGrant"}, []string{"*"}).
+			When("Bool", "kms:GrantIsForAWSResource", "true")
+		grant.Principal = &iampolicy.Principal{AWS: []string{autoscaling}}
+		statements = append(statements, use, grant)
 	}
 	if purpose == Logs {
 		statements = append(statements,

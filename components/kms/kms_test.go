@@ -2,6 +2,7 @@ package kms
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,8 +97,63 @@ func TestLogsKeyAdmitsOnlyThisAccountsLogWriters(t *testing.T) {
 			t.Errorf("logs key policy lacks %s:\n%s", want, policy)
 		}
 	}
-	if ebs := Policy(EBS, "aws", "123456789012", "eu-west-1"); strings.Contains(ebs, "amazonaws.com") {
+	if ebs := Policy(EBS, "aws", "123456789012", "eu-west-1"); strings.Contains(ebs, `"Service"`) {
 		t.Errorf("the EBS key admits a service directly: %s", ebs)
+	}
+}
+
+// Auto Scaling launches the application's instances with volumes encrypted under the EBS key, as its own
+// service-linked role; the key must say so, and may let it grant the key only to AWS resources.
+func TestEBSKeyLetsAutoScalingEncryptLaunchedVolumes(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal map[string][]string
+			Action    []string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(Policy(EBS, "aws", "123456789012", "us-east-1")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	role := AutoScalingRoleArn("aws", "123456789012")
+	var use, grant bool
+	for _, s := range doc.Statement {
+		if len(s.Principal["AWS"]) != 1 || s.Principal["AWS"][0] != role {
+			continue
+		}
+		switch {
+		case slices.Contains(s.Action, "kms:GenerateDataKey*") && slices.Contains(s.Action, "kms:Decrypt"):
+			use = true
+		case slices.Equal(s.Action, []string{"kms:CreateGrant"}):
+			grant = s.Condition["Bool"]["kms:GrantIsForAWSResource"] == "true"
+		}
+	}
+	if !use || !grant {
+		t.Errorf("EBS key: Auto Scaling may use it %v, may grant it only to AWS resources %v", use, grant)
+	}
+	for _, p := range []string{S3, Logs, Secrets} {
+		if strings.Contains(Policy(p, "aws", "123456789012", "us-east-1"), "AWSServiceRoleForAutoScaling") {
+			t.Errorf("the %s key names Auto Scaling", p)
+		}
+	}
+}
+
+func TestTheBaselineCreatesTheRoleBeforeTheKeysNameIt(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(&KeysArgs{AccountID: "123456789012", Region: "us-east-1", CreateAutoScalingRole: true}))
+	role := offlinetest.One(t, rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
+	if got := role.String("awsServiceName"); got != "autoscaling.amazonaws.com" {
+		t.Errorf("awsServiceName = %q", got)
+	}
+	for _, k := range offline.Of(rs, "aws:kms/key:Key") {
+		if !slices.Contains(k.Dependencies, role.URN) {
+			t.Errorf("%s does not wait for the role its policy names", k.Name)
+		}
+	}
+	if n := len(offline.Of(offlinetest.MustRun(t, program(&KeysArgs{AccountID: "123456789012", Region: "us-east-1"})), "aws:iam/serviceLinkedRole:ServiceLinkedRole")); n != 0 {
+		t.Errorf("%d service-linked roles without CreateAutoScalingRole", n)
 	}
 }
 
