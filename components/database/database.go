@@ -16,6 +16,7 @@ import (
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/hostrole"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -336,11 +337,6 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 	return c, nil
 }
 
-// ec2Trust lets EC2 instances of this account assume the hosts' role.
-func ec2Trust() string {
-	return iampolicy.New(iampolicy.Allow("EC2Assume", []string{"sts:AssumeRole"}, nil).ForService("ec2.amazonaws.com")).JSON()
-}
-
 // secretsOf lists, in a fixed order, the secrets a host reads at boot: its own TLS bundle and the
 // replication password; the primary also the passwords its bootstrap sets.
 func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
@@ -356,14 +352,6 @@ func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
 // S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
 // application's password.
 func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
-	role, err := iam.NewRole(ctx, h.Name, &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(ec2Trust()),
-		Description:      pulumi.String("PostgreSQL " + h.Role + " " + h.Name),
-		Tags:             naming.Tags(a.Tags, h.Name),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating %s's role: %w", h.Name, err)
-	}
 	prefix := name + "/"
 	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn).ApplyT(
 		func(v []any) string {
@@ -379,19 +367,11 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 					When("StringEquals", "kms:ViaService", "s3."+a.Region+".amazonaws.com"),
 			).JSON()
 		}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, h.Name, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, parent); err != nil {
-		return nil, fmt.Errorf("creating %s's policy: %w", h.Name, err)
-	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, h.Name+"-ssm", &iam.RolePolicyAttachmentArgs{
-		Role: role.Name, PolicyArn: pulumi.String("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("attaching Session Manager to %s: %w", h.Name, err)
-	}
-	profile, err := iam.NewInstanceProfile(ctx, h.Name, &iam.InstanceProfileArgs{Role: role.Name, Tags: naming.Tags(a.Tags, h.Name)}, parent)
+	role, err := hostrole.New(ctx, h.Name, "PostgreSQL "+h.Role+" "+h.Name, policy, a.Tags, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating %s's instance profile: %w", h.Name, err)
+		return nil, err
 	}
-	return profile, nil
+	return role.Profile, nil
 }
 
 // newHost creates one host: its data volume, its instance with the rendered user data, and the
