@@ -144,3 +144,13 @@ var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // IsAccountID reports whether s is a 12-digit AWS account ID.
 func IsAccountID(s string) bool { return accountID.MatchString(s) }
+
+// ModernTLSPolicy reports whether an Elastic Load Balancing security policy allows only TLS 1.2 or newer.
+func ModernTLSPolicy(name string) bool {
+	for _, prefix := range []string{"ELBSecurityPolicy-TLS13-", "ELBSecurityPolicy-TLS-1-2", "ELBSecurityPolicy-FS-1-2", "ELBSecurityPolicy-TLS-1-3"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
+	}
+	return false
+}

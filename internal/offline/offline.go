@@ -175,6 +175,15 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 			repo = repo[:c]
 		}
 		state["repoDigest"] = resource.NewProperty(repo + "@sha256:" + hex.EncodeToString(sum[:]))
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		state["latestVersion"] = resource.NewProperty(1.0)
+	case "aws:lb/loadBalancer:LoadBalancer":
+		arn = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/%s", m.opts.Region, AccountID, r.Name, hash[:16])
+		state["arnSuffix"] = resource.NewProperty(fmt.Sprintf("app/%s/%s", r.Name, hash[:16]))
+		state["dnsName"] = resource.NewProperty(fmt.Sprintf("%s-%s.%s.elb.amazonaws.com", r.Name, hash[:10], m.opts.Region))
+	case "aws:lb/targetGroup:TargetGroup":
+		arn = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", m.opts.Region, AccountID, r.Name, hash[:16])
+		state["arnSuffix"] = resource.NewProperty(fmt.Sprintf("targetgroup/%s/%s", r.Name, hash[:16]))
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		state["prefixListId"] = resource.NewProperty("pl-" + hash)
 	case "random:index/randomPassword:RandomPassword":

@@ -1,6 +1,10 @@
 package hipaa
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/hipaa-platform/platform/internal/check"
+)
 
 var lbHTTPSOnly = Rule{
 	ID:          "lb-https-only",
@@ -20,7 +24,7 @@ var lbHTTPSOnly = Rule{
 			switch p := r.Get("sslPolicy"); {
 			case p.Unknown():
 				c.Unknown("sslPolicy")
-			case !modernTLSPolicy(p.Str()):
+			case !check.ModernTLSPolicy(p.Str()):
 				c.Fail("sslPolicy", "sslPolicy is %s; use a policy that allows only TLS 1.2 or newer, such as ELBSecurityPolicy-TLS13-1-2-2021-06", orUnset(p))
 			}
 		case "HTTP":
@@ -37,12 +41,4 @@ var lbHTTPSOnly = Rule{
 			c.Fail("protocol", "protocol is %s; use HTTPS (or TLS), or HTTP that only redirects", orUnset(proto))
 		}
 	},
-}
-
-// modernTLSPolicy reports whether an ELB security policy allows only TLS 1.2 or newer.
-func modernTLSPolicy(name string) bool {
-	return strings.HasPrefix(name, "ELBSecurityPolicy-TLS13-") ||
-		strings.HasPrefix(name, "ELBSecurityPolicy-TLS-1-2") ||
-		strings.HasPrefix(name, "ELBSecurityPolicy-FS-1-2") ||
-		strings.HasPrefix(name, "ELBSecurityPolicy-TLS-1-3")
 }

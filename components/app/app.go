@@ -1,0 +1,435 @@
+package app
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/hostrole"
+	"github.com/hipaa-platform/platform/internal/naming"
+)
+
+// Type is the component's type token.
+const Type = "hipaa:app:Tier"
+
+// Bounds of the dials, which the stack configuration checks too.
+const (
+	MaxSize                                    = 100
+	MinCPUTarget, MaxCPUTarget                 = 20, 90
+	MinRequestsPerTarget, MaxRequestsPerTarget = 10, 100000
+)
+
+// Defaults.
+const (
+	defaultHostPort         = 443
+	defaultContainerPort    = 8443
+	defaultCPUTarget        = 60
+	defaultRequests         = 1000
+	defaultHealthPath       = "/healthz"
+	defaultSslPolicy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+	defaultWarmupSeconds    = 300
+	rootVolumeGiB           = 30
+	deregistrationDelaySecs = 60
+)
+
+// LoadBalancer puts the tier behind an application load balancer.
+type LoadBalancer struct {
+	// SubnetIds are the public subnets, in at least two zones. Required.
+	SubnetIds []pulumi.StringInput
+	// SecurityGroupId is the load balancer's edge group. Required.
+	SecurityGroupId pulumi.StringInput
+	// CertificateArn is the ACM certificate served on HTTPS. Required.
+	CertificateArn string
+	// SslPolicy is the HTTPS listener's security policy, one allowing only TLS 1.2 or newer. Optional;
+	// default ELBSecurityPolicy-TLS13-1-2-2021-06.
+	SslPolicy string
+	// LogBucket is the name of the bucket that receives the access logs (one encrypted with SSE-S3, the
+	// only kind load balancers deliver to). Required.
+	LogBucket pulumi.StringInput
+	// LogPrefix is the key prefix of the access logs. Required; the bucket policy must let the region's
+	// load balancing account write under it.
+	LogPrefix string
+	// DeletionProtection refuses to delete the load balancer until it is turned off. Optional.
+	DeletionProtection bool
+	// HealthCheckPath is the HTTPS path the load balancer checks each host on. Optional; default /healthz.
+	HealthCheckPath string
+	// RequestsPerTarget is the request count per host per minute that scaling aims for, 10 to 100000.
+	// Optional; default 1000.
+	RequestsPerTarget int
+}
+
+// TierArgs configures the tier.
+type TierArgs struct {
+	// Role names the tier's work, passed to the container as PLATFORM_ROLE (web, engine). Required.
+	Role string
+	// Image is the release to run, by digest (registry/repository@sha256:...). Required.
+	Image pulumi.StringInput
+	// RepositoryArn is the registry repository the hosts may pull from, and nothing else. Required.
+	RepositoryArn pulumi.StringInput
+	// InstanceType is the hosts' EC2 type, a family that runs with dedicated tenancy. Required.
+	InstanceType string
+	// AmiId is the hosts' image; it must have Docker and the AWS CLI available. Required.
+	AmiId pulumi.StringInput
+	// Subnets are the private subnets the hosts run in, one or more zones. Required.
+	Subnets []network.SubnetInfo
+	// VpcId is the VPC, for the target group. Required with LoadBalancer.
+	VpcId pulumi.StringInput
+	// SecurityGroupId is the hosts' group. Required.
+	SecurityGroupId pulumi.StringInput
+	// EbsKeyArn encrypts the root volumes. Required.
+	EbsKeyArn pulumi.StringInput
+	// SecretArns are the Secrets Manager secrets the hosts may read; SecretsKeyArn is their key.
+	// Optional, but SecretsKeyArn is required when SecretArns is set.
+	SecretArns    pulumi.StringArrayInput
+	SecretsKeyArn pulumi.StringInput
+	// LogsKeyArn encrypts the container log group, kept LogRetentionDays. Required.
+	LogsKeyArn       pulumi.StringInput
+	LogRetentionDays int
+	// Environment is passed to the container; not for secrets, which the container reads by ARN.
+	// Optional.
+	Environment map[string]pulumi.StringInput
+	// MinSize and MaxSize bound the group, 1 to 100. Required.
+	MinSize, MaxSize int
+	// CPUTarget is the average CPU percentage scaling aims for without a load balancer, 20 to 90. Optional;
+	// default 60.
+	CPUTarget int
+	// LoadBalancer puts the tier behind a load balancer and scales it on requests. Optional.
+	LoadBalancer *LoadBalancer
+	// Region is the tier's region. Required.
+	Region string
+	// Tags are added to every resource. Optional.
+	Tags map[string]string
+}
+
+// Tier is one tier of hosts.
+type Tier struct {
+	pulumi.ResourceState
+
+	// GroupName is the Auto Scaling group's name.
+	GroupName pulumi.StringOutput `pulumi:"groupName"`
+	// LaunchTemplateId is the launch template's ID.
+	LaunchTemplateId pulumi.StringOutput `pulumi:"launchTemplateId"`
+	// LogGroupName is the container log group's name.
+	LogGroupName pulumi.StringOutput `pulumi:"logGroupName"`
+	// DnsName is the load balancer's DNS name; empty without one.
+	DnsName pulumi.StringOutput `pulumi:"dnsName"`
+	// LoadBalancerArnSuffix and TargetGroupArnSuffix name the load balancer and target group in
+	// CloudWatch metrics; empty without a load balancer.
+	LoadBalancerArnSuffix pulumi.StringOutput `pulumi:"loadBalancerArnSuffix"`
+	TargetGroupArnSuffix  pulumi.StringOutput `pulumi:"targetGroupArnSuffix"`
+}
+
+var (
+	role           = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
+	certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
+	healthPath     = regexp.MustCompile(`^/[A-Za-z0-9/_.-]*$`)
+	logPrefix      = regexp.MustCompile(`^[a-z0-9][a-z0-9/-]*[a-z0-9]$`)
+	envName        = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+)
+
+func (a *TierArgs) validate(name string) error {
+	if a == nil {
+		return fmt.Errorf("app %q: args are required", name)
+	}
+	fail := func(format string, v ...any) error {
+		return fmt.Errorf("app %q: %s", name, fmt.Sprintf(format, v...))
+	}
+	switch {
+	case !role.MatchString(a.Role):
+		return fail("Role %q must be a short lower-case word such as web or engine", a.Role)
+	case a.Image == nil:
+		return fail("Image is required: the release to run, by digest")
+	case a.RepositoryArn == nil:
+		return fail("RepositoryArn is required: the only repository the hosts may pull from")
+	case a.AmiId == nil:
+		return fail("AmiId is required")
+	case len(a.Subnets) == 0:
+		return fail("Subnets is required: the private subnets the hosts run in")
+	case a.SecurityGroupId == nil:
+		return fail("SecurityGroupId is required")
+	case a.EbsKeyArn == nil:
+		return fail("EbsKeyArn is required: root volumes are encrypted with the customer key")
+	case a.LogsKeyArn == nil:
+		return fail("LogsKeyArn is required: the container logs are encrypted with the customer key")
+	case a.SecretArns != nil && a.SecretsKeyArn == nil:
+		return fail("SecretsKeyArn is required with SecretArns")
+	case a.Region == "":
+		return fail("Region is required")
+	}
+	if err := check.DedicatedInstanceType(a.InstanceType); err != nil {
+		return fail("InstanceType: %v", err)
+	}
+	if err := check.LogRetention(a.LogRetentionDays); err != nil {
+		return fail("LogRetentionDays: %v", err)
+	}
+	if err := check.Between(1, MaxSize)(a.MinSize); err != nil {
+		return fail("MinSize: %v", err)
+	}
+	if err := check.Between(a.MinSize, MaxSize)(a.MaxSize); err != nil {
+		return fail("MaxSize: %v", err)
+	}
+	if a.CPUTarget != 0 {
+		if err := check.Between(MinCPUTarget, MaxCPUTarget)(a.CPUTarget); err != nil {
+			return fail("CPUTarget: %v", err)
+		}
+	}
+	for k := range a.Environment {
+		if !envName.MatchString(k) {
+			return fail("Environment key %q must be upper-case letters, digits and _", k)
+		}
+	}
+	if lb := a.LoadBalancer; lb != nil {
+		switch {
+		case a.VpcId == nil:
+			return fail("VpcId is required with LoadBalancer")
+		case len(lb.SubnetIds) < 2:
+			return fail("LoadBalancer.SubnetIds has %d subnets; an application load balancer needs at least 2, in different zones", len(lb.SubnetIds))
+		case lb.SecurityGroupId == nil:
+			return fail("LoadBalancer.SecurityGroupId is required")
+		case !certificateArn.MatchString(lb.CertificateArn):
+			return fail("LoadBalancer.CertificateArn %q is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)", lb.CertificateArn)
+		case lb.SslPolicy != "" && !check.ModernTLSPolicy(lb.SslPolicy):
+			return fail("LoadBalancer.SslPolicy %q allows TLS older than 1.2; want one such as %s", lb.SslPolicy, defaultSslPolicy)
+		case lb.LogBucket == nil:
+			return fail("LoadBalancer.LogBucket is required: every request is logged")
+		case !logPrefix.MatchString(lb.LogPrefix):
+			return fail("LoadBalancer.LogPrefix %q must be lower-case letters, digits, - and /, not starting or ending with /", lb.LogPrefix)
+		case lb.HealthCheckPath != "" && !healthPath.MatchString(lb.HealthCheckPath):
+			return fail("LoadBalancer.HealthCheckPath %q must be an absolute path", lb.HealthCheckPath)
+		}
+		if lb.RequestsPerTarget != 0 {
+			if err := check.Between(MinRequestsPerTarget, MaxRequestsPerTarget)(lb.RequestsPerTarget); err != nil {
+				return fail("LoadBalancer.RequestsPerTarget: %v", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (a TierArgs) withDefaults() TierArgs {
+	if a.CPUTarget == 0 {
+		a.CPUTarget = defaultCPUTarget
+	}
+	if lb := a.LoadBalancer; lb != nil {
+		c := *lb
+		if c.SslPolicy == "" {
+			c.SslPolicy = defaultSslPolicy
+		}
+		if c.HealthCheckPath == "" {
+			c.HealthCheckPath = defaultHealthPath
+		}
+		if c.RequestsPerTarget == 0 {
+			c.RequestsPerTarget = defaultRequests
+		}
+		a.LoadBalancer = &c
+	}
+	return a
+}
+
+// NewTier creates the tier: its identity, log group, launch template, group, scaling and, when asked,
+// its load balancer.
+func NewTier(ctx *pulumi.Context, name string, args *TierArgs, opts ...pulumi.ResourceOption) (*Tier, error) {
+	if err := args.validate(name); err != nil {
+		return nil, err
+	}
+	a := args.withDefaults()
+
+	comp := &Tier{}
+	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+
+	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/" + name + "/containers"),
+		KmsKeyId:        a.LogsKeyArn,
+		RetentionInDays: pulumi.Int(a.LogRetentionDays),
+		Tags:            naming.Tags(a.Tags, name),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating the log group: %w", err)
+	}
+	identity, err := hostrole.New(ctx, name, a.Role+" tier hosts of "+name, hostPolicy(&a, logs.Arn), a.Tags, parent)
+	if err != nil {
+		return nil, err
+	}
+	template, err := launchTemplate(ctx, name, &a, identity, logs.Name, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	comp.DnsName = pulumi.String("").ToStringOutput()
+	comp.LoadBalancerArnSuffix = pulumi.String("").ToStringOutput()
+	comp.TargetGroupArnSuffix = pulumi.String("").ToStringOutput()
+	var front *frontEnd
+	if a.LoadBalancer != nil {
+		if front, err = newFrontEnd(ctx, name, &a, parent); err != nil {
+			return nil, err
+		}
+		comp.DnsName = front.lb.DnsName
+		comp.LoadBalancerArnSuffix = front.lb.ArnSuffix
+		comp.TargetGroupArnSuffix = front.targets.ArnSuffix
+	}
+	group, err := newGroup(ctx, name, &a, template, front, parent)
+	if err != nil {
+		return nil, err
+	}
+	if err := scaling(ctx, name, &a, group, front, parent); err != nil {
+		return nil, err
+	}
+
+	comp.GroupName = group.Name
+	comp.LaunchTemplateId = template.ID().ToStringOutput()
+	comp.LogGroupName = logs.Name
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
+		"groupName":             comp.GroupName,
+		"launchTemplateId":      comp.LaunchTemplateId,
+		"logGroupName":          comp.LogGroupName,
+		"dnsName":               comp.DnsName,
+		"loadBalancerArnSuffix": comp.LoadBalancerArnSuffix,
+		"targetGroupArnSuffix":  comp.TargetGroupArnSuffix,
+	}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+// launchTemplate describes every host of the tier. A new release or image is a new template version,
+// which the group's instance refresh rolls out.
+func launchTemplate(ctx *pulumi.Context, name string, a *TierArgs, identity *hostrole.Role, logGroup pulumi.StringOutput, parent pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
+	tags := naming.Tags(a.Tags, name)
+	tags["Tier"] = pulumi.String(a.Role)
+	t, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
+		Description:  pulumi.Sprintf("%s tier of %s", a.Role, name),
+		ImageId:      a.AmiId,
+		InstanceType: pulumi.String(a.InstanceType),
+		Placement:    ec2.LaunchTemplatePlacementArgs{Tenancy: pulumi.String("dedicated")},
+		IamInstanceProfile: ec2.LaunchTemplateIamInstanceProfileArgs{
+			Arn: identity.Profile.Arn,
+		},
+		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		Monitoring: ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)},
+		NetworkInterfaces: ec2.LaunchTemplateNetworkInterfaceArray{
+			ec2.LaunchTemplateNetworkInterfaceArgs{
+				DeviceIndex:              pulumi.Int(0),
+				AssociatePublicIpAddress: pulumi.String("false"),
+				DeleteOnTermination:      pulumi.String("true"),
+				SecurityGroups:           pulumi.StringArray{a.SecurityGroupId},
+			},
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{
+			ec2.LaunchTemplateBlockDeviceMappingArgs{
+				DeviceName: pulumi.String("/dev/xvda"),
+				Ebs: ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+					Encrypted:           pulumi.String("true"),
+					KmsKeyId:            a.EbsKeyArn,
+					VolumeType:          pulumi.String("gp3"),
+					VolumeSize:          pulumi.Int(rootVolumeGiB),
+					DeleteOnTermination: pulumi.String("true"),
+				},
+			},
+		},
+		UserData: UserData(a, logGroup),
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tags},
+			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
+		},
+		UpdateDefaultVersion: pulumi.Bool(true),
+		Tags:                 naming.Tags(a.Tags, name),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("creating the launch template: %w", err)
+	}
+	return t, nil
+}
+
+// newGroup creates the Auto Scaling group. A change of launch template version starts a rolling
+// instance refresh that launches replacements before it terminates (healthy capacity stays at 100%, up
+// to 200% during the change), waits for them to pass the load balancer's health check, and rolls back by
+// itself if the new release does not become healthy.
+func newGroup(ctx *pulumi.Context, name string, a *TierArgs, template *ec2.LaunchTemplate, front *frontEnd, parent pulumi.ResourceOption) (*autoscaling.Group, error) {
+	subnets := pulumi.StringArray{}
+	for _, s := range a.Subnets {
+		subnets = append(subnets, s.ID)
+	}
+	tags := autoscaling.GroupTagArray{}
+	for k, v := range naming.Tags(a.Tags, name) {
+		tags = append(tags, autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: v, PropagateAtLaunch: pulumi.Bool(false)})
+	}
+	args := &autoscaling.GroupArgs{
+		Name:               pulumi.String(name),
+		VpcZoneIdentifiers: subnets,
+		MinSize:            pulumi.Int(a.MinSize),
+		MaxSize:            pulumi.Int(a.MaxSize),
+		LaunchTemplate: autoscaling.GroupLaunchTemplateArgs{
+			Id:      template.ID(),
+			Version: template.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
+		},
+		HealthCheckType:        pulumi.String("EC2"),
+		HealthCheckGracePeriod: pulumi.Int(defaultWarmupSeconds),
+		DefaultInstanceWarmup:  pulumi.Int(defaultWarmupSeconds),
+		InstanceMaintenancePolicy: autoscaling.GroupInstanceMaintenancePolicyArgs{
+			MinHealthyPercentage: pulumi.Int(100), MaxHealthyPercentage: pulumi.Int(200),
+		},
+		InstanceRefresh: autoscaling.GroupInstanceRefreshArgs{
+			Strategy: pulumi.String("Rolling"),
+			Preferences: autoscaling.GroupInstanceRefreshPreferencesArgs{
+				MinHealthyPercentage: pulumi.Int(100),
+				MaxHealthyPercentage: pulumi.Int(200),
+				InstanceWarmup:       pulumi.String(fmt.Sprint(defaultWarmupSeconds)),
+				SkipMatching:         pulumi.Bool(true),
+				AutoRollback:         pulumi.Bool(true),
+			},
+		},
+		EnabledMetrics: pulumi.ToStringArray([]string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances"}),
+		Tags:           tags,
+	}
+	opts := []pulumi.ResourceOption{parent, pulumi.IgnoreChanges([]string{"desiredCapacity"})}
+	if front != nil {
+		args.HealthCheckType = pulumi.String("ELB")
+		args.TargetGroupArns = pulumi.StringArray{front.targets.Arn}
+		args.WaitForElbCapacity = pulumi.Int(a.MinSize)
+		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{front.https}))
+	}
+	g, err := autoscaling.NewGroup(ctx, name, args, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Auto Scaling group: %w", err)
+	}
+	return g, nil
+}
+
+// scaling keeps request count per host (behind a load balancer) or average CPU at its target.
+func scaling(ctx *pulumi.Context, name string, a *TierArgs, group *autoscaling.Group, front *frontEnd, parent pulumi.ResourceOption) error {
+	target := autoscaling.PolicyTargetTrackingConfigurationArgs{
+		PredefinedMetricSpecification: autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
+			PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization"),
+		},
+		TargetValue: pulumi.Float64(float64(a.CPUTarget)),
+	}
+	if front != nil {
+		target = autoscaling.PolicyTargetTrackingConfigurationArgs{
+			PredefinedMetricSpecification: autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
+				PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
+				ResourceLabel:        pulumi.Sprintf("%s/%s", front.lb.ArnSuffix, front.targets.ArnSuffix),
+			},
+			TargetValue: pulumi.Float64(float64(a.LoadBalancer.RequestsPerTarget)),
+		}
+	}
+	if _, err := autoscaling.NewPolicy(ctx, name+"-target", &autoscaling.PolicyArgs{
+		AutoscalingGroupName:        group.Name,
+		PolicyType:                  pulumi.String("TargetTrackingScaling"),
+		EstimatedInstanceWarmup:     pulumi.Int(defaultWarmupSeconds),
+		TargetTrackingConfiguration: target,
+	}, parent); err != nil {
+		return fmt.Errorf("creating the scaling policy: %w", err)
+	}
+	return nil
+}
