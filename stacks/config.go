@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/hipaa-platform/platform/components/app"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
@@ -34,6 +37,38 @@ type Config struct {
 	BackupObjectLock    bool
 	InstanceTypes       InstanceTypes
 	Database            DatabaseConfig
+	Release             ReleaseConfig
+	Registry            RegistryConfig
+	App                 TierConfig
+	Engine              TierConfig
+	// ExpiresAt is when a demo stack may be reaped; zero for a stack that does not expire.
+	ExpiresAt time.Time
+}
+
+// ReleaseConfig is what the tiers run.
+type ReleaseConfig struct {
+	// Image is the reference as configured; Ref is it parsed.
+	Image string
+	Ref   imageref.Ref
+	// BuildContext is a directory to build and push as Ref's tag; empty to run a pushed image.
+	BuildContext string
+}
+
+// RegistryConfig says where releases come from.
+type RegistryConfig struct {
+	Owner         bool
+	Account       string
+	PullAccounts  []string
+	ReplicaRegion string
+}
+
+// TierConfig are the dials of the web or engine tier.
+type TierConfig struct {
+	MinSize, MaxSize int
+	// Target is requests per host per minute (web) or average CPU percent (engine).
+	Target int
+	// Domain is the web tier's host name, whose certificate the load balancer serves.
+	Domain string
 }
 
 // DatabaseConfig are the Postgres cluster's dials.
@@ -132,6 +167,25 @@ func (r reader) int(key string, check func(int) error) int {
 	return v
 }
 
+func (r reader) strings(key string, check func(string) error) []string {
+	raw, err := r.cfg.Try(key)
+	if err != nil {
+		r.fail(key, missing(err))
+		return nil
+	}
+	var v []string
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		r.fail(key, fmt.Errorf("got %s, want a list of strings", raw))
+		return nil
+	}
+	for i, s := range v {
+		if err := check(s); err != nil {
+			r.fail(fmt.Sprintf("%s[%d]", key, i), err)
+		}
+	}
+	return v
+}
+
 func (r reader) bool(key string) bool {
 	raw, err := r.cfg.Try(key)
 	if err != nil {
@@ -188,7 +242,36 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			ArchiveTimeoutSeconds: own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
 			ImageName:             own.string("dbImageName", nonEmpty),
 		},
+		Release: ReleaseConfig{
+			Image:        own.string("release", nil),
+			BuildContext: own.string("imageBuildContext", nil),
+		},
+		Registry: RegistryConfig{
+			Owner:         own.bool("registryOwner"),
+			Account:       own.string("registryAccount", optional(accountID)),
+			PullAccounts:  own.strings("registryPullAccounts", accountID),
+			ReplicaRegion: own.string("registryReplicaRegion", optional(region)),
+		},
+		App: TierConfig{
+			MinSize: own.int("appMinSize", check.Between(1, app.MaxSize)),
+			MaxSize: own.int("appMaxSize", check.Between(1, app.MaxSize)),
+			Target:  own.int("appRequestsPerTarget", check.Between(app.MinRequestsPerTarget, app.MaxRequestsPerTarget)),
+			Domain:  own.string("appDomain", check.HostName),
+		},
+		Engine: TierConfig{
+			MinSize: own.int("engineMinSize", check.Between(1, app.MaxSize)),
+			MaxSize: own.int("engineMaxSize", check.Between(1, app.MaxSize)),
+			Target:  own.int("engineCpuTarget", check.Between(app.MinCPUTarget, app.MaxCPUTarget)),
+		},
 	}
+	if raw := own.string("expiresAt", nil); raw != "" {
+		t, err := time.Parse(time.RFC3339, raw)
+		if err != nil {
+			own.fail("expiresAt", fmt.Errorf("got %q, want an RFC 3339 time such as 2026-12-01T17:00:00Z", raw))
+		}
+		c.ExpiresAt = t
+	}
+	c.checkRelease(own)
 	aws.string("defaultTags", defaultTags(ctx.Stack()))
 
 	// Rules across keys: throw-away data only may be destroyed with its buckets, and what is protected
@@ -203,6 +286,25 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 		own.fail("backupObjectLock", errors.New("true with forceDestroy true: locked backups cannot be destroyed; want at most one of them"))
 	}
 
+	if c.App.MaxSize < c.App.MinSize {
+		own.fail("appMaxSize", fmt.Errorf("got %d, below appMinSize %d", c.App.MaxSize, c.App.MinSize))
+	}
+	if c.Engine.MaxSize < c.Engine.MinSize {
+		own.fail("engineMaxSize", fmt.Errorf("got %d, below engineMinSize %d", c.Engine.MaxSize, c.Engine.MinSize))
+	}
+	if c.Registry.ReplicaRegion != "" && !c.Registry.Owner {
+		own.fail("registryReplicaRegion", errors.New("set on a stack without registryOwner; replication is configured once per account, by the repository's owner"))
+	}
+	if c.Registry.ReplicaRegion != "" && c.Registry.ReplicaRegion == c.Region {
+		own.fail("registryReplicaRegion", fmt.Errorf("got %s, the stack's own region; want another", c.Region))
+	}
+	if c.Registry.Owner && c.Registry.Account != "" {
+		own.fail("registryAccount", fmt.Errorf("got %s with registryOwner true; an owner pulls from its own account, so leave it empty", c.Registry.Account))
+	}
+	if len(c.Registry.PullAccounts) > 0 && !c.Registry.Owner {
+		own.fail("registryPullAccounts", errors.New("set on a stack without registryOwner; only the repository's owner grants pulls"))
+	}
+
 	if c.Database.HighAvailability && c.Database.Replicas < 1 {
 		own.fail("dbReplicas", fmt.Errorf("got %d with dbHighAvailability true; want at least 1", c.Database.Replicas))
 	}
@@ -210,6 +312,63 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 		return nil, &ConfigError{Stack: ctx.Stack(), Problems: problems}
 	}
 	return c, nil
+}
+
+// checkRelease parses the release and checks it against where images come from.
+func (c *Config) checkRelease(own reader) {
+	if c.Release.Image == "" {
+		own.fail("release", fmt.Errorf("not set; deploy with `platformctl release promote IMAGE --to %s` or `platformctl up --stack %s` (which carries the running release forward), or pass -c %s:release=IMAGE to pulumi", c.Stack, c.Stack, c.Project))
+		return
+	}
+	ref, err := imageref.Parse(c.Release.Image)
+	if err != nil {
+		own.fail("release", err)
+		return
+	}
+	c.Release.Ref = ref
+	if want := RepositoryName(c.Project); ref.Repository != "" && ref.Repository != want {
+		own.fail("release", fmt.Errorf("names repository %q; the hosts may pull only from %q", ref.Repository, want))
+	}
+	if ref.Registry != "" {
+		acct := ref.ECRAccount()
+		want := c.Registry.Account
+		switch {
+		case acct == "":
+			own.fail("release", fmt.Errorf("names registry %q, not an ECR registry (ACCOUNT.dkr.ecr.REGION.amazonaws.com)", ref.Registry))
+		case want != "" && acct != want:
+			own.fail("release", fmt.Errorf("names registry account %s, but registryAccount is %s", acct, want))
+		case !strings.Contains(ref.Registry, ".ecr."+c.Region+"."):
+			own.fail("release", fmt.Errorf("names a registry outside the stack's region %s", c.Region))
+		}
+	}
+	if c.Release.BuildContext != "" {
+		if !c.Registry.Owner {
+			own.fail("imageBuildContext", errors.New("set on a stack without registryOwner; only the repository's owner builds and pushes"))
+		}
+		if ref.Digest != "" || ref.Tag == "" {
+			own.fail("release", fmt.Errorf("got %q with imageBuildContext; want the tag to push the build as, such as build-1a2b3c", c.Release.Image))
+		}
+	}
+}
+
+// RepositoryName is the account's one container repository.
+func RepositoryName(project string) string { return project + "-app" }
+
+func accountID(s string) error {
+	if !check.IsAccountID(s) {
+		return fmt.Errorf("got %q, want a 12-digit AWS account ID", s)
+	}
+	return nil
+}
+
+// optional accepts the empty string, and checks any other value.
+func optional(check func(string) error) func(string) error {
+	return func(s string) error {
+		if s == "" {
+			return nil
+		}
+		return check(s)
+	}
 }
 
 func nonEmpty(s string) error {

@@ -24,6 +24,7 @@ const postgres = 5432
 func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGroupsArgs {
 	rules := []firewall.Rule{
 		{From: firewall.World, To: SgLoadBalancer, Port: 443, Description: "clients reach the application over HTTPS"},
+		{From: firewall.World, To: SgLoadBalancer, Port: 80, Description: "HTTP, answered only by a redirect to HTTPS"},
 		{From: SgLoadBalancer, To: SgApp, Port: 443, Description: "the load balancer forwards to the web tier over HTTPS"},
 		{From: SgApp, To: SgDatabase, Port: postgres, Description: "the web tier queries Postgres over TLS"},
 		{From: SgEngine, To: SgDatabase, Port: postgres, Description: "the engine tier queries Postgres over TLS"},

@@ -2,16 +2,19 @@ package stacks
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/app"
 	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/components/bucket"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/firewall"
 	"github.com/hipaa-platform/platform/components/kms"
 	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
@@ -46,6 +49,10 @@ type Platform struct {
 	Buckets  map[string]*bucket.Bucket
 	Baseline *baseline.Account
 	Database *database.Cluster
+	Registry *registry.Repository
+	Release  *Release
+	Web      *app.Tier
+	Engine   *app.Tier
 }
 
 // deploy wires the components in dependency order.
@@ -59,9 +66,10 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 	p := &Platform{Buckets: map[string]*bucket.Bucket{}}
 	var err error
 	if p.Keys, err = kms.NewKeys(ctx, n.Name("keys"), &kms.KeysArgs{
-		AccountID: accountID,
-		Region:    cfg.Region,
-		Tags:      tags,
+		AccountID:             accountID,
+		Region:                cfg.Region,
+		CreateAutoScalingRole: cfg.AccountBaseline,
+		Tags:                  tags,
 	}, stateful); err != nil {
 		return err
 	}
@@ -83,7 +91,16 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 	if err := buckets(ctx, n, cfg, accountID, p, stateful); err != nil {
 		return err
 	}
+	if cfg.Registry.Owner {
+		if p.Registry, err = newRegistry(ctx, n, cfg, accountID, p); err != nil {
+			return err
+		}
+	}
+	p.Release = resolveRelease(ctx, cfg, accountID, p.Registry)
 	if p.Database, err = newDatabase(ctx, n, cfg, accountID, p); err != nil {
+		return err
+	}
+	if err := newTiers(ctx, n, cfg, p, p.Release); err != nil {
 		return err
 	}
 	if cfg.AccountBaseline {
@@ -99,7 +116,7 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 			return err
 		}
 	}
-	export(ctx, p)
+	export(ctx, cfg, p)
 	return nil
 }
 
@@ -120,6 +137,9 @@ func buckets(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string,
 		return err
 	}
 	p.Buckets["logs"] = logs
+	if p.Buckets["lb-logs"], err = newLoadBalancerLogs(ctx, n, cfg, accountID, p, opts...); err != nil {
+		return err
+	}
 
 	var lock *bucket.ObjectLock
 	if cfg.BackupObjectLock {
@@ -163,7 +183,7 @@ func bucketName(n naming.Namer, name, accountID string) string {
 	return n.Name(name) + "-" + accountID
 }
 
-func export(ctx *pulumi.Context, p *Platform) {
+func export(ctx *pulumi.Context, cfg *Config, p *Platform) {
 	ctx.Export("vpcId", p.Network.VpcId)
 	ctx.Export("publicSubnetIds", p.Network.PublicSubnetIds)
 	ctx.Export("appSubnetIds", p.Network.AppSubnetIds)
@@ -185,6 +205,22 @@ func export(ctx *pulumi.Context, p *Platform) {
 	ctx.Export("databasePrimary", p.Database.PrimaryAddress)
 	ctx.Export("databaseCACert", p.Database.CACertPem)
 	ctx.Export("databaseHostConfig", p.Database.HostConfig)
+	ctx.Export("release", pulumi.Map{
+		"requested": pulumi.String(p.Release.Requested),
+		"image":     p.Release.Image,
+	})
+	ctx.Export("appUrl", pulumi.String("https://"+cfg.App.Domain))
+	ctx.Export("loadBalancerDns", p.Web.DnsName)
+	ctx.Export("tiers", pulumi.Map{
+		"web":    pulumi.Map{"group": p.Web.GroupName, "logGroup": p.Web.LogGroupName},
+		"engine": pulumi.Map{"group": p.Engine.GroupName, "logGroup": p.Engine.LogGroupName},
+	})
+	if p.Registry != nil {
+		ctx.Export("repositoryUrl", p.Registry.RepositoryUrl)
+	}
+	if !cfg.ExpiresAt.IsZero() {
+		ctx.Export("expiresAt", pulumi.String(cfg.ExpiresAt.UTC().Format(time.RFC3339)))
+	}
 	if p.Baseline != nil {
 		ctx.Export("trailArn", p.Baseline.TrailArn)
 		ctx.Export("guardDutyDetectorId", p.Baseline.DetectorId)

@@ -110,7 +110,7 @@ func loadAudit(cmd *cobra.Command, stack, resources string) (*report.Audit, erro
 	if err != nil {
 		return nil, inputError{err}
 	}
-	rs, err := preview.Stack(p, stack)
+	rs, err := preview.Stack(p, stack, "")
 	if err != nil {
 		var in *preview.InputError
 		if errors.As(err, &in) {

@@ -13,7 +13,7 @@ import (
 )
 
 func previewCmd() *cobra.Command {
-	var stack string
+	var stack, release string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "preview --stack NAME [--json]",
@@ -22,7 +22,9 @@ func previewCmd() *cobra.Command {
 under the Pulumi SDK's mocks: no cloud, no credentials, nothing is created. It prints the resource tree with
 the properties that matter for HIPAA and a count by type, or with --json one JSON array of
 {urn, type, name, parent, custom, inputs, dependencies, propertyDependencies}. Secret values show only as
-"[secret]". Mocked IDs and ARNs are deterministic, so two previews can be diffed.`,
+"[secret]". Mocked IDs and ARNs are deterministic, so two previews can be diffed. The tiers run --release
+(hipaa:release), by default the stack file's or, as the running release lives in the stack's backend,
+the stand-in ` + preview.DefaultRelease + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, _ := cmd.Flags().GetString("dir")
@@ -35,7 +37,7 @@ the properties that matter for HIPAA and a count by type, or with --json one JSO
 				return inputError{fmt.Errorf("--stack is required; the stacks are %v", stacks)}
 			}
 			start := time.Now()
-			resources, err := preview.Stack(p, stack)
+			resources, err := preview.Stack(p, stack, release)
 			if err != nil {
 				var in *preview.InputError
 				if errors.As(err, &in) {
@@ -57,5 +59,6 @@ the properties that matter for HIPAA and a count by type, or with --json one JSO
 	}
 	cmd.Flags().StringVar(&stack, "stack", "", "the stack to preview (dev, test, qa, prod, or a demo stack)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array of the resources instead of the tree")
+	cmd.Flags().StringVar(&release, "release", "", "the image the tiers run (tag, @digest or repository:tag); default "+preview.DefaultRelease)
 	return cmd
 }

@@ -115,8 +115,8 @@ func TestPreviewJSONOfProd(t *testing.T) {
 		}
 	}
 	buckets := byType["aws:s3/bucketV2:BucketV2"]
-	if len(buckets) != 4 {
-		t.Errorf("%d buckets in prod, want logs, data, backups and the trail's", len(buckets))
+	if len(buckets) != 5 {
+		t.Errorf("%d buckets in prod, want logs, data, backups, the trail's and the load balancers' logs", len(buckets))
 	}
 	for _, b := range buckets {
 		for _, typ := range []string{
@@ -190,6 +190,7 @@ func TestPreviewOfAnInvalidStackNamesEveryBadKey(t *testing.T) {
     tags: {Project: hipaa, Environment: broken, Owner: qa}
   hipaa:availabilityZones: 9
   hipaa:dbInstanceType: t3.medium
+  hipaa:appDomain: broken.clinic.example.com
 `
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600); err != nil {
 		t.Fatal(err)

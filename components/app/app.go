@@ -126,11 +126,10 @@ type Tier struct {
 }
 
 var (
-	role           = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
-	certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
-	healthPath     = regexp.MustCompile(`^/[A-Za-z0-9/_.-]*$`)
-	logPrefix      = regexp.MustCompile(`^[a-z0-9][a-z0-9/-]*[a-z0-9]$`)
-	envName        = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	role       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
+	healthPath = regexp.MustCompile(`^/[A-Za-z0-9/_.-]*$`)
+	logPrefix  = regexp.MustCompile(`^[a-z0-9][a-z0-9/-]*[a-z0-9]$`)
+	envName    = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 )
 
 func (a *TierArgs) validate(name string) error {
@@ -192,8 +191,8 @@ func (a *TierArgs) validate(name string) error {
 			return fail("LoadBalancer.SubnetIds has %d subnets; an application load balancer needs at least 2, in different zones", len(lb.SubnetIds))
 		case lb.SecurityGroupId == nil:
 			return fail("LoadBalancer.SecurityGroupId is required")
-		case !certificateArn.MatchString(lb.CertificateArn):
-			return fail("LoadBalancer.CertificateArn %q is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)", lb.CertificateArn)
+		case check.CertificateArn(lb.CertificateArn) != nil:
+			return fail("LoadBalancer.CertificateArn: %v", check.CertificateArn(lb.CertificateArn))
 		case lb.SslPolicy != "" && !check.ModernTLSPolicy(lb.SslPolicy):
 			return fail("LoadBalancer.SslPolicy %q allows TLS older than 1.2; want one such as %s", lb.SslPolicy, defaultSslPolicy)
 		case lb.LogBucket == nil:

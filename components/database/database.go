@@ -35,6 +35,9 @@ const (
 	PgBackRestTLSPort = 8432
 )
 
+// AppDatabase and AppUser are the application's database and the user it connects as.
+const AppDatabase, AppUser = "clinic", "app"
+
 // Defaults.
 const (
 	defaultVolumeGiB          = 100
@@ -460,7 +463,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		TLSDir:      tlsDir,
 		PassFile:    "/var/lib/postgresql/.pgpass-replication",
 		DataDevice:  dataDevice,
-		AppDatabase: "clinic", AppUser: "app", ReplicationUser: "replicator", MonitoringUser: "nagios",
+		AppDatabase: AppDatabase, AppUser: AppUser, ReplicationUser: "replicator", MonitoringUser: "nagios",
 		ClientCIDRs: a.ClientCIDRs, MonitoringCIDRs: a.MonitoringCIDRs,
 		ApplicationName:       h.Name,
 		ArchiveTimeoutSeconds: a.ArchiveTimeoutSeconds,

@@ -3,6 +3,7 @@ package kms
 import (
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	awskms "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
@@ -28,9 +29,11 @@ const (
 	Secrets = "secrets"
 )
 
-var purposes = []struct{ name, description string }{
+type purpose struct{ name, description string }
+
+var purposes = []purpose{
 	{EBS, "EBS volumes"},
-	{S3, "S3 data and backups"},
+	{S3, "S3 data and backups, and container images"},
 	{Logs, "CloudWatch Logs, CloudTrail and S3 access logs"},
 	{Secrets, "Secrets Manager secrets and SSM SecureString parameters"},
 }
@@ -43,6 +46,9 @@ type KeysArgs struct {
 	Region string
 	// Partition is the AWS partition. Optional; default "aws".
 	Partition string
+	// Purposes limits the keys to these purposes (EBS, S3, Logs, Secrets), for a second region that
+	// needs only some. Optional; default all of them.
+	Purposes []string
 	// CreateAutoScalingRole creates the account's Auto Scaling service-linked role, which the EBS key's
 	// policy names so that Auto Scaling can launch instances with volumes encrypted under it; KMS refuses a
 	// policy naming a role that does not exist. The role is one per account, so only the account's baseline
@@ -61,9 +67,11 @@ func AutoScalingRoleArn(partition, account string) string {
 type Keys struct {
 	pulumi.ResourceState
 
+	// The keys' ARNs; a purpose left out of KeysArgs.Purposes has none.
+
 	// EbsKeyArn encrypts EBS volumes.
 	EbsKeyArn pulumi.StringOutput `pulumi:"ebsKeyArn"`
-	// S3KeyArn encrypts S3 data and backups.
+	// S3KeyArn encrypts S3 data and backups, and the container images.
 	S3KeyArn pulumi.StringOutput `pulumi:"s3KeyArn"`
 	// LogsKeyArn encrypts log groups, the CloudTrail trail and the access-log bucket.
 	LogsKeyArn pulumi.StringOutput `pulumi:"logsKeyArn"`
@@ -88,6 +96,11 @@ func (a *KeysArgs) validate(name string) error {
 	}
 	if !region.MatchString(a.Region) {
 		return fmt.Errorf("kms %q: Region %q is not an AWS region name such as us-east-1", name, a.Region)
+	}
+	for i, p := range a.Purposes {
+		if !slices.ContainsFunc(purposes, func(q purpose) bool { return q.name == p }) {
+			return fmt.Errorf("kms %q: Purposes[%d] %q is not one of %s, %s, %s, %s", name, i, p, EBS, S3, Logs, Secrets)
+		}
 	}
 	return nil
 }
@@ -123,6 +136,9 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 	}
 	arns := map[string]pulumi.StringOutput{}
 	for _, p := range purposes {
+		if a.Purposes != nil && !slices.Contains(a.Purposes, p.name) {
+			continue
+		}
 		keyName := name + "-" + p.name
 		key, err := awskms.NewKey(ctx, keyName, &awskms.KeyArgs{
 			Description:          pulumi.Sprintf("%s: %s", name, p.description),
@@ -147,12 +163,11 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 	comp.S3KeyArn = arns[S3]
 	comp.LogsKeyArn = arns[Logs]
 	comp.SecretsKeyArn = arns[Secrets]
-	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"ebsKeyArn":     comp.EbsKeyArn,
-		"s3KeyArn":      comp.S3KeyArn,
-		"logsKeyArn":    comp.LogsKeyArn,
-		"secretsKeyArn": comp.SecretsKeyArn,
-	}); err != nil {
+	outputs := pulumi.Map{}
+	for p, arn := range arns {
+		outputs[p+"KeyArn"] = arn
+	}
+	if err := ctx.RegisterResourceOutputs(comp, outputs); err != nil {
 		return nil, err
 	}
 	return comp, nil

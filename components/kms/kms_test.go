@@ -168,10 +168,19 @@ func TestBadArgsNameTheField(t *testing.T) {
 		{"short account", &KeysArgs{AccountID: "1234", Region: "us-east-1"}, `AccountID "1234"`},
 		{"no region", &KeysArgs{AccountID: "123456789012"}, `Region ""`},
 		{"bad region", &KeysArgs{AccountID: "123456789012", Region: "Mars"}, `Region "Mars"`},
+		{"bad purpose", &KeysArgs{AccountID: "123456789012", Region: "us-east-1", Purposes: []string{"ecr"}}, `Purposes[0] "ecr" is not one of ebs, s3, logs, secrets`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			offlinetest.Refused(t, program(tc.args), tc.want)
 		})
+	}
+}
+
+func TestPurposesLimitTheKeys(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(&KeysArgs{AccountID: "123456789012", Region: "us-west-2", Purposes: []string{S3}}))
+	if key := offlinetest.One(t, rs, "aws:kms/key:Key"); key.Name != "hipaa-unit-keys-s3" {
+		t.Errorf("got key %s, want only the S3 key", key.Name)
 	}
 }

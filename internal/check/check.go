@@ -154,3 +154,23 @@ func ModernTLSPolicy(name string) bool {
 	}
 	return false
 }
+
+var certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
+
+// CertificateArn checks an ACM certificate ARN.
+func CertificateArn(s string) error {
+	if !certificateArn.MatchString(s) {
+		return fmt.Errorf("got %q, want an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/ID", s)
+	}
+	return nil
+}
+
+var hostName = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+
+// HostName checks a fully qualified DNS host name, such as app.example.com.
+func HostName(s string) error {
+	if len(s) > 253 || !hostName.MatchString(s) {
+		return fmt.Errorf("got %q, want a lower-case DNS host name such as app.example.com", s)
+	}
+	return nil
+}

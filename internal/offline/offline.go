@@ -224,6 +224,17 @@ func Answer(token, region string, args resource.PropertyMap) (resource.PropertyM
 			"proxyEndpoint":      resource.NewProperty("https://" + AccountID + ".dkr.ecr." + region + ".amazonaws.com"),
 			"id":                 resource.NewProperty(region),
 		}, nil
+	case "aws:acm/getCertificate:getCertificate":
+		domain := "offline.example"
+		if d, ok := args["domain"]; ok && d.IsString() {
+			domain = d.StringValue()
+		}
+		sum := sha256.Sum256([]byte(domain))
+		id := hex.EncodeToString(sum[:16])
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"arn":    fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s-%s-%s-%s-%s", region, AccountID, id[:8], id[8:12], id[12:16], id[16:20], id[20:32]),
+			"domain": domain, "status": "ISSUED", "id": domain,
+		}), nil
 	case "aws:elb/getServiceAccount:getServiceAccount":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"arn": "arn:aws:iam::127311923021:root", "id": "127311923021",

@@ -17,11 +17,23 @@ type InputError struct{ Err error }
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
-// Stack runs the program for stack of project p and returns the resources it registers.
-func Stack(p *project.Project, stack string) ([]offline.Resource, error) {
+// DefaultRelease is the release an offline preview shows when the stack's file names none: a stack's
+// running release is kept with the stack in its backend, which an offline preview does not read.
+const DefaultRelease = "release-offline-preview"
+
+// Stack runs the program for stack of project p and returns the resources it registers. release, when
+// not empty, is the image the tiers run (hipaa:release); otherwise the stack file's, or DefaultRelease.
+func Stack(p *project.Project, stack, release string) ([]offline.Resource, error) {
 	cfg, secrets, err := p.StackConfig(stack)
 	if err != nil {
 		return nil, &InputError{err}
+	}
+	key := p.Name + ":release"
+	switch {
+	case release != "":
+		cfg[key] = release
+	case cfg[key] == "":
+		cfg[key] = DefaultRelease
 	}
 	resources, err := offline.Run(offline.Options{
 		Project:    p.Name,

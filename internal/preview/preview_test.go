@@ -14,7 +14,7 @@ func TestAConfigErrorIsAnInputError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Stack(p, "nosuch")
+	_, err = Stack(p, "nosuch", "")
 	var in *InputError
 	if !errors.As(err, &in) {
 		t.Errorf("unknown stack: %v is not an InputError", err)
@@ -27,7 +27,7 @@ func TestTreeRendersEveryResourceOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := Stack(p, "qa")
+	rs, err := Stack(p, "qa", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func BenchmarkPreview(b *testing.B) {
 		b.Run(stack, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				rs, err := Stack(p, stack)
+				rs, err := Stack(p, stack, "")
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -19,7 +19,7 @@ func stackResources(t testing.TB, stack string) []*hipaa.Resource {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := preview.Stack(p, stack)
+	rs, err := preview.Stack(p, stack, "")
 	if err != nil {
 		t.Fatal(err)
 	}
