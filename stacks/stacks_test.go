@@ -1,12 +1,14 @@
 package stacks_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/stacks"
@@ -285,6 +287,22 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 		{"archive timeout", map[string]string{"hipaa:dbArchiveTimeoutSeconds": "5"}, "hipaa:dbArchiveTimeoutSeconds", "got 5, want 15 to 3600"},
 		{"no owner tag", map[string]string{"aws:defaultTags": `{"tags":{"Project":"hipaa","Environment":"dev"}}`},
 			"aws:defaultTags", "tags.Owner is missing"},
+		{"no release", map[string]string{"hipaa:release": ""}, "hipaa:release", "not set; deploy with `platformctl release promote IMAGE --to dev`"},
+		{"malformed release", map[string]string{"hipaa:release": "hipaa-app@sha256:beef"}, "hipaa:release", `digest "sha256:beef" is not sha256:`},
+		{"release from another repository", map[string]string{"hipaa:release": "other:v1"}, "hipaa:release", `names repository "other"; the hosts may pull only from "hipaa-app"`},
+		{"release from another registry", map[string]string{"hipaa:release": "ghcr.io/hipaa-app:v1"}, "hipaa:release", "not an ECR registry"},
+		{"build by digest", map[string]string{"hipaa:imageBuildContext": "./app", "hipaa:release": "@sha256:" + strings.Repeat("a", 64)},
+			"hipaa:release", "want the tag to push the build as"},
+		{"build without the registry", map[string]string{"hipaa:imageBuildContext": "./app", "hipaa:registryOwner": "false"},
+			"hipaa:imageBuildContext", "without registryOwner"},
+		{"replica without the registry", map[string]string{"hipaa:registryReplicaRegion": "us-west-2", "hipaa:registryOwner": "false"},
+			"hipaa:registryReplicaRegion", "without registryOwner"},
+		{"pull account", map[string]string{"hipaa:registryPullAccounts": `["12345"]`}, "hipaa:registryPullAccounts[0]", `got "12345", want a 12-digit AWS account ID`},
+		{"owner pulling elsewhere", map[string]string{"hipaa:registryAccount": "210987654321"}, "hipaa:registryAccount", "with registryOwner true"},
+		{"tier bounds", map[string]string{"hipaa:appMinSize": "4", "hipaa:appMaxSize": "3"}, "hipaa:appMaxSize", "got 3, below appMinSize 4"},
+		{"engine target", map[string]string{"hipaa:engineCpuTarget": "95"}, "hipaa:engineCpuTarget", "got 95, want 20 to 90"},
+		{"domain", map[string]string{"hipaa:appDomain": "Clinic.Example.com"}, "hipaa:appDomain", "want a lower-case DNS host name"},
+		{"expiry", map[string]string{"hipaa:expiresAt": "tomorrow"}, "hipaa:expiresAt", "want an RFC 3339 time"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -314,6 +332,51 @@ func TestADemoProfileKeepsTheSafeguards(t *testing.T) {
 	for _, b := range offline.Of(rs, "aws:s3/bucketV2:BucketV2") {
 		if b.Value("forceDestroy") != true || b.String("tags.DataClass") != "synthetic" {
 			t.Errorf("demo bucket %s forceDestroy=%v DataClass=%q", b.Name, b.Value("forceDestroy"), b.String("tags.DataClass"))
+		}
+	}
+}
+
+func TestTheTiersRunTheReleaseByDigestFromTheAccountsRepository(t *testing.T) {
+	t.Parallel()
+	rs, err := runWith(t, map[string]string{"hipaa:release": "v1.4.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates := offline.Of(rs, "aws:ec2/launchTemplate:LaunchTemplate")
+	if len(templates) != 2 {
+		t.Fatalf("%d launch templates, want the web and engine tiers'", len(templates))
+	}
+	for _, lt := range templates {
+		script, err := base64.StdEncoding.DecodeString(lt.String("userData"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(script), ".dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:") {
+			t.Errorf("%s does not pull hipaa-app by digest:\n%s", lt.Name, script)
+		}
+	}
+	repo := offlinetest.One(t, rs, "aws:ecr/repository:Repository")
+	if repo.String("name") != "hipaa-app" {
+		t.Errorf("repository %q", repo.String("name"))
+	}
+	balancer := offlinetest.One(t, rs, "aws:lb/loadBalancer:LoadBalancer")
+	if !strings.HasSuffix(balancer.String("accessLogs.bucket"), "-lb-logs-"+offline.AccountID) {
+		t.Errorf("access logs go to %q", balancer.String("accessLogs.bucket"))
+	}
+}
+
+func TestStacksWithoutTheRegistryPullFromTheOwnersAccount(t *testing.T) {
+	t.Parallel()
+	rs, err := runWith(t, map[string]string{"hipaa:registryOwner": "false", "hipaa:registryAccount": "210987654321", "hipaa:accountBaseline": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(offline.Of(rs, "aws:ecr/repository:Repository")); n != 0 {
+		t.Errorf("%d repositories on a stack that does not own the registry", n)
+	}
+	for _, p := range offline.Of(rs, "aws:iam/rolePolicy:RolePolicy") {
+		if strings.Contains(p.String("policy"), "PullReleases") && !strings.Contains(p.String("policy"), "arn:aws:ecr:us-east-1:210987654321:repository/hipaa-app") {
+			t.Errorf("%s pulls from elsewhere: %s", p.Name, p.String("policy"))
 		}
 	}
 }
