@@ -43,6 +43,8 @@ type Config struct {
 	Engine              TierConfig
 	// ExpiresAt is when a demo stack may be reaped; zero for a stack that does not expire.
 	ExpiresAt time.Time
+	// Owner is who the stack is for, from aws:defaultTags.
+	Owner string
 }
 
 // ReleaseConfig is what the tiers run.
@@ -272,7 +274,7 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 		c.ExpiresAt = t
 	}
 	c.checkRelease(own)
-	aws.string("defaultTags", defaultTags(ctx.Stack()))
+	c.Owner = ownerOf(aws.string("defaultTags", defaultTags(ctx.Stack())))
 
 	// Rules across keys: throw-away data only may be destroyed with its buckets, and what is protected
 	// cannot be force-destroyed.
@@ -383,6 +385,15 @@ func region(s string) error {
 		return errors.New("not set; want an AWS region such as us-east-1")
 	}
 	return nil
+}
+
+// ownerOf reads the Owner tag of a valid aws:defaultTags.
+func ownerOf(defaultTags string) string {
+	var v struct {
+		Tags map[string]string `json:"tags"`
+	}
+	_ = json.Unmarshal([]byte(defaultTags), &v) // checked by defaultTags; an invalid value is reported there
+	return v.Tags["Owner"]
 }
 
 // defaultTags checks aws:defaultTags: every resource the AWS provider creates is tagged with the project,

@@ -15,8 +15,6 @@ import (
 
 // Release is the image a stack runs, as the stack exports it.
 type Release struct {
-	// Requested is the reference as configured (hipaa:release).
-	Requested string
 	// Image is the image pinned by digest, as the hosts pull it.
 	Image pulumi.StringOutput
 	// RepositoryArn is the repository the hosts may pull from.
@@ -63,7 +61,6 @@ func resolveRelease(ctx *pulumi.Context, cfg *Config, accountID string, repo *re
 	}
 	name := RepositoryName(cfg.Project)
 	r := &Release{
-		Requested:     cfg.Release.Image,
 		RepositoryArn: fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", iampolicy.Partition(cfg.Region), cfg.Region, registryAccount, name),
 	}
 	if repo != nil && cfg.Release.BuildContext != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/internal/outputs"
 )
 
 // Run is the platform program: main.go hands it to pulumi.Run.
@@ -183,6 +184,19 @@ func bucketName(n naming.Namer, name, accountID string) string {
 	return n.Name(name) + "-" + accountID
 }
 
+// ExportRelease exports what tools read back from a deployed stack: the release it runs (as configured
+// and by digest), its owner and, for a demo, its expiry.
+func ExportRelease(ctx *pulumi.Context, cfg *Config, image pulumi.StringOutput) {
+	ctx.Export(outputs.Release, pulumi.Map{
+		"requested": pulumi.String(cfg.Release.Image),
+		"image":     image,
+	})
+	ctx.Export(outputs.Owner, pulumi.String(cfg.Owner))
+	if !cfg.ExpiresAt.IsZero() {
+		ctx.Export(outputs.ExpiresAt, pulumi.String(cfg.ExpiresAt.UTC().Format(time.RFC3339)))
+	}
+}
+
 func export(ctx *pulumi.Context, cfg *Config, p *Platform) {
 	ctx.Export("vpcId", p.Network.VpcId)
 	ctx.Export("publicSubnetIds", p.Network.PublicSubnetIds)
@@ -205,10 +219,7 @@ func export(ctx *pulumi.Context, cfg *Config, p *Platform) {
 	ctx.Export("databasePrimary", p.Database.PrimaryAddress)
 	ctx.Export("databaseCACert", p.Database.CACertPem)
 	ctx.Export("databaseHostConfig", p.Database.HostConfig)
-	ctx.Export("release", pulumi.Map{
-		"requested": pulumi.String(p.Release.Requested),
-		"image":     p.Release.Image,
-	})
+	ExportRelease(ctx, cfg, p.Release.Image)
 	ctx.Export("appUrl", pulumi.String("https://"+cfg.App.Domain))
 	ctx.Export("loadBalancerDns", p.Web.DnsName)
 	ctx.Export("tiers", pulumi.Map{
@@ -217,9 +228,6 @@ func export(ctx *pulumi.Context, cfg *Config, p *Platform) {
 	})
 	if p.Registry != nil {
 		ctx.Export("repositoryUrl", p.Registry.RepositoryUrl)
-	}
-	if !cfg.ExpiresAt.IsZero() {
-		ctx.Export("expiresAt", pulumi.String(cfg.ExpiresAt.UTC().Format(time.RFC3339)))
 	}
 	if p.Baseline != nil {
 		ctx.Export("trailArn", p.Baseline.TrailArn)

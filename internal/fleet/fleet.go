@@ -1,0 +1,149 @@
+// Package fleet runs the platform's stacks through the Pulumi Automation API: releases promoted through
+// the stages, rolled back and forward, environments stood up, and demo stacks created and reaped. It
+// works on any auto.Workspace, so the command line drives the project directory with the real program
+// and the tests drive inline stand-ins through the very same calls.
+//
+// A stack's running release lives with the stack, in its backend: the program exports it, and every
+// update's history records the configuration it ran with, so the release history is the stack's own and
+// nothing is lost. Each operation puts the stack files back as it found them, so the committed
+// Pulumi.<stack>.yaml files hold dials only and no operation depends on a file left by another.
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+)
+
+// Fleet is the platform's stacks in one backend.
+type Fleet struct {
+	// Workspace is the project's workspace: the project directory, or an inline program in tests.
+	Workspace auto.Workspace
+	// Project is the project name, the namespace of its configuration keys.
+	Project string
+	// Stages are the environments a release goes through, in order.
+	Stages []string
+	// Progress receives what is happening: the steps and the engine's own progress. Optional.
+	Progress io.Writer
+}
+
+// StackError is a failure caused by what was asked for (an unknown stack, a malformed image, a refused
+// promotion), found before anything changed.
+type StackError struct{ Err error }
+
+func (e *StackError) Error() string { return e.Err.Error() }
+func (e *StackError) Unwrap() error { return e.Err }
+
+func refuse(format string, v ...any) error { return &StackError{fmt.Errorf(format, v...)} }
+
+func (f *Fleet) say(format string, v ...any) {
+	if f.Progress != nil {
+		fmt.Fprintf(f.Progress, format+"\n", v...)
+	}
+}
+
+func (f *Fleet) key(name string) string { return f.Project + ":" + name }
+
+// stage checks that name is one of the stages.
+func (f *Fleet) stage(name string) error {
+	if !slices.Contains(f.Stages, name) {
+		return refuse("unknown stack %q: the stages are %s", name, strings.Join(f.Stages, ", "))
+	}
+	return nil
+}
+
+// exists reports whether the backend has the stack.
+func (f *Fleet) exists(ctx context.Context, name string) (bool, error) {
+	stacks, err := f.Workspace.ListStacks(ctx)
+	if err != nil {
+		return false, fmt.Errorf("listing stacks: %w", err)
+	}
+	return slices.ContainsFunc(stacks, func(s auto.StackSummary) bool { return s.Name == name }), nil
+}
+
+// open selects a stack, or creates it when create is set and it does not exist yet.
+func (f *Fleet) open(ctx context.Context, name string, create bool) (auto.Stack, error) {
+	s, err := auto.SelectStack(ctx, name, f.Workspace)
+	if err == nil || !create || !auto.IsSelectStack404Error(err) {
+		return s, err
+	}
+	f.say("%s: creating the stack", name)
+	return auto.NewStack(ctx, name, f.Workspace)
+}
+
+// update opens the stack (creating it when create is set and it does not exist), sets config and runs
+// `pulumi up`, showing the engine's progress.
+func (f *Fleet) update(ctx context.Context, name string, create bool, config auto.ConfigMap, message string) error {
+	s, err := f.open(ctx, name, create)
+	if err != nil {
+		return err
+	}
+	f.say("%s: %s", name, message)
+	if err := s.SetAllConfig(ctx, config); err != nil {
+		return fmt.Errorf("configuring %s: %w", name, err)
+	}
+	opts := []optup.Option{optup.Message(message)}
+	if f.Progress != nil {
+		opts = append(opts, optup.ProgressStreams(f.Progress))
+	}
+	if _, err := s.Up(ctx, opts...); err != nil {
+		return fmt.Errorf("updating %s: %w", name, err)
+	}
+	return nil
+}
+
+// preserve runs fn and then puts the workspace's stack files back as they were: the configuration set
+// for an update, and whatever the CLI writes while reading a stack (its encryption salt, recovered from
+// the backend), are not left behind, so the committed files keep only dials and a working copy is
+// left as found. A file fn created is removed.
+func (f *Fleet) preserve(fn func() error) (err error) {
+	dir := f.Workspace.WorkDir()
+	before, err := stackFiles(dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		after, lerr := stackFiles(dir)
+		if lerr != nil {
+			err = errors.Join(err, lerr)
+			return
+		}
+		for path := range after {
+			if _, kept := before[path]; !kept {
+				err = errors.Join(err, os.Remove(path))
+			}
+		}
+		for path, content := range before {
+			if !bytes.Equal(after[path], content) {
+				err = errors.Join(err, os.WriteFile(path, content, 0o644))
+			}
+		}
+	}()
+	return fn()
+}
+
+// stackFiles reads every Pulumi.<stack>.yaml of dir.
+func stackFiles(dir string) (map[string][]byte, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "Pulumi.*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", p, err)
+		}
+		files[p] = b
+	}
+	return files, nil
+}

@@ -1,0 +1,354 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/policy/hipaatest"
+	"github.com/hipaa-platform/platform/stacks"
+)
+
+var stages = []string{"dev", "test", "qa", "prod"}
+
+// harness is a fleet over a local file:// backend and the real Pulumi CLI, whose workspace holds the
+// project's own Pulumi.yaml and stack files and runs a stand-in for the platform program.
+type harness struct {
+	*Fleet
+	work     string
+	progress *bytes.Buffer
+
+	mu     sync.Mutex
+	failOn map[string]bool
+}
+
+// standIn stands in for stacks.Run: the same configuration, read and validated by the program's own
+// LoadConfig from the project's Pulumi.yaml and stack files, and the same exports, but a component
+// in place of the AWS resources (no provider plugin can be had here). A stack the test marks failing
+// fails, as a release that never becomes healthy does.
+func (h *harness) standIn(ctx *pulumi.Context) error {
+	cfg, err := stacks.LoadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	fail := h.failOn[ctx.Stack()]
+	h.mu.Unlock()
+	if fail {
+		return fmt.Errorf("the web tier did not become healthy on %s running %s", ctx.Stack(), cfg.Release.Image)
+	}
+	var tier struct{ pulumi.ResourceState }
+	if err := ctx.RegisterComponentResource("hipaa:app:Tier", "hipaa-"+ctx.Stack()+"-web", &tier); err != nil {
+		return err
+	}
+	digest := fmt.Sprintf("%x", sha256.Sum256([]byte(cfg.Release.Ref.Tag+cfg.Release.Ref.Digest)))
+	if cfg.Release.Ref.Digest != "" {
+		digest = strings.TrimPrefix(cfg.Release.Ref.Digest, "sha256:")
+	}
+	image := pulumi.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:" + digest).ToStringOutput()
+	stacks.ExportRelease(ctx, cfg, image)
+	// A secret, as the platform's generated passwords are, so that every update decrypts and encrypts
+	// state with the stack's secrets manager.
+	ctx.Export("probe", pulumi.ToSecret(pulumi.String("not-a-real-secret")))
+	return nil
+}
+
+func (h *harness) fail(stack string, fail bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failOn[stack] = fail
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	cli := hipaatest.PulumiCLI(t)
+	dir := t.TempDir()
+	root := filepath.Join(dir, "cli")
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(cli, filepath.Join(root, "bin", "pulumi")); err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(dir, "work")
+	for _, d := range []string{work, filepath.Join(dir, "state")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range stages {
+		b, err := os.ReadFile(filepath.Join("..", "..", "Pulumi."+s+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, "Pulumi."+s+".yaml"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proj, err := workspace.LoadProject(filepath.Join("..", "..", "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{work: work, progress: &bytes.Buffer{}, failOn: map[string]bool{}}
+	ws, err := auto.NewLocalWorkspace(context.Background(),
+		auto.WorkDir(work), auto.Program(h.standIn), auto.Project(*proj), auto.Pulumi(cmd),
+		auto.EnvVars(map[string]string{
+			"PULUMI_HOME": filepath.Join(dir, "home"), "PULUMI_BACKEND_URL": "file://" + filepath.Join(dir, "state"),
+			"PULUMI_CONFIG_PASSPHRASE": "fleet-test-only", "PULUMI_SKIP_UPDATE_CHECK": "true",
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Fleet = &Fleet{Workspace: ws, Project: "hipaa", Stages: stages, Progress: h.progress}
+	return h
+}
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// stackNames lists the stacks in the backend.
+func (h *harness) stackNames(t *testing.T) []string {
+	t.Helper()
+	summaries, err := h.Workspace.ListStacks(ctxFor(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range summaries {
+		names = append(names, s.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// running is what a stack's outputs say it runs.
+func (h *harness) running(t *testing.T, stack string) Status {
+	t.Helper()
+	all, err := h.Status(ctxFor(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if s.Stack == stack {
+			return s
+		}
+	}
+	t.Fatalf("no status for %s", stack)
+	return Status{}
+}
+
+func refused(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil || !IsStackError(err) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want a refusal containing %q", err, want)
+	}
+}
+
+func TestPromotionOrderRollbackAndRollForward(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := ctxFor(t)
+
+	// Bad requests are refused before anything exists.
+	refused(t, h.Promote(ctx, "v1.0.0", "test", false), "v1.0.0 has not run on dev (running there: nothing yet)")
+	refused(t, h.Promote(ctx, "hipaa-app@sha256:beef", "dev", false), `digest "sha256:beef" is not sha256:`)
+	refused(t, h.Promote(ctx, "v1.0.0", "staging", false), `unknown stack "staging": the stages are dev, test, qa, prod`)
+	if names := h.stackNames(t); len(names) != 0 {
+		t.Fatalf("stacks %v exist after refused requests", names)
+	}
+
+	committed, err := os.ReadFile(filepath.Join(h.work, "Pulumi.dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v1.0.0", "v1.1.0", "v1.2.0"} {
+		if err := h.Promote(ctx, v, "dev", false); err != nil {
+			t.Fatalf("promote %s to dev: %v\n%s", v, err, h.progress)
+		}
+	}
+	if got := h.running(t, "dev"); got.Release != "v1.2.0" || !strings.Contains(got.Image, "/hipaa-app@sha256:") {
+		t.Errorf("dev runs %+v, want v1.2.0 by digest", got)
+	}
+	if after, _ := os.ReadFile(filepath.Join(h.work, "Pulumi.dev.yaml")); !bytes.Equal(after, committed) {
+		t.Errorf("the committed stack file changed:\n%s", after)
+	}
+
+	// Rollback and roll-forward walk the releases dev has run, in the order it first ran them.
+	for _, step := range []struct {
+		forward bool
+		want    string
+	}{{false, "v1.1.0"}, {false, "v1.0.0"}, {true, "v1.1.0"}, {true, "v1.2.0"}} {
+		do := h.Rollback
+		if step.forward {
+			do = h.RollForward
+		}
+		if err := do(ctx, "dev"); err != nil {
+			t.Fatalf("step to %s: %v", step.want, err)
+		}
+		if got := h.running(t, "dev").Release; got != step.want {
+			t.Fatalf("dev runs %s, want %s", got, step.want)
+		}
+	}
+	refused(t, h.RollForward(ctx, "dev"), "dev runs v1.2.0, the latest release it ran; there is nothing to roll forward to")
+	refused(t, h.Rollback(ctx, "qa"), "qa has not been created")
+	refused(t, h.Rollback(ctx, "staging"), `unknown stack "staging"`)
+
+	// Every release dev ever ran is still in its history, once each, in order.
+	if got := h.running(t, "dev").Releases; !slices.Equal(got, []string{"v1.0.0", "v1.1.0", "v1.2.0"}) {
+		t.Errorf("dev's releases = %v", got)
+	}
+
+	// A release moves on only after the stages in front of it ran it; the same image by another
+	// reference counts.
+	if err := h.Promote(ctx, "hipaa-app:v1.1.0", "test", false); err != nil {
+		t.Fatalf("promote v1.1.0 to test: %v", err)
+	}
+	refused(t, h.Promote(ctx, "v1.1.0", "prod", false), "v1.1.0 has not run on qa (running there: nothing yet)")
+	if err := h.Promote(ctx, "v1.2.0", "qa", true); err != nil {
+		t.Fatalf("forced promotion: %v", err)
+	}
+	if !strings.Contains(h.progress.String(), "v1.2.0 has not run on test; promoting anyway (--force)") {
+		t.Error("a forced promotion is not reported")
+	}
+	if got := h.stackNames(t); !slices.Equal(got, []string{"dev", "qa", "test"}) {
+		t.Errorf("stacks = %v", got)
+	}
+}
+
+func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := ctxFor(t)
+	refused(t, h.Up(ctx, "dev", ""), "dev runs no release yet; pass --release IMAGE")
+
+	h.fail("qa", true)
+	err := h.PromoteAll(ctx, "release-7f3a", false)
+	if err == nil || !strings.Contains(err.Error(), "stopped at qa; prod not updated") || !strings.Contains(err.Error(), "did not become healthy on qa") {
+		t.Fatalf("error = %v, want it to stop at qa", err)
+	}
+	for stack, want := range map[string]string{"dev": "release-7f3a", "test": "release-7f3a", "qa": ""} {
+		if got := h.running(t, stack).Release; got != want {
+			t.Errorf("%s runs %q, want %q", stack, got, want)
+		}
+	}
+	if h.running(t, "prod").Created {
+		t.Error("prod was created although qa failed")
+	}
+
+	h.fail("qa", false)
+	if err := h.PromoteAll(ctx, "release-7f3a", false); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	// Standing an environment up again keeps what it runs.
+	if err := h.UpAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range stages {
+		if got := h.running(t, stack); got.Release != "release-7f3a" || !slices.Equal(got.Releases, []string{"release-7f3a"}) {
+			t.Errorf("%s: %+v", stack, got)
+		}
+	}
+	if !strings.Contains(h.progress.String(), "[4/4] prod") {
+		t.Errorf("no progress of the stages:\n%s", h.progress)
+	}
+}
+
+func TestDemoLifecycle(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := ctxFor(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	opts := DemoOptions{Owner: "dana@example.com", TTL: 72 * time.Hour, Release: "v1.2.0", Now: now}
+
+	for name, tc := range map[string]struct {
+		name string
+		o    DemoOptions
+		want string
+	}{
+		"name":    {"Acme_Corp", opts, `demo name "Acme_Corp": want 2 to 20 lower-case letters`},
+		"ttl":     {"acme", DemoOptions{Owner: opts.Owner, TTL: -time.Hour, Release: "v1", Now: now}, "ttl -1h0m0s: want 1h0m0s to 336h0m0s"},
+		"owner":   {"acme", DemoOptions{Owner: "", TTL: time.Hour, Release: "v1", Now: now}, `owner ""`},
+		"release": {"acme", DemoOptions{Owner: opts.Owner, TTL: time.Hour, Release: "v1 ", Now: now}, "surrounding spaces"},
+	} {
+		t.Run(name, func(t *testing.T) { refused(t, h.CreateDemo(ctx, tc.name, tc.o), tc.want) })
+	}
+	if names := h.stackNames(t); len(names) != 0 {
+		t.Fatalf("stacks %v exist after refused requests", names)
+	}
+
+	if err := h.CreateDemo(ctx, "acme", opts); err != nil {
+		t.Fatalf("create: %v\n%s", err, h.progress)
+	}
+	refused(t, h.CreateDemo(ctx, "acme", opts), "demo acme exists already")
+	old := opts
+	old.Now = now.Add(-100 * time.Hour)
+	old.TTL = time.Hour
+	if err := h.CreateDemo(ctx, "old", old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(h.work, "Pulumi.demo-acme.yaml")); !os.IsNotExist(err) {
+		t.Errorf("the demo's stack file was left in the working directory (%v)", err)
+	}
+
+	// A demo whose deployment fails is taken down again.
+	h.fail("demo-broken", true)
+	if err := h.CreateDemo(ctx, "broken", opts); err == nil || !strings.Contains(err.Error(), "did not become healthy") {
+		t.Fatalf("error = %v", err)
+	}
+
+	demos, err := h.Demos(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(demos) != 2 || demos[0].Name != "old" || !demos[0].Expired || demos[1].Name != "acme" || demos[1].Expired {
+		t.Fatalf("demos = %+v", demos)
+	}
+	if d := demos[1]; d.Owner != "dana@example.com" || d.Release != "v1.2.0" || !d.ExpiresAt.Equal(now.Add(72*time.Hour)) {
+		t.Errorf("acme = %+v", d)
+	}
+
+	reaped, err := h.Reap(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reaped.Destroyed) != 1 || reaped.Destroyed[0].Name != "old" || len(reaped.Kept) != 1 {
+		t.Errorf("reaped = %+v", reaped)
+	}
+	if !strings.Contains(h.progress.String(), "demo-old: expired 99h0m0s ago") {
+		t.Errorf("the reap does not say why:\n%s", h.progress)
+	}
+	if got := h.stackNames(t); !slices.Equal(got, []string{"demo-acme"}) {
+		t.Errorf("stacks after the reap = %v", got)
+	}
+	// Reaping again changes nothing.
+	if reaped, err := h.Reap(ctx, now); err != nil || len(reaped.Destroyed) != 0 {
+		t.Errorf("second reap: %+v, %v", reaped, err)
+	}
+
+	refused(t, h.DestroyDemo(ctx, "nosuch"), "no demo nosuch (stack demo-nosuch)")
+	if err := h.DestroyDemo(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.stackNames(t); len(got) != 0 {
+		t.Errorf("stacks after destroy = %v", got)
+	}
+}
