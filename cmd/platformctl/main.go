@@ -1,5 +1,6 @@
 // Command platformctl is the operators' command line for the HIPAA platform: an offline preview of any
-// stack and its HIPAA audit, with releases and demo stacks to follow as their own commands.
+// stack and its HIPAA audit; standing environments up; promoting, rolling back and rolling forward
+// releases; and the sales team's demo stacks.
 package main
 
 import (
@@ -43,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return inputError{err} })
-	root.AddCommand(previewCmd(), auditCmd())
+	root.AddCommand(previewCmd(), auditCmd(), withPolicyPacks(upCmd()), releaseCmd(), demoCmd())
 
 	err := root.Execute()
 	if err == nil {

@@ -129,23 +129,40 @@ func (f *Fleet) createDemo(ctx context.Context, name string, o DemoOptions) erro
 
 // demoConfig is the demo profile, named and tagged for this demo.
 func (f *Fleet) demoConfig(name, stack, owner, expires, release string) (auto.ConfigMap, error) {
-	profile, err := DemoProfile()
+	values, err := DemoConfig(f.Project, name, owner, expires, release)
 	if err != nil {
 		return nil, err
 	}
 	config := auto.ConfigMap{}
-	for k, v := range profile {
-		config[k] = auto.ConfigValue{Value: strings.ReplaceAll(v, "{name}", name)}
+	for k, v := range values {
+		config[k] = auto.ConfigValue{Value: v}
+	}
+	return config, nil
+}
+
+// DemoConfig is the whole configuration of demo name: the profile, its host name, the tags naming its
+// owner and expiry, and the release it runs.
+func DemoConfig(project, name, owner, expires, release string) (map[string]string, error) {
+	stack, err := DemoStack(name)
+	if err != nil {
+		return nil, err
+	}
+	config, err := DemoProfile()
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range config {
+		config[k] = strings.ReplaceAll(v, "{name}", name)
 	}
 	tags, err := json.Marshal(map[string]map[string]string{"tags": {
-		"Project": f.Project, "Environment": stack, "Owner": owner, "ExpiresAt": expires,
+		"Project": project, "Environment": stack, "Owner": owner, "ExpiresAt": expires,
 	}})
 	if err != nil {
 		return nil, err
 	}
-	config["aws:defaultTags"] = auto.ConfigValue{Value: string(tags)}
-	config[f.key("expiresAt")] = auto.ConfigValue{Value: expires}
-	config[f.key("release")] = auto.ConfigValue{Value: release}
+	config["aws:defaultTags"] = string(tags)
+	config[project+":expiresAt"] = expires
+	config[project+":release"] = release
 	return config, nil
 }
 

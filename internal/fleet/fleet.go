@@ -34,6 +34,9 @@ type Fleet struct {
 	Stages []string
 	// Progress receives what is happening: the steps and the engine's own progress. Optional.
 	Progress io.Writer
+	// PolicyPacks are the policy packs every update runs with (the HIPAA pack's built analyzer), so a
+	// mandatory violation stops the update before anything changes. Optional.
+	PolicyPacks []string
 }
 
 // StackError is a failure caused by what was asked for (an unknown stack, a malformed image, a refused
@@ -92,6 +95,9 @@ func (f *Fleet) update(ctx context.Context, name string, create bool, config aut
 		return fmt.Errorf("configuring %s: %w", name, err)
 	}
 	opts := []optup.Option{optup.Message(message)}
+	if len(f.PolicyPacks) > 0 {
+		opts = append(opts, optup.PolicyPacks(f.PolicyPacks...))
+	}
 	if f.Progress != nil {
 		opts = append(opts, optup.ProgressStreams(f.Progress))
 	}

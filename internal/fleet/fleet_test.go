@@ -3,120 +3,34 @@ package fleet
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/hipaa-platform/platform/policy/hipaatest"
-	"github.com/hipaa-platform/platform/stacks"
+	"github.com/hipaa-platform/platform/internal/fleet/fleettest"
 )
 
 var stages = []string{"dev", "test", "qa", "prod"}
 
-// harness is a fleet over a local file:// backend and the real Pulumi CLI, whose workspace holds the
-// project's own Pulumi.yaml and stack files and runs a stand-in for the platform program.
+// harness is a fleet over the stand-in workspace.
 type harness struct {
 	*Fleet
-	work     string
+	*fleettest.Env
 	progress *bytes.Buffer
-
-	mu     sync.Mutex
-	failOn map[string]bool
-}
-
-// standIn stands in for stacks.Run: the same configuration, read and validated by the program's own
-// LoadConfig from the project's Pulumi.yaml and stack files, and the same exports, but a component
-// in place of the AWS resources (no provider plugin can be had here). A stack the test marks failing
-// fails, as a release that never becomes healthy does.
-func (h *harness) standIn(ctx *pulumi.Context) error {
-	cfg, err := stacks.LoadConfig(ctx)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	fail := h.failOn[ctx.Stack()]
-	h.mu.Unlock()
-	if fail {
-		return fmt.Errorf("the web tier did not become healthy on %s running %s", ctx.Stack(), cfg.Release.Image)
-	}
-	var tier struct{ pulumi.ResourceState }
-	if err := ctx.RegisterComponentResource("hipaa:app:Tier", "hipaa-"+ctx.Stack()+"-web", &tier); err != nil {
-		return err
-	}
-	digest := fmt.Sprintf("%x", sha256.Sum256([]byte(cfg.Release.Ref.Tag+cfg.Release.Ref.Digest)))
-	if cfg.Release.Ref.Digest != "" {
-		digest = strings.TrimPrefix(cfg.Release.Ref.Digest, "sha256:")
-	}
-	image := pulumi.String("123456789012.dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:" + digest).ToStringOutput()
-	stacks.ExportRelease(ctx, cfg, image)
-	// A secret, as the platform's generated passwords are, so that every update decrypts and encrypts
-	// state with the stack's secrets manager.
-	ctx.Export("probe", pulumi.ToSecret(pulumi.String("not-a-real-secret")))
-	return nil
-}
-
-func (h *harness) fail(stack string, fail bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failOn[stack] = fail
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	cli := hipaatest.PulumiCLI(t)
-	dir := t.TempDir()
-	root := filepath.Join(dir, "cli")
-	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
-		t.Fatal(err)
+	env := fleettest.New(t, filepath.Join("..", ".."))
+	progress := &bytes.Buffer{}
+	return &harness{
+		Fleet:    &Fleet{Workspace: env.Workspace, Project: "hipaa", Stages: stages, Progress: progress},
+		Env:      env,
+		progress: progress,
 	}
-	if err := os.Symlink(cli, filepath.Join(root, "bin", "pulumi")); err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := filepath.Join(dir, "work")
-	for _, d := range []string{work, filepath.Join(dir, "state")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, s := range stages {
-		b, err := os.ReadFile(filepath.Join("..", "..", "Pulumi."+s+".yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(work, "Pulumi."+s+".yaml"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	proj, err := workspace.LoadProject(filepath.Join("..", "..", "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{work: work, progress: &bytes.Buffer{}, failOn: map[string]bool{}}
-	ws, err := auto.NewLocalWorkspace(context.Background(),
-		auto.WorkDir(work), auto.Program(h.standIn), auto.Project(*proj), auto.Pulumi(cmd),
-		auto.EnvVars(map[string]string{
-			"PULUMI_HOME": filepath.Join(dir, "home"), "PULUMI_BACKEND_URL": "file://" + filepath.Join(dir, "state"),
-			"PULUMI_CONFIG_PASSPHRASE": "fleet-test-only", "PULUMI_SKIP_UPDATE_CHECK": "true",
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Fleet = &Fleet{Workspace: ws, Project: "hipaa", Stages: stages, Progress: h.progress}
-	return h
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -128,7 +42,7 @@ func ctxFor(t *testing.T) context.Context {
 // stackNames lists the stacks in the backend.
 func (h *harness) stackNames(t *testing.T) []string {
 	t.Helper()
-	summaries, err := h.Workspace.ListStacks(ctxFor(t))
+	summaries, err := h.Fleet.Workspace.ListStacks(ctxFor(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +90,7 @@ func TestPromotionOrderRollbackAndRollForward(t *testing.T) {
 		t.Fatalf("stacks %v exist after refused requests", names)
 	}
 
-	committed, err := os.ReadFile(filepath.Join(h.work, "Pulumi.dev.yaml"))
+	committed, err := os.ReadFile(filepath.Join(h.Work, "Pulumi.dev.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +102,7 @@ func TestPromotionOrderRollbackAndRollForward(t *testing.T) {
 	if got := h.running(t, "dev"); got.Release != "v1.2.0" || !strings.Contains(got.Image, "/hipaa-app@sha256:") {
 		t.Errorf("dev runs %+v, want v1.2.0 by digest", got)
 	}
-	if after, _ := os.ReadFile(filepath.Join(h.work, "Pulumi.dev.yaml")); !bytes.Equal(after, committed) {
+	if after, _ := os.ReadFile(filepath.Join(h.Work, "Pulumi.dev.yaml")); !bytes.Equal(after, committed) {
 		t.Errorf("the committed stack file changed:\n%s", after)
 	}
 
@@ -240,7 +154,7 @@ func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
 	ctx := ctxFor(t)
 	refused(t, h.Up(ctx, "dev", ""), "dev runs no release yet; pass --release IMAGE")
 
-	h.fail("qa", true)
+	h.Fail("qa", true)
 	err := h.PromoteAll(ctx, "release-7f3a", false)
 	if err == nil || !strings.Contains(err.Error(), "stopped at qa; prod not updated") || !strings.Contains(err.Error(), "did not become healthy on qa") {
 		t.Fatalf("error = %v, want it to stop at qa", err)
@@ -254,7 +168,7 @@ func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
 		t.Error("prod was created although qa failed")
 	}
 
-	h.fail("qa", false)
+	h.Fail("qa", false)
 	if err := h.PromoteAll(ctx, "release-7f3a", false); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
@@ -305,12 +219,12 @@ func TestDemoLifecycle(t *testing.T) {
 	if err := h.CreateDemo(ctx, "old", old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(h.work, "Pulumi.demo-acme.yaml")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(h.Work, "Pulumi.demo-acme.yaml")); !os.IsNotExist(err) {
 		t.Errorf("the demo's stack file was left in the working directory (%v)", err)
 	}
 
 	// A demo whose deployment fails is taken down again.
-	h.fail("demo-broken", true)
+	h.Fail("demo-broken", true)
 	if err := h.CreateDemo(ctx, "broken", opts); err == nil || !strings.Contains(err.Error(), "did not become healthy") {
 		t.Fatalf("error = %v", err)
 	}

@@ -205,17 +205,29 @@ func encode(v any) (string, error) {
 	return string(b), err
 }
 
+// Like the CLI, it accepts a quoted scalar that reads as the declared type: `pulumi config set` writes
+// every value as a string ("2", "true").
 func checkType(decl Key, v any) error {
 	ok := false
+	text, isString := v.(string)
 	switch decl.Type {
 	case "string":
-		_, ok = v.(string)
+		ok = isString
 	case "integer":
 		_, ok = v.(int)
+		if isString {
+			_, err := strconv.Atoi(text)
+			ok = err == nil
+		}
 	case "boolean":
 		_, ok = v.(bool)
+		ok = ok || isString && (text == "true" || text == "false")
 	case "array":
 		_, ok = v.([]any)
+		if isString {
+			var items []any
+			ok = json.Unmarshal([]byte(text), &items) == nil
+		}
 	}
 	if !ok {
 		return fmt.Errorf("got %v, want a value of type %s", v, decl.Type)

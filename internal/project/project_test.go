@@ -90,12 +90,17 @@ func TestStackConfigRejectsWhatTheProjectDoesNotDeclare(t *testing.T) {
 		"wrongtype": "config:\n  demo:zones: three\n",
 		"plainpw":   "config:\n  demo:dbPassword: hunter2\n",
 		"ok":        "config: {}\n",
+		"quoted":    "config:\n  demo:zones: \"3\"\n",
 	})
+	// The CLI writes every value it sets as a string; one that reads as the declared type is accepted.
+	if cfg, _, err := p.StackConfig("quoted"); err != nil || cfg["demo:zones"] != "3" {
+		t.Errorf("quoted integer: %v, %v", cfg["demo:zones"], err)
+	}
 	for stack, want := range map[string]string{
 		"typo":      "demo:zonez is not declared in Pulumi.yaml",
 		"wrongtype": "demo:zones: got three, want a value of type integer",
 		"plainpw":   "demo:dbPassword is a secret and is stored in plaintext",
-		"nosuch":    `unknown stack "nosuch": the stacks of project demo are ok, plainpw, typo, wrongtype`,
+		"nosuch":    `unknown stack "nosuch": the stacks of project demo are ok, plainpw, quoted, typo, wrongtype`,
 	} {
 		_, _, err := p.StackConfig(stack)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -137,6 +137,7 @@ func TestPulumiPreviewOfTheDevStackPassesThePack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg["hipaa:release"] = "v1.4.2" // platformctl sets it for each update; the stand-in answers its lookup
 	got, err := h.preview(t, "dev", cfg, stacks.Run)
 	if err != nil {
 		t.Fatalf("pulumi preview --policy-pack of dev: %v\n%v", err, got)

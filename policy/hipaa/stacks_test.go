@@ -2,9 +2,14 @@ package hipaa_test
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/hipaa-platform/platform/internal/fleet"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
@@ -41,6 +46,55 @@ func TestEveryStackPassesEveryMandatoryRule(t *testing.T) {
 				t.Errorf("%s %s %s: %s", f.RuleID, f.URN, f.Property, f.Message)
 			}
 		})
+	}
+}
+
+// TestTheDemoProfilePassesEveryRule runs the real program with a demo stack's whole configuration, as
+// platformctl demo create writes it, through the project's own config checks: the profile keeps every
+// safeguard.
+func TestTheDemoProfilePassesEveryRule(t *testing.T) {
+	t.Parallel()
+	values, err := fleet.DemoConfig("hipaa", "acme", "dana@example.com", "2026-12-01T12:00:00Z", "v1.2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := yaml.Marshal(map[string]any{"config": values})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	projectFile, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{"Pulumi.yaml": projectFile, "Pulumi.demo-acme.yaml": file} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := project.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := preview.Stack(p, "demo-acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := hipaa.Evaluate(hipaa.FromOffline(rs), hipaa.Config{})
+	for _, f := range rep.Findings {
+		t.Errorf("%s %s %s: %s", f.RuleID, f.URN, f.Property, f.Message)
+	}
+	var demoTagged bool
+	for _, r := range rs {
+		if r.Type == "aws:s3/bucketV2:BucketV2" {
+			demoTagged = true
+			if r.String("tags.DataClass") != "synthetic" || r.Value("forceDestroy") != true {
+				t.Errorf("%s: DataClass %q, forceDestroy %v", r.Name, r.String("tags.DataClass"), r.Value("forceDestroy"))
+			}
+		}
+	}
+	if !demoTagged {
+		t.Error("the demo has no buckets")
 	}
 }
 

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func releaseCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "release",
+		Short: "Promote a release through dev, test, qa and prod; roll it back or forward; show what runs where",
+		Long: `release moves container images through the stages dev, test, qa and prod with the Pulumi Automation
+API, running the platform program of this project directory against the backend you are logged in to.
+
+A stack's release lives with the stack: the program exports it, and the stack's update history records
+every release it ran, so rollback and roll-forward walk that history and no release is lost. The
+repository's lifecycle policy never expires a released image. Each update rolls the hosts with an
+instance refresh that keeps full healthy capacity, so a release causes no downtime.`,
+	}
+	cmd.AddCommand(withPolicyPacks(promoteCmd()), withPolicyPacks(rollbackCmd(false)), withPolicyPacks(rollbackCmd(true)), statusCmd())
+	return cmd
+}
+
+func promoteCmd() *cobra.Command {
+	var to string
+	var all, force bool
+	cmd := &cobra.Command{
+		Use:   "promote IMAGE (--to STACK | --all) [--force]",
+		Short: "Deploy an image to a stage, once the stages in front of it have run it",
+		Long: `promote deploys IMAGE (a tag such as v1.4.2 or release-1a2b3c, a digest @sha256:..., or
+hipaa-app:TAG) to the stage --to. It is refused while a stage in front of it (dev before test, test
+before qa, qa before prod) has not run the same image, unless --force. With --all it promotes through
+dev, test, qa and prod in order and stops at the first stage that fails, leaving the later ones as they
+were. A malformed image or an unknown stack is refused before anything changes.
+
+Exit status: 0 on success, 1 when an update fails, 2 when the request is refused.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all == (to != "") {
+				return inputError{fmt.Errorf("give exactly one of --to STACK and --all")}
+			}
+			f, err := openFleet(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, stop := interruptible(cmd)
+			defer stop()
+			if all {
+				err = f.PromoteAll(ctx, args[0], force)
+			} else {
+				err = f.Promote(ctx, args[0], to, force)
+			}
+			if err != nil {
+				return fleetError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "promoted %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "the stage to deploy to: dev, test, qa or prod")
+	cmd.Flags().BoolVar(&all, "all", false, "promote through every stage in order, stopping at the first failure")
+	cmd.Flags().BoolVar(&force, "force", false, "promote even though a stage in front has not run the image")
+	return cmd
+}
+
+func rollbackCmd(forward bool) *cobra.Command {
+	use, short, long := "rollback --stack STACK", "Return a stage to the release it ran before the current one",
+		`rollback redeploys, on --stack, the release the stack ran before the one it runs now, from the
+stack's own history. Run again, it goes one release further back; roll-forward undoes it.`
+	if forward {
+		use, short, long = "roll-forward --stack STACK", "Move a stage to the release it ran after the current one",
+			`roll-forward redeploys, on --stack, the release the stack ran after the one it runs now: it undoes
+a rollback, one release at a time, up to the newest release the stack ran.`
+	}
+	var stack string
+	cmd := &cobra.Command{
+		Use: use, Short: short, Long: long + "\n\nExit status: 0 on success, 1 when the update fails, 2 when there is nothing to move to.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if stack == "" {
+				return inputError{fmt.Errorf("--stack is required; the stages are %s", strings.Join(Stages, ", "))}
+			}
+			f, err := openFleet(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, stop := interruptible(cmd)
+			defer stop()
+			if forward {
+				err = f.RollForward(ctx, stack)
+			} else {
+				err = f.Rollback(ctx, stack)
+			}
+			return fleetError(err)
+		},
+	}
+	cmd.Flags().StringVar(&stack, "stack", "", "the stage: dev, test, qa or prod")
+	return cmd
+}
+
+func statusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "Show which release runs on every stack, and every release each has run",
+		Long: `status lists every stage, then every other stack of the backend (the demos), with the release it
+runs (as promoted, and the image by digest), when it was last updated and the releases it has run in the
+order it first ran them, which are what rollback and roll-forward move between.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := openFleet(cmd)
+			if err != nil {
+				return err
+			}
+			all, err := f.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(all)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "STACK\tRELEASE\tIMAGE\tLAST UPDATE\tRELEASES RUN")
+			for _, s := range all {
+				if !s.Created {
+					fmt.Fprintf(w, "%s\t-\t-\tnot created\t-\n", s.Stack)
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.Stack, orDash(s.Release), orDash(s.Image), orDash(s.LastUpdate), orDash(strings.Join(s.Releases, " ")))
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func upCmd() *cobra.Command {
+	var stack, release string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "up (--stack STACK [--release IMAGE] | --all)",
+		Short: "Stand up or update an environment, keeping the release it runs",
+		Long: `up creates or updates a stage with the dials of its Pulumi.STACK.yaml, keeping the release the stage
+runs, so an infrastructure change never changes the release. A new stage needs --release for its first.
+With --all it updates dev, test, qa and prod in order and stops at the first that fails.
+
+Use it rather than a bare "pulumi up", which does not know the running release and refuses to run
+without -c hipaa:release=IMAGE.
+
+Exit status: 0 on success, 1 when an update fails, 2 when the request is refused.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if all == (stack != "") || (all && release != "") {
+				return inputError{fmt.Errorf("give --stack STACK (with --release IMAGE for a new stage) or --all")}
+			}
+			f, err := openFleet(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, stop := interruptible(cmd)
+			defer stop()
+			if all {
+				return fleetError(f.UpAll(ctx))
+			}
+			return fleetError(f.Up(ctx, stack, release))
+		},
+	}
+	cmd.Flags().StringVar(&stack, "stack", "", "the stage: dev, test, qa or prod")
+	cmd.Flags().StringVar(&release, "release", "", "the release a new stage starts with")
+	cmd.Flags().BoolVar(&all, "all", false, "update every stage in order, stopping at the first failure")
+	return cmd
+}
