@@ -128,6 +128,12 @@ func (e *Env) write(path, content string, mode os.FileMode) error {
 	return e.chown(path)
 }
 
+// WriteFile writes a file owned by the user the servers run as, for a test's own clients (a password
+// file, a configuration).
+func (e *Env) WriteFile(path, content string, mode os.FileMode) error {
+	return e.write(path, content, mode)
+}
+
 // Command prepares a program to run as the postgres user, with pgBackRest's S3 credentials in its
 // environment.
 func (e *Env) Command(name string, args ...string) *exec.Cmd {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"time"
 )
 
 // Roles of the hosts Nagios watches.
@@ -54,9 +55,9 @@ type Host struct {
 type Thresholds struct {
 	DiskFreeWarn, DiskFreeCrit             int // percent free
 	Load1Warn, Load1Crit                   float64
-	MemoryAvailWarn, MemoryAvailCrit       int   // percent available
-	ReplicationLagWarn, ReplicationLagCrit int64 // bytes of WAL the replica has not replayed
-	BackupAgeHours                         int   // newest backup older than this is critical
+	MemoryAvailWarn, MemoryAvailCrit       int           // percent available
+	ReplicationLagWarn, ReplicationLagCrit int64         // bytes of WAL the replica has not replayed
+	BackupMaxAge                           time.Duration // newest backup older than this is critical
 	CertDaysWarn, CertDaysCrit             int
 }
 
@@ -66,8 +67,8 @@ var DefaultThresholds = Thresholds{
 	Load1Warn: 4, Load1Crit: 8,
 	MemoryAvailWarn: 10, MemoryAvailCrit: 5,
 	ReplicationLagWarn: 64 << 20, ReplicationLagCrit: 1 << 30,
-	BackupAgeHours: 26, // a daily backup, with two hours to finish
-	CertDaysWarn:   30, CertDaysCrit: 7,
+	BackupMaxAge: 26 * time.Hour, // a daily backup, with two hours to finish
+	CertDaysWarn: 30, CertDaysCrit: 7,
 }
 
 // Params are everything the configuration is rendered from.
@@ -208,6 +209,11 @@ func (f Files) Names() []string {
 			}
 		}
 	})
+}
+
+// MemoryCommand is the monitoring host's own memory check.
+func (v view) MemoryCommand() string {
+	return MemoryCheck(v.T.MemoryAvailWarn, v.T.MemoryAvailCrit, true)
 }
 
 // The NRPE command names, as the host template names them.
