@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 	"time"
 
@@ -45,6 +46,14 @@ type Config struct {
 	ExpiresAt time.Time
 	// Owner is who the stack is for, from aws:defaultTags.
 	Owner string
+	// Monitoring are the monitoring dials.
+	Monitoring MonitoringConfig
+}
+
+// MonitoringConfig are the monitoring dials.
+type MonitoringConfig struct {
+	AlertEmails []string
+	ImageName   string
 }
 
 // ReleaseConfig is what the tiers run.
@@ -266,6 +275,10 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			Target:  own.int("engineCpuTarget", check.Between(app.MinCPUTarget, app.MaxCPUTarget)),
 		},
 	}
+	c.Monitoring = MonitoringConfig{
+		AlertEmails: own.strings("alertEmails", emailAddress),
+		ImageName:   own.string("monitoringImageName", nonEmpty),
+	}
 	if raw := own.string("expiresAt", nil); raw != "" {
 		t, err := time.Parse(time.RFC3339, raw)
 		if err != nil {
@@ -355,6 +368,13 @@ func (c *Config) checkRelease(own reader) {
 
 // RepositoryName is the account's one container repository.
 func RepositoryName(project string) string { return project + "-app" }
+
+func emailAddress(s string) error {
+	if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
+		return fmt.Errorf("got %q, want an e-mail address such as oncall@example.com", s)
+	}
+	return nil
+}
 
 func accountID(s string) error {
 	if !check.IsAccountID(s) {

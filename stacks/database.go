@@ -22,10 +22,9 @@ func newDatabase(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID str
 	if err != nil {
 		return nil, fmt.Errorf("finding the database image %q (config hipaa:dbImageName): %w", cfg.Database.ImageName, err)
 	}
-	var clients, monitoring []string
+	var clients []string
 	for _, s := range p.Network.Tiers["app"] {
 		clients = append(clients, s.CIDR.String())
-		monitoring = append(monitoring, s.CIDR.String())
 	}
 	backups := p.Buckets["backups"]
 	return database.NewCluster(ctx, n.Name("db"), &database.ClusterArgs{
@@ -36,7 +35,7 @@ func newDatabase(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID str
 		Subnets:          p.Network.Tiers["data"],
 		SecurityGroupId:  p.Firewall.ID(SgDatabase),
 		ClientCIDRs:      clients,
-		MonitoringCIDRs:  monitoring,
+		MonitoringHost:   p.MonitoringHost,
 		Volume: database.Volume{
 			SizeGiB: cfg.Database.VolumeSizeGiB, Iops: cfg.Database.VolumeIops, ThroughputMiBps: cfg.Database.VolumeThroughputMiBps,
 		},

@@ -30,9 +30,9 @@ func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGr
 		{From: SgEngine, To: SgDatabase, Port: postgres, Description: "the engine tier queries Postgres over TLS"},
 		{From: SgDatabase, To: SgDatabase, Port: postgres, Description: "replicas stream WAL from the primary over TLS"},
 		{From: SgDatabase, To: SgDatabase, Port: database.PgBackRestTLSPort, Description: "the backup standby reaches pgBackRest on the primary over TLS"},
-		{From: SgMonitoring, To: SgDatabase, Port: postgres, Description: "Nagios checks Postgres and replication"},
-		{From: SgMonitoring, To: SgApp, Port: 443, Description: "Nagios checks the web tier's health"},
-		{From: SgMonitoring, To: SgLoadBalancer, Port: 443, Description: "Nagios checks the public endpoint"},
+		{From: SgMonitoring, To: SgDatabase, Port: postgres, Description: "Nagios checks Postgres and replication over TLS"},
+		{From: SgMonitoring, To: SgDatabase, Port: database.NrpePort, Description: "Nagios runs disk, load, memory, certificate and backup checks through NRPE over TLS"},
+		{From: SgMonitoring, To: firewall.World, Port: 443, Description: "Nagios checks the application's public HTTPS endpoint through the NAT gateway"},
 		{From: SgApp, To: firewall.World, Port: 443, Description: "the web tier calls partner APIs through the NAT gateway"},
 	}
 	for _, tier := range []string{SgApp, SgEngine, SgDatabase, SgMonitoring} {

@@ -13,6 +13,7 @@ import (
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/firewall"
 	"github.com/hipaa-platform/platform/components/kms"
+	"github.com/hipaa-platform/platform/components/monitoring"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/naming"
@@ -54,6 +55,9 @@ type Platform struct {
 	Release  *Release
 	Web      *app.Tier
 	Engine   *app.Tier
+	// MonitoringHost is where the Nagios host is placed, before the database that admits it.
+	MonitoringHost *database.MonitoringHost
+	Monitoring     *monitoring.Monitoring
 }
 
 // deploy wires the components in dependency order.
@@ -98,10 +102,16 @@ func deploy(ctx *pulumi.Context, cfg *Config, accountID string, zones []string) 
 		}
 	}
 	p.Release = resolveRelease(ctx, cfg, accountID, p.Registry)
+	if p.MonitoringHost, err = monitoringHost(n, p); err != nil {
+		return err
+	}
 	if p.Database, err = newDatabase(ctx, n, cfg, accountID, p); err != nil {
 		return err
 	}
 	if err := newTiers(ctx, n, cfg, p, p.Release); err != nil {
+		return err
+	}
+	if p.Monitoring, err = newMonitoring(ctx, n, cfg, accountID, p); err != nil {
 		return err
 	}
 	if cfg.AccountBaseline {
@@ -229,6 +239,14 @@ func export(ctx *pulumi.Context, cfg *Config, p *Platform) {
 	if p.Registry != nil {
 		ctx.Export("repositoryUrl", p.Registry.RepositoryUrl)
 	}
+	ctx.Export("monitoring", pulumi.Map{
+		"host":         pulumi.String(p.Monitoring.Address),
+		"instanceId":   p.Monitoring.InstanceId,
+		"topicArn":     p.Monitoring.TopicArn,
+		"alarms":       pulumi.ToStringArray(p.Monitoring.Alarms),
+		"nagiosConfig": pulumi.ToStringMap(p.Monitoring.NagiosConfig),
+		"webInterface": pulumi.Sprintf("aws ssm start-session --target %s --document-name AWS-StartPortForwardingSession --parameters portNumber=80,localPortNumber=8080, then http://localhost:8080/nagios4", p.Monitoring.InstanceId),
+	})
 	if p.Baseline != nil {
 		ctx.Export("trailArn", p.Baseline.TrailArn)
 		ctx.Export("guardDutyDetectorId", p.Baseline.DetectorId)

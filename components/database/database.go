@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
@@ -14,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
+	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/hostrole"
@@ -35,6 +37,9 @@ const (
 	PgBackRestTLSPort = 8432
 )
 
+// PgPort is where Postgres listens.
+const PgPort = 5432
+
 // AppDatabase and AppUser are the application's database and the user it connects as.
 const AppDatabase, AppUser = "clinic", "app"
 
@@ -44,7 +49,6 @@ const (
 	defaultIops               = 3000
 	defaultThroughputMiBps    = 125
 	defaultArchiveTimeout     = 60
-	pgPort                    = 5432
 	firstHostOffset           = 10 // hosts take fixed addresses from .10 of their subnet
 	pgVersion                 = 15
 	dataDevice                = "/dev/sdf" // on Nitro an NVMe device; the bootstrap finds it
@@ -83,8 +87,9 @@ type ClusterArgs struct {
 	SecurityGroupId pulumi.StringInput
 	// ClientCIDRs are the blocks the application connects from. Required.
 	ClientCIDRs []string
-	// MonitoringCIDRs are the blocks monitoring connects from. Optional.
-	MonitoringCIDRs []string
+	// MonitoringHost is the Nagios host: Postgres admits the monitoring user from its address alone, each
+	// host's NRPE answers it alone, and it gets a client certificate from the cluster's CA. Optional.
+	MonitoringHost *MonitoringHost
 	// Volume sizes each host's data volume. Optional; defaults as Volume says.
 	Volume Volume
 	// EbsKeyArn encrypts the volumes; SecretsKeyArn the secrets; BackupKeyArn the backups. Required.
@@ -106,6 +111,20 @@ type ClusterArgs struct {
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
 }
+
+// MonitoringHost is the monitoring host, at a fixed address.
+type MonitoringHost struct {
+	// Name is its name, the common name of its client certificate. Required.
+	Name string
+	// Address is its fixed private IPv4 address. Required.
+	Address string
+}
+
+// Monitoring: the NRPE port and the namespace the hosts publish their metrics in.
+const (
+	NrpePort         = nagios.DefaultNrpePort
+	MetricsNamespace = "HIPAA/Database"
+)
 
 // Host is one database host as operators and monitoring see it.
 type Host struct {
@@ -131,6 +150,16 @@ type Cluster struct {
 	CACertPem pulumi.StringOutput `pulumi:"caCertPem"`
 	// HostConfig is each host's rendered postgresql.conf, pg_hba.conf and pgbackrest.conf, for operators.
 	HostConfig pulumi.StringMapOutput `pulumi:"hostConfig"`
+	// MonitoringTLSSecretArn is the secret holding the monitoring host's client key and certificate;
+	// empty without a MonitoringHost.
+	MonitoringTLSSecretArn pulumi.StringOutput `pulumi:"monitoringTlsSecretArn"`
+	// BackupHost is the host that takes the backups.
+	BackupHost string
+	// InstanceIds are the hosts' instances, by host name.
+	InstanceIds map[string]pulumi.StringOutput
+	// MonitoringSecretName and MonitoringTLSSecretName name the secrets the monitoring host reads: the
+	// monitoring user's password and its client certificate (the latter empty without a MonitoringHost).
+	MonitoringSecretName, MonitoringTLSSecretName string
 }
 
 func (a *ClusterArgs) validate(name string) error {
@@ -160,11 +189,17 @@ func (a *ClusterArgs) validate(name string) error {
 	if len(a.ClientCIDRs) == 0 {
 		return fmt.Errorf("database %q: ClientCIDRs is empty; want the application's subnets", name)
 	}
-	for field, list := range map[string][]string{"ClientCIDRs": a.ClientCIDRs, "MonitoringCIDRs": a.MonitoringCIDRs} {
-		for i, c := range list {
-			if _, err := netip.ParsePrefix(c); err != nil {
-				return fmt.Errorf("database %q: %s[%d] %q is not a CIDR block", name, field, i, c)
-			}
+	for i, c := range a.ClientCIDRs {
+		if _, err := netip.ParsePrefix(c); err != nil {
+			return fmt.Errorf("database %q: ClientCIDRs[%d] %q is not a CIDR block", name, i, c)
+		}
+	}
+	if m := a.MonitoringHost; m != nil {
+		if addr, err := netip.ParseAddr(m.Address); err != nil || !addr.Is4() {
+			return fmt.Errorf("database %q: MonitoringHost.Address %q is not an IPv4 address", name, m.Address)
+		}
+		if m.Name == "" {
+			return fmt.Errorf("database %q: MonitoringHost.Name is required", name)
 		}
 	}
 	for field, v := range map[string]pulumi.StringInput{"AmiId": a.AmiId, "SecurityGroupId": a.SecurityGroupId, "EbsKeyArn": a.EbsKeyArn,
@@ -266,21 +301,27 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	pki, err := newPKI(ctx, name, &a, hosts, parent)
+	certified := hosts
+	if m := a.MonitoringHost; m != nil {
+		certified = append(slices.Clone(hosts), Host{Name: m.Name, Role: "monitoring", Address: m.Address})
+	}
+	pki, err := newPKI(ctx, name, &a, certified, parent)
 	if err != nil {
 		return nil, err
 	}
 	configs := pulumi.StringMap{}
+	comp.InstanceIds = map[string]pulumi.StringOutput{}
 	for i, h := range hosts {
 		profile, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), parent)
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := newHost(ctx, name, &a, hosts, i, creds, pki, profile, parent)
+		cfg, id, err := newHost(ctx, name, &a, hosts, i, creds, pki, profile, parent)
 		if err != nil {
 			return nil, err
 		}
 		configs[h.Name] = cfg
+		comp.InstanceIds[h.Name] = id
 	}
 
 	comp.PrimaryAddress = pulumi.String(hosts[0].Address).ToStringOutput()
@@ -288,14 +329,22 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	comp.MonitoringSecretArn = creds.arns["monitoring"]
 	comp.CACertPem = pki.caCert
 	comp.HostConfig = configs.ToStringMapOutput()
+	comp.BackupHost = backupHost(hosts)
+	comp.MonitoringSecretName = creds.names["monitoring"]
+	comp.MonitoringTLSSecretArn = pulumi.String("").ToStringOutput()
+	if m := a.MonitoringHost; m != nil {
+		comp.MonitoringTLSSecretArn = pki.hostSecretArns[m.Name]
+		comp.MonitoringTLSSecretName = pki.hostSecretNames[m.Name]
+	}
 	hostsJSON, _ := json.Marshal(hosts)
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"primaryAddress":      comp.PrimaryAddress,
-		"hosts":               pulumi.String(hostsJSON),
-		"appSecretArn":        comp.AppSecretArn,
-		"monitoringSecretArn": comp.MonitoringSecretArn,
-		"caCertPem":           comp.CACertPem,
-		"hostConfig":          comp.HostConfig,
+		"primaryAddress":         comp.PrimaryAddress,
+		"hosts":                  pulumi.String(hostsJSON),
+		"appSecretArn":           comp.AppSecretArn,
+		"monitoringSecretArn":    comp.MonitoringSecretArn,
+		"caCertPem":              comp.CACertPem,
+		"hostConfig":             comp.HostConfig,
+		"monitoringTlsSecretArn": comp.MonitoringTLSSecretArn,
 	}); err != nil {
 		return nil, err
 	}
@@ -368,6 +417,11 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 				iampolicy.Allow("ReadWriteOwnBackups", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{bucket + "/" + prefix + "*"}),
 				iampolicy.Allow("UseBackupKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{backupKey}).
 					When("StringEquals", "kms:ViaService", "s3."+a.Region+".amazonaws.com"),
+				// PutMetricData names no resource; the namespace condition is its only limit.
+				iampolicy.Allow("PublishDatabaseMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
+					When("StringEquals", "cloudwatch:namespace", MetricsNamespace),
+				iampolicy.Allow("PublishAgentMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
+					When("StringEquals", "cloudwatch:namespace", "CWAgent"),
 			).JSON()
 		}).(pulumi.StringOutput)
 	role, err := hostrole.New(ctx, h.Name, "PostgreSQL "+h.Role+" "+h.Name, policy, a.Tags, parent)
@@ -381,7 +435,7 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 // attachment.
 func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i int, creds *credentials, pki *pki,
 	profile *iam.InstanceProfile, parent pulumi.ResourceOption,
-) (pulumi.StringOutput, error) {
+) (pulumi.StringOutput, pulumi.StringOutput, error) {
 	h := hosts[i]
 	subnet := a.Subnets[i%len(a.Subnets)]
 	tags := naming.Tags(a.Tags, h.Name)
@@ -399,7 +453,7 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		Tags:             naming.Tags(a.Tags, h.Name+"-data"),
 	}, parent)
 	if err != nil {
-		return pulumi.StringOutput{}, fmt.Errorf("creating %s's volume: %w", h.Name, err)
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, fmt.Errorf("creating %s's volume: %w", h.Name, err)
 	}
 
 	// Every parameter is known before deployment, so the rendered setup is too, and a preview (with the
@@ -407,11 +461,11 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 	p := params(name, a, hosts, i, creds, pki)
 	files, err := hostconfig.Config(p)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	userData, err := hostconfig.UserData(p)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 
 	inst, err := ec2.NewInstance(ctx, h.Name, &ec2.InstanceArgs{
@@ -435,18 +489,27 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		VolumeTags:     naming.Tags(a.Tags, h.Name+"-root"),
 	}, parent, pulumi.IgnoreChanges([]string{"ami"}))
 	if err != nil {
-		return pulumi.StringOutput{}, fmt.Errorf("creating %s: %w", h.Name, err)
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, fmt.Errorf("creating %s: %w", h.Name, err)
 	}
 	if _, err := ec2.NewVolumeAttachment(ctx, h.Name+"-data", &ec2.VolumeAttachmentArgs{
 		DeviceName: pulumi.String(dataDevice), InstanceId: inst.ID(), VolumeId: vol.ID(),
 	}, parent); err != nil {
-		return pulumi.StringOutput{}, fmt.Errorf("attaching %s's volume: %w", h.Name, err)
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, fmt.Errorf("attaching %s's volume: %w", h.Name, err)
 	}
 	exported, err := json.Marshal(files)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
-	return pulumi.String(exported).ToStringOutput(), nil
+	return pulumi.String(exported).ToStringOutput(), inst.ID().ToStringOutput(), nil
+}
+
+// backupHost is the host that takes the backups: the first replica, so the primary is not slowed, or
+// the primary of a cluster without replicas.
+func backupHost(hosts []Host) string {
+	if len(hosts) > 1 {
+		return hosts[1].Name
+	}
+	return hosts[0].Name
 }
 
 // params are one host's hostconfig parameters on AWS.
@@ -458,13 +521,13 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 	p := hostconfig.Params{
 		Role: h.Role, Name: h.Name, PgVersion: pgVersion,
 		DataDir: base + "/main", ConfDir: conf, SocketDir: "/var/run/postgresql", LogDir: "/var/log/postgresql",
-		LoggingCollector: true, ListenAddress: "*", Port: pgPort, MaxConnections: 200, MaxWalSenders: 2*MaxReplicas + 2,
+		LoggingCollector: true, ListenAddress: "*", Port: PgPort, MaxConnections: 200, MaxWalSenders: 2*MaxReplicas + 2,
 		TLS:         hostconfig.TLSFiles{CertFile: tlsDir + "/server.crt", KeyFile: tlsDir + "/server.key", CAFile: tlsDir + "/ca.crt"},
 		TLSDir:      tlsDir,
 		PassFile:    "/var/lib/postgresql/.pgpass-replication",
 		DataDevice:  dataDevice,
 		AppDatabase: AppDatabase, AppUser: AppUser, ReplicationUser: "replicator", MonitoringUser: "nagios",
-		ClientCIDRs: a.ClientCIDRs, MonitoringCIDRs: a.MonitoringCIDRs,
+		ClientCIDRs:           a.ClientCIDRs,
 		ApplicationName:       h.Name,
 		ArchiveTimeoutSeconds: a.ArchiveTimeoutSeconds,
 		Secrets: hostconfig.Secrets{TLS: pki.hostSecretNames[h.Name], Replication: creds.names["replication"],
@@ -480,9 +543,21 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 	for _, r := range hosts[1:] {
 		p.ReplicaCIDRs = append(p.ReplicaCIDRs, r.Address+"/32")
 	}
-	backupHost := hosts[0].Name
-	if len(hosts) > 1 {
-		backupHost = hosts[1].Name // the first replica takes the backups, so the primary is not slowed
+	backupHost := backupHost(hosts)
+	if m := a.MonitoringHost; m != nil {
+		p.MonitoringCIDRs = []string{m.Address + "/32"}
+		nrpe := nagios.NrpeParams{PluginDir: "/usr/lib/nagios/plugins", DataDir: p.DataDir, CertFile: p.TLS.CertFile}
+		if h.Name == backupHost {
+			nrpe.Backup = &nagios.NrpeBackup{Stanza: p.Backup.Stanza, ConfigFile: p.Backup.ConfigFile}
+		}
+		mon := &hostconfig.Monitoring{
+			NrpePort: NrpePort, AllowedHosts: []string{m.Address}, NrpeDir: "/etc/hipaa/nrpe",
+			Namespace: MetricsNamespace, Cluster: name, AsPostgres: "sudo -u postgres", AWSCLI: "/usr/bin/aws",
+		}
+		for _, c := range nagios.NrpeCommands(nrpe) {
+			mon.Commands = append(mon.Commands, hostconfig.Command{Name: c.Name, Line: c.Line})
+		}
+		p.Monitoring = mon
 	}
 	switch h.Role {
 	case hostconfig.Primary:
@@ -493,14 +568,14 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 			p.Backup.TLSServer = &hostconfig.TLSServer{Address: h.Address, Port: PgBackRestTLSPort, ClientCN: backupHost}
 		}
 	case hostconfig.Replica:
-		p.Primary = hostconfig.Endpoint{Host: hosts[0].Address, Port: pgPort}
+		p.Primary = hostconfig.Endpoint{Host: hosts[0].Address, Port: PgPort}
 		p.SlotName = slot(h.Name)
 	}
 	if h.Name == backupHost {
 		p.Backup.Scheduled = true
 		p.Backup.FromStandby = h.Role == hostconfig.Replica
 		if p.Backup.FromStandby {
-			p.Backup.PrimaryPeer = &hostconfig.Peer{Host: hosts[0].Address, TLSServerPort: PgBackRestTLSPort, DataDir: p.DataDir, Port: pgPort}
+			p.Backup.PrimaryPeer = &hostconfig.Peer{Host: hosts[0].Address, TLSServerPort: PgBackRestTLSPort, DataDir: p.DataDir, Port: PgPort}
 		}
 	}
 	return p

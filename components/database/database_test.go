@@ -42,7 +42,7 @@ func validArgs() *ClusterArgs {
 	return &ClusterArgs{
 		InstanceType: "r6i.large", AmiId: pulumi.String("ami-123"), Replicas: 1, HighAvailability: true,
 		Subnets: subnets(3), SecurityGroupId: pulumi.String("sg-db"),
-		ClientCIDRs: []string{"10.40.64.0/21", "10.40.72.0/21"}, MonitoringCIDRs: []string{"10.40.64.0/21"},
+		ClientCIDRs: []string{"10.40.64.0/21", "10.40.72.0/21"}, MonitoringHost: &MonitoringHost{Name: "monitoring", Address: "10.40.64.5"},
 		Volume:    Volume{SizeGiB: 200, Iops: 6000, ThroughputMiBps: 250},
 		EbsKeyArn: pulumi.String(ebsKey), SecretsKeyArn: pulumi.String(secretsKey), BackupKeyArn: pulumi.String(backupKey),
 		BackupBucketName: "hipaa-unit-backups", BackupBucketArn: pulumi.String(bucketArn),
@@ -133,8 +133,8 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 		t.Errorf("%d generated passwords, want superuser, replication, app and monitoring", n)
 	}
 	secrets := offline.Of(rs, "aws:secretsmanager/secret:Secret")
-	if len(secrets) != 6 {
-		t.Errorf("%d secrets, want 4 passwords and 2 host TLS bundles", len(secrets))
+	if len(secrets) != 7 {
+		t.Errorf("%d secrets, want 4 passwords, 2 host TLS bundles and the monitoring host's", len(secrets))
 	}
 	for _, s := range secrets {
 		if s.String("kmsKeyId") != secretsKey {
@@ -191,8 +191,22 @@ func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 				t.Errorf("%s's policy lacks %s:\n%s", host, fragment, doc)
 			}
 		}
-		if strings.Contains(doc, `"Resource":["*"]`) || strings.Contains(doc, `"Resource":"*"`) {
-			t.Errorf("%s's policy grants on every resource:\n%s", host, doc)
+		// Only PutMetricData, which names no resource, may say "*", and only for its own namespaces.
+		var parsed struct {
+			Statement []struct {
+				Action    []string
+				Resource  []string
+				Condition map[string]map[string]string
+			}
+		}
+		if err := json.Unmarshal([]byte(doc), &parsed); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range parsed.Statement {
+			if len(st.Resource) == 1 && st.Resource[0] == "*" &&
+				(len(st.Action) != 1 || st.Action[0] != "cloudwatch:PutMetricData" || st.Condition["StringEquals"]["cloudwatch:namespace"] == "") {
+				t.Errorf("%s's policy grants %v on every resource:\n%s", host, st.Action, doc)
+			}
 		}
 	}
 }
@@ -322,5 +336,46 @@ func TestBadArgsNameTheField(t *testing.T) {
 			tc.mutate(args)
 			offlinetest.Refused(t, program(args), tc.want)
 		})
+	}
+}
+
+// TestMonitoringIsAdmittedFromItsHostAlone checks what each host runs for the monitoring host: Postgres
+// admits the monitoring user from the Nagios host's address only, NRPE answers it only over TLS with a
+// client certificate, the backup host checks the backups' age, and the metrics are published.
+func TestMonitoringIsAdmittedFromItsHostAlone(t *testing.T) {
+	t.Parallel()
+	var configs map[string]string
+	rs := offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
+		c, err := NewCluster(ctx, "db", validArgs())
+		if err != nil {
+			return err
+		}
+		c.HostConfig.ApplyT(func(m map[string]string) map[string]string { configs = m; return m })
+		return nil
+	})
+	for host, raw := range configs {
+		var files map[string]string
+		if err := json.Unmarshal([]byte(raw), &files); err != nil {
+			t.Fatal(err)
+		}
+		hba := files["pg_hba.conf"]
+		if !strings.Contains(hba, "nagios  10.40.64.5/32  scram-sha-256") || strings.Contains(hba, "nagios  10.40.64.0/21") {
+			t.Errorf("%s pg_hba.conf does not admit monitoring from its host alone:\n%s", host, hba)
+		}
+		nrpe := files["nrpe.cfg"]
+		for _, want := range []string{"allowed_hosts=10.40.64.5\n", "ssl_version=TLSv1.2+", "ssl_client_certs=2", "dont_blame_nrpe=0", "command[check_disk]=", "command[check_tls_cert]="} {
+			if !strings.Contains(nrpe, want) {
+				t.Errorf("%s nrpe.cfg lacks %q:\n%s", host, want, nrpe)
+			}
+		}
+		if backs := strings.Contains(nrpe, "command[check_backup_age]"); backs != (host == "db-1") {
+			t.Errorf("%s checks backup age: %v, want it on the backup host only", host, backs)
+		}
+		if !strings.Contains(files["metrics.sh"], "put-metric-data") {
+			t.Errorf("%s publishes no metrics", host)
+		}
+	}
+	if _, ok := offline.Named(rs, "aws:secretsmanager/secret:Secret", "monitoring-tls"); !ok {
+		t.Error("no client certificate secret for the monitoring host")
 	}
 }

@@ -34,7 +34,7 @@ type purpose struct{ name, description string }
 var purposes = []purpose{
 	{EBS, "EBS volumes"},
 	{S3, "S3 data and backups, and container images"},
-	{Logs, "CloudWatch Logs, CloudTrail and S3 access logs"},
+	{Logs, "CloudWatch Logs, CloudTrail, S3 access logs and alert notifications"},
 	{Secrets, "Secrets Manager secrets and SSM SecureString parameters"},
 }
 
@@ -73,7 +73,7 @@ type Keys struct {
 	EbsKeyArn pulumi.StringOutput `pulumi:"ebsKeyArn"`
 	// S3KeyArn encrypts S3 data and backups, and the container images.
 	S3KeyArn pulumi.StringOutput `pulumi:"s3KeyArn"`
-	// LogsKeyArn encrypts log groups, the CloudTrail trail and the access-log bucket.
+	// LogsKeyArn encrypts log groups, the CloudTrail trail, the access-log bucket and the alert topic.
 	LogsKeyArn pulumi.StringOutput `pulumi:"logsKeyArn"`
 	// SecretsKeyArn encrypts secrets and SecureString parameters.
 	SecretsKeyArn pulumi.StringOutput `pulumi:"secretsKeyArn"`
@@ -206,6 +206,10 @@ func Policy(purpose, partition, account, region string) string {
 				When("StringEquals", "aws:SourceAccount", account),
 			iampolicy.Allow("S3AccessLogDelivery", []string{"kms:GenerateDataKey*", "kms:Decrypt"}, []string{"*"}).
 				ForService("logging.s3.amazonaws.com").
+				When("StringEquals", "aws:SourceAccount", account),
+			// CloudWatch alarms publish to the alert topic, which this key encrypts.
+			iampolicy.Allow("CloudWatchAlarmsNotify", []string{"kms:GenerateDataKey*", "kms:Decrypt"}, []string{"*"}).
+				ForService("cloudwatch.amazonaws.com").
 				When("StringEquals", "aws:SourceAccount", account),
 		)
 	}

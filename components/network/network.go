@@ -93,6 +93,25 @@ type SubnetInfo struct {
 	CIDR netip.Prefix
 }
 
+// FixedBits is the prefix length of the block at the start of each app and data subnet that AWS never
+// hands out by itself (an explicit CIDR reservation): hosts with fixed addresses (the database hosts,
+// the monitoring host) take theirs from it, so no interface endpoint or Auto Scaling instance can take
+// one first.
+const FixedBits = 28
+
+// Address returns the subnet's address at offset, which must fall in the reserved block (4 to 15: AWS
+// keeps the first four).
+func (s SubnetInfo) Address(offset int) (netip.Addr, error) {
+	if offset < 4 || offset >= 1<<(32-FixedBits) {
+		return netip.Addr{}, fmt.Errorf("offset %d is outside the reserved block .4 to .%d", offset, 1<<(32-FixedBits)-1)
+	}
+	addr := s.CIDR.Masked().Addr()
+	for range offset {
+		addr = addr.Next()
+	}
+	return addr, nil
+}
+
 var (
 	zoneName = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$`)
 )
@@ -210,6 +229,7 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 
 	var public, app, data pulumi.StringArray
 	var privateRTs pulumi.StringArray
+	var reservations []pulumi.Resource
 	var nat *ec2.NatGateway
 	for i, zone := range a.AvailabilityZones {
 		suffix := zone[len(zone)-1:]
@@ -241,17 +261,23 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			return nil, err
 		}
 		app = append(app, priv.ID())
+		if err := reserve(ctx, name+"-app-"+suffix, priv, Subnet(block, appSlot, i), &reservations, parent); err != nil {
+			return nil, err
+		}
 		comp.Tiers["app"] = append(comp.Tiers["app"], SubnetInfo{priv.ID().ToStringOutput(), zone, Subnet(block, appSlot, i)})
 		iso, err := subnet(ctx, name+"-data-"+suffix, vpc, Subnet(block, dataSlot, i), zone, "data", a.Tags, dataRT, parent)
 		if err != nil {
 			return nil, err
 		}
 		data = append(data, iso.ID())
+		if err := reserve(ctx, name+"-data-"+suffix, iso, Subnet(block, dataSlot, i), &reservations, parent); err != nil {
+			return nil, err
+		}
 		comp.Tiers["data"] = append(comp.Tiers["data"], SubnetInfo{iso.ID().ToStringOutput(), zone, Subnet(block, dataSlot, i)})
 	}
 	privateRTs = append(privateRTs, dataRT.ID())
 
-	endpointSG, prefixList, err := endpoints(ctx, name, &a, vpc, app, privateRTs, parent)
+	endpointSG, prefixList, err := endpoints(ctx, name, &a, vpc, app, privateRTs, parent, pulumi.DependsOn(reservations))
 	if err != nil {
 		return nil, err
 	}
@@ -277,6 +303,22 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	return comp, nil
+}
+
+// reserve keeps the first FixedBits block of a subnet for hosts with fixed addresses.
+func reserve(ctx *pulumi.Context, name string, sn *ec2.Subnet, cidr netip.Prefix, all *[]pulumi.Resource, parent pulumi.ResourceOption) error {
+	block := netip.PrefixFrom(cidr.Masked().Addr(), FixedBits)
+	r, err := ec2.NewSubnetCidrReservation(ctx, name+"-fixed", &ec2.SubnetCidrReservationArgs{
+		SubnetId:        sn.ID(),
+		CidrBlock:       pulumi.String(block.String()),
+		ReservationType: pulumi.String("explicit"),
+		Description:     pulumi.String("hosts with fixed addresses (database, monitoring)"),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("reserving %s in %s: %w", block, name, err)
+	}
+	*all = append(*all, r)
+	return nil
 }
 
 // subnet creates one subnet and associates it with its route table. No subnet maps public IPs at launch,
@@ -384,7 +426,7 @@ func flowLogPolicy(arn string) string {
 // gateway endpoint on every private route table, the rest through interface endpoints in the app
 // subnets behind one security group that the firewall opens to each tier.
 func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subnets, routeTables pulumi.StringArray,
-	parent pulumi.ResourceOption,
+	parent, afterReservations pulumi.ResourceOption,
 ) (*ec2.SecurityGroup, pulumi.StringOutput, error) {
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
 		VpcId:       vpc.ID(),
@@ -414,7 +456,7 @@ func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subne
 			SubnetIds:         subnets,
 			SecurityGroupIds:  pulumi.StringArray{sg.ID()},
 			Tags:              naming.Tags(a.Tags, n),
-		}, parent); err != nil {
+		}, parent, afterReservations); err != nil {
 			return nil, pulumi.StringOutput{}, fmt.Errorf("creating %s endpoint: %w", svc, err)
 		}
 	}

@@ -175,6 +175,9 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 			repo = repo[:c]
 		}
 		state["repoDigest"] = resource.NewProperty(repo + "@sha256:" + hex.EncodeToString(sum[:]))
+	case "aws:sns/topic:Topic":
+		id = fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.opts.Region, AccountID, state["name"].StringValue())
+		arn = id
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		state["latestVersion"] = resource.NewProperty(1.0)
 	case "aws:lb/loadBalancer:LoadBalancer":

@@ -71,7 +71,34 @@ type Params struct {
 	Backup                Backup
 	// Secrets are the Secrets Manager IDs the bootstrap reads.
 	Secrets Secrets
+	// Monitoring is how the monitoring host watches this one. Optional.
+	Monitoring *Monitoring
 }
+
+// Monitoring is what a host runs for the monitoring host: an NRPE daemon that answers only the Nagios
+// host, over TLS 1.2+ with a client certificate from the internal CA, the CloudWatch agent (disk and
+// memory), and a timer that publishes the replication lag (primary) and the newest backup's age (the
+// host that takes the backups) to CloudWatch.
+type Monitoring struct {
+	// NrpePort is where NRPE listens, on ListenAddress.
+	NrpePort int
+	// AllowedHosts are the addresses NRPE answers: the monitoring host's.
+	AllowedHosts []string
+	// NrpeDir holds the copies of this host's certificate and key that the NRPE user reads.
+	NrpeDir string
+	// Commands are NRPE's commands, by name.
+	Commands []Command
+	// Namespace is the CloudWatch namespace of the published metrics; Cluster their Cluster dimension.
+	Namespace, Cluster string
+	// AsPostgres prefixes the commands the metrics script runs as the postgres user ("sudo -u postgres"
+	// on a host; empty in the tests, which run as that user already).
+	AsPostgres string
+	// AWSCLI is the AWS CLI the metrics script publishes with.
+	AWSCLI string
+}
+
+// Command is one NRPE command.
+type Command struct{ Name, Line string }
 
 // TLSFiles are the paths of this host's certificate, key and the internal CA.
 type TLSFiles struct{ CertFile, KeyFile, CAFile string }
@@ -135,12 +162,16 @@ type TLSServer struct {
 	ClientCN string
 }
 
+// PgBin is where the PostgreSQL binaries of the host's version are.
+func (p Params) PgBin() string { return fmt.Sprintf("/usr/lib/postgresql/%d/bin", p.PgVersion) }
+
 // Files maps each rendered file's destination path to its content.
 type Files map[string]string
 
 var (
 	identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 	stanzaName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	namespace  = regexp.MustCompile(`^[A-Za-z0-9/_.-]{1,255}$`)
 )
 
 // validate checks the values that end up in configuration syntax, so no value can break out of it.
@@ -172,6 +203,24 @@ func (p *Params) validate() error {
 	if p.Role == Replica && (p.Primary.Host == "" || p.SlotName == "") {
 		return fmt.Errorf("a replica needs Primary.Host and SlotName")
 	}
+	if m := p.Monitoring; m != nil {
+		for _, a := range m.AllowedHosts {
+			if _, err := netip.ParseAddr(a); err != nil {
+				return fmt.Errorf("Monitoring.AllowedHosts: %q is not an IP address", a)
+			}
+		}
+		if len(m.AllowedHosts) == 0 || m.NrpePort < 1 || m.NrpePort > 65535 {
+			return fmt.Errorf("Monitoring: want AllowedHosts and an NrpePort")
+		}
+		for _, c := range m.Commands {
+			if !identifier.MatchString(c.Name) || strings.ContainsAny(c.Line, "\n") {
+				return fmt.Errorf("Monitoring.Commands: %q must be an identifier with a one-line command", c.Name)
+			}
+		}
+		if !namespace.MatchString(m.Namespace) || !stanzaName.MatchString(m.Cluster) {
+			return fmt.Errorf("Monitoring: Namespace %q or Cluster %q is malformed", m.Namespace, m.Cluster)
+		}
+	}
 	if p.ArchiveTimeoutSeconds < 1 {
 		return fmt.Errorf("ArchiveTimeoutSeconds %d: want at least 1", p.ArchiveTimeoutSeconds)
 	}
@@ -192,6 +241,9 @@ func Config(p Params) (Files, error) {
 	names := []string{"postgresql.conf", "pg_hba.conf", "pgbackrest.conf"}
 	if p.Role == Primary {
 		names = append(names, "roles.sql")
+	}
+	if p.Monitoring != nil {
+		names = append(names, "nrpe.cfg", "cloudwatch-agent.json", "metrics.sh")
 	}
 	files := Files{}
 	for _, n := range names {
@@ -238,6 +290,11 @@ func UserData(p Params) (string, error) {
 	}
 	if p.Backup.TLSServer != nil {
 		units["pgbackrest-server.service"] = "pgbackrest-server.service.tmpl"
+	}
+	if p.Monitoring != nil {
+		units["hipaa-db-metrics.service"] = "hipaa-db-metrics.service.tmpl"
+		units["hipaa-db-metrics.timer"] = "hipaa-db-metrics.timer.tmpl"
+		units["nagios-nrpe-server.service.d/hipaa.conf"] = "nrpe-dropin.conf.tmpl"
 	}
 	for _, n := range slices.Sorted(maps.Keys(units)) {
 		out, err := execute(units[n], p)

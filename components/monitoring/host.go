@@ -1,0 +1,130 @@
+package monitoring
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"fmt"
+	"path"
+	"strings"
+	"text/template"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/hipaa-platform/platform/components/monitoring/nagios"
+)
+
+// pkiDir holds the internal CA and the host's NRPE client certificate.
+const pkiDir = "/etc/nagios4/pki"
+
+var bootstrap = template.Must(template.New("bootstrap").Parse(`#!/bin/bash
+# {{.Name}}: bootstrap of the Nagios host, on the account's monitoring image (Nagios 4, the monitoring
+# plugins, check_nrpe, check_pgbackrest, Apache, the CloudWatch agent and the AWS CLI installed).
+# Secrets come from Secrets Manager; none is written into this script.
+set -euo pipefail
+umask 077
+secret() { aws secretsmanager get-secret-value --region {{.Region}} --secret-id "$1" --query SecretString --output text; }
+
+# The internal CA, to verify the database hosts, and this host's client certificate for their NRPE.
+install -d -o nagios -g nagios -m 700 {{.PKIDir}}
+secret {{.TLSSecret}} | python3 -c 'import json,sys; d=json.load(sys.stdin); open("{{.PKIDir}}/client.key","w").write(d["key"]); open("{{.PKIDir}}/client.crt","w").write(d["cert"]); open("{{.PKIDir}}/ca.crt","w").write(d["ca"])'
+chown nagios:nagios {{.PKIDir}}/client.key {{.PKIDir}}/client.crt {{.PKIDir}}/ca.crt
+
+# The monitoring user's password, in libpq's passfile: never on a command line or in the configuration.
+install -d -o nagios -g nagios -m 750 /var/lib/nagios
+printf '*:*:*:nagios:%s\n' "$(secret {{.PasswordSecret}})" > /var/lib/nagios/.pgpass
+chown nagios:nagios /var/lib/nagios/.pgpass
+chmod 600 /var/lib/nagios/.pgpass
+
+# Nagios runs the generated configuration, checked before it starts.
+install -d -o nagios -g nagios -m 750 {{.StateDir}} {{.StateDir}}/spool/checkresults {{.StateDir}}/rw {{.LogDir}}
+chown -R root:nagios {{.ConfigDir}}
+chmod 640 {{.ConfigDir}}/*.cfg
+ln -sf {{.ConfigDir}}/nagios.cfg /etc/nagios4/nagios.cfg
+nagios4 -v /etc/nagios4/nagios.cfg
+systemctl enable --now nagios4
+
+# The web interface listens on loopback only: operators reach it with Session Manager port forwarding.
+install -m 644 /etc/hipaa/apache-ports.conf /etc/apache2/ports.conf
+systemctl enable apache2
+systemctl restart apache2
+
+/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/etc/hipaa/cloudwatch-agent.json
+`))
+
+// notify publishes Nagios's notifications to the topic.
+const notify = `#!/bin/bash
+# Publish a Nagios notification (NAGIOS_SUBJECT, NAGIOS_MESSAGE) to the alert topic.
+set -euo pipefail
+exec aws sns publish --region %s --topic-arn %s --subject "${NAGIOS_SUBJECT:0:99}" --message "$NAGIOS_MESSAGE"
+`
+
+const apachePorts = "# The Nagios web interface: loopback only, reached through Session Manager port forwarding.\nListen 127.0.0.1:80\n"
+
+const agentConfig = `{
+  "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
+  "metrics": {
+    "namespace": "CWAgent",
+    "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+    "aggregation_dimensions": [["InstanceId", "path"], ["InstanceId"]],
+    "metrics_collected": {
+      "disk": {"measurement": ["used_percent"], "resources": ["/"], "drop_device": true},
+      "mem": {"measurement": ["used_percent"]}
+    }
+  }
+}
+`
+
+// TopicArn is the alert topic's ARN, known before deployment from its fixed name.
+func TopicArn(partition, region, account, name string) string {
+	return fmt.Sprintf("arn:%s:sns:%s:%s:%s-alerts", partition, region, account, name)
+}
+
+// UserData renders the Nagios host's setup as gzipped cloud-init user data: the generated configuration,
+// the notification script, Apache on loopback, the CloudWatch agent's configuration and the bootstrap.
+// Every part is known before deployment, so a preview shows exactly what the host will run.
+func UserData(name string, a *MonitoringArgs, files nagios.Files) (string, error) {
+	p := nagiosParams(name, a, "0.0.0.0")
+	var boot bytes.Buffer
+	if err := bootstrap.Execute(&boot, map[string]string{
+		"Name": name, "Region": a.Region, "PKIDir": pkiDir, "TLSSecret": a.Database.TLSSecret, "PasswordSecret": a.Database.PasswordSecret,
+		"StateDir": p.StateDir, "LogDir": p.LogDir, "ConfigDir": p.Dir,
+	}); err != nil {
+		return "", err
+	}
+	type writeFile struct {
+		Path        string `yaml:"path"`
+		Permissions string `yaml:"permissions"`
+		Content     string `yaml:"content"`
+	}
+	var wf []writeFile
+	for _, n := range files.Names() {
+		wf = append(wf, writeFile{Path: path.Join(p.Dir, n), Permissions: "0640", Content: files[n]})
+	}
+	partition := "aws"
+	if strings.HasPrefix(a.Region, "us-gov-") {
+		partition = "aws-us-gov"
+	}
+	wf = append(wf,
+		writeFile{Path: p.NotifyCommand, Permissions: "0755", Content: fmt.Sprintf(notify, a.Region, TopicArn(partition, a.Region, a.AccountID, name))},
+		writeFile{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},
+		writeFile{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: agentConfig},
+		writeFile{Path: "/usr/local/sbin/hipaa-monitoring-bootstrap", Permissions: "0700", Content: boot.String()},
+	)
+	doc, err := yaml.Marshal(map[string]any{
+		"write_files": wf,
+		"runcmd":      [][]string{{"/usr/local/sbin/hipaa-monitoring-bootstrap"}},
+	})
+	if err != nil {
+		return "", err
+	}
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	if _, err := zw.Write(append([]byte("#cloud-config\n"), doc...)); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
+}

@@ -1,0 +1,212 @@
+package monitoring
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"io"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
+)
+
+const (
+	ebsKey    = "arn:aws:kms:us-east-1:123456789012:key/ebs"
+	alertsKey = "arn:aws:kms:us-east-1:123456789012:key/logs"
+)
+
+func args() *MonitoringArgs {
+	hosts := []database.Host{
+		{Name: "db-0", Role: "primary", Address: "10.40.128.10", Zone: "us-east-1a"},
+		{Name: "db-1", Role: "replica", Address: "10.40.136.10", Zone: "us-east-1b"},
+	}
+	return &MonitoringArgs{
+		InstanceType: "m6i.large", AmiId: pulumi.String("ami-nagios"),
+		Subnet:          network.SubnetInfo{ID: pulumi.String("subnet-app-a").ToStringOutput(), Zone: "us-east-1a", CIDR: netip.MustParsePrefix("10.40.64.0/21")},
+		SecurityGroupId: pulumi.String("sg-monitoring"),
+		EbsKeyArn:       pulumi.String(ebsKey), SecretsKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/secrets"), AlertsKeyArn: pulumi.String(alertsKey),
+		Database: Database{
+			Hosts:       hosts,
+			InstanceIds: map[string]pulumi.StringInput{"db-0": pulumi.String("i-db0"), "db-1": pulumi.String("i-db1")},
+			BackupHost:  "db-1", Cluster: "db",
+			PasswordSecret: "db/monitoring", TLSSecret: "db/tls/mon",
+			SecretArns: pulumi.StringArray{pulumi.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:db/monitoring"), pulumi.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:db/tls/mon")},
+		},
+		LoadBalancer: &LoadBalancer{ArnSuffix: pulumi.String("app/web/1"), TargetGroupArnSuffix: pulumi.String("targetgroup/web/2"), Domain: "clinic.example.com", HealthPath: "/healthz"},
+		AlertEmails:  []string{"oncall@example.com", "security@example.com"},
+		AccountID:    "123456789012", Region: "us-east-1",
+		Tags: map[string]string{"DataClass": "phi"},
+	}
+}
+
+func program(a *MonitoringArgs) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		_, err := NewMonitoring(ctx, "mon", a)
+		return err
+	}
+}
+
+func TestNagiosHostIsPrivateDedicatedAndEncrypted(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(args()))
+	inst := offlinetest.One(t, rs, "aws:ec2/instance:Instance")
+	for path, want := range map[string]any{
+		"tenancy":                    "dedicated",
+		"associatePublicIpAddress":   false,
+		"privateIp":                  "10.40.64.5",
+		"metadataOptions.httpTokens": "required",
+		"rootBlockDevice.encrypted":  true,
+		"rootBlockDevice.kmsKeyId":   ebsKey,
+		"monitoring":                 true,
+	} {
+		if got := inst.Value(path); got != want {
+			t.Errorf("%s = %v, want %v", path, got, want)
+		}
+	}
+	files := userDataFiles(t, inst.String("userDataBase64"))
+	if got := files["/etc/hipaa/apache-ports.conf"]; !strings.Contains(got, "Listen 127.0.0.1:80") {
+		t.Errorf("the web interface is not on loopback only: %q", got)
+	}
+	for _, want := range []string{"/etc/nagios4/hipaa/nagios.cfg", "/etc/nagios4/hipaa/hosts.cfg", "/usr/local/bin/hipaa-notify"} {
+		if files[want] == "" {
+			t.Errorf("user data lacks %s", want)
+		}
+	}
+	if !strings.Contains(files["/usr/local/bin/hipaa-notify"], "arn:aws:sns:us-east-1:123456789012:mon-alerts") {
+		t.Errorf("notifications go elsewhere: %s", files["/usr/local/bin/hipaa-notify"])
+	}
+	for path, content := range files {
+		if strings.Contains(content, "mock-password") {
+			t.Errorf("%s holds a password", path)
+		}
+	}
+}
+
+func userDataFiles(t *testing.T, b64 string) map[string]string {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		WriteFiles []struct{ Path, Content string } `yaml:"write_files"`
+	}
+	if err := yaml.Unmarshal(text, &doc); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range doc.WriteFiles {
+		files[f.Path] = f.Content
+	}
+	return files
+}
+
+func TestTopicIsEncryptedAndSubscribed(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(args()))
+	topic := offlinetest.One(t, rs, "aws:sns/topic:Topic")
+	if topic.String("kmsMasterKeyId") != alertsKey {
+		t.Errorf("topic key = %q", topic.String("kmsMasterKeyId"))
+	}
+	subs := offline.Of(rs, "aws:sns/topicSubscription:TopicSubscription")
+	if len(subs) != 2 || subs[0].String("protocol") != "email" {
+		t.Errorf("subscriptions = %d", len(subs))
+	}
+	policy := offlinetest.One(t, rs, "aws:sns/topicPolicy:TopicPolicy").String("policy")
+	if !strings.Contains(policy, `"cloudwatch.amazonaws.com"`) || !strings.Contains(policy, `"aws:SourceAccount":"123456789012"`) {
+		t.Errorf("topic policy: %s", policy)
+	}
+}
+
+func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
+	t.Parallel()
+	rs := offlinetest.MustRun(t, program(args()))
+	alarms := offline.Of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
+	names := map[string]bool{}
+	for _, al := range alarms {
+		names[al.String("name")] = true
+		actions, _ := al.Value("alarmActions").([]any)
+		ok, _ := al.Value("okActions").([]any)
+		if len(actions) != 1 || len(ok) != 1 || !strings.HasSuffix(actions[0].(string), "mon-alerts") || al.Value("actionsEnabled") != true {
+			t.Errorf("%s: alarmActions %v, okActions %v", al.Name, al.Value("alarmActions"), al.Value("okActions"))
+		}
+	}
+	for _, want := range []string{
+		"mon-status", "mon-cpu", "mon-disk",
+		"db-0-status", "db-0-cpu", "db-0-disk", "db-0-data-disk", "db-1-status", "db-1-data-disk",
+		"db-1-replication-lag", "db-backup-age", "mon-lb-5xx", "mon-target-5xx", "mon-unhealthy-targets",
+	} {
+		if !names[want] {
+			t.Errorf("no alarm %s; have %v", want, names)
+		}
+	}
+	lag, _ := offline.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-1-replication-lag")
+	if lag.String("treatMissingData") != "breaching" || lag.String("namespace") != database.MetricsNamespace {
+		t.Errorf("a replica that stops reporting must alarm: %v %v", lag.String("treatMissingData"), lag.String("namespace"))
+	}
+	// 3 for the Nagios host, 4 per database host, one lag per replica, the backup age, 3 for the load balancer.
+	if len(alarms) != 3+4*2+1+1+3 {
+		t.Errorf("%d alarms, want 16", len(alarms))
+	}
+}
+
+func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
+	t.Parallel()
+	for want, mutate := range map[string]func(*MonitoringArgs){
+		"InstanceType":               func(a *MonitoringArgs) { a.InstanceType = "t3.small" },
+		"AmiId is required":          func(a *MonitoringArgs) { a.AmiId = nil },
+		"AlertsKeyArn is required":   func(a *MonitoringArgs) { a.AlertsKeyArn = nil },
+		"Database.Hosts is empty":    func(a *MonitoringArgs) { a.Database.Hosts = nil },
+		`Database.BackupHost "db-9"`: func(a *MonitoringArgs) { a.Database.BackupHost = "db-9" },
+		"no instance for host db-1":  func(a *MonitoringArgs) { delete(a.Database.InstanceIds, "db-1") },
+		"LoadBalancer.Domain":        func(a *MonitoringArgs) { a.LoadBalancer.Domain = "not a domain" },
+		`AlertEmails[1] "oncall"`:    func(a *MonitoringArgs) { a.AlertEmails[1] = "oncall" },
+		"Subnet.CIDR":                func(a *MonitoringArgs) { a.Subnet.CIDR = netip.MustParsePrefix("10.40.64.0/29") },
+		"AccountID":                  func(a *MonitoringArgs) { a.AccountID = "x" },
+	} {
+		a := args()
+		mutate(a)
+		offlinetest.Refused(t, program(a), want)
+	}
+	offlinetest.Refused(t, program(nil), "args are required")
+}
+
+// TestUserDataFitsTheLargestCluster: EC2 takes at most 16 KB of user data.
+func TestUserDataFitsTheLargestCluster(t *testing.T) {
+	t.Parallel()
+	a := args()
+	a.Database.Hosts = nil
+	a.Database.InstanceIds = map[string]pulumi.StringInput{}
+	for i := range database.MaxReplicas + 1 {
+		role := "replica"
+		if i == 0 {
+			role = "primary"
+		}
+		h := database.Host{Name: "hipaa-production-db-" + string(rune('0'+i)), Role: role, Address: "10.40.128." + string(rune('0'+i+1))}
+		a.Database.Hosts = append(a.Database.Hosts, h)
+		a.Database.InstanceIds[h.Name] = pulumi.String("i-" + h.Name)
+	}
+	a.Database.BackupHost = a.Database.Hosts[1].Name
+	rs := offlinetest.MustRun(t, program(a))
+	size := len(offlinetest.One(t, rs, "aws:ec2/instance:Instance").String("userDataBase64"))
+	t.Logf("user data for %d database hosts: %d bytes", len(a.Database.Hosts), size)
+	if size > 16384 {
+		t.Errorf("user data is %d bytes; EC2 takes 16384", size)
+	}
+}
