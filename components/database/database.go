@@ -551,7 +551,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 			nrpe.Backup = &nagios.NrpeBackup{Stanza: p.Backup.Stanza, ConfigFile: p.Backup.ConfigFile}
 		}
 		mon := &hostconfig.Monitoring{
-			NrpePort: NrpePort, AllowedHosts: []string{m.Address}, NrpeDir: "/etc/hipaa/nrpe",
+			NrpePort: NrpePort, AllowedHosts: []string{m.Address}, NrpeDir: "/etc/hipaa/nrpe", NrpeUser: "nagios", PidFile: "/run/nagios/nrpe.pid",
 			Namespace: MetricsNamespace, Cluster: name, AsPostgres: "sudo -u postgres", AWSCLI: "/usr/bin/aws",
 		}
 		for _, c := range nagios.NrpeCommands(nrpe) {

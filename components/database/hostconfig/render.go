@@ -86,6 +86,8 @@ type Monitoring struct {
 	AllowedHosts []string
 	// NrpeDir holds the copies of this host's certificate and key that the NRPE user reads.
 	NrpeDir string
+	// NrpeUser runs the checks; PidFile is the daemon's.
+	NrpeUser, PidFile string
 	// Commands are NRPE's commands, by name.
 	Commands []Command
 	// Namespace is the CloudWatch namespace of the published metrics; Cluster their Cluster dimension.

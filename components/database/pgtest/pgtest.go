@@ -128,6 +128,26 @@ func (e *Env) write(path, content string, mode os.FileMode) error {
 	return e.chown(path)
 }
 
+// Issue makes a key and a certificate from the test CA for name, for servers and clients alike.
+func (e *Env) Issue(name string) (certPEM, keyPEM []byte, err error) {
+	return e.issue(name)
+}
+
+// User is the user the servers run as (the postgres user when the tests run as root), by name.
+func (e *Env) User() string {
+	if e.uid == 0 {
+		if u, err := user.Current(); err == nil {
+			return u.Username
+		}
+		return ""
+	}
+	u, err := user.LookupId(strconv.Itoa(int(e.uid)))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
 // WriteFile writes a file owned by the user the servers run as, for a test's own clients (a password
 // file, a configuration).
 func (e *Env) WriteFile(path, content string, mode os.FileMode) error {

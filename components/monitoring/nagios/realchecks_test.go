@@ -2,6 +2,8 @@ package nagios
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/database/pgtest"
 )
 
@@ -146,10 +149,10 @@ func TestGeneratedChecksAgainstARealPrimaryAndReplica(t *testing.T) {
 		Self: Host{Name: "monitoring", Address: "127.0.0.1"},
 		Hosts: []Host{
 			{Name: "db-0", Role: Primary, Address: "127.0.0.1", Port: c.Primary.Params.Port},
-			{Name: "db-1", Role: Replica, Address: "127.0.0.1", Port: c.Replica.Params.Port, ApplicationName: c.Replica.Params.ApplicationName, Backups: true},
+			{Name: "db-1", Role: Replica, Address: "127.0.0.1", Port: c.Replica.Params.Port, ApplicationName: c.Replica.Params.ApplicationName, Backups: true, NrpePort: nrpePort(t)},
 		},
 		Database: "postgres", MonitoringUser: "nagios",
-		CAFile: env.CAFile, PassFile: passFile, NrpeCertFile: "/unused", NrpeKeyFile: "/unused",
+		CAFile: env.CAFile, PassFile: passFile, NrpeCertFile: env.Dir + "/nagios-client.crt", NrpeKeyFile: env.Dir + "/nagios-client.key",
 		NotifyCommand: "/bin/true",
 	}
 	files, err := Render(p)
@@ -198,6 +201,38 @@ func TestGeneratedChecksAgainstARealPrimaryAndReplica(t *testing.T) {
 		t.Logf("db-1 %s: %s", name, out)
 	}
 
+	// The same NRPE commands through the real NRPE daemon, with the configuration the host renders, asked
+	// by the generated check_nrpe command over TLS with a client certificate.
+	if nrpeInstalled(t) {
+		startNRPE(t, env, c.Replica, r, files, p)
+		for name, want := range map[string]int{"memory": 0, "certificate": 2} {
+			code, out := r.service(files, "db-1", name)
+			r.want("db-1 "+name+" through NRPE", want, code, out)
+		}
+		for _, name := range []string{"disk", "load"} {
+			code, out := r.service(files, "db-1", name)
+			if code > 2 || !strings.Contains(out, "OK") && !strings.Contains(out, "WARNING") && !strings.Contains(out, "CRITICAL") {
+				t.Errorf("db-1 %s through NRPE: %d %q", name, code, out)
+			}
+			t.Logf("db-1 %s through NRPE: %s", name, out)
+		}
+		// A client without a certificate from the CA is turned away.
+		bad := strings.Replace(r.expand("db-1", "check_nrpe_tls!check_memory"), " -C "+p.NrpeCertFile+" -K "+p.NrpeKeyFile, "", 1)
+		if code, out := r.run(bad); code == 0 {
+			t.Errorf("NRPE answered a client without a certificate: %s", out)
+		}
+	}
+
+	// What the hosts publish to CloudWatch for the alarms: the script each host's timer runs, with a
+	// stand-in for the AWS CLI that records its arguments.
+	published := publishMetrics(t, env, c)
+	for _, want := range []string{"--metric-name ReplicationLagBytes --unit Bytes --value 0 --dimensions Cluster=db,Replica=db-1",
+		"--metric-name BackupAgeSeconds --unit Seconds --value "} {
+		if !strings.Contains(published, want) {
+			t.Errorf("the metrics scripts did not publish %q:\n%s", want, published)
+		}
+	}
+
 	// The newest backup is older than the threshold.
 	time.Sleep(2 * time.Second)
 	code, out = r.run(nrpe(func(th *Thresholds) { th.BackupMaxAge = time.Second })[NrpeBackupAge])
@@ -216,4 +251,132 @@ func TestGeneratedChecksAgainstARealPrimaryAndReplica(t *testing.T) {
 		code, out := r.service(files, svc.host, svc.desc)
 		r.want(svc.host+" "+svc.desc+" with the replica stopped", svc.state, code, out)
 	}
+}
+
+func nrpeInstalled(t *testing.T) bool {
+	for _, bin := range []string{"/usr/sbin/nrpe", "/usr/lib/nagios/plugins/check_nrpe"} {
+		if _, err := os.Stat(bin); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("CI must install nagios-nrpe-server and nagios-nrpe-plugin: %v", err)
+			}
+			t.Logf("skipping the NRPE checks: %v", err)
+			return false
+		}
+	}
+	return true
+}
+
+func nrpePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startNRPE renders the replica's NRPE configuration as the database component does (with loopback
+// paths and the test's user), gives the daemon the replica's certificate and Nagios a client
+// certificate from the same CA, and starts the real daemon.
+func startNRPE(t *testing.T, env *pgtest.Env, replica *pgtest.Server, r *runner, files Files, p Params) {
+	t.Helper()
+	dir := filepath.Join(env.Dir, "nrpe")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hp := replica.Params
+	mon := &hostconfig.Monitoring{
+		NrpePort: p.Hosts[1].NrpePort, AllowedHosts: []string{"127.0.0.1"}, NrpeDir: dir, NrpeUser: env.User(), PidFile: dir + "/nrpe.pid",
+		Namespace: "HIPAA/Database", Cluster: "db", AWSCLI: "/bin/false",
+	}
+	for _, c := range NrpeCommands(NrpeParams{PluginDir: p.PluginDir, DataDir: hp.DataDir, CertFile: hp.TLS.CertFile}) {
+		mon.Commands = append(mon.Commands, hostconfig.Command{Name: c.Name, Line: c.Line})
+	}
+	hp.Monitoring = mon
+	rendered, err := hostconfig.Config(hp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverCert, serverKey, err := env.Issue("db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCert, clientKey, err := env.Issue("monitoring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(env.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, content := range map[string]string{
+		dir + "/nrpe.cfg": rendered["nrpe.cfg"], dir + "/server.crt": string(serverCert), dir + "/server.key": string(serverKey),
+		dir + "/ca.crt": string(ca), p.NrpeCertFile: string(clientCert), p.NrpeKeyFile: string(clientKey),
+	} {
+		if err := env.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.WriteFile(dir+"/nrpe.pid", "", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(dir + "/nrpe.pid")
+	cmd := exec.Command("/usr/sbin/nrpe", "-c", dir+"/nrpe.cfg", "-f")
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	for i := 0; ; i++ {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mon.NrpePort))
+		if err == nil {
+			conn.Close()
+			return
+		}
+		if i == 50 {
+			t.Fatalf("NRPE did not start: %v\n%s", err, log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// publishMetrics runs the primary's and the replica's rendered metrics scripts against the running
+// cluster and returns what they handed the AWS CLI.
+func publishMetrics(t *testing.T, env *pgtest.Env, c *pgtest.Cluster) string {
+	t.Helper()
+	record := filepath.Join(env.Dir, "cloudwatch.log")
+	fake := filepath.Join(env.Dir, "aws")
+	if err := env.WriteFile(record, "", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.WriteFile(fake, "#!/bin/sh\necho \"$@\" >> "+record+"\n", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*pgtest.Server{c.Primary, c.Replica} {
+		hp := s.Params
+		hp.Monitoring = &hostconfig.Monitoring{
+			NrpePort: 5666, AllowedHosts: []string{"127.0.0.1"}, NrpeDir: "/unused", NrpeUser: "nagios", PidFile: "/unused",
+			Namespace: "HIPAA/Database", Cluster: "db", AWSCLI: fake,
+		}
+		files, err := hostconfig.Config(hp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := filepath.Join(env.Dir, s.Name+"-metrics.sh")
+		if err := env.WriteFile(script, files["metrics.sh"], 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := env.Command("/bin/bash", script).CombinedOutput(); err != nil {
+			t.Fatalf("%s's metrics script: %v\n%s", s.Name, err, out)
+		}
+	}
+	b, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
