@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +16,7 @@ import (
 )
 
 func previewCmd() *cobra.Command {
-	var stack, release string
+	var stack, release, host string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "preview --stack NAME [--json]",
@@ -47,6 +50,20 @@ the stand-in ` + preview.DefaultRelease + `.`,
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
+			if host != "" {
+				files, err := preview.HostFiles(resources, host)
+				if err != nil {
+					var in *preview.InputError
+					if errors.As(err, &in) {
+						return inputError{err}
+					}
+					return err
+				}
+				for _, path := range slices.Sorted(maps.Keys(files)) {
+					fmt.Fprintf(w, "==> %s <==\n%s\n", path, strings.TrimRight(files[path], "\n"))
+				}
+				return nil
+			}
 			if asJSON {
 				return preview.JSON(w, resources)
 			}
@@ -59,6 +76,7 @@ the stand-in ` + preview.DefaultRelease + `.`,
 	}
 	cmd.Flags().StringVar(&stack, "stack", "", "the stack to preview (dev, test, qa, prod, or a demo stack)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON array of the resources instead of the tree")
+	cmd.Flags().StringVar(&host, "host", "", "print the files a host's user data writes (the Nagios configuration of hipaa-STACK-monitoring, a database host's setup) instead of the tree")
 	cmd.Flags().StringVar(&release, "release", "", "the image the tiers run (tag, @digest or repository:tag); default "+preview.DefaultRelease)
 	return cmd
 }

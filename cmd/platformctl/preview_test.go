@@ -210,3 +210,23 @@ func TestPreviewOfAnInvalidStackNamesEveryBadKey(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewShowsWhatTheMonitoringHostRuns: the generated Nagios configuration is visible offline.
+func TestPreviewShowsWhatTheMonitoringHostRuns(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	if code := run([]string{"--dir", "../..", "preview", "--stack", "prod", "--host", "hipaa-prod-monitoring"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"==> /etc/nagios4/hipaa/hosts.cfg <==", "host_name     hipaa-prod-db-2", "service_description  backup-age",
+		"service_description  replication-lag-hipaa-prod-db-1", "Listen 127.0.0.1:80"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"--dir", "../..", "preview", "--stack", "prod", "--host", "nope"}, &out, &errb); code != exitBadInput || !strings.Contains(errb.String(), "the hosts are hipaa-prod-db-0") {
+		t.Errorf("unknown host: exit %d, %s", code, errb.String())
+	}
+}

@@ -25,6 +25,9 @@ var hipaaProperties = map[string]bool{
 	"passwordReusePrevention": true, "maxPasswordAge": true, "mode": true, "days": true,
 	"noncurrentDays": true, "targetPrefix": true, "privateDnsEnabled": true, "vpcEndpointType": true,
 	"serviceName": true, "objectLockEnabled": true, "DataClass": true,
+	"tenancy": true, "httpTokens": true, "associatePublicIpAddress": true, "privateIp": true,
+	"imageTagMutability": true, "scanOnPush": true, "protocol": true, "sslPolicy": true, "dropInvalidHeaderFields": true,
+	"metricName": true, "comparisonOperator": true, "threshold": true, "treatMissingData": true, "alarmActions": true,
 }
 
 // policyProperties hold policy documents; the tree shows their statement IDs.
