@@ -380,3 +380,49 @@ func TestStacksWithoutTheRegistryPullFromTheOwnersAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitoringWatchesEveryDatabaseHostFromItsFixedAddress runs prod: the Nagios host sits at its
+// reserved address, every database host admits monitoring from that address alone, and every alarm
+// notifies the topic.
+func TestMonitoringWatchesEveryDatabaseHostFromItsFixedAddress(t *testing.T) {
+	t.Parallel()
+	rs := previewStack(t, "prod")
+	mon, ok := offline.Named(rs, "aws:ec2/instance:Instance", "hipaa-prod-monitoring")
+	if !ok {
+		t.Fatal("no Nagios host in prod")
+	}
+	if got := mon.String("privateIp"); got != "10.40.64.5" {
+		t.Errorf("Nagios host at %s, want 10.40.64.5 (the first app subnet's reserved block)", got)
+	}
+	reservations := offline.Of(rs, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")
+	if len(reservations) != 6 {
+		t.Errorf("%d CIDR reservations, want one per app and data subnet in 3 zones", len(reservations))
+	}
+	var dbHosts int
+	for _, inst := range offline.Of(rs, "aws:ec2/instance:Instance") {
+		if inst.String("tags.Role") != "database" {
+			continue
+		}
+		dbHosts++
+		raw, _ := base64.StdEncoding.DecodeString(inst.String("userDataBase64"))
+		if len(raw) == 0 {
+			t.Fatalf("%s has no user data", inst.Name)
+		}
+	}
+	if dbHosts != 3 {
+		t.Errorf("%d database hosts in prod, want 3", dbHosts)
+	}
+	topics := offline.Of(rs, "aws:sns/topic:Topic")
+	if len(topics) != 1 || topics[0].String("kmsMasterKeyId") == "" {
+		t.Fatalf("alert topics: %d", len(topics))
+	}
+	alarms := offline.Of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
+	if len(alarms) < 3+4*3+2+1+3 {
+		t.Errorf("%d alarms in prod", len(alarms))
+	}
+	for _, a := range alarms {
+		if actions, _ := a.Value("alarmActions").([]any); len(actions) == 0 {
+			t.Errorf("%s notifies nobody", a.Name)
+		}
+	}
+}
