@@ -9,7 +9,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -312,11 +311,11 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	configs := pulumi.StringMap{}
 	comp.InstanceIds = map[string]pulumi.StringOutput{}
 	for i, h := range hosts {
-		profile, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), parent)
+		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), parent)
 		if err != nil {
 			return nil, err
 		}
-		cfg, id, err := newHost(ctx, name, &a, hosts, i, creds, pki, profile, parent)
+		cfg, id, err := newHost(ctx, name, &a, hosts, i, creds, pki, identity, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -403,7 +402,7 @@ func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
 // only via Secrets Manager), the cluster's prefix of the backup bucket (through the backup key, only via
 // S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
 // application's password.
-func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, parent pulumi.ResourceOption) (*iam.InstanceProfile, error) {
+func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, parent pulumi.ResourceOption) (*hostrole.Role, error) {
 	prefix := name + "/"
 	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn).ApplyT(
 		func(v []any) string {
@@ -424,17 +423,13 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 					When("StringEquals", "cloudwatch:namespace", "CWAgent"),
 			).JSON()
 		}).(pulumi.StringOutput)
-	role, err := hostrole.New(ctx, h.Name, "PostgreSQL "+h.Role+" "+h.Name, policy, a.Tags, parent)
-	if err != nil {
-		return nil, err
-	}
-	return role.Profile, nil
+	return hostrole.New(ctx, h.Name, "PostgreSQL "+h.Role+" "+h.Name, policy, a.Tags, parent)
 }
 
 // newHost creates one host: its data volume, its instance with the rendered user data, and the
 // attachment.
 func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i int, creds *credentials, pki *pki,
-	profile *iam.InstanceProfile, parent pulumi.ResourceOption,
+	identity *hostrole.Role, parent pulumi.ResourceOption,
 ) (pulumi.StringOutput, pulumi.StringOutput, error) {
 	h := hosts[i]
 	subnet := a.Subnets[i%len(a.Subnets)]
@@ -468,28 +463,14 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 
-	inst, err := ec2.NewInstance(ctx, h.Name, &ec2.InstanceArgs{
-		Ami:                      a.AmiId,
-		InstanceType:             pulumi.String(a.InstanceType),
-		Tenancy:                  pulumi.String("dedicated"),
-		SubnetId:                 subnet.ID,
-		PrivateIp:                pulumi.String(h.Address),
-		VpcSecurityGroupIds:      pulumi.StringArray{a.SecurityGroupId},
-		IamInstanceProfile:       profile.Name,
-		AssociatePublicIpAddress: pulumi.Bool(false),
-		Monitoring:               pulumi.Bool(true),
-		MetadataOptions: ec2.InstanceMetadataOptionsArgs{
-			HttpTokens: pulumi.String("required"), HttpEndpoint: pulumi.String("enabled"), HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{
-			Encrypted: pulumi.Bool(true), KmsKeyId: a.EbsKeyArn, VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(rootVolumeGiB),
-		},
-		UserDataBase64: pulumi.String(userData),
-		Tags:           tags,
-		VolumeTags:     naming.Tags(a.Tags, h.Name+"-root"),
-	}, parent, pulumi.IgnoreChanges([]string{"ami"}))
+	inst, err := identity.NewInstance(ctx, h.Name, hostrole.Instance{
+		Ami: a.AmiId, InstanceType: a.InstanceType,
+		SubnetId: subnet.ID, PrivateIp: h.Address, SecurityGroupId: a.SecurityGroupId,
+		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
+		UserDataBase64: userData, Tags: tags, BaseTags: a.Tags,
+	}, parent)
 	if err != nil {
-		return pulumi.StringOutput{}, pulumi.StringOutput{}, fmt.Errorf("creating %s: %w", h.Name, err)
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	if _, err := ec2.NewVolumeAttachment(ctx, h.Name+"-data", &ec2.VolumeAttachmentArgs{
 		DeviceName: pulumi.String(dataDevice), InstanceId: inst.ID(), VolumeId: vol.ID(),

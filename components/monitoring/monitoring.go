@@ -6,7 +6,6 @@ import (
 	"net/mail"
 	"slices"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -191,29 +190,15 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	}
 	tags := naming.Tags(a.Tags, name)
 	tags[naming.RoleTag] = pulumi.String("monitoring")
-	inst, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
-		Ami:                      a.AmiId,
-		InstanceType:             pulumi.String(a.InstanceType),
-		Tenancy:                  pulumi.String("dedicated"),
-		SubnetId:                 a.Subnet.ID,
-		PrivateIp:                pulumi.String(comp.Address),
-		VpcSecurityGroupIds:      pulumi.StringArray{a.SecurityGroupId},
-		IamInstanceProfile:       identity.Profile.Name,
-		AssociatePublicIpAddress: pulumi.Bool(false),
-		Monitoring:               pulumi.Bool(true),
-		MetadataOptions: ec2.InstanceMetadataOptionsArgs{
-			HttpTokens: pulumi.String("required"), HttpEndpoint: pulumi.String("enabled"), HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{
-			Encrypted: pulumi.Bool(true), KmsKeyId: a.EbsKeyArn, VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(rootVolumeGiB),
-		},
-		UserDataBase64:          pulumi.String(userData),
-		UserDataReplaceOnChange: pulumi.Bool(true),
-		Tags:                    tags,
-		VolumeTags:              naming.Tags(a.Tags, name+"-root"),
-	}, parent, pulumi.IgnoreChanges([]string{"ami"}))
+	inst, err := identity.NewInstance(ctx, name, hostrole.Instance{
+		Ami: a.AmiId, InstanceType: a.InstanceType,
+		SubnetId: a.Subnet.ID, PrivateIp: comp.Address, SecurityGroupId: a.SecurityGroupId,
+		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
+		UserDataBase64: userData, ReplaceOnUserDataChange: true,
+		Tags: tags, BaseTags: a.Tags,
+	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating the Nagios host: %w", err)
+		return nil, err
 	}
 	comp.Alarms, err = newAlarms(ctx, name, &a, inst.ID().ToStringOutput(), topic.Arn, parent)
 	if err != nil {

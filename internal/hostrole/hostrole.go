@@ -1,11 +1,13 @@
 // Package hostrole creates the identity of an EC2 host or fleet: a role only EC2 may assume, its one
-// inline policy, Session Manager in place of SSH, and the instance profile that carries the role. Every
-// tier's hosts get theirs here, so that none is made differently.
+// inline policy, Session Manager in place of SSH, and the instance profile that carries the role; and
+// the hosts with fixed addresses that run under it. Every tier's hosts get theirs here, so that none is
+// made differently.
 package hostrole
 
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -50,4 +52,55 @@ func New(ctx *pulumi.Context, name, description string, policy pulumi.StringInpu
 		return nil, fmt.Errorf("creating %s's instance profile: %w", name, err)
 	}
 	return &Role{Role: role, Profile: profile}, nil
+}
+
+// Instance is one host with a fixed address.
+type Instance struct {
+	// Ami and InstanceType make the host; InstanceType must run with dedicated tenancy. Required.
+	Ami          pulumi.StringInput
+	InstanceType string
+	// SubnetId and PrivateIp place it; SecurityGroupId admits its traffic. Required.
+	SubnetId, SecurityGroupId pulumi.StringInput
+	PrivateIp                 string
+	// EbsKeyArn encrypts its root volume of RootVolumeGiB. Required.
+	EbsKeyArn     pulumi.StringInput
+	RootVolumeGiB int
+	// UserDataBase64 is its setup; ReplaceOnUserDataChange replaces the host when the setup changes.
+	UserDataBase64          string
+	ReplaceOnUserDataChange bool
+	// Tags are the instance's; the root volume is tagged Name <name>-root.
+	Tags     pulumi.StringMap
+	BaseTags map[string]string
+}
+
+// NewInstance creates the host with the safeguards every host of the platform has, which are therefore
+// not arguments: dedicated tenancy, IMDSv2 only (hop limit 1), no public IP, one-minute monitoring, a
+// root volume encrypted with the EBS key, and this role's instance profile. A new image is not a
+// reason to replace a running host, so the AMI's changes are ignored.
+func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ...pulumi.ResourceOption) (*ec2.Instance, error) {
+	inst, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
+		Ami:                      i.Ami,
+		InstanceType:             pulumi.String(i.InstanceType),
+		Tenancy:                  pulumi.String("dedicated"),
+		SubnetId:                 i.SubnetId,
+		PrivateIp:                pulumi.String(i.PrivateIp),
+		VpcSecurityGroupIds:      pulumi.StringArray{i.SecurityGroupId},
+		IamInstanceProfile:       r.Profile.Name,
+		AssociatePublicIpAddress: pulumi.Bool(false),
+		Monitoring:               pulumi.Bool(true),
+		MetadataOptions: ec2.InstanceMetadataOptionsArgs{
+			HttpTokens: pulumi.String("required"), HttpEndpoint: pulumi.String("enabled"), HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{
+			Encrypted: pulumi.Bool(true), KmsKeyId: i.EbsKeyArn, VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(i.RootVolumeGiB),
+		},
+		UserDataBase64:          pulumi.String(i.UserDataBase64),
+		UserDataReplaceOnChange: pulumi.Bool(i.ReplaceOnUserDataChange),
+		Tags:                    i.Tags,
+		VolumeTags:              naming.Tags(i.BaseTags, name+"-root"),
+	}, append(opts, pulumi.IgnoreChanges([]string{"ami"}))...)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", name, err)
+	}
+	return inst, nil
 }
