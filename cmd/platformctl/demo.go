@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -43,28 +44,25 @@ Exit status: 0 on success, 1 when the deployment fails, 2 when the request is re
 			if owner == "" {
 				owner = currentUser()
 			}
-			f, err := openFleet(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, stop := interruptible(cmd)
-			defer stop()
-			if release == "" {
-				all, err := f.Status(ctx)
-				if err != nil {
-					return err
-				}
-				for _, s := range all {
-					if s.Stack == from {
-						release = s.Release
+			err := withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
+				if release == "" {
+					all, err := f.Status(ctx)
+					if err != nil {
+						return err
+					}
+					for _, s := range all {
+						if s.Stack == from {
+							release = s.Release
+						}
+					}
+					if release == "" {
+						return inputError{fmt.Errorf("%s runs no release to demo; pass --release IMAGE or another --from", from)}
 					}
 				}
-				if release == "" {
-					return inputError{fmt.Errorf("%s runs no release to demo; pass --release IMAGE or another --from", from)}
-				}
-			}
-			if err := f.CreateDemo(ctx, args[0], fleet.DemoOptions{Owner: owner, TTL: ttl, Release: release}); err != nil {
-				return fleetError(err)
+				return f.CreateDemo(ctx, args[0], fleet.DemoOptions{Owner: owner, TTL: ttl, Release: release})
+			})
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "demo %s is up, running %s, until %s\n", args[0], release, time.Now().Add(ttl).UTC().Format(time.RFC3339))
 			return nil
@@ -131,13 +129,7 @@ func demoDestroyCmd() *cobra.Command {
 		Long:  "destroy deletes every resource of demo-NAME, its synthetic data included, and removes the stack.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := openFleet(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, stop := interruptible(cmd)
-			defer stop()
-			return fleetError(f.DestroyDemo(ctx, args[0]))
+			return withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error { return f.DestroyDemo(ctx, args[0]) })
 		},
 	}
 }
@@ -151,15 +143,11 @@ that fails to destroy, reports it, and exits 1; the next run retries it. A demo 
 read is kept and reported.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := openFleet(cmd)
-			if err != nil {
+			return withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
+				r, err := f.Reap(ctx, time.Now())
+				fmt.Fprintf(cmd.OutOrStdout(), "reaped %d demo(s), kept %d, failed %d\n", len(r.Destroyed), len(r.Kept), len(r.Failed))
 				return err
-			}
-			ctx, stop := interruptible(cmd)
-			defer stop()
-			r, err := f.Reap(ctx, time.Now())
-			fmt.Fprintf(cmd.OutOrStdout(), "reaped %d demo(s), kept %d, failed %d\n", len(r.Destroyed), len(r.Kept), len(r.Failed))
-			return err
+			})
 		},
 	}
 }

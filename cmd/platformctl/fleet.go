@@ -56,11 +56,17 @@ func fleetError(err error) error {
 	return err
 }
 
-// interruptible cancels the command's context on Ctrl-C, so that an update stops cleanly (Pulumi
-// finishes the operations in flight and records the state) instead of being killed.
-func interruptible(cmd *cobra.Command) (context.Context, func()) {
+// withFleet opens the fleet and runs fn with a context that Ctrl-C cancels, so that an update stops
+// cleanly (Pulumi finishes the operations in flight and records the state) instead of being killed; a
+// refusal of the fleet is bad input.
+func withFleet(cmd *cobra.Command, fn func(context.Context, *fleet.Fleet) error) error {
+	f, err := openFleet(cmd)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	return ctx, stop
+	defer stop()
+	return fleetError(fn(ctx, f))
 }
 
 // withPolicyPacks adds --policy-pack to a command that updates stacks.

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hipaa-platform/platform/internal/fleet"
 )
 
 func releaseCmd() *cobra.Command {
@@ -43,19 +46,14 @@ Exit status: 0 on success, 1 when an update fails, 2 when the request is refused
 			if all == (to != "") {
 				return inputError{fmt.Errorf("give exactly one of --to STACK and --all")}
 			}
-			f, err := openFleet(cmd)
+			err := withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
+				if all {
+					return f.PromoteAll(ctx, args[0], force)
+				}
+				return f.Promote(ctx, args[0], to, force)
+			})
 			if err != nil {
 				return err
-			}
-			ctx, stop := interruptible(cmd)
-			defer stop()
-			if all {
-				err = f.PromoteAll(ctx, args[0], force)
-			} else {
-				err = f.Promote(ctx, args[0], to, force)
-			}
-			if err != nil {
-				return fleetError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "promoted %s\n", args[0])
 			return nil
@@ -84,18 +82,12 @@ a rollback, one release at a time, up to the newest release the stack ran.`
 			if stack == "" {
 				return inputError{fmt.Errorf("--stack is required; the stages are %s", strings.Join(Stages, ", "))}
 			}
-			f, err := openFleet(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, stop := interruptible(cmd)
-			defer stop()
-			if forward {
-				err = f.RollForward(ctx, stack)
-			} else {
-				err = f.Rollback(ctx, stack)
-			}
-			return fleetError(err)
+			return withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
+				if forward {
+					return f.RollForward(ctx, stack)
+				}
+				return f.Rollback(ctx, stack)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&stack, "stack", "", "the stage: dev, test, qa or prod")
@@ -167,16 +159,12 @@ Exit status: 0 on success, 1 when an update fails, 2 when the request is refused
 			if all == (stack != "") || (all && release != "") {
 				return inputError{fmt.Errorf("give --stack STACK (with --release IMAGE for a new stage) or --all")}
 			}
-			f, err := openFleet(cmd)
-			if err != nil {
-				return err
-			}
-			ctx, stop := interruptible(cmd)
-			defer stop()
-			if all {
-				return fleetError(f.UpAll(ctx))
-			}
-			return fleetError(f.Up(ctx, stack, release))
+			return withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
+				if all {
+					return f.UpAll(ctx)
+				}
+				return f.Up(ctx, stack, release)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&stack, "stack", "", "the stage: dev, test, qa or prod")
