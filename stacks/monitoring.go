@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/app"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/monitoring"
 	"github.com/hipaa-platform/platform/internal/naming"
@@ -56,7 +57,7 @@ func newMonitoring(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID s
 		},
 		LoadBalancer: &monitoring.LoadBalancer{
 			ArnSuffix: p.Web.LoadBalancerArnSuffix, TargetGroupArnSuffix: p.Web.TargetGroupArnSuffix,
-			Domain: cfg.App.Domain, HealthPath: "/healthz",
+			Domain: cfg.App.Domain, HealthPath: app.DefaultHealthPath,
 		},
 		AlertEmails: cfg.Monitoring.AlertEmails,
 		AccountID:   accountID,

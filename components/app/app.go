@@ -25,13 +25,15 @@ const (
 	MinRequestsPerTarget, MaxRequestsPerTarget = 10, 100000
 )
 
+// DefaultHealthPath is where the load balancer and monitoring ask a web host whether it is healthy.
+const DefaultHealthPath = "/healthz"
+
 // Defaults.
 const (
 	defaultHostPort         = 443
 	defaultContainerPort    = 8443
 	defaultCPUTarget        = 60
 	defaultRequests         = 1000
-	defaultHealthPath       = "/healthz"
 	defaultSslPolicy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 	defaultWarmupSeconds    = 300
 	rootVolumeGiB           = 30
@@ -221,7 +223,7 @@ func (a TierArgs) withDefaults() TierArgs {
 			c.SslPolicy = defaultSslPolicy
 		}
 		if c.HealthCheckPath == "" {
-			c.HealthCheckPath = defaultHealthPath
+			c.HealthCheckPath = DefaultHealthPath
 		}
 		if c.RequestsPerTarget == 0 {
 			c.RequestsPerTarget = defaultRequests
