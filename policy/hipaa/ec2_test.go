@@ -90,3 +90,28 @@ func TestLbHTTPSOnly(t *testing.T) {
 		{"redirects to http", "defaultActions.0.redirect.protocol", "HTTP", []string{`defaultActions[0]: defaultActions[0] on an HTTP listener is "redirect", not a redirect to HTTPS`}},
 	})
 }
+
+var compliantLoadBalancer = map[string]any{
+	"loadBalancerType": "application", "dropInvalidHeaderFields": true, "desyncMitigationMode": "strictest",
+	"accessLogs": map[string]any{"enabled": true, "bucket": "hipaa-prod-lb-logs-123456789012", "prefix": "web"},
+}
+
+func TestLbAccessLogging(t *testing.T) {
+	t.Parallel()
+	testResourceRule(t, &lbAccessLogging, fx{typ: tLoadBalancer, name: "lb", props: compliantLoadBalancer}, []change{
+		{"off", "accessLogs.enabled", false, []string{"accessLogs.enabled: accessLogs.enabled is false; set it to true so every request is recorded"}},
+		{"none", "accessLogs", del, []string{"accessLogs.enabled: accessLogs.enabled is not set; set it to true so every request is recorded",
+			"accessLogs.bucket: accessLogs.bucket is not set; name the load balancers' log bucket"}},
+		{"gateway", "loadBalancerType", "gateway", nil},
+	})
+}
+
+func TestLbDropInvalidHeaders(t *testing.T) {
+	t.Parallel()
+	testResourceRule(t, &lbDropInvalidHeaders, fx{typ: tLoadBalancer, name: "lb", props: compliantLoadBalancer}, []change{
+		{"kept", "dropInvalidHeaderFields", false, []string{"dropInvalidHeaderFields: dropInvalidHeaderFields is false; set it to true so malformed headers cannot smuggle requests to the hosts"}},
+		{"unset", "dropInvalidHeaderFields", del, []string{"dropInvalidHeaderFields: dropInvalidHeaderFields is not set; set it to true so malformed headers cannot smuggle requests to the hosts"}},
+		{"monitor only", "desyncMitigationMode", "monitor", []string{`desyncMitigationMode: desyncMitigationMode is "monitor", which lets desync requests through; use "defensive" or "strictest"`}},
+		{"network", "loadBalancerType", "network", nil},
+	})
+}

@@ -48,6 +48,8 @@ const (
 	tRolePolicyAttach  = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 	tUserPolicyAttach  = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
 	tPolicyAttachment  = "aws:iam/policyAttachment:PolicyAttachment"
+	tLoadBalancer      = "aws:lb/loadBalancer:LoadBalancer"
+	tAlbLoadBalancer   = "aws:alb/loadBalancer:LoadBalancer"
 	tListener          = "aws:lb/listener:Listener"
 	tAlbListener       = "aws:alb/listener:Listener"
 	tEcrRepository     = "aws:ecr/repository:Repository"

@@ -8,7 +8,7 @@ var all = []*Rule{
 	&s3BucketSseKms, &s3BucketTLSOnly, &s3PublicAccessBlocked, &s3Versioning, &s3AccessLogging,
 	&kmsKeyRotation, &kmsKeySafeLifecycle, &logGroupKms, &logRetention, &snsTopicKms, &secretsKms,
 	&dedicatedTenancy, &sgNoPublicAdminPorts, &sgIngressAuthorizedOnly, &defaultSgClosed, &noPublicIP,
-	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly,
+	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders,
 	&dbTLSOnly, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &phiTagged,

@@ -1,0 +1,19 @@
+package hipaa
+
+var lbAccessLogging = Rule{
+	ID:          "lb-access-logging",
+	Description: "Load balancers log every request to S3",
+	Citations:   []string{"164.312(b)", "164.308(a)(1)(ii)(D)"},
+	Severity:    Medium,
+	Fix:         "Set accessLogs.enabled true and accessLogs.bucket to the load balancers' log bucket (SSE-S3, Purpose: lb-logs).",
+	Types:       []string{tLoadBalancer, tAlbLoadBalancer},
+	Resource: func(c *Check, r *Resource) {
+		if t := r.Get("loadBalancerType"); t.Present() && !t.Unknown() && t.Str() == "gateway" {
+			return // gateway load balancers have no access logs
+		}
+		requireTrue(c, r.Get("accessLogs", "enabled"), " so every request is recorded")
+		if b := r.Get("accessLogs", "bucket"); !b.Unknown() && b.Str() == "" {
+			c.Fail(b.Path(), "%s is not set; name the load balancers' log bucket", b.Path())
+		}
+	},
+}

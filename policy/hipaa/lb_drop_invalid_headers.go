@@ -1,0 +1,19 @@
+package hipaa
+
+var lbDropInvalidHeaders = Rule{
+	ID:          "lb-drop-invalid-headers",
+	Description: "Application load balancers drop requests with invalid HTTP headers and mitigate request desync",
+	Citations:   []string{"164.312(c)(1)", "164.312(e)(1)"},
+	Severity:    Medium,
+	Fix:         `Set dropInvalidHeaderFields true and leave desyncMitigationMode "defensive" or set it to "strictest".`,
+	Types:       []string{tLoadBalancer, tAlbLoadBalancer},
+	Resource: func(c *Check, r *Resource) {
+		if t := r.Get("loadBalancerType"); t.Present() && !t.Unknown() && t.Str() != "application" {
+			return // only application load balancers parse HTTP
+		}
+		requireTrue(c, r.Get("dropInvalidHeaderFields"), " so malformed headers cannot smuggle requests to the hosts")
+		if m := r.Get("desyncMitigationMode"); m.Present() && !m.Unknown() && m.Str() == "monitor" {
+			c.Fail(m.Path(), `desyncMitigationMode is "monitor", which lets desync requests through; use "defensive" or "strictest"`)
+		}
+	},
+}
