@@ -6,12 +6,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"path"
-	"strings"
 	"text/template"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
+	"github.com/hipaa-platform/platform/internal/iampolicy"
 )
 
 // pkiDir holds the internal CA and the host's NRPE client certificate.
@@ -101,12 +101,8 @@ func UserData(name string, a *MonitoringArgs, files nagios.Files) (string, error
 	for _, n := range files.Names() {
 		wf = append(wf, writeFile{Path: path.Join(p.Dir, n), Permissions: "0640", Content: files[n]})
 	}
-	partition := "aws"
-	if strings.HasPrefix(a.Region, "us-gov-") {
-		partition = "aws-us-gov"
-	}
 	wf = append(wf,
-		writeFile{Path: p.NotifyCommand, Permissions: "0755", Content: fmt.Sprintf(notify, a.Region, TopicArn(partition, a.Region, a.AccountID, name))},
+		writeFile{Path: p.NotifyCommand, Permissions: "0755", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
 		writeFile{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},
 		writeFile{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: agentConfig},
 		writeFile{Path: "/usr/local/sbin/hipaa-monitoring-bootstrap", Permissions: "0700", Content: boot.String()},
