@@ -2,15 +2,12 @@ package monitoring
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/base64"
 	"fmt"
 	"path"
 	"text/template"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 )
 
@@ -92,35 +89,15 @@ func UserData(name string, a *MonitoringArgs, files nagios.Files) (string, error
 	}); err != nil {
 		return "", err
 	}
-	type writeFile struct {
-		Path        string `yaml:"path"`
-		Permissions string `yaml:"permissions"`
-		Content     string `yaml:"content"`
-	}
-	var wf []writeFile
+	var wf []cloudinit.File
 	for _, n := range files.Names() {
-		wf = append(wf, writeFile{Path: path.Join(p.Dir, n), Permissions: "0640", Content: files[n]})
+		wf = append(wf, cloudinit.File{Path: path.Join(p.Dir, n), Permissions: "0640", Content: files[n]})
 	}
 	wf = append(wf,
-		writeFile{Path: p.NotifyCommand, Permissions: "0755", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
-		writeFile{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},
-		writeFile{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: agentConfig},
-		writeFile{Path: "/usr/local/sbin/hipaa-monitoring-bootstrap", Permissions: "0700", Content: boot.String()},
+		cloudinit.File{Path: p.NotifyCommand, Permissions: "0755", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
+		cloudinit.File{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},
+		cloudinit.File{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: agentConfig},
+		cloudinit.File{Path: "/usr/local/sbin/hipaa-monitoring-bootstrap", Permissions: "0700", Content: boot.String()},
 	)
-	doc, err := yaml.Marshal(map[string]any{
-		"write_files": wf,
-		"runcmd":      [][]string{{"/usr/local/sbin/hipaa-monitoring-bootstrap"}},
-	})
-	if err != nil {
-		return "", err
-	}
-	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
-	if _, err := zw.Write(append([]byte("#cloud-config\n"), doc...)); err != nil {
-		return "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
+	return cloudinit.Encode(wf, [][]string{{"/usr/local/sbin/hipaa-monitoring-bootstrap"}})
 }

@@ -1,19 +1,15 @@
 package monitoring
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
-	"io"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
@@ -92,27 +88,9 @@ func TestNagiosHostIsPrivateDedicatedAndEncrypted(t *testing.T) {
 
 func userDataFiles(t *testing.T, b64 string) map[string]string {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(b64)
+	files, err := cloudinit.Decode(b64)
 	if err != nil {
 		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		WriteFiles []struct{ Path, Content string } `yaml:"write_files"`
-	}
-	if err := yaml.Unmarshal(text, &doc); err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{}
-	for _, f := range doc.WriteFiles {
-		files[f.Path] = f.Content
 	}
 	return files
 }

@@ -1,16 +1,11 @@
 package preview
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 )
 
@@ -31,38 +26,8 @@ func HostFiles(resources []offline.Resource, host string) (map[string]string, er
 		if encoded == "" {
 			encoded = r.String("userData")
 		}
-		return decodeUserData(encoded)
+		return cloudinit.Decode(encoded)
 	}
 	slices.Sort(hosts)
 	return nil, &InputError{fmt.Errorf("no host %q in the preview; the hosts are %s", host, strings.Join(hosts, ", "))}
-}
-
-func decodeUserData(encoded string) (map[string]string, error) {
-	raw, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("user data is not base64: %w", err)
-	}
-	if bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, err
-		}
-		if raw, err = io.ReadAll(zr); err != nil {
-			return nil, err
-		}
-	}
-	if !bytes.HasPrefix(raw, []byte("#cloud-config")) {
-		return map[string]string{"user-data": string(raw)}, nil
-	}
-	var doc struct {
-		WriteFiles []struct{ Path, Content string } `yaml:"write_files"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("user data is not cloud-config: %w", err)
-	}
-	files := map[string]string{}
-	for _, f := range doc.WriteFiles {
-		files[f.Path] = f.Content
-	}
-	return files, nil
 }

@@ -7,9 +7,7 @@ package hostconfig
 
 import (
 	"bytes"
-	"compress/gzip"
 	"embed"
-	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -18,7 +16,7 @@ import (
 	"strings"
 	"text/template"
 
-	"gopkg.in/yaml.v3"
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 )
 
 //go:embed templates/*.tmpl
@@ -274,15 +272,9 @@ func UserData(p Params) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	type writeFile struct {
-		Path        string `yaml:"path"`
-		Permissions string `yaml:"permissions"`
-		Encoding    string `yaml:"encoding,omitempty"`
-		Content     string `yaml:"content"`
-	}
-	var wf []writeFile
+	var wf []cloudinit.File
 	for _, n := range slices.Sorted(maps.Keys(files)) {
-		wf = append(wf, writeFile{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
+		wf = append(wf, cloudinit.File{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
 	}
 	units := map[string]string{}
 	if p.Backup.Scheduled {
@@ -303,25 +295,12 @@ func UserData(p Params) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		wf = append(wf, writeFile{Path: "/etc/systemd/system/" + n, Permissions: "0644", Content: out})
+		wf = append(wf, cloudinit.File{Path: "/etc/systemd/system/" + n, Permissions: "0644", Content: out})
 	}
 	boot, err := execute("bootstrap.sh.tmpl", p)
 	if err != nil {
 		return "", err
 	}
-	wf = append(wf, writeFile{Path: "/usr/local/sbin/hipaa-db-bootstrap", Permissions: "0700", Content: boot})
-	doc, err := yaml.Marshal(map[string]any{
-		"write_files": wf,
-		"runcmd":      [][]string{{"systemctl", "daemon-reload"}, {"/usr/local/sbin/hipaa-db-bootstrap"}},
-	})
-	if err != nil {
-		return "", err
-	}
-	var z bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
-	zw.Write(append([]byte("#cloud-config\n"), doc...))
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
+	wf = append(wf, cloudinit.File{Path: "/usr/local/sbin/hipaa-db-bootstrap", Permissions: "0700", Content: boot})
+	return cloudinit.Encode(wf, [][]string{{"systemctl", "daemon-reload"}, {"/usr/local/sbin/hipaa-db-bootstrap"}})
 }

@@ -1,0 +1,70 @@
+// Package cloudinit packs a host's first-boot setup as EC2 user data: cloud-config that writes files
+// and runs commands, gzip-compressed and base64-encoded as userDataBase64 takes it, so the largest setup
+// stays well inside EC2's 16 KB. It also reads such user data back, for operators and tests.
+package cloudinit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"fmt"
+	"io"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File is one file the host writes at first boot.
+type File struct {
+	Path        string `yaml:"path"`
+	Permissions string `yaml:"permissions"`
+	Content     string `yaml:"content"`
+}
+
+// Encode packs files and the commands to run after writing them.
+func Encode(files []File, runcmd [][]string) (string, error) {
+	doc, err := yaml.Marshal(map[string]any{"write_files": files, "runcmd": runcmd})
+	if err != nil {
+		return "", err
+	}
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression) // the level is valid
+	if _, err := zw.Write(append([]byte("#cloud-config\n"), doc...)); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
+}
+
+// Decode reads base64 user data, gzipped or not: for cloud-config, the files it writes by path; a plain
+// script comes back as "user-data".
+func Decode(encoded string) (map[string]string, error) {
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("user data is not base64: %w", err)
+	}
+	if bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		if raw, err = io.ReadAll(zr); err != nil {
+			return nil, err
+		}
+	}
+	if !bytes.HasPrefix(raw, []byte("#cloud-config")) {
+		return map[string]string{"user-data": string(raw)}, nil
+	}
+	var doc struct {
+		WriteFiles []File `yaml:"write_files"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("user data is not cloud-config: %w", err)
+	}
+	files := map[string]string{}
+	for _, f := range doc.WriteFiles {
+		files[f.Path] = f.Content
+	}
+	return files, nil
+}
