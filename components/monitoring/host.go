@@ -58,20 +58,6 @@ exec aws sns publish --region %s --topic-arn %s --subject "${NAGIOS_SUBJECT:0:99
 
 const apachePorts = "# The Nagios web interface: loopback only, reached through Session Manager port forwarding.\nListen 127.0.0.1:80\n"
 
-const agentConfig = `{
-  "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
-  "metrics": {
-    "namespace": "CWAgent",
-    "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
-    "aggregation_dimensions": [["InstanceId", "path"], ["InstanceId"]],
-    "metrics_collected": {
-      "disk": {"measurement": ["used_percent"], "resources": ["/"], "drop_device": true},
-      "mem": {"measurement": ["used_percent"]}
-    }
-  }
-}
-`
-
 // TopicArn is the alert topic's ARN, known before deployment from its fixed name.
 func TopicArn(partition, region, account, name string) string {
 	return fmt.Sprintf("arn:%s:sns:%s:%s:%s-alerts", partition, region, account, name)
@@ -96,7 +82,7 @@ func UserData(name string, a *MonitoringArgs, files nagios.Files) (string, error
 	wf = append(wf,
 		cloudinit.File{Path: p.NotifyCommand, Permissions: "0755", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
 		cloudinit.File{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},
-		cloudinit.File{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: agentConfig},
+		cloudinit.File{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: cloudinit.AgentConfig("/")},
 		cloudinit.File{Path: "/usr/local/sbin/hipaa-monitoring-bootstrap", Permissions: "0700", Content: boot.String()},
 	)
 	return cloudinit.Encode(wf, [][]string{{"/usr/local/sbin/hipaa-monitoring-bootstrap"}})

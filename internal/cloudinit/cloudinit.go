@@ -1,12 +1,14 @@
 // Package cloudinit packs a host's first-boot setup as EC2 user data: cloud-config that writes files
 // and runs commands, gzip-compressed and base64-encoded as userDataBase64 takes it, so the largest setup
-// stays well inside EC2's 16 KB. It also reads such user data back, for operators and tests.
+// stays well inside EC2's 16 KB. It also reads such user data back, for operators and tests, and writes
+// the CloudWatch agent configuration every host carries.
 package cloudinit
 
 import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -67,4 +69,24 @@ func Decode(encoded string) (map[string]string, error) {
 		files[f.Path] = f.Content
 	}
 	return files, nil
+}
+
+// AgentConfig is the CloudWatch agent's configuration for a host: memory, and the disk use of each of
+// paths, every minute. Each metric carries the InstanceId dimension, and disk use is also aggregated by
+// InstanceId and path alone, which is what the platform's disk alarms name.
+func AgentConfig(paths ...string) string {
+	resources, _ := json.Marshal(paths) // a list of strings always marshals
+	return `{
+  "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
+  "metrics": {
+    "namespace": "CWAgent",
+    "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
+    "aggregation_dimensions": [["InstanceId", "path"], ["InstanceId"]],
+    "metrics_collected": {
+      "disk": {"measurement": ["used_percent"], "resources": ` + string(resources) + `, "drop_device": true},
+      "mem": {"measurement": ["used_percent"]}
+    }
+  }
+}
+`
 }

@@ -2,6 +2,7 @@ package cloudinit
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"testing"
 )
 
@@ -25,5 +26,26 @@ func TestEncodeThenDecode(t *testing.T) {
 	}
 	if _, err := Decode("not base64!"); err == nil {
 		t.Error("malformed user data decoded")
+	}
+}
+
+func TestAgentConfigWatchesThePathsTheAlarmsName(t *testing.T) {
+	t.Parallel()
+	var c struct {
+		Metrics struct {
+			Aggregation [][]string `json:"aggregation_dimensions"`
+			Collected   struct {
+				Disk struct{ Resources []string }
+			} `json:"metrics_collected"`
+		}
+	}
+	if err := json.Unmarshal([]byte(AgentConfig("/", "/var/lib/postgresql")), &c); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Metrics.Collected.Disk.Resources; len(r) != 2 || r[1] != "/var/lib/postgresql" {
+		t.Errorf("disk resources %v", r)
+	}
+	if a := c.Metrics.Aggregation; len(a) == 0 || len(a[0]) != 2 || a[0][0] != "InstanceId" || a[0][1] != "path" {
+		t.Errorf("aggregation %v, want InstanceId and path, the disk alarms' dimensions", a)
 	}
 }

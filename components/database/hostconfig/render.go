@@ -243,9 +243,12 @@ func Config(p Params) (Files, error) {
 		names = append(names, "roles.sql")
 	}
 	if p.Monitoring != nil {
-		names = append(names, "nrpe.cfg", "cloudwatch-agent.json", "metrics.sh")
+		names = append(names, "nrpe.cfg", "metrics.sh")
 	}
 	files := Files{}
+	if p.Monitoring != nil {
+		files["cloudwatch-agent.json"] = cloudinit.AgentConfig("/", "/var/lib/postgresql")
+	}
 	for _, n := range names {
 		out, err := execute(n+".tmpl", p)
 		if err != nil {
