@@ -32,9 +32,9 @@ type harness struct {
 
 func setup(t *testing.T) *harness {
 	t.Helper()
-	cli := hipaatest.PulumiCLI(t)
 	dir := t.TempDir()
-	home := filepath.Join(dir, "home")
+	cmd, env := hipaatest.LocalPulumi(t, dir)
+	home := env["PULUMI_HOME"]
 	build := func(out, pkg string) {
 		t.Helper()
 		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
@@ -61,26 +61,9 @@ func setup(t *testing.T) *harness {
 	if err := os.WriteFile(filepath.Join(packDir, "PulumiPolicy.yaml"), yaml, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Join(dir, "cli")
-	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(cli, filepath.Join(root, "bin", "pulumi")); err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
 	return &harness{
-		env: map[string]string{
-			"PULUMI_HOME": home, "PULUMI_BACKEND_URL": "file://" + filepath.Join(dir, "state"),
-			"PULUMI_CONFIG_PASSPHRASE": "engine-test-only", "PULUMI_SKIP_UPDATE_CHECK": "true",
-			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		},
+		env:  env,
 		cmd:  cmd,
 		pack: filepath.Join(packDir, "hipaa-policy"),
 	}

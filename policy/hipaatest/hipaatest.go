@@ -5,12 +5,14 @@ package hipaatest
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -61,4 +63,30 @@ func PulumiCLI(t testing.TB) string {
 	}
 	t.Skip("no Pulumi CLI: build it as .ci/run does and set HIPAA_PULUMI_CLI")
 	return ""
+}
+
+// LocalPulumi prepares the Pulumi CLI for the Automation API under dir: the command (the CLI linked
+// into the bin/ layout auto.NewPulumiCommand expects) and the environment of a local file:// backend
+// in dir/state, with its own PULUMI_HOME (dir/home) and a test passphrase. Outside CI a missing CLI
+// skips the test.
+func LocalPulumi(t testing.TB, dir string) (auto.PulumiCommand, map[string]string) {
+	t.Helper()
+	cli := PulumiCLI(t)
+	root := filepath.Join(dir, "cli")
+	for _, d := range []string{filepath.Join(root, "bin"), filepath.Join(dir, "state"), filepath.Join(dir, "home")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(cli, filepath.Join(root, "bin", "pulumi")); err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd, map[string]string{
+		"PULUMI_HOME": filepath.Join(dir, "home"), "PULUMI_BACKEND_URL": "file://" + filepath.Join(dir, "state"),
+		"PULUMI_CONFIG_PASSPHRASE": "test-only-passphrase", "PULUMI_SKIP_UPDATE_CHECK": "true",
+	}
 }

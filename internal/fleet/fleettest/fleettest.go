@@ -72,24 +72,11 @@ func (e *Env) standIn(ctx *pulumi.Context) error {
 // New returns a fresh environment; root is the repository's root, relative to the test's package.
 func New(t testing.TB, root string) *Env {
 	t.Helper()
-	cli := hipaatest.PulumiCLI(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "cli")
-	if err := os.MkdirAll(filepath.Join(bin, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(cli, filepath.Join(bin, "bin", "pulumi")); err != nil {
-		t.Fatal(err)
-	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: bin})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd, env := hipaatest.LocalPulumi(t, dir)
 	work := filepath.Join(dir, "work")
-	for _, d := range []string{work, filepath.Join(dir, "state")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	stackFiles, err := filepath.Glob(filepath.Join(root, "Pulumi.*.yaml"))
 	if err != nil {
@@ -110,11 +97,7 @@ func New(t testing.TB, root string) *Env {
 	}
 	e := &Env{Work: work, failOn: map[string]bool{}}
 	e.Workspace, err = auto.NewLocalWorkspace(context.Background(),
-		auto.WorkDir(work), auto.Program(e.standIn), auto.Project(*proj), auto.Pulumi(cmd),
-		auto.EnvVars(map[string]string{
-			"PULUMI_HOME": filepath.Join(dir, "home"), "PULUMI_BACKEND_URL": "file://" + filepath.Join(dir, "state"),
-			"PULUMI_CONFIG_PASSPHRASE": "fleet-test-only", "PULUMI_SKIP_UPDATE_CHECK": "true",
-		}))
+		auto.WorkDir(work), auto.Program(e.standIn), auto.Project(*proj), auto.Pulumi(cmd), auto.EnvVars(env))
 	if err != nil {
 		t.Fatal(err)
 	}
