@@ -152,20 +152,12 @@ func (f *Fleet) upAll(ctx context.Context) error {
 
 // Rollback returns a stage to the release it ran before the current one.
 func (f *Fleet) Rollback(ctx context.Context, stack string) error {
-	return f.preserve(func() error { return f.rollback(ctx, stack) })
-}
-
-func (f *Fleet) rollback(ctx context.Context, stack string) error {
-	return f.step(ctx, stack, -1)
+	return f.preserve(func() error { return f.step(ctx, stack, -1) })
 }
 
 // RollForward moves a stage to the release it ran after the current one, undoing a rollback.
 func (f *Fleet) RollForward(ctx context.Context, stack string) error {
-	return f.preserve(func() error { return f.rollForward(ctx, stack) })
-}
-
-func (f *Fleet) rollForward(ctx context.Context, stack string) error {
-	return f.step(ctx, stack, +1)
+	return f.preserve(func() error { return f.step(ctx, stack, +1) })
 }
 
 // step moves a stage by one in the list of releases it has run, in the order it first ran them.
