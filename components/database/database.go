@@ -259,15 +259,15 @@ func (a ClusterArgs) withDefaults() ClusterArgs {
 }
 
 // plan places the hosts: the primary in the first subnet, each replica in the next subnet in turn, each
-// at a fixed address from .10 of its subnet.
-func plan(name string, a ClusterArgs) []Host {
+// at a fixed address from .10 of its subnet, inside the block the network reserves for fixed addresses.
+func plan(name string, a ClusterArgs) ([]Host, error) {
 	used := map[int]int{}
 	var hosts []Host
 	for i := 0; i <= a.Replicas; i++ {
 		sn := i % len(a.Subnets)
-		addr := a.Subnets[sn].CIDR.Masked().Addr()
-		for range firstHostOffset + used[sn] {
-			addr = addr.Next()
+		addr, err := a.Subnets[sn].Address(firstHostOffset + used[sn])
+		if err != nil {
+			return nil, fmt.Errorf("database %q: placing host %d: %w", name, i, err)
 		}
 		used[sn]++
 		role := hostconfig.Replica
@@ -276,7 +276,7 @@ func plan(name string, a ClusterArgs) []Host {
 		}
 		hosts = append(hosts, Host{Name: fmt.Sprintf("%s-%d", name, i), Role: role, Address: addr.String(), Zone: a.Subnets[sn].Zone})
 	}
-	return hosts
+	return hosts, nil
 }
 
 // slot names a replica's replication slot.
@@ -288,7 +288,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		return nil, err
 	}
 	a := args.withDefaults()
-	hosts := plan(name, a)
+	hosts, err := plan(name, a)
+	if err != nil {
+		return nil, err
+	}
 
 	comp := &Cluster{Hosts: hosts}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
