@@ -112,11 +112,7 @@ func loadAudit(cmd *cobra.Command, stack, resources string) (*report.Audit, erro
 	}
 	rs, err := preview.Stack(p, stack, "")
 	if err != nil {
-		var in *preview.InputError
-		if errors.As(err, &in) {
-			return nil, inputError{err}
-		}
-		return nil, err
+		return nil, previewError(err)
 	}
 	return &report.Audit{Subject: "stack " + stack, Source: "Pulumi." + stack + ".yaml", Resources: hipaa.FromOffline(rs)}, nil
 }

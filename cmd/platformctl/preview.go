@@ -42,22 +42,14 @@ the stand-in ` + preview.DefaultRelease + `.`,
 			start := time.Now()
 			resources, err := preview.Stack(p, stack, release)
 			if err != nil {
-				var in *preview.InputError
-				if errors.As(err, &in) {
-					return inputError{err}
-				}
-				return err
+				return previewError(err)
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
 			if host != "" {
 				files, err := preview.HostFiles(resources, host)
 				if err != nil {
-					var in *preview.InputError
-					if errors.As(err, &in) {
-						return inputError{err}
-					}
-					return err
+					return previewError(err)
 				}
 				for _, path := range slices.Sorted(maps.Keys(files)) {
 					fmt.Fprintf(w, "==> %s <==\n%s\n", path, strings.TrimRight(files[path], "\n"))
@@ -79,4 +71,14 @@ the stand-in ` + preview.DefaultRelease + `.`,
 	cmd.Flags().StringVar(&host, "host", "", "print the files a host's user data writes (the Nagios configuration of hipaa-STACK-monitoring, a database host's setup) instead of the tree")
 	cmd.Flags().StringVar(&release, "release", "", "the image the tiers run (tag, @digest or repository:tag); default "+preview.DefaultRelease)
 	return cmd
+}
+
+// previewError marks a preview's refusal (an unknown stack or host, an invalid configuration) as bad
+// input.
+func previewError(err error) error {
+	var in *preview.InputError
+	if errors.As(err, &in) {
+		return inputError{err}
+	}
+	return err
 }
