@@ -65,9 +65,9 @@ func TopicArn(partition, region, account, name string) string {
 
 // UserData renders the Nagios host's setup as gzipped cloud-init user data: the generated configuration,
 // the notification script, Apache on loopback, the CloudWatch agent's configuration and the bootstrap.
-// Every part is known before deployment, so a preview shows exactly what the host will run.
-func UserData(name string, a *MonitoringArgs, files nagios.Files) (string, error) {
-	p := nagiosParams(name, a, "0.0.0.0")
+// p are the parameters files were rendered from. Every part is known before deployment, so a preview
+// shows exactly what the host will run.
+func UserData(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files) (string, error) {
 	var boot bytes.Buffer
 	if err := bootstrap.Execute(&boot, map[string]string{
 		"Name": name, "Region": a.Region, "PKIDir": pkiDir, "TLSSecret": a.Database.TLSSecret, "PasswordSecret": a.Database.PasswordSecret,

@@ -166,7 +166,8 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return nil, fmt.Errorf("monitoring %q: %w", name, err)
 	}
 	comp := &Monitoring{Address: addr.String()}
-	files, err := nagios.Render(nagiosParams(name, &a, comp.Address))
+	params := nagiosParams(name, &a, comp.Address)
+	files, err := nagios.Render(params)
 	if err != nil {
 		return nil, fmt.Errorf("monitoring %q: %w", name, err)
 	}
@@ -184,7 +185,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	if err != nil {
 		return nil, err
 	}
-	userData, err := UserData(name, &a, files)
+	userData, err := UserData(name, &a, params, files)
 	if err != nil {
 		return nil, fmt.Errorf("monitoring %q: %w", name, err)
 	}
