@@ -1,11 +1,8 @@
 package database
 
 import (
-	"compress/gzip"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -14,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/policy/hipaa"
@@ -69,20 +67,15 @@ func mustRun(t *testing.T, args *ClusterArgs) []offline.Resource {
 	return offlinetest.MustRun(t, program(args))
 }
 
-// userData decodes an instance's gzipped cloud-init user data.
+// userData returns an instance's user data as encoded and as the host reads it.
 func userData(t *testing.T, r offline.Resource) (raw string, decoded string) {
 	t.Helper()
 	raw = r.String("userDataBase64")
-	z, err := base64.StdEncoding.DecodeString(raw)
+	decoded, err := cloudinit.Document(raw)
 	if err != nil {
-		t.Fatalf("%s: user data is not base64: %v", r.Name, err)
+		t.Fatalf("%s: %v", r.Name, err)
 	}
-	zr, err := gzip.NewReader(strings.NewReader(string(z)))
-	if err != nil {
-		t.Fatalf("%s: user data is not gzip: %v", r.Name, err)
-	}
-	b, _ := io.ReadAll(zr)
-	return raw, string(b)
+	return raw, decoded
 }
 
 func TestHostsAreDedicatedPrivateEncryptedAndSpread(t *testing.T) {

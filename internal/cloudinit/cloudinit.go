@@ -1,7 +1,9 @@
 // Package cloudinit packs a host's first-boot setup as EC2 user data: cloud-config that writes files
 // and runs commands, gzip-compressed and base64-encoded as userDataBase64 takes it, so the largest setup
-// stays well inside EC2's 16 KB. It also reads such user data back, for operators and tests, and writes
-// the CloudWatch agent configuration every host carries.
+// stays well inside EC2's 16 KB. It is also the one reader of such user data (Decode, Files, Document),
+// for the preview, the policy pack and the tests: base64 or not, gzipped or not, each file decoded from
+// its encoding, with a fast reader of the block style it writes (fast.go) and YAML for any other. And it
+// writes the CloudWatch agent configuration every host carries.
 package cloudinit
 
 import (
@@ -9,8 +11,6 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
 
 	"gopkg.in/yaml.v3"
 )
@@ -37,38 +37,6 @@ func Encode(files []File, runcmd [][]string) (string, error) {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
-}
-
-// Decode reads base64 user data, gzipped or not: for cloud-config, the files it writes by path; a plain
-// script comes back as "user-data".
-func Decode(encoded string) (map[string]string, error) {
-	raw, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("user data is not base64: %w", err)
-	}
-	if bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, err
-		}
-		if raw, err = io.ReadAll(zr); err != nil {
-			return nil, err
-		}
-	}
-	if !bytes.HasPrefix(raw, []byte("#cloud-config")) {
-		return map[string]string{"user-data": string(raw)}, nil
-	}
-	var doc struct {
-		WriteFiles []File `yaml:"write_files"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("user data is not cloud-config: %w", err)
-	}
-	files := map[string]string{}
-	for _, f := range doc.WriteFiles {
-		files[f.Path] = f.Content
-	}
-	return files, nil
 }
 
 // AgentConfig is the CloudWatch agent's configuration for a host: memory, and the disk use of each of

@@ -2,15 +2,9 @@ package hipaa
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
-	"io"
 	"strings"
-	"sync"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
@@ -36,16 +30,25 @@ var dbTLSOnly = Rule{
 			c.Unknown(ud.Path())
 			return
 		}
-		files := cloudConfigFiles(ud.Str())
-		conf, hba := "", ""
+		files, err := cloudinit.Files(ud.Str())
+		if err != nil {
+			c.Fail("userData", "the database host's user data cannot be read (%v), so TLS-only access cannot be shown", err)
+			return
+		}
+		// Postgres reads postgresql.conf, then the drop-in its include_dir names at the end, so a setting
+		// of the drop-in wins.
+		var main, dropIn, hba string
 		for path, content := range files {
 			switch {
-			case strings.HasSuffix(path, "/postgresql.conf"), strings.HasSuffix(path, "/conf.d/hipaa.conf"):
-				conf += content + "\n"
+			case strings.HasSuffix(path, "/postgresql.conf"):
+				main += content + "\n"
+			case strings.HasSuffix(path, "/conf.d/hipaa.conf"):
+				dropIn += content + "\n"
 			case strings.HasSuffix(path, "/pg_hba.conf"):
 				hba += content
 			}
 		}
+		conf := main + dropIn
 		if conf == "" || hba == "" {
 			c.Fail("userData", "the database host's user data carries no postgresql.conf and pg_hba.conf, so TLS-only access cannot be shown")
 			return
@@ -98,74 +101,4 @@ func pgSettings(conf string) map[string]string {
 		out[strings.ToLower(strings.TrimSpace(name))] = value
 	}
 	return out
-}
-
-// cloudFile is one write_files entry of a cloud-config.
-type cloudFile struct {
-	Path     string `yaml:"path"`
-	Content  string `yaml:"content"`
-	Encoding string `yaml:"encoding"`
-}
-
-// cloudConfigFiles returns the write_files of a cloud-config user data, decoded: the user data may be
-// base64 and gzip compressed, and each file's content may be b64 or gz+b64 encoded.
-func cloudConfigFiles(userData string) map[string]string {
-	data := []byte(userData)
-	if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(userData)); err == nil {
-		data = dec
-	}
-	data = gunzipMaybe(data)
-	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("#cloud-config")) {
-		return nil
-	}
-	entries, ok := writeFilesFast(string(data))
-	if !ok {
-		var doc struct {
-			WriteFiles []cloudFile `yaml:"write_files"`
-		}
-		if yaml.Unmarshal(data, &doc) != nil {
-			return nil
-		}
-		entries = doc.WriteFiles
-	}
-	files := map[string]string{}
-	for _, f := range entries {
-		content := []byte(f.Content)
-		switch strings.ToLower(f.Encoding) {
-		case "b64", "base64":
-			content, _ = base64.StdEncoding.DecodeString(f.Content)
-		case "gz+b64", "gzip+base64", "gz+base64", "gzip+b64":
-			raw, _ := base64.StdEncoding.DecodeString(f.Content)
-			content = gunzipMaybe(raw)
-		}
-		files[f.Path] += string(content)
-	}
-	return files
-}
-
-// gzipReaders are reused: a reader's window is 32 KB, and an audit may decompress thousands of hosts'
-// user data.
-var gzipReaders sync.Pool
-
-func gunzipMaybe(b []byte) []byte {
-	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		return b
-	}
-	zr, _ := gzipReaders.Get().(*gzip.Reader)
-	var err error
-	if zr == nil {
-		zr, err = gzip.NewReader(bytes.NewReader(b))
-	} else {
-		err = zr.Reset(bytes.NewReader(b))
-	}
-	if err != nil {
-		return b
-	}
-	defer gzipReaders.Put(zr)
-	var out bytes.Buffer
-	out.Grow(4 * len(b))
-	if _, err := out.ReadFrom(io.LimitReader(zr, 1<<20)); err != nil {
-		return b
-	}
-	return out.Bytes()
 }

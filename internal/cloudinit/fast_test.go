@@ -1,4 +1,4 @@
-package hipaa
+package cloudinit
 
 import (
 	"reflect"
@@ -16,7 +16,7 @@ func TestWriteFilesFastAgreesWithYAML(t *testing.T) {
 		fast      bool
 	}{
 		{"rendered", "#cloud-config\nruncmd:\n    - - x\nwrite_files:\n    - path: /etc/a.conf\n      permissions: \"0600\"\n      content: |\n        ssl = on\n\n        # end\n    - path: /etc/b\n      content: |-\n        no newline\nruncmd2: []\n", true},
-		{"fixture", cloudConfig(goodConf, goodHba), true},
+		{"two-space", "#cloud-config\nwrite_files:\n  - path: /etc/postgresql/15/main/postgresql.conf\n    content: |\n      ssl = on\n      ssl_min_protocol_version = 'TLSv1.2'\n  - path: /etc/postgresql/15/main/pg_hba.conf\n    content: |\n      hostssl all all 10.0.0.0/16 scram-sha-256\n", true},
 		{"keep", "#cloud-config\nwrite_files:\n  - path: /k\n    content: |+\n      a\n\n\n", true},
 		{"quoted", "#cloud-config\nwrite_files:\n- path: '/etc/it''s'\n  content: \"a\\nb\"\n  encoding: b64 # comment\n", true},
 		{"flow", "#cloud-config\nwrite_files: [{path: /a, content: x}]\n", false},
@@ -29,7 +29,7 @@ func TestWriteFilesFastAgreesWithYAML(t *testing.T) {
 				t.Fatalf("fast path ok = %v, want %v", ok, tc.fast)
 			}
 			var doc struct {
-				WriteFiles []cloudFile `yaml:"write_files"`
+				WriteFiles []writeFile `yaml:"write_files"`
 			}
 			if err := yaml.Unmarshal([]byte(tc.doc), &doc); err != nil {
 				t.Fatal(err)

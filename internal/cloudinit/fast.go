@@ -1,4 +1,4 @@
-package hipaa
+package cloudinit
 
 import (
 	"strconv"
@@ -9,7 +9,7 @@ import (
 // mapping whose content is a literal block or a one-line scalar) without a general YAML parser, which
 // would dominate an audit of many database hosts. ok is false for anything else (flow style, folded or
 // anchored scalars, tabs), and the caller falls back to the YAML parser.
-func writeFilesFast(doc string) (files []cloudFile, ok bool) {
+func writeFilesFast(doc string) (files []writeFile, ok bool) {
 	lines := strings.Split(doc, "\n")
 	i := 0
 	for ; i < len(lines) && !strings.HasPrefix(lines[i], "write_files:"); i++ {
@@ -21,7 +21,7 @@ func writeFilesFast(doc string) (files []cloudFile, ok bool) {
 		return nil, false // flow style or a comment: leave it to the YAML parser
 	}
 	i++
-	var cur *cloudFile
+	var cur *writeFile
 	itemIndent := -1
 	for i < len(lines) {
 		line := lines[i]
@@ -43,7 +43,7 @@ func writeFilesFast(doc string) (files []cloudFile, ok bool) {
 			} else if indent != itemIndent {
 				return nil, false
 			}
-			files = append(files, cloudFile{})
+			files = append(files, writeFile{})
 			cur = &files[len(files)-1]
 			rest = rest[2:]
 			indent += 2
