@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/hipaa-platform/platform/policy/analyzer"
+	"github.com/hipaa-platform/platform/policy/hipaa"
 )
 
 func main() {
@@ -22,7 +23,7 @@ func main() {
 }
 
 func serve() error {
-	srv, err := analyzer.New()
+	srv, err := analyzer.New(hipaa.Pack())
 	if err != nil {
 		return err
 	}

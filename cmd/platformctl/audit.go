@@ -12,8 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 	"github.com/hipaa-platform/platform/policy/report"
 )
@@ -45,13 +47,13 @@ Exit status: 0 when no mandatory rule fails, 1 when one does, 2 on bad input.`,
 			if !slices.Contains(report.Formats, format) {
 				return inputError{fmt.Errorf("--format %q: want one of %s", format, strings.Join(report.Formats, ", "))}
 			}
-			cfg := hipaa.Config{}
+			cfg := engine.Config{}
 			if configFile != "" {
 				data, err := os.ReadFile(configFile)
 				if err != nil {
 					return inputError{fmt.Errorf("--config: %w", err)}
 				}
-				if cfg, err = hipaa.ParseConfig(data); err != nil {
+				if cfg, err = hipaa.Pack().ParseConfig(data); err != nil {
 					return inputError{fmt.Errorf("--config %s: %w", configFile, err)}
 				}
 			}
@@ -59,7 +61,7 @@ Exit status: 0 when no mandatory rule fails, 1 when one does, 2 on bad input.`,
 			if err != nil {
 				return err
 			}
-			a.Report = hipaa.Evaluate(a.Resources, cfg)
+			a.Report = a.Pack.Evaluate(a.Resources, cfg)
 			a.Generated = time.Now().UTC().Format("2006-01-02")
 
 			out := cmd.OutOrStdout()
@@ -99,11 +101,11 @@ func loadAudit(cmd *cobra.Command, stack, resources string) (*report.Audit, erro
 			return nil, inputError{fmt.Errorf("--resources: %w", err)}
 		}
 		defer f.Close()
-		rs, err := hipaa.ReadPreviewJSON(f)
+		rs, err := audit.ReadPreviewJSON(f)
 		if err != nil {
 			return nil, inputError{fmt.Errorf("--resources %s: %w", resources, err)}
 		}
-		return &report.Audit{Subject: "resources in " + filepath.Base(resources), Source: resources, Resources: rs}, nil
+		return &report.Audit{Subject: "resources in " + filepath.Base(resources), Source: resources, Pack: hipaa.Pack(), Resources: rs}, nil
 	}
 	dir, _ := cmd.Flags().GetString("dir")
 	p, err := project.Find(dir)
@@ -114,5 +116,5 @@ func loadAudit(cmd *cobra.Command, stack, resources string) (*report.Audit, erro
 	if err != nil {
 		return nil, previewError(err)
 	}
-	return &report.Audit{Subject: "stack " + stack, Source: "Pulumi." + stack + ".yaml", Resources: hipaa.FromOffline(rs)}, nil
+	return &report.Audit{Subject: "stack " + stack, Source: "Pulumi." + stack + ".yaml", Pack: hipaa.Pack(), Resources: audit.FromOffline(rs)}, nil
 }

@@ -84,7 +84,7 @@ func TestAuditFormats(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitFailed {
 		t.Fatalf("json: exit %d, %v", code, err)
 	}
-	if !doc.Totals.Failed || doc.Totals.Mandatory == 0 || len(doc.Rules) != len(hipaa.Rules()) || len(doc.Findings) != doc.Totals.Mandatory {
+	if !doc.Totals.Failed || doc.Totals.Mandatory == 0 || len(doc.Rules) != len(hipaa.Pack().Rules()) || len(doc.Findings) != doc.Totals.Mandatory {
 		t.Errorf("json totals %+v, %d rules, %d findings", doc.Totals, len(doc.Rules), len(doc.Findings))
 	}
 
@@ -111,7 +111,7 @@ func TestAuditFormats(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sarif); err != nil {
 		t.Fatal(err)
 	}
-	if sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Tool.Driver.Rules) != len(hipaa.Rules()) ||
+	if sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Tool.Driver.Rules) != len(hipaa.Pack().Rules()) ||
 		len(sarif.Runs[0].Results) != len(doc.Findings) {
 		t.Fatalf("sarif: version %s, %d runs", sarif.Version, len(sarif.Runs))
 	}

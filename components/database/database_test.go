@@ -11,9 +11,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
+	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 )
 
@@ -236,7 +238,7 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	}
 	// The policy pack's own rule reads the same user data.
 	for _, in := range []offline.Resource{primary, replica} {
-		if f := hipaa.CheckResource(hipaa.RuleByID("db-tls-only"), hipaa.FromOffline([]offline.Resource{in})[0], hipaa.Config{}); len(f) != 0 {
+		if f := engine.CheckResource(hipaa.Pack().Rule("db-tls-only"), audit.FromOffline([]offline.Resource{in})[0], engine.Config{}); len(f) != 0 {
 			t.Errorf("%s fails db-tls-only: %v", in.Name, f)
 		}
 	}

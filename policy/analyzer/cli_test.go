@@ -12,7 +12,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 	"github.com/hipaa-platform/platform/policy/hipaatest"
 )
@@ -109,7 +111,7 @@ func TestPulumiPolicyAnalyzeReportsTheSameViolations(t *testing.T) {
 		}
 	}
 	want := map[key]bool{}
-	for _, f := range hipaa.Evaluate(hipaa.FromOffline(rs), hipaa.Config{}).Findings {
+	for _, f := range hipaa.Pack().Evaluate(audit.FromOffline(rs), engine.Config{}).Findings {
 		if f.Blocking() {
 			want[key{f.RuleID, f.URN}] = true
 		}

@@ -1,4 +1,4 @@
-// Package analyzer serves the HIPAA policy pack over Pulumi's analyzer protocol, as `pulumi preview`,
+// Package analyzer serves a policy pack (the HIPAA pack, from policy/main.go) over Pulumi's analyzer protocol, as `pulumi preview`,
 // `pulumi up` and `pulumi policy analyze` expect of a policy pack binary. It takes the place of the SDK's
 // policyx.Main, which in the pinned SDK crashes under `pulumi policy analyze` (it builds the pack only in
 // ConfigureStack, which that command never calls) and on values unknown during preview: this server

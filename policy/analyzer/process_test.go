@@ -19,7 +19,9 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 	"github.com/hipaa-platform/platform/policy/hipaatest"
 )
@@ -110,9 +112,9 @@ func analyze(t *testing.T, client pulumirpc.AnalyzerClient, rs []offline.Resourc
 	return out
 }
 
-func inProcess(rs []offline.Resource, cfg hipaa.Config) []violation {
+func inProcess(rs []offline.Resource, cfg engine.Config) []violation {
 	var out []violation
-	for _, f := range hipaa.Evaluate(hipaa.FromOffline(rs), cfg).Findings {
+	for _, f := range hipaa.Pack().Evaluate(audit.FromOffline(rs), cfg).Findings {
 		out = append(out, violation{f.RuleID, f.URN, f.Message, f.Blocking()})
 	}
 	slices.SortFunc(out, func(a, b violation) int { return strings.Compare(a.String(), b.String()) })
@@ -132,8 +134,8 @@ func TestThePackProcessReportsWhatTheInProcessAuditReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.GetName() != hipaa.PackName || len(info.GetPolicies()) != len(hipaa.Rules()) {
-		t.Fatalf("pack %s with %d policies, want %s with %d", info.GetName(), len(info.GetPolicies()), hipaa.PackName, len(hipaa.Rules()))
+	if info.GetName() != hipaa.PackName || len(info.GetPolicies()) != len(hipaa.Pack().Rules()) {
+		t.Fatalf("pack %s with %d policies, want %s with %d", info.GetName(), len(info.GetPolicies()), hipaa.PackName, len(hipaa.Pack().Rules()))
 	}
 	for _, p := range info.GetPolicies() {
 		if p.GetEnforcementLevel() != pulumirpc.EnforcementLevel_MANDATORY || p.GetSeverity() == pulumirpc.PolicySeverity_POLICY_SEVERITY_UNSPECIFIED ||
@@ -154,7 +156,7 @@ func TestThePackProcessReportsWhatTheInProcessAuditReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := analyze(t, client, rs)
-	want := inProcess(rs, hipaa.Config{})
+	want := inProcess(rs, engine.Config{})
 	if !slices.Equal(got, want) {
 		t.Errorf("over gRPC:\n%v\nin process:\n%v", got, want)
 	}

@@ -16,29 +16,30 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
-// Server is the pack's analyzer.
+// Server is a pack's analyzer.
 type Server struct {
 	pulumirpc.UnimplementedAnalyzerServer
 
-	pack policyx.PolicyPack
+	rules *engine.Pack
+	pack  policyx.PolicyPack
 
 	mu  sync.RWMutex
-	cfg hipaa.Config
+	cfg engine.Config
 }
 
-// New builds the pack once; every request after that only reads it.
-func New() (*Server, error) {
-	pack, err := hipaa.Pack()
+// New builds the pack's policies once; every request after that only reads them.
+func New(rules *engine.Pack) (*Server, error) {
+	pack, err := rules.PolicyPack()
 	if err != nil {
 		return nil, fmt.Errorf("building the policy pack: %w", err)
 	}
-	return &Server{pack: pack}, nil
+	return &Server{rules: rules, pack: pack}, nil
 }
 
-func (s *Server) config() hipaa.Config {
+func (s *Server) config() engine.Config {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.cfg
@@ -60,24 +61,24 @@ func (s *Server) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plug
 	return &pulumirpc.PluginInfo{Version: s.pack.Version().String()}, nil
 }
 
-var severities = map[hipaa.Severity]pulumirpc.PolicySeverity{
-	hipaa.Critical: pulumirpc.PolicySeverity_POLICY_SEVERITY_CRITICAL,
-	hipaa.High:     pulumirpc.PolicySeverity_POLICY_SEVERITY_HIGH,
-	hipaa.Medium:   pulumirpc.PolicySeverity_POLICY_SEVERITY_MEDIUM,
-	hipaa.Low:      pulumirpc.PolicySeverity_POLICY_SEVERITY_LOW,
+var severities = map[engine.Severity]pulumirpc.PolicySeverity{
+	engine.Critical: pulumirpc.PolicySeverity_POLICY_SEVERITY_CRITICAL,
+	engine.High:     pulumirpc.PolicySeverity_POLICY_SEVERITY_HIGH,
+	engine.Medium:   pulumirpc.PolicySeverity_POLICY_SEVERITY_MEDIUM,
+	engine.Low:      pulumirpc.PolicySeverity_POLICY_SEVERITY_LOW,
 }
 
 // GetAnalyzerInfo describes every policy: its level, severity, HIPAA framework, fix and config schema.
 func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.AnalyzerInfo, error) {
 	info := &pulumirpc.AnalyzerInfo{
 		Name:           s.pack.Name(),
-		DisplayName:    "HIPAA Security Rule",
+		DisplayName:    s.rules.DisplayName,
 		Version:        s.pack.Version().String(),
 		SupportsConfig: true,
-		Description:    "The HIPAA Security Rule (45 CFR Part 164 Subpart C) for the platform's AWS resources",
+		Description:    s.rules.Description,
 	}
 	for _, p := range s.pack.Policies() {
-		rule := hipaa.RuleByID(p.Name())
+		rule := s.rules.Rule(p.Name())
 		pi := &pulumirpc.PolicyInfo{
 			Name:             p.Name(),
 			Description:      p.Description(),
@@ -86,7 +87,7 @@ func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.An
 			Severity:         severities[rule.Severity],
 			RemediationSteps: rule.Fix,
 			Framework: &pulumirpc.PolicyComplianceFramework{
-				Name: "HIPAA", Version: "45 CFR 164 Subpart C", Specification: hipaa.Cite(rule.Citations),
+				Name: s.rules.Framework.Name, Version: s.rules.Framework.Version, Specification: s.rules.Cite(rule.Citations),
 			},
 		}
 		if rule.IsStack() {
@@ -108,10 +109,10 @@ func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.An
 	return info, nil
 }
 
-var levels = map[pulumirpc.EnforcementLevel]hipaa.Level{
-	pulumirpc.EnforcementLevel_ADVISORY:  hipaa.Advisory,
-	pulumirpc.EnforcementLevel_MANDATORY: hipaa.Mandatory,
-	pulumirpc.EnforcementLevel_DISABLED:  hipaa.Disabled,
+var levels = map[pulumirpc.EnforcementLevel]engine.Level{
+	pulumirpc.EnforcementLevel_ADVISORY:  engine.Advisory,
+	pulumirpc.EnforcementLevel_MANDATORY: engine.Mandatory,
+	pulumirpc.EnforcementLevel_DISABLED:  engine.Disabled,
 }
 
 // Configure takes the pack's configuration (--policy-pack-config) and validates it: a bad parameter or
@@ -132,7 +133,7 @@ func (s *Server) Configure(_ context.Context, req *pulumirpc.ConfigureAnalyzerRe
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := hipaa.ParseConfig(data)
+	cfg, err := s.rules.ParseConfig(data)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
@@ -161,7 +162,7 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (_ 
 	sink := s.newSink()
 	for _, p := range s.pack.Policies() {
 		rp, ok := p.(policyx.ResourceValidationPolicy)
-		if !ok || sink.cfgLevel(p.Name()) == hipaa.Disabled {
+		if !ok || sink.cfgLevel(p.Name()) == engine.Disabled {
 			continue
 		}
 		sink.run(p.Name(), req.GetUrn(), func() error {
@@ -192,14 +193,14 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	sink := s.newSink()
 	for _, p := range s.pack.Policies() {
 		sp, ok := p.(policyx.StackValidationPolicy)
-		if !ok || sink.cfgLevel(p.Name()) == hipaa.Disabled {
+		if !ok || sink.cfgLevel(p.Name()) == engine.Disabled {
 			continue
 		}
 		sink.run(p.Name(), "", func() error {
 			return sp.Validate(ctx, policyx.StackValidationArgs{Manager: sink, Resources: resources})
 		})
 	}
-	for _, f := range hipaa.InvalidWaivers(sink.cfg) {
+	for _, f := range engine.InvalidWaivers(sink.cfg) {
 		sink.Finding(f)
 	}
 	return &pulumirpc.AnalyzeResponse{Diagnostics: sink.diagnostics}, nil
@@ -224,22 +225,23 @@ func recoverAs(err *error, what string) {
 
 // sink collects one request's findings as diagnostics; it is the PolicyManager the policies report to.
 type sink struct {
+	rules       *engine.Pack
 	pack        policyx.PolicyPack
-	cfg         hipaa.Config
+	cfg         engine.Config
 	diagnostics []*pulumirpc.AnalyzeDiagnostic
 	current     string
 	urn         string
 }
 
-func (s *Server) newSink() *sink { return &sink{pack: s.pack, cfg: s.config()} }
+func (s *Server) newSink() *sink { return &sink{rules: s.rules, pack: s.pack, cfg: s.config()} }
 
-func (k *sink) Config() hipaa.Config { return k.cfg }
+func (k *sink) Config() engine.Config { return k.cfg }
 
-func (k *sink) cfgLevel(id string) hipaa.Level {
+func (k *sink) cfgLevel(id string) engine.Level {
 	if rc, ok := k.cfg.Rules[id]; ok && rc.Level != "" {
 		return rc.Level
 	}
-	return hipaa.Mandatory
+	return engine.Mandatory
 }
 
 // run calls one policy, turning a panic or an error into a mandatory diagnostic on that policy.
@@ -254,7 +256,7 @@ func (k *sink) run(policy, urn string, validate func() error) {
 		return validate()
 	}()
 	if err != nil {
-		k.Finding(hipaa.Finding{RuleID: policy, URN: urn, Level: hipaa.Mandatory,
+		k.Finding(engine.Finding{RuleID: policy, URN: urn, Level: engine.Mandatory,
 			Message: fmt.Sprintf("the policy failed (%v), so compliance could not be established", err)})
 	}
 }
@@ -264,22 +266,22 @@ func (k *sink) ReportViolation(message, urn string) {
 	if urn == "" {
 		urn = k.urn
 	}
-	k.Finding(hipaa.Finding{RuleID: k.current, URN: urn, Message: message, Level: k.cfgLevel(k.current)})
+	k.Finding(engine.Finding{RuleID: k.current, URN: urn, Message: message, Level: k.cfgLevel(k.current)})
 }
 
 // Finding turns a finding into a diagnostic. Unknown and waived findings are advisory: shown, never
 // blocking.
-func (k *sink) Finding(f hipaa.Finding) {
+func (k *sink) Finding(f engine.Finding) {
 	level := pulumirpc.EnforcementLevel_MANDATORY
-	if f.Level == hipaa.Advisory || f.Unknown || f.Waiver != nil {
+	if f.Level == engine.Advisory || f.Unknown || f.Waiver != nil {
 		level = pulumirpc.EnforcementLevel_ADVISORY
 	}
-	rule := hipaa.RuleByID(f.RuleID)
+	rule := k.rules.Rule(f.RuleID)
 	d := &pulumirpc.AnalyzeDiagnostic{
 		PolicyName:        f.RuleID,
 		PolicyPackName:    k.pack.Name(),
 		PolicyPackVersion: k.pack.Version().String(),
-		Message:           hipaa.Message(rule, f),
+		Message:           k.rules.Message(f),
 		EnforcementLevel:  level,
 		Urn:               f.URN,
 	}

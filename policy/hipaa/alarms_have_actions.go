@@ -1,13 +1,15 @@
 package hipaa
 
-var alarmsHaveActions = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var alarmsHaveActions = engine.Rule{
 	ID:          "alarms-have-actions",
 	Description: "Every metric alarm notifies someone",
 	Citations:   []string{"164.312(b)", "164.308(a)(6)(i)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Give the alarm alarmActions (the alerting SNS topic) and leave actionsEnabled on.",
 	Types:       []string{tMetricAlarm},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		if v := r.Get("actionsEnabled"); v.Present() && !v.Unknown() && !v.True() {
 			c.Fail("actionsEnabled", "actionsEnabled is false; the alarm would notify nobody")
 		}

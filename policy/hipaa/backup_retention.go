@@ -1,23 +1,22 @@
 package hipaa
 
-import "github.com/hipaa-platform/platform/internal/naming"
+import (
+	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
-// PurposeTag names what a bucket is for; buckets of PurposeBackups hold database backups, and the one
-// bucket of PurposeLoadBalancerLogs receives the load balancers' access logs.
-const PurposeTag, PurposeBackups, PurposeLoadBalancerLogs = naming.PurposeTag, naming.PurposeBackups, naming.PurposeLoadBalancerLogs
-
-var backupRetention = Rule{
+var backupRetention = engine.Rule{
 	ID:          "backup-retention",
 	Description: "The backup bucket keeps backups at least the minimum retention and cannot lose them early",
 	Citations:   []string{"164.308(a)(7)(ii)(A)", "164.310(d)(2)(iv)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Lock backups with S3 object lock for at least minimumDays, or keep noncurrent versions at least that long and expire nothing sooner.",
 	Types:       []string{tBucket},
-	Params:      []Param{{Name: "minimumDays", Description: "the shortest backup retention allowed, in days", Default: 30}},
-	Stack: func(c *Check, s *Stack) {
+	Params:      []engine.Param{{Name: "minimumDays", Description: "the shortest backup retention allowed, in days", Default: 30}},
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		min := float64(c.Int("minimumDays"))
 		for _, b := range s.OfType(tBucket) {
-			if b.Tag(PurposeTag).Str() != PurposeBackups {
+			if b.Tag(naming.PurposeTag).Str() != naming.PurposeBackups {
 				continue
 			}
 			locked := false

@@ -1,6 +1,10 @@
 package hipaa
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
 func baselineStack() stackFixture {
 	return stackFixture{
@@ -21,7 +25,7 @@ func TestEbsEncryptionByDefault(t *testing.T) {
 		{"missing", "-ebs-default", nil, []string{": the account baseline has no aws:ebs/encryptionByDefault, so volumes created outside this program may be unencrypted"}},
 		{"no default key", "-ebs-key", nil, []string{": the account baseline has no aws:ebs/defaultKmsKey, so default encryption uses the AWS-managed key"}},
 	})
-	if got := render(CheckStack(&ebsEncryptionByDefault, stackFixture{{typ: tVpc, name: "vpc"}}.stack(), Config{})); len(got) != 0 {
+	if got := render(engine.CheckStack(&ebsEncryptionByDefault, stackFixture{{typ: tVpc, name: "vpc"}}.stack(), engine.Config{})); len(got) != 0 {
 		t.Errorf("a stack that is not a baseline: %q", got)
 	}
 }

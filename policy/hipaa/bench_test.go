@@ -6,16 +6,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 )
 
 // scaled copies the prod stack's resources until there are n, each copy a stack of its own (URNs and
 // dependencies renamed), so the stack rules join as many buckets, VPCs and groups as a real estate of
 // that size would hold.
-func scaled(b *testing.B, n int) []*hipaa.Resource {
+func scaled(b *testing.B, n int) []*engine.Resource {
 	b.Helper()
 	base := stackResources(b, "prod")
-	out := make([]*hipaa.Resource, 0, n)
+	out := make([]*engine.Resource, 0, n)
 	for copyN := 0; len(out) < n; copyN++ {
 		rename := func(urn string) string {
 			return strings.Replace(urn, "::hipaa::", fmt.Sprintf("::hipaa%d::", copyN), 1)
@@ -55,9 +56,9 @@ func BenchmarkEvaluate(b *testing.B) {
 			runtime.ReadMemStats(&before)
 			b.ReportAllocs()
 			b.ResetTimer()
-			var rep *hipaa.Report
+			var rep *engine.Report
 			for b.Loop() {
-				rep = hipaa.Evaluate(resources, hipaa.Config{})
+				rep = hipaa.Pack().Evaluate(resources, engine.Config{})
 			}
 			b.StopTimer()
 			var after runtime.MemStats

@@ -1,13 +1,15 @@
 package hipaa
 
-var cloudtrailBaseline = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var cloudtrailBaseline = engine.Rule{
 	ID:          "cloudtrail-baseline",
 	Description: "The account baseline has a multi-region CloudTrail trail with log file validation, KMS encryption and CloudWatch Logs delivery",
 	Citations:   []string{"164.312(b)", "164.312(c)(2)"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "In the baseline stack, declare a trail with isMultiRegionTrail, enableLogFileValidation, kmsKeyId and cloudWatchLogsGroupArn.",
 	Types:       []string{tTrail},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		if !isBaseline(s) {
 			return
 		}

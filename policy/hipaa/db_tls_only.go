@@ -6,20 +6,18 @@ import (
 
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
-// RoleTag names a host's role; hosts of RoleDatabase run Postgres.
-const RoleTag, RoleDatabase = naming.RoleTag, naming.RoleDatabase
-
-var dbTLSOnly = Rule{
+var dbTLSOnly = engine.Rule{
 	ID:          "db-tls-only",
 	Description: "Database hosts' rendered Postgres configuration accepts only TLS 1.2+ for clients and replication",
 	Citations:   []string{"164.312(e)(1)", "project"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "Render postgresql.conf with ssl = on and ssl_min_protocol_version = 'TLSv1.2' (or TLSv1.3), and pg_hba.conf with hostssl lines only (no host or hostnossl).",
 	Types:       []string{tInstance, tLaunchTemplate},
-	Resource: func(c *Check, r *Resource) {
-		if r.Tag(RoleTag).Str() != RoleDatabase {
+	Resource: func(c *engine.Check, r *engine.Resource) {
+		if r.Tag(naming.RoleTag).Str() != naming.RoleDatabase {
 			return
 		}
 		ud := r.Get("userData")

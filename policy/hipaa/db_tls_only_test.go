@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 const (
@@ -48,13 +50,13 @@ func TestDbTLSOnlyReadsCompressedUserData(t *testing.T) {
 	zw.Close()
 	r := fx{typ: tLaunchTemplate, name: "db", props: map[string]any{"tags": map[string]any{"Role": "database"},
 		"userData": base64.StdEncoding.EncodeToString(buf.Bytes())}}.resource()
-	got := render(CheckResource(&dbTLSOnly, r, Config{}))
+	got := render(engine.CheckResource(&dbTLSOnly, r, engine.Config{}))
 	if len(got) != 1 || got[0] != `userData: postgresql.conf sets ssl = "off"; set ssl = on` {
 		t.Errorf("gzip+base64 user data: %q", got)
 	}
 	broken := fx{typ: tLaunchTemplate, name: "db", props: map[string]any{"tags": map[string]any{"Role": "database"},
 		"userData": base64.StdEncoding.EncodeToString(buf.Bytes()[:20])}}.resource()
-	got = render(CheckResource(&dbTLSOnly, broken, Config{}))
+	got = render(engine.CheckResource(&dbTLSOnly, broken, engine.Config{}))
 	if len(got) != 1 || !strings.HasPrefix(got[0], "userData: the database host's user data cannot be read (user data is not valid gzip") {
 		t.Errorf("truncated gzip user data: %q", got)
 	}

@@ -1,14 +1,16 @@
 package hipaa
 
-var dedicatedTenancy = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var dedicatedTenancy = engine.Rule{
 	ID:          "dedicated-tenancy",
 	Description: "VPCs, instances and launch templates run on dedicated hardware",
 	Citations:   []string{"project"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         `Set instanceTenancy: dedicated on VPCs, and tenancy (placement.tenancy in launch templates) to dedicated or host.`,
 	Types:       []string{tVpc, tInstance, tLaunchTemplate},
-	Resource: func(c *Check, r *Resource) {
-		var v V
+	Resource: func(c *engine.Check, r *engine.Resource) {
+		var v engine.V
 		switch r.Type {
 		case tVpc:
 			v = r.Get("instanceTenancy")
@@ -32,7 +34,7 @@ var dedicatedTenancy = Rule{
 }
 
 // orUnset renders a value for a message: quoted, or "not set".
-func orUnset(v V) string {
+func orUnset(v engine.V) string {
 	if v.Missing() || v.Str() == "" {
 		return "not set"
 	}

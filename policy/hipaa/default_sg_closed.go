@@ -1,13 +1,15 @@
 package hipaa
 
-var defaultSgClosed = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var defaultSgClosed = engine.Rule{
 	ID:          "default-sg-closed",
 	Description: "Every VPC's default security group is managed and has no rules",
 	Citations:   []string{"164.312(e)(1)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Declare an aws.ec2.DefaultSecurityGroup for the VPC with no ingress and no egress.",
 	Types:       []string{tVpc},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, vpc := range s.OfType(tVpc) {
 			groups := s.Referencing(vpc, tDefaultSG, "vpcId")
 			if len(groups) == 0 {

@@ -1,13 +1,15 @@
 package hipaa
 
-var ebsEncryptionByDefault = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ebsEncryptionByDefault = engine.Rule{
 	ID:          "ebs-encryption-by-default",
 	Description: "The account baseline turns on EBS encryption by default with a customer-managed default key",
 	Citations:   []string{"164.312(a)(2)(iv)", "164.312(c)(1)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "In the baseline stack, declare aws.ebs.EncryptionByDefault (enabled) and aws.ebs.DefaultKmsKey with the EBS key.",
 	Types:       []string{tEncryptionDefault, tDefaultKmsKey},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		if !isBaseline(s) {
 			return
 		}
@@ -34,7 +36,7 @@ var ebsEncryptionByDefault = Rule{
 
 // baselineURN names the resource a finding about a missing baseline piece is reported on: the first
 // baseline singleton present.
-func baselineURN(s *Stack) string {
+func baselineURN(s *engine.Stack) string {
 	for _, t := range baselineTypes {
 		if rs := s.OfType(t); len(rs) > 0 {
 			if rs[0].Parent != "" {

@@ -1,13 +1,15 @@
 package hipaa
 
-var ebsVolumeEncrypted = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ebsVolumeEncrypted = engine.Rule{
 	ID:          "ebs-volume-encrypted",
 	Description: "EBS volumes are encrypted with a customer-managed KMS key",
 	Citations:   []string{"164.312(a)(2)(iv)", "164.312(e)(2)(ii)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Set encrypted: true and kmsKeyId to the stack's EBS key.",
 	Types:       []string{tVolume},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		requireTrue(c, r.Get("encrypted"), " so the volume is encrypted at rest")
 		requireCustomerKey(c, r.Get("kmsKeyId"), "the volume")
 	},

@@ -1,13 +1,15 @@
 package hipaa
 
-var ec2DetailedMonitoring = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ec2DetailedMonitoring = engine.Rule{
 	ID:          "ec2-detailed-monitoring",
 	Description: "Instances and launch templates have detailed (one-minute) monitoring",
 	Citations:   []string{"164.312(b)"},
-	Severity:    Low,
+	Severity:    engine.Low,
 	Fix:         "Set monitoring: true on instances, monitoring.enabled: true on launch templates.",
 	Types:       []string{tInstance, tLaunchTemplate},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		if r.Type == tInstance {
 			requireTrue(c, r.Get("monitoring"), " for one-minute metrics")
 			return

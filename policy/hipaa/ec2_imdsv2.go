@@ -1,13 +1,15 @@
 package hipaa
 
-var ec2Imdsv2 = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ec2Imdsv2 = engine.Rule{
 	ID:          "ec2-imdsv2",
 	Description: "Instances and launch templates require IMDSv2 session tokens",
 	Citations:   []string{"164.312(a)(1)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         `Set metadataOptions.httpTokens to "required".`,
 	Types:       []string{tInstance, tLaunchTemplate},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch v := r.Get("metadataOptions", "httpTokens"); {
 		case v.Unknown():
 			c.Unknown(v.Path())

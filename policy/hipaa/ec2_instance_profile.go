@@ -1,13 +1,15 @@
 package hipaa
 
-var ec2InstanceProfile = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ec2InstanceProfile = engine.Rule{
 	ID:          "ec2-instance-profile",
 	Description: "Every instance and launch template runs with an instance profile",
 	Citations:   []string{"164.308(a)(3)(i)", "164.312(a)(1)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Give the host an instance profile whose role allows only what it needs (and SSM), instead of keys on disk.",
 	Types:       []string{tInstance, tLaunchTemplate},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tInstance:
 			if !r.Get("iamInstanceProfile").Present() {

@@ -1,13 +1,15 @@
 package hipaa
 
-var ec2VolumesEncrypted = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ec2VolumesEncrypted = engine.Rule{
 	ID:          "ec2-volumes-encrypted",
 	Description: "An instance's root and EBS volumes are encrypted with a customer-managed KMS key",
 	Citations:   []string{"164.312(a)(2)(iv)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Give rootBlockDevice and every ebsBlockDevices entry encrypted: true and kmsKeyId set to the EBS key.",
 	Types:       []string{tInstance},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		root := r.Get("rootBlockDevice")
 		if root.Missing() {
 			c.Fail("rootBlockDevice", "rootBlockDevice is not set, so the root volume takes the AMI's encryption; declare it encrypted with the EBS key")

@@ -1,13 +1,15 @@
 package hipaa
 
-var ecrImmutableTags = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ecrImmutableTags = engine.Rule{
 	ID:          "ecr-immutable-tags",
 	Description: "Container image tags are immutable, so a released tag always means the same image",
 	Citations:   []string{"164.312(c)(1)", "project"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Set imageTagMutability: IMMUTABLE.",
 	Types:       []string{tEcrRepository},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch v := r.Get("imageTagMutability"); {
 		case v.Unknown():
 			c.Unknown("imageTagMutability")

@@ -1,13 +1,15 @@
 package hipaa
 
-var ecrRepoPrivate = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ecrRepoPrivate = engine.Rule{
 	ID:          "ecr-repo-private",
 	Description: `No repository policy allows the principal "*"`,
 	Citations:   []string{"164.312(a)(1)", "project"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "Name the accounts or roles that may pull in the repository policy.",
 	Types:       []string{tEcrPolicy},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		failWildcardAllow(c, r.Get("policy"), "accounts that may pull")
 	},
 }

@@ -1,13 +1,15 @@
 package hipaa
 
-var ecrRepositoryKms = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var ecrRepositoryKms = engine.Rule{
 	ID:          "ecr-repository-kms",
 	Description: "Container repositories are encrypted with KMS and a customer-managed key",
 	Citations:   []string{"164.312(a)(2)(iv)", "project"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Set encryptionConfigurations to [{encryptionType: KMS, kmsKey: <the S3 or a registry key>}].",
 	Types:       []string{tEcrRepository},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		enc := r.Get("encryptionConfigurations", 0)
 		switch t := enc.Get("encryptionType"); {
 		case t.Unknown():

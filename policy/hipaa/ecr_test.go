@@ -1,6 +1,10 @@
 package hipaa
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
 func TestEcrRules(t *testing.T) {
 	t.Parallel()
@@ -34,7 +38,7 @@ func TestPhiTagged(t *testing.T) {
 		{"from default tags", "tags", map[string]any{}, []string{"tags: the DataClass tag is missing; every data store says what data it may hold"}},
 	})
 	fromDefaults := fx{typ: tVolume, name: "v", props: map[string]any{"tagsAll": map[string]any{"DataClass": "phi"}}}.resource()
-	if got := render(CheckResource(&phiTagged, fromDefaults, Config{})); len(got) != 0 {
+	if got := render(engine.CheckResource(&phiTagged, fromDefaults, engine.Config{})); len(got) != 0 {
 		t.Errorf("a DataClass the provider put in tagsAll (from aws:defaultTags): %q", got)
 	}
 }

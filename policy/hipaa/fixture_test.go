@@ -3,11 +3,15 @@ package hipaa
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/hipaa-platform/platform/internal/placeholder"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // The rule tests start from a compliant fixture and change one property per case, asserting the exact
@@ -27,8 +31,8 @@ type fx struct {
 	deps      map[string][]string
 }
 
-func (f fx) resource() *Resource {
-	return &Resource{URN: urnOf(f.typ, f.name), Type: f.typ, Name: f.name, Props: plainMap(clone(f.props)),
+func (f fx) resource() *engine.Resource {
+	return &engine.Resource{URN: urnOf(f.typ, f.name), Type: f.typ, Name: f.name, Props: plainMap(clone(f.props)),
 		PropertyDependencies: map[string][]string{}}
 }
 
@@ -63,7 +67,7 @@ func replaceUnknown(v any) any {
 		return out
 	}
 	if v == unknown {
-		return unknownPlaceholder
+		return placeholder.Unknown
 	}
 	return v
 }
@@ -101,7 +105,7 @@ func set(props map[string]any, path string, value any) map[string]any {
 	return out
 }
 
-func render(fs []Finding) []string {
+func render(fs []engine.Finding) []string {
 	out := make([]string, 0, len(fs))
 	for _, f := range fs {
 		s := f.Property + ": " + f.Message
@@ -122,9 +126,9 @@ type change struct {
 }
 
 // testResourceRule checks that the fixture passes and that each change yields exactly its findings.
-func testResourceRule(t *testing.T, rule *Rule, base fx, changes []change) {
+func testResourceRule(t *testing.T, rule *engine.Rule, base fx, changes []change) {
 	t.Helper()
-	if got := render(CheckResource(rule, base.resource(), Config{})); len(got) != 0 {
+	if got := render(engine.CheckResource(rule, base.resource(), engine.Config{})); len(got) != 0 {
 		t.Fatalf("the compliant fixture fails %s: %q", rule.ID, got)
 	}
 	for _, ch := range changes {
@@ -132,7 +136,7 @@ func testResourceRule(t *testing.T, rule *Rule, base fx, changes []change) {
 			t.Parallel()
 			f := base
 			f.props = set(base.props, ch.path, ch.value)
-			got := render(CheckResource(rule, f.resource(), Config{}))
+			got := render(engine.CheckResource(rule, f.resource(), engine.Config{}))
 			want := append([]string(nil), ch.want...)
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
@@ -145,12 +149,12 @@ func testResourceRule(t *testing.T, rule *Rule, base fx, changes []change) {
 // stackFixture is a compliant set of resources for a stack rule.
 type stackFixture []fx
 
-func (s stackFixture) stack() *Stack {
+func (s stackFixture) stack() *engine.Stack {
 	urns := map[string]string{}
 	for _, f := range s {
 		urns[f.name] = urnOf(f.typ, f.name)
 	}
-	rs := make([]*Resource, 0, len(s))
+	rs := make([]*engine.Resource, 0, len(s))
 	for _, f := range s {
 		r := f.resource()
 		for prop, names := range f.deps {
@@ -162,7 +166,7 @@ func (s stackFixture) stack() *Stack {
 		}
 		rs = append(rs, r)
 	}
-	return NewStack(rs)
+	return engine.NewStack(rs)
 }
 
 // with changes one resource's property ("name:path"), or removes a resource ("-name").
@@ -181,15 +185,15 @@ func (s stackFixture) with(target string, value any) stackFixture {
 	panic(fmt.Sprintf("no fixture resource %q", name))
 }
 
-func testStackRule(t *testing.T, rule *Rule, base stackFixture, changes []change) {
+func testStackRule(t *testing.T, rule *engine.Rule, base stackFixture, changes []change) {
 	t.Helper()
-	if got := render(CheckStack(rule, base.stack(), Config{})); len(got) != 0 {
+	if got := render(engine.CheckStack(rule, base.stack(), engine.Config{})); len(got) != 0 {
 		t.Fatalf("the compliant fixture fails %s: %q", rule.ID, got)
 	}
 	for _, ch := range changes {
 		t.Run(ch.name, func(t *testing.T) {
 			t.Parallel()
-			got := render(CheckStack(rule, base.with(ch.path, ch.value).stack(), Config{}))
+			got := render(engine.CheckStack(rule, base.with(ch.path, ch.value).stack(), engine.Config{}))
 			want := append([]string(nil), ch.want...)
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
@@ -199,7 +203,8 @@ func testStackRule(t *testing.T, rule *Rule, base stackFixture, changes []change
 	}
 }
 
-// plainMap turns a fixture's plain properties into property values, as ReadPreviewJSON would.
+// plainMap turns a fixture's plain properties into property values, as the audit's reader of preview
+// files would.
 func plainMap(m map[string]any) property.Map {
 	vals := make(map[string]property.Value, len(m))
 	for k, v := range m {
@@ -217,7 +222,13 @@ func plainValue(v any) property.Value {
 	case float64:
 		return property.New(v)
 	case string:
-		return placeholder(v)
+		switch v {
+		case placeholder.Unknown:
+			return property.New(property.Computed)
+		case placeholder.Secret:
+			return property.New(v).WithSecret(true)
+		}
+		return property.New(v)
 	case []any:
 		arr := make([]property.Value, len(v))
 		for i, e := range v {

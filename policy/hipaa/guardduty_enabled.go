@@ -1,13 +1,15 @@
 package hipaa
 
-var guarddutyEnabled = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var guarddutyEnabled = engine.Rule{
 	ID:          "guardduty-enabled",
 	Description: "The account baseline enables a GuardDuty detector",
 	Citations:   []string{"164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "In the baseline stack, declare an aws.guardduty.Detector with enable: true.",
 	Types:       []string{tDetector},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		if !isBaseline(s) {
 			return
 		}

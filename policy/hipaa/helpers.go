@@ -1,6 +1,10 @@
 package hipaa
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
 // Resource types the rules look at, pulumi-aws v6 tokens.
 const (
@@ -60,7 +64,7 @@ const (
 var baselineTypes = []string{tTrail, tDetector, tEncryptionDefault, tDefaultKmsKey, tPasswordPolicy, tAccountPAB}
 
 // isBaseline reports whether the stack is its account's baseline.
-func isBaseline(s *Stack) bool {
+func isBaseline(s *engine.Stack) bool {
 	for _, t := range baselineTypes {
 		if len(s.OfType(t)) > 0 {
 			return true
@@ -70,7 +74,7 @@ func isBaseline(s *Stack) bool {
 }
 
 // requireCustomerKey fails when a key property is unset, or names an AWS-managed key (alias/aws/...).
-func requireCustomerKey(c *Check, v V, what string) {
+func requireCustomerKey(c *engine.Check, v engine.V, what string) {
 	switch {
 	case !v.Present():
 		c.Fail(v.Path(), "%s is not set, so %s is encrypted with an AWS-managed key at best; set it to a customer-managed KMS key", v.Path(), what)
@@ -81,7 +85,7 @@ func requireCustomerKey(c *Check, v V, what string) {
 
 // requireTrue fails when a boolean property is not true, and reports an unknown one; why, if given,
 // starts with a space.
-func requireTrue(c *Check, v V, why string) {
+func requireTrue(c *engine.Check, v engine.V, why string) {
 	switch {
 	case v.Unknown():
 		c.Unknown(v.Path())

@@ -1,15 +1,19 @@
 package hipaa
 
-import "strings"
+import (
+	"strings"
 
-var iamNoAdminWildcards = Rule{
+	"github.com/hipaa-platform/platform/policy/engine"
+)
+
+var iamNoAdminWildcards = engine.Rule{
 	ID:          "iam-no-admin-wildcards",
 	Description: `IAM policies allow no "*" action on "*" resources, no kms:Decrypt on every key, and no AdministratorAccess`,
 	Citations:   []string{"164.308(a)(4)(ii)(B)", "164.312(a)(1)"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "Name the actions and the resources (bucket prefixes, key ARNs) each role needs; never attach AdministratorAccess.",
 	Types:       []string{tIamPolicy, tRolePolicy, tUserPolicy, tGroupPolicy, tRole, tRolePolicyAttach, tUserPolicyAttach, tPolicyAttachment},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tRole:
 			for _, p := range r.Get("inlinePolicies").Items() {
@@ -34,7 +38,7 @@ func isAdminPolicy(arn string) bool {
 	return strings.HasSuffix(arn, ":policy/AdministratorAccess") || strings.HasSuffix(arn, ":policy/PowerUserAccess")
 }
 
-func checkIdentityPolicy(c *Check, doc V) {
+func checkIdentityPolicy(c *engine.Check, doc engine.V) {
 	if doc.Unknown() {
 		c.Unknown(doc.Path())
 		return

@@ -1,13 +1,15 @@
 package hipaa
 
-var iamPasswordPolicy = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var iamPasswordPolicy = engine.Rule{
 	ID:          "iam-password-policy",
 	Description: "The account password policy requires 14+ characters of all classes, remembers 24 and expires at 90 days",
 	Citations:   []string{"164.308(a)(5)(ii)(D)", "164.312(d)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Set minimumPasswordLength 14, passwordReusePrevention 24, maxPasswordAge 90 and all four require* settings.",
 	Types:       []string{tPasswordPolicy},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		atLeast := func(k string, min float64) {
 			v := r.Get(k)
 			if v.Unknown() {
@@ -32,7 +34,7 @@ var iamPasswordPolicy = Rule{
 	},
 }
 
-func numOrUnset(v V) string {
+func numOrUnset(v engine.V) string {
 	if n, ok := v.Num(); ok {
 		return fmtNum(n)
 	}

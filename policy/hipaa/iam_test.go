@@ -1,6 +1,10 @@
 package hipaa
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
 const scopedPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":["arn:aws:s3:::backups/db/*"]},{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:123456789012:key/1111"}]}`
 
@@ -33,7 +37,7 @@ func TestIamUsersViaGroups(t *testing.T) {
 		{"to a user", "users", []any{"alice"}, []string{"users: the policy is attached to users [alice]; attach policies to groups"}},
 	})
 	r := fx{typ: tUserPolicyAttach, name: "upa", props: map[string]any{"user": "alice", "policyArn": "arn:aws:iam::123456789012:policy/read"}}.resource()
-	if got := render(CheckResource(&iamUsersViaGroups, r, Config{})); len(got) != 1 || got[0] != `user: a policy attached to user "alice"; attach policies to groups` {
+	if got := render(engine.CheckResource(&iamUsersViaGroups, r, engine.Config{})); len(got) != 1 || got[0] != `user: a policy attached to user "alice"; attach policies to groups` {
 		t.Errorf("user policy attachment: %q", got)
 	}
 }

@@ -1,13 +1,15 @@
 package hipaa
 
-var iamUsersViaGroups = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var iamUsersViaGroups = engine.Rule{
 	ID:          "iam-users-via-groups",
 	Description: "No IAM policy is attached directly to a user; users get permissions through groups",
 	Citations:   []string{"164.308(a)(4)(ii)(B)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Attach the policy to a group and add the user to it (or, better, use IAM Identity Center).",
 	Types:       []string{tUserPolicy, tUserPolicyAttach, tPolicyAttachment},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tUserPolicy:
 			c.Fail("user", "an inline policy on user %s; attach policies to groups", orUnset(r.Get("user")))

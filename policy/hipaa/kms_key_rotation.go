@@ -1,13 +1,15 @@
 package hipaa
 
-var kmsKeyRotation = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var kmsKeyRotation = engine.Rule{
 	ID:          "kms-key-rotation",
 	Description: "Symmetric customer-managed KMS keys rotate their key material",
 	Citations:   []string{"164.312(a)(2)(iv)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Set enableKeyRotation: true on the key.",
 	Types:       []string{tKmsKey},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		spec := r.Get("customerMasterKeySpec").Str()
 		if s := r.Get("keySpec").Str(); s != "" {
 			spec = s

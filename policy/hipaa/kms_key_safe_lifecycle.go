@@ -1,17 +1,19 @@
 package hipaa
 
+import "github.com/hipaa-platform/platform/policy/engine"
+
 // minKeyDeletionWindowDays is the shortest deletion window: a key deleted by mistake can be recovered for
 // that long, and data encrypted under it is not lost.
 const minKeyDeletionWindowDays = 30
 
-var kmsKeySafeLifecycle = Rule{
+var kmsKeySafeLifecycle = engine.Rule{
 	ID:          "kms-key-safe-lifecycle",
 	Description: "KMS keys wait at least 30 days before deletion, keep the policy lockout check and allow no wildcard principal",
 	Citations:   []string{"164.308(a)(1)(ii)(B)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Set deletionWindowInDays to 30, leave bypassPolicyLockoutSafetyCheck unset, and name principals in the key policy instead of \"*\".",
 	Types:       []string{tKmsKey},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		if days, ok := r.Get("deletionWindowInDays").Num(); ok && days < minKeyDeletionWindowDays {
 			c.Fail("deletionWindowInDays", "deletionWindowInDays is %v; set it to at least %d", days, minKeyDeletionWindowDays)
 		}

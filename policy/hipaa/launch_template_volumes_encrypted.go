@@ -1,13 +1,15 @@
 package hipaa
 
-var launchTemplateVolumesEncrypted = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var launchTemplateVolumesEncrypted = engine.Rule{
 	ID:          "launch-template-volumes-encrypted",
 	Description: "A launch template's block devices are encrypted with a customer-managed KMS key",
 	Citations:   []string{"164.312(a)(2)(iv)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         `Give every blockDeviceMappings entry ebs.encrypted: "true" and ebs.kmsKeyId set to the EBS key.`,
 	Types:       []string{tLaunchTemplate},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		mappings := r.Get("blockDeviceMappings")
 		if mappings.Unknown() {
 			c.Unknown("blockDeviceMappings")

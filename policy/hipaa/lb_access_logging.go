@@ -1,13 +1,15 @@
 package hipaa
 
-var lbAccessLogging = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var lbAccessLogging = engine.Rule{
 	ID:          "lb-access-logging",
 	Description: "Load balancers log every request to S3",
 	Citations:   []string{"164.312(b)", "164.308(a)(1)(ii)(D)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Set accessLogs.enabled true and accessLogs.bucket to the load balancers' log bucket (SSE-S3, Purpose: lb-logs).",
 	Types:       []string{tLoadBalancer, tAlbLoadBalancer},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		if t := r.Get("loadBalancerType"); t.Present() && !t.Unknown() && t.Str() == "gateway" {
 			return // gateway load balancers have no access logs
 		}

@@ -1,13 +1,15 @@
 package hipaa
 
-var lbDropInvalidHeaders = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var lbDropInvalidHeaders = engine.Rule{
 	ID:          "lb-drop-invalid-headers",
 	Description: "Application load balancers drop requests with invalid HTTP headers and mitigate request desync",
 	Citations:   []string{"164.312(c)(1)", "164.312(e)(1)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         `Set dropInvalidHeaderFields true and leave desyncMitigationMode "defensive" or set it to "strictest".`,
 	Types:       []string{tLoadBalancer, tAlbLoadBalancer},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		if t := r.Get("loadBalancerType"); t.Present() && !t.Unknown() && t.Str() != "application" {
 			return // only application load balancers parse HTTP
 		}

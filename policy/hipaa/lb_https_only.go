@@ -4,16 +4,17 @@ import (
 	"strings"
 
 	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
-var lbHTTPSOnly = Rule{
+var lbHTTPSOnly = engine.Rule{
 	ID:          "lb-https-only",
 	Description: "Load balancer listeners use HTTPS or TLS with a TLS 1.2+ policy, or HTTP that only redirects to HTTPS",
 	Citations:   []string{"164.312(e)(1)", "164.312(e)(2)(ii)"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "Use protocol HTTPS with sslPolicy ELBSecurityPolicy-TLS13-1-2-2021-06 (or newer); an HTTP listener's only default action redirects to HTTPS.",
 	Types:       []string{tListener, tAlbListener},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		proto := r.Get("protocol")
 		if proto.Unknown() {
 			c.Unknown("protocol")

@@ -1,14 +1,16 @@
 package hipaa
 
-var logRetention = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var logRetention = engine.Rule{
 	ID:          "log-retention",
 	Description: "Log groups and log buckets keep logs at least the minimum retention",
 	Citations:   []string{"164.312(b)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Set retentionInDays on log groups, and expiration.days of log buckets' lifecycle rules, to at least minimumDays (or leave them unset to keep logs forever).",
 	Types:       []string{tLogGroup},
-	Params:      []Param{{Name: "minimumDays", Description: "the shortest retention allowed, in days", Default: 365}},
-	Stack: func(c *Check, s *Stack) {
+	Params:      []engine.Param{{Name: "minimumDays", Description: "the shortest retention allowed, in days", Default: 365}},
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		min := c.Int("minimumDays")
 		for _, g := range s.OfType(tLogGroup) {
 			switch v := g.Get("retentionInDays"); {

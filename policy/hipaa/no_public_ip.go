@@ -1,18 +1,18 @@
 package hipaa
 
-import "github.com/hipaa-platform/platform/internal/naming"
+import (
+	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
-// TierTag names a subnet's tier; only subnets of TierPublic may map public IPs.
-const TierTag, TierPublic = naming.TierTag, naming.TierPublic
-
-var noPublicIP = Rule{
+var noPublicIP = engine.Rule{
 	ID:          "no-public-ip",
 	Description: "Instances and launch templates get no public IP; only public subnets map public IPs",
 	Citations:   []string{"164.312(a)(1)", "164.312(e)(1)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Remove associatePublicIpAddress; keep hosts in private subnets behind the load balancer; set mapPublicIpOnLaunch only on subnets tagged Tier: public.",
 	Types:       []string{tInstance, tLaunchTemplate, tSubnet},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tInstance:
 			if v := r.Get("associatePublicIpAddress"); v.True() {
@@ -25,8 +25,8 @@ var noPublicIP = Rule{
 				}
 			}
 		case tSubnet:
-			if r.Get("mapPublicIpOnLaunch").True() && r.Tag(TierTag).Str() != TierPublic {
-				c.Fail("mapPublicIpOnLaunch", "mapPublicIpOnLaunch is true on a subnet not tagged %s: %s", TierTag, TierPublic)
+			if r.Get("mapPublicIpOnLaunch").True() && r.Tag(naming.TierTag).Str() != naming.TierPublic {
+				c.Fail("mapPublicIpOnLaunch", "mapPublicIpOnLaunch is true on a subnet not tagged %s: %s", naming.TierTag, naming.TierPublic)
 			}
 		}
 	},

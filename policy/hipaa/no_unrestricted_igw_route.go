@@ -1,20 +1,25 @@
 package hipaa
 
-import "strings"
+import (
+	"strings"
 
-var noUnrestrictedIgwRoute = Rule{
+	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
+)
+
+var noUnrestrictedIgwRoute = engine.Rule{
 	ID:          "no-unrestricted-igw-route",
 	Description: "A default route to an internet gateway exists only in route tables of public subnets",
 	Citations:   []string{"164.312(e)(1)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Route private subnets' default traffic through a NAT gateway (or nowhere); associate internet-gateway route tables only with subnets tagged Tier: public.",
 	Types:       []string{tRouteTable, tRoute},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		igws := map[string]bool{}
 		for _, g := range s.OfType(tInternetGateway) {
 			igws[g.URN] = true
 		}
-		toIGW := func(r *Resource, route V, depKey string) bool {
+		toIGW := func(r *engine.Resource, route engine.V, depKey string) bool {
 			if !isWorld(route.Get("cidrBlock").Str()) && !isWorld(route.Get("destinationCidrBlock").Str()) &&
 				!isWorld(route.Get("ipv6CidrBlock").Str()) && !isWorld(route.Get("destinationIpv6CidrBlock").Str()) {
 				return false
@@ -29,11 +34,11 @@ var noUnrestrictedIgwRoute = Rule{
 			}
 			return false
 		}
-		check := func(table *Resource, source *Resource) {
+		check := func(table *engine.Resource, source *engine.Resource) {
 			for _, a := range s.Referencing(table, tRouteAssoc, "routeTableId") {
 				for _, urn := range a.PropertyDependencies["subnetId"] {
-					if sn := s.ByURN(urn); sn != nil && sn.Tag(TierTag).Str() != TierPublic {
-						c.FailOn(source.URN, "routes", "a default route to an internet gateway serves subnet %s, which is not tagged %s: %s", sn.Name, TierTag, TierPublic)
+					if sn := s.ByURN(urn); sn != nil && sn.Tag(naming.TierTag).Str() != naming.TierPublic {
+						c.FailOn(source.URN, "routes", "a default route to an internet gateway serves subnet %s, which is not tagged %s: %s", sn.Name, naming.TierTag, naming.TierPublic)
 					}
 				}
 			}

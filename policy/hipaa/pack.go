@@ -1,12 +1,9 @@
 package hipaa
 
 import (
-	"context"
-	"fmt"
 	"strings"
 
-	"github.com/blang/semver"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // PackName and PackVersion identify the pack to Pulumi; PulumiPolicy.yaml repeats them.
@@ -15,143 +12,81 @@ const (
 	PackVersion = "1.0.0"
 )
 
-// Sink receives structured findings. An analyzer server that passes a PolicyManager implementing it gets
-// each finding whole (property, unknown, waiver, level) and the pack's full configuration for stack
-// policies; any other PolicyManager gets the formatted message through ReportViolation.
-type Sink interface {
-	policyx.PolicyManager
-	Finding(f Finding)
-	Config() Config
+// all is every rule of the pack, in report order.
+var all = []*engine.Rule{
+	&ebsVolumeEncrypted, &ec2VolumesEncrypted, &launchTemplateVolumesEncrypted, &ebsEncryptionByDefault,
+	&s3BucketSseKms, &s3BucketTLSOnly, &s3PublicAccessBlocked, &s3Versioning, &s3AccessLogging,
+	&kmsKeyRotation, &kmsKeySafeLifecycle, &logGroupKms, &logRetention, &snsTopicKms, &secretsKms,
+	&dedicatedTenancy, &sgNoPublicAdminPorts, &sgIngressAuthorizedOnly, &defaultSgClosed, &noPublicIP,
+	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders,
+	&dbTLSOnly, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
+	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
+	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &phiTagged,
 }
 
-// Pack returns the rules as the Pulumi SDK's own policy values.
-func Pack() (policyx.PolicyPack, error) {
-	policies := make([]policyx.Policy, 0, len(all))
-	for _, rule := range all {
-		policies = append(policies, Policy(rule))
-	}
-	return policyx.NewPolicyPack(PackName, semver.MustParse(PackVersion), policyx.EnforcementLevelMandatory, policies)
+// Sections names the sections of 45 CFR Part 164 the rules cite, and the platform's own safeguards.
+var Sections = map[string]string{
+	"164.308(a)(1)(ii)(B)": "Risk management",
+	"164.308(a)(1)(ii)(D)": "Information system activity review",
+	"164.308(a)(3)(i)":     "Workforce security",
+	"164.308(a)(4)(ii)(B)": "Access authorization",
+	"164.308(a)(5)(ii)(B)": "Protection from malicious software",
+	"164.308(a)(5)(ii)(D)": "Password management",
+	"164.308(a)(6)(i)":     "Security incident procedures",
+	"164.308(a)(6)(ii)":    "Response and reporting",
+	"164.308(a)(7)(ii)(A)": "Data backup plan",
+	"164.310(d)(2)(iv)":    "Data backup and storage",
+	"164.312(a)(1)":        "Access control",
+	"164.312(a)(2)(iv)":    "Encryption and decryption",
+	"164.312(b)":           "Audit controls",
+	"164.312(c)(1)":        "Integrity",
+	"164.312(c)(2)":        "Mechanism to authenticate ePHI",
+	"164.312(d)":           "Person or entity authentication",
+	"164.312(e)(1)":        "Transmission security",
+	"164.312(e)(2)(i)":     "Integrity controls (transmission)",
+	"164.312(e)(2)(ii)":    "Encryption (transmission)",
+	Platform:               "Platform safeguards beyond the rule (dedicated hardware, registry hygiene, tagging)",
 }
 
-// Policy wraps one rule as a policyx policy: mandatory by default, configurable with the standard
-// policy config (enforcementLevel, the rule's parameters, waivers).
-func Policy(rule *Rule) policyx.Policy {
-	if rule.IsStack() {
-		return policyx.NewStackValidationPolicy(rule.ID, policyx.StackValidationPolicyArgs{
-			Description:      rule.Description,
-			EnforcementLevel: policyx.EnforcementLevelMandatory,
-			ConfigSchema:     schema(rule),
-			ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
-				cfg := Config{}
-				if s, ok := args.Manager.(Sink); ok {
-					cfg = s.Config()
-				}
-				resources := make([]*Resource, 0, len(args.Resources))
-				for _, r := range args.Resources {
-					resources = append(resources, FromAnalyzer(r))
-				}
-				report(args.Manager, rule, CheckStack(rule, NewStack(resources), cfg))
-				return nil
-			},
-		})
+// Platform is the citation of a safeguard of the platform's own, beyond what the rule requires.
+const Platform = "project"
+
+var pack = mustPack()
+
+func mustPack() *engine.Pack {
+	p, err := engine.NewPack(engine.Pack{
+		Name: PackName, Version: PackVersion,
+		DisplayName: "HIPAA Security Rule",
+		Description: "The HIPAA Security Rule (45 CFR Part 164 Subpart C) for the platform's AWS resources",
+		Framework:   engine.Framework{Name: "HIPAA", Version: "45 CFR 164 Subpart C", Cite: Cite, Sections: Sections},
+	}, all)
+	if err != nil {
+		panic(err) // the rules are this package's own: a test builds the pack
 	}
-	return policyx.NewResourceValidationPolicy(rule.ID, policyx.ResourceValidationPolicyArgs{
-		Description:      rule.Description,
-		EnforcementLevel: policyx.EnforcementLevelMandatory,
-		ConfigSchema:     schema(rule),
-		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
-			if !rule.AppliesTo(args.Resource.Type) {
-				return nil
-			}
-			var cfg Config
-			if s, ok := args.Manager.(Sink); ok {
-				cfg = s.Config()
-			} else if rc, err := ruleConfig(rule, args.Config); err == nil {
-				cfg = Config{Rules: map[string]RuleConfig{rule.ID: rc}}
-			}
-			report(args.Manager, rule, CheckResource(rule, FromAnalyzer(args.Resource), cfg))
-			return nil
-		},
-	})
+	return p
 }
 
-// FromAnalyzer makes a Resource from what the engine sends an analyzer.
-func FromAnalyzer(r policyx.AnalyzerResource) *Resource {
-	return &Resource{URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Props: r.Properties,
-		Dependencies: r.Dependencies, PropertyDependencies: r.PropertyDependencies}
-}
+// Pack is the HIPAA policy pack: every rule of this package.
+func Pack() *engine.Pack { return pack }
 
-func report(m policyx.PolicyManager, rule *Rule, findings []Finding) {
-	for _, f := range findings {
-		if s, ok := m.(Sink); ok {
-			s.Finding(f)
-			continue
-		}
-		m.ReportViolation(Message(rule, f), f.URN)
-	}
-}
-
-// Message renders a finding for the engine's output: what is wrong, where, the citations and the fix.
-func Message(rule *Rule, f Finding) string {
-	var b strings.Builder
-	b.WriteString(f.Message)
-	if f.Property != "" {
-		fmt.Fprintf(&b, "\nProperty: %s", f.Property)
-	}
-	if rule != nil {
-		fmt.Fprintf(&b, "\nHIPAA: %s (severity %s)\nFix: %s", Cite(rule.Citations), rule.Severity, rule.Fix)
-	}
-	if f.Waiver != nil {
-		fmt.Fprintf(&b, "\nWaived until %s: %s", f.Waiver.Expires, f.Waiver.Reason)
-	}
-	return b.String()
-}
-
-// Cite renders citations: "45 CFR 164.312(b), 164.312(c)(2)".
+// Cite renders citations: "45 CFR 164.312(b), 164.312(c)(2)", and the platform's own safeguards as
+// "platform safeguard".
 func Cite(citations []string) string {
-	var cfr, other []string
+	var cfr []string
+	platform := false
 	for _, c := range citations {
 		if strings.HasPrefix(c, "164.") {
 			cfr = append(cfr, c)
 		} else {
-			other = append(other, c)
+			platform = true
 		}
 	}
-	out := []string{}
+	var out []string
 	if len(cfr) > 0 {
 		out = append(out, "45 CFR "+strings.Join(cfr, ", "))
 	}
-	if len(other) > 0 {
+	if platform {
 		out = append(out, "platform safeguard")
 	}
 	return strings.Join(out, "; ")
-}
-
-// schema describes a rule's configuration for Pulumi: its parameters and waivers. Reasons and expiry
-// dates are deliberately not required here: a waiver without them is reported as a violation, with a
-// message, rather than refused by the CLI.
-func schema(rule *Rule) *policyx.ConfigSchema {
-	props := map[string]map[string]any{
-		"waivers": {
-			"type":        "array",
-			"description": "resources exempted from this rule, each with a reason and an expiry date (YYYY-MM-DD)",
-			"items": map[string]any{
-				"type": "object",
-				"properties": map[string]any{
-					"resource": map[string]any{"type": "string"},
-					"reason":   map[string]any{"type": "string"},
-					"expires":  map[string]any{"type": "string"},
-				},
-			},
-		},
-	}
-	for _, p := range rule.Params {
-		switch p.Default.(type) {
-		case int:
-			props[p.Name] = map[string]any{"type": "integer", "minimum": 1, "default": p.Default, "description": p.Description}
-		case []int:
-			props[p.Name] = map[string]any{"type": "array", "items": map[string]any{"type": "integer"}, "description": p.Description}
-		}
-	}
-	return &policyx.ConfigSchema{Properties: props}
 }

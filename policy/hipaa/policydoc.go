@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // statement is one statement of an IAM, key, bucket or repository policy, with the fields that may be a
@@ -143,7 +145,7 @@ func wildcardMatch(pattern, s string) bool {
 }
 
 // failWildcardAllow reports each statement of a resource policy that allows the principal "*".
-func failWildcardAllow(c *Check, policy V, who string) {
+func failWildcardAllow(c *engine.Check, policy engine.V, who string) {
 	if policy.Unknown() {
 		c.Unknown(policy.Path())
 		return

@@ -3,11 +3,13 @@ package hipaa
 import (
 	"fmt"
 	"strings"
+
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // ingress is one ingress permission, whichever resource declared it.
 type ingress struct {
-	owner    *Resource
+	owner    *engine.Resource
 	path     string // property path, for messages
 	group    string // the security group's ID or a reference to it, when declared apart from the group
 	from, to int    // inclusive port range; 0-65535 for all
@@ -17,7 +19,7 @@ type ingress struct {
 
 // ingresses lists the ingress permissions a resource declares: a security group's inline rules, a
 // SecurityGroupRule of type ingress, or a SecurityGroupIngressRule.
-func ingresses(r *Resource) []ingress {
+func ingresses(r *engine.Resource) []ingress {
 	var out []ingress
 	switch r.Type {
 	case tSecurityGroup:
@@ -41,7 +43,7 @@ func ingresses(r *Resource) []ingress {
 	return out
 }
 
-func permission(r *Resource, path string, protocol, from, to V, cidrs []string) ingress {
+func permission(r *engine.Resource, path string, protocol, from, to engine.V, cidrs []string) ingress {
 	p := ingress{owner: r, path: path, cidrs: cidrs}
 	if protocol.Unknown() || from.Unknown() || to.Unknown() {
 		p.unknown = true

@@ -1,13 +1,15 @@
 package hipaa
 
-var s3AccessLogging = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var s3AccessLogging = engine.Rule{
 	ID:          "s3-access-logging",
 	Description: "Every data bucket logs its access to the log bucket (the log bucket itself excepted)",
 	Citations:   []string{"164.312(b)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Give the bucket a BucketLoggingV2 whose targetBucket is the stack's log bucket.",
 	Types:       []string{tBucket},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			if isLogBucket(s, b) {
 				continue
@@ -26,6 +28,6 @@ var s3AccessLogging = Rule{
 }
 
 // isLogBucket reports whether a bucket receives logs: other buckets' access logs or a CloudTrail trail's.
-func isLogBucket(s *Stack, b *Resource) bool {
+func isLogBucket(s *engine.Stack, b *engine.Resource) bool {
 	return len(s.Referencing(b, tBucketLogging, "targetBucket")) > 0 || len(s.Referencing(b, tTrail, "s3BucketName")) > 0
 }

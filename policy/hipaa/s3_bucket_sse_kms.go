@@ -1,13 +1,18 @@
 package hipaa
 
-var s3BucketSseKms = Rule{
+import (
+	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
+)
+
+var s3BucketSseKms = engine.Rule{
 	ID:          "s3-bucket-sse-kms",
 	Description: "Every S3 bucket encrypts by default with SSE-KMS and a customer-managed key; the load balancers' log bucket (tagged Purpose: lb-logs) with SSE-S3, the only encryption Elastic Load Balancing delivers to",
 	Citations:   []string{"164.312(a)(2)(iv)", "164.312(c)(2)"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "Give the bucket a BucketServerSideEncryptionConfigurationV2 with sseAlgorithm aws:kms and kmsMasterKeyId set to the S3 key.",
 	Types:       []string{tBucket},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			rules := b.Get("serverSideEncryptionConfigurations", 0, "rules") // a deployed bucket's state
 			owner := b
@@ -22,7 +27,7 @@ var s3BucketSseKms = Rule{
 				c.UnknownOn(owner.URN, rules.Path())
 				continue
 			}
-			lbLogs := b.Tag(PurposeTag).Str() == PurposeLoadBalancerLogs
+			lbLogs := b.Tag(naming.PurposeTag).Str() == naming.PurposeLoadBalancerLogs
 			for _, rule := range rules.Items() {
 				def := rule.Get("applyServerSideEncryptionByDefault")
 				switch alg := def.Get("sseAlgorithm"); {

@@ -1,15 +1,19 @@
 package hipaa
 
-import "slices"
+import (
+	"slices"
 
-var s3BucketTLSOnly = Rule{
+	"github.com/hipaa-platform/platform/policy/engine"
+)
+
+var s3BucketTLSOnly = engine.Rule{
 	ID:          "s3-bucket-tls-only",
 	Description: "Every S3 bucket's policy denies any request made without TLS",
 	Citations:   []string{"164.312(e)(1)", "164.312(e)(2)(i)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         `Add a BucketPolicy statement: Effect Deny, Principal "*", Action s3:*, Resource the bucket and bucket/*, Condition Bool aws:SecureTransport "false".`,
 	Types:       []string{tBucket},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			policy, owner := b.Get("policy"), b
 			if ps := s.Referencing(b, tBucketPolicy, "bucket"); len(ps) > 0 {

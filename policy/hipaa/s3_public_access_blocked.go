@@ -1,17 +1,21 @@
 package hipaa
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
 var publicACLs = []string{"public-read", "public-read-write", "authenticated-read"}
 
-var s3PublicAccessBlocked = Rule{
+var s3PublicAccessBlocked = engine.Rule{
 	ID:          "s3-public-access-blocked",
 	Description: "Every S3 bucket blocks public access four ways, enforces bucket-owner ownership and has no public ACL",
 	Citations:   []string{"164.312(a)(1)", "164.312(e)(1)"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "Give the bucket a BucketPublicAccessBlock with all four settings true, BucketOwnershipControls with BucketOwnerEnforced, and no public ACL.",
 	Types:       []string{tBucket},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			if acl := b.Get("acl").Str(); slices.Contains(publicACLs, acl) {
 				c.FailOn(b.URN, "acl", "acl is %s; remove it: buckets are private", acl)

@@ -1,6 +1,10 @@
 package hipaa
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
 const tlsPolicy = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":{"AWS":["*"]},"Action":["s3:*"],"Resource":["arn:aws:s3:::data","arn:aws:s3:::data/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
 
@@ -103,11 +107,11 @@ func TestLogRetention(t *testing.T) {
 		{"short log bucket", "logs-lifecycle:rules.0.expiration.days", 30.0, []string{"rules[0].expiration.days: rules[0].expiration.days is 30 on a log bucket; set it to at least 365"}},
 		{"data bucket may expire", "data-lifecycle:rules.0.expiration", map[string]any{"days": 30.0}, nil},
 	})
-	cfg, err := ParseConfig([]byte(`{"log-retention": {"minimumDays": 731}}`))
+	cfg, err := Pack().ParseConfig([]byte(`{"log-retention": {"minimumDays": 731}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := render(CheckStack(&logRetention, base.stack(), cfg))
+	got := render(engine.CheckStack(&logRetention, base.stack(), cfg))
 	want := []string{"retentionInDays: retentionInDays is 365; set it to at least 731",
 		"rules[0].expiration.days: rules[0].expiration.days is 400 on a log bucket; set it to at least 731"}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
@@ -129,7 +133,7 @@ func TestBackupRetention(t *testing.T) {
 			[]string{"rules[0].expiration.days: backups expire after 14 days; keep them at least 30"}},
 	})
 	unprotected := base.with("-data-lock", nil).with("-data-lifecycle", nil)
-	if got := render(CheckStack(&backupRetention, unprotected.stack(), Config{})); len(got) != 1 ||
+	if got := render(engine.CheckStack(&backupRetention, unprotected.stack(), engine.Config{})); len(got) != 1 ||
 		got[0] != ": the backup bucket has neither object lock nor a lifecycle that keeps deleted backups 30 days" {
 		t.Errorf("no lock, no lifecycle: %q", got)
 	}

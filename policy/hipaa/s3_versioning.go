@@ -1,13 +1,15 @@
 package hipaa
 
-var s3Versioning = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var s3Versioning = engine.Rule{
 	ID:          "s3-versioning",
 	Description: "Every S3 bucket has versioning enabled, so no write or delete loses data",
 	Citations:   []string{"164.308(a)(7)(ii)(A)", "164.312(c)(1)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Give the bucket a BucketVersioningV2 with versioningConfiguration.status Enabled.",
 	Types:       []string{tBucket},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			vs := s.Referencing(b, tBucketVersioning, "bucket")
 			if len(vs) == 0 {

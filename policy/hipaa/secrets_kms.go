@@ -1,13 +1,15 @@
 package hipaa
 
-var secretsKms = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var secretsKms = engine.Rule{
 	ID:          "secrets-kms",
 	Description: "Secrets Manager secrets and SSM SecureString parameters are encrypted with a customer-managed key",
 	Citations:   []string{"164.312(a)(2)(iv)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Set kmsKeyId (secrets) or keyId (SecureString parameters) to the secrets key.",
 	Types:       []string{tSecret, tParameter},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tSecret:
 			requireCustomerKey(c, r.Get("kmsKeyId"), "the secret")

@@ -5,22 +5,20 @@ import (
 	"slices"
 
 	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
-// EdgeTag marks the security groups that may accept traffic from the world (the load balancer's).
-const EdgeTag, EdgeValue = naming.EdgeTag, naming.EdgeValue
-
-var sgIngressAuthorizedOnly = Rule{
+var sgIngressAuthorizedOnly = engine.Rule{
 	ID:          "sg-ingress-authorized-only",
 	Description: "World-open ingress exists only on the allowed ports of security groups marked as edge",
 	Citations:   []string{"164.312(e)(1)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         `Open the world only to the load balancer's group (tagged Exposure: edge) on the allowed ports; admit everything else by security group.`,
 	Types:       []string{tSecurityGroup, tSecurityGroupRule, tIngressRule},
-	Params:      []Param{{Name: "ports", Description: "ports that edge groups may open to the world (80 only serves a redirect, which lb-https-only checks)", Default: []int{80, 443}}},
-	Stack: func(c *Check, s *Stack) {
+	Params:      []engine.Param{{Name: "ports", Description: "ports that edge groups may open to the world (80 only serves a redirect, which lb-https-only checks)", Default: []int{80, 443}}},
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		allowed := c.Ints("ports")
-		groupsByID := map[string]*Resource{}
+		groupsByID := map[string]*engine.Resource{}
 		for _, g := range s.OfType(tSecurityGroup) {
 			if id := g.Get("id").Str(); id != "" {
 				groupsByID[id] = g
@@ -47,10 +45,10 @@ var sgIngressAuthorizedOnly = Rule{
 					switch {
 					case group == nil:
 						c.FailOn(r.URN, "securityGroupId", "ingress from the world into a security group this stack does not declare; it cannot be shown to be an edge group")
-					case group.Tag(EdgeTag).Unknown():
-						c.UnknownOn(group.URN, "tags."+EdgeTag)
-					case group.Tag(EdgeTag).Str() != EdgeValue:
-						c.FailOn(r.URN, p.prop("cidrBlocks"), "ingress from the world into %s, which is not tagged %s: %s", group.Name, EdgeTag, EdgeValue)
+					case group.Tag(naming.EdgeTag).Unknown():
+						c.UnknownOn(group.URN, "tags."+naming.EdgeTag)
+					case group.Tag(naming.EdgeTag).Str() != naming.EdgeValue:
+						c.FailOn(r.URN, p.prop("cidrBlocks"), "ingress from the world into %s, which is not tagged %s: %s", group.Name, naming.EdgeTag, naming.EdgeValue)
 					case p.unknown:
 						c.UnknownOn(r.URN, p.prop("fromPort"))
 					case p.from != p.to || !slices.Contains(allowed, p.from):

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // adminPorts are administrative and data-store ports that are never opened to the world.
@@ -17,14 +19,14 @@ var adminPorts = map[int]string{
 
 var adminPortList = slices.Sorted(maps.Keys(adminPorts))
 
-var sgNoPublicAdminPorts = Rule{
+var sgNoPublicAdminPorts = engine.Rule{
 	ID:          "sg-no-public-admin-ports",
 	Description: "No ingress from 0.0.0.0/0 or ::/0 covers an administrative or data-store port",
 	Citations:   []string{"164.312(a)(1)", "164.312(e)(1)"},
-	Severity:    Critical,
+	Severity:    engine.Critical,
 	Fix:         "Remove the world-open rule; reach hosts through SSM Session Manager and admit data-store clients by security group.",
 	Types:       []string{tSecurityGroup, tSecurityGroupRule, tIngressRule},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		for _, p := range ingresses(r) {
 			if p.unknown {
 				if p.world() {

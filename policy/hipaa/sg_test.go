@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 func TestSgNoPublicAdminPorts(t *testing.T) {
@@ -40,7 +42,7 @@ func TestAWorldOpenRangeCoversSSH(t *testing.T) {
 	t.Parallel()
 	r := fx{typ: tSecurityGroupRule, name: "all", props: map[string]any{"type": "ingress", "protocol": "tcp",
 		"fromPort": 0.0, "toPort": 65535.0, "cidrBlocks": []any{"0.0.0.0/0"}}}.resource()
-	got := render(CheckResource(&sgNoPublicAdminPorts, r, Config{}))
+	got := render(engine.CheckResource(&sgNoPublicAdminPorts, r, engine.Config{}))
 	if len(got) != 1 || !strings.Contains(got[0], "22 (SSH)") {
 		t.Errorf("0-65535 to the world: %q, want one finding naming 22 (SSH)", got)
 	}

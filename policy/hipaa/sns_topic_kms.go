@@ -1,13 +1,15 @@
 package hipaa
 
-var snsTopicKms = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var snsTopicKms = engine.Rule{
 	ID:          "sns-topic-kms",
 	Description: "SNS topics are encrypted with a customer-managed KMS key",
 	Citations:   []string{"164.312(a)(2)(iv)"},
-	Severity:    Medium,
+	Severity:    engine.Medium,
 	Fix:         "Set kmsMasterKeyId on the topic to a customer-managed key that admits the services that publish to it.",
 	Types:       []string{tTopic},
-	Resource: func(c *Check, r *Resource) {
+	Resource: func(c *engine.Check, r *engine.Resource) {
 		requireCustomerKey(c, r.Get("kmsMasterKeyId"), "the topic")
 	},
 }

@@ -9,16 +9,18 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/fleet"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 	"github.com/hipaa-platform/platform/policy/hipaatest"
 )
 
 // stackResources previews a stack of the repository under mocks, as the analyzer would see it.
-func stackResources(t testing.TB, stack string) []*hipaa.Resource {
+func stackResources(t testing.TB, stack string) []*engine.Resource {
 	t.Helper()
 	p, err := project.Load("../..")
 	if err != nil {
@@ -28,7 +30,7 @@ func stackResources(t testing.TB, stack string) []*hipaa.Resource {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return hipaa.FromOffline(rs)
+	return audit.FromOffline(rs)
 }
 
 func TestEveryStackPassesEveryMandatoryRule(t *testing.T) {
@@ -41,7 +43,7 @@ func TestEveryStackPassesEveryMandatoryRule(t *testing.T) {
 	for _, stack := range names {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
-			rep := hipaa.Evaluate(stackResources(t, stack), hipaa.Config{})
+			rep := hipaa.Pack().Evaluate(stackResources(t, stack), engine.Config{})
 			for _, f := range rep.Findings {
 				t.Errorf("%s %s %s: %s", f.RuleID, f.URN, f.Property, f.Message)
 			}
@@ -80,7 +82,7 @@ func TestTheDemoProfilePassesEveryRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := hipaa.Evaluate(hipaa.FromOffline(rs), hipaa.Config{})
+	rep := hipaa.Pack().Evaluate(audit.FromOffline(rs), engine.Config{})
 	for _, f := range rep.Findings {
 		t.Errorf("%s %s %s: %s", f.RuleID, f.URN, f.Property, f.Message)
 	}
@@ -104,7 +106,7 @@ func TestANonCompliantProgramFailsExactlyTheExpectedRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := hipaa.Evaluate(hipaa.FromOffline(rs), hipaa.Config{})
+	rep := hipaa.Pack().Evaluate(audit.FromOffline(rs), engine.Config{})
 	failed := map[string]bool{}
 	for _, f := range rep.Findings {
 		if f.Blocking() {

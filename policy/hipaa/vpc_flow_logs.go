@@ -1,13 +1,15 @@
 package hipaa
 
-var vpcFlowLogs = Rule{
+import "github.com/hipaa-platform/platform/policy/engine"
+
+var vpcFlowLogs = engine.Rule{
 	ID:          "vpc-flow-logs",
 	Description: "Every VPC has a flow log of ALL traffic into an encrypted, retained log group",
 	Citations:   []string{"164.312(b)", "164.308(a)(1)(ii)(D)"},
-	Severity:    High,
+	Severity:    engine.High,
 	Fix:         "Declare an aws.ec2.FlowLog for the VPC with trafficType ALL into a log group with kmsKeyId and retentionInDays.",
 	Types:       []string{tVpc},
-	Stack: func(c *Check, s *Stack) {
+	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, vpc := range s.OfType(tVpc) {
 			logs := s.Referencing(vpc, tFlowLog, "vpcId")
 			var all bool
@@ -28,11 +30,11 @@ var vpcFlowLogs = Rule{
 	},
 }
 
-func checkFlowLogGroup(c *Check, s *Stack, fl *Resource) {
+func checkFlowLogGroup(c *engine.Check, s *engine.Stack, fl *engine.Resource) {
 	if fl.Get("logDestinationType").Str() == "s3" {
 		return // the bucket's own rules cover encryption and retention
 	}
-	var group *Resource
+	var group *engine.Resource
 	for _, key := range []string{"logDestination", "logGroupName"} {
 		for _, urn := range fl.PropertyDependencies[key] {
 			if r := s.ByURN(urn); r != nil && r.Type == tLogGroup {

@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 var unsafeID = regexp.MustCompile(`[^A-Za-z0-9_]`)
@@ -24,8 +25,8 @@ func label(parts ...string) string {
 
 // Diagram writes a Mermaid flowchart of the network: VPCs with their subnets grouped by tier, the hosts
 // and load balancers placed in them, the security groups and every flow their rules allow.
-func Diagram(w io.Writer, resources []*hipaa.Resource) error {
-	s := hipaa.NewStack(resources)
+func Diagram(w io.Writer, resources []*engine.Resource) error {
+	s := engine.NewStack(resources)
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
 	b.WriteString("  internet((Internet))\n")
@@ -34,9 +35,9 @@ func Diagram(w io.Writer, resources []*hipaa.Resource) error {
 	for _, vpc := range s.OfType("aws:ec2/vpc:Vpc") {
 		fmt.Fprintf(&b, "  subgraph %s[%s]\n", nodeID("vpc", vpc.URN),
 			label("VPC "+vpc.Name, vpc.Get("cidrBlock").Str()+", tenancy "+vpc.Get("instanceTenancy").Str()))
-		tiers := map[string][]*hipaa.Resource{}
+		tiers := map[string][]*engine.Resource{}
 		for _, sn := range s.Referencing(vpc, "aws:ec2/subnet:Subnet", "vpcId") {
-			tier := sn.Tag(hipaa.TierTag).Str()
+			tier := sn.Tag(naming.TierTag).Str()
 			if tier == "" {
 				tier = "untiered"
 			}
@@ -62,12 +63,12 @@ func Diagram(w io.Writer, resources []*hipaa.Resource) error {
 			groups[gid] = id
 		}
 		edge := ""
-		if g.Tag(hipaa.EdgeTag).Str() == hipaa.EdgeValue {
+		if g.Tag(naming.EdgeTag).Str() == naming.EdgeValue {
 			edge = " (edge)"
 		}
 		fmt.Fprintf(&b, "  %s{{%s}}\n", id, label("SG "+g.Name+edge))
 	}
-	groupOf := func(r *hipaa.Resource, prop string) string {
+	groupOf := func(r *engine.Resource, prop string) string {
 		for _, urn := range r.PropertyDependencies[prop] {
 			if id, ok := groups[urn]; ok {
 				return id
@@ -138,7 +139,7 @@ func Diagram(w io.Writer, resources []*hipaa.Resource) error {
 	return err
 }
 
-func orderTiers(tiers map[string][]*hipaa.Resource) []string {
+func orderTiers(tiers map[string][]*engine.Resource) []string {
 	order := []string{"public", "app", "data"}
 	var out []string
 	for _, t := range order {
@@ -156,7 +157,7 @@ func orderTiers(tiers map[string][]*hipaa.Resource) []string {
 	return append(out, rest...)
 }
 
-func portLabel(r *hipaa.Resource) string {
+func portLabel(r *engine.Resource) string {
 	from, _ := r.Get("fromPort").Num()
 	to, _ := r.Get("toPort").Num()
 	if from == to {
@@ -165,7 +166,7 @@ func portLabel(r *hipaa.Resource) string {
 	return fmt.Sprintf("%v-%v", from, to)
 }
 
-func worldOpen(r *hipaa.Resource) bool {
+func worldOpen(r *engine.Resource) bool {
 	for _, c := range append(r.Get("cidrBlocks").Strs(), r.Get("ipv6CidrBlocks").Strs()...) {
 		if c == "0.0.0.0/0" || c == "::/0" {
 			return true
@@ -175,7 +176,7 @@ func worldOpen(r *hipaa.Resource) bool {
 }
 
 type host struct {
-	res     *hipaa.Resource
+	res     *engine.Resource
 	kind    string
 	subnets []string
 	groups  []string
@@ -183,7 +184,7 @@ type host struct {
 
 // placed lists the instances, auto scaling groups and load balancers, with the subnets and groups
 // their properties were computed from.
-func placed(s *hipaa.Stack) []host {
+func placed(s *engine.Stack) []host {
 	var out []host
 	add := func(typ, kind, subnetProp, groupProp string) {
 		for _, r := range s.OfType(typ) {

@@ -6,12 +6,12 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
-func res(typ, name string, props map[string]any, pdeps map[string][]string) *hipaa.Resource {
+func res(typ, name string, props map[string]any, pdeps map[string][]string) *engine.Resource {
 	urn := "urn:pulumi:dev::hipaa::" + typ + "::" + name
-	return hipaa.FromPropertyMap(urn, typ, name, "", resource.NewPropertyMapFromMap(props), nil, pdeps)
+	return engine.FromPropertyMap(urn, typ, name, "", resource.NewPropertyMapFromMap(props), nil, pdeps)
 }
 
 func urn(typ, name string) string { return "urn:pulumi:dev::hipaa::" + typ + "::" + name }
@@ -24,7 +24,7 @@ func TestDiagramPlacesHostsAndDrawsFlows(t *testing.T) {
 		sgT  = "aws:ec2/securityGroup:SecurityGroup"
 		rule = "aws:ec2/securityGroupRule:SecurityGroupRule"
 	)
-	rs := []*hipaa.Resource{
+	rs := []*engine.Resource{
 		res(vpcT, "vpc", map[string]any{"cidrBlock": "10.0.0.0/16", "instanceTenancy": "dedicated"}, nil),
 		res(snT, "data-a", map[string]any{"vpcId": "vpc-1", "availabilityZone": "us-east-1a", "cidrBlock": "10.0.128.0/21",
 			"tags": map[string]any{"Tier": "data"}}, map[string][]string{"vpcId": {urn(vpcT, "vpc")}}),

@@ -4,7 +4,7 @@
 package report
 
 import (
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // Audit is one evaluation and what it was of.
@@ -12,9 +12,11 @@ type Audit struct {
 	// Subject names what was audited: "stack prod", or a file.
 	Subject string
 	// Source is the file a finding should point at in code-scanning tools (the stack's settings file).
-	Source    string
-	Resources []*hipaa.Resource
-	Report    *hipaa.Report
+	Source string
+	// Pack is the rules the resources were evaluated with.
+	Pack      *engine.Pack
+	Resources []*engine.Resource
+	Report    *engine.Report
 	// Generated is the audit's date, as shown in reports (YYYY-MM-DD).
 	Generated string
 }

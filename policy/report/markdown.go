@@ -6,32 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
-
-// safeguards names the sections of 45 CFR Part 164 the pack cites.
-var safeguards = map[string]string{
-	"164.308(a)(1)(ii)(B)": "Risk management",
-	"164.308(a)(1)(ii)(D)": "Information system activity review",
-	"164.308(a)(3)(i)":     "Workforce security",
-	"164.308(a)(4)(ii)(B)": "Access authorization",
-	"164.308(a)(5)(ii)(B)": "Protection from malicious software",
-	"164.308(a)(5)(ii)(D)": "Password management",
-	"164.308(a)(6)(i)":     "Security incident procedures",
-	"164.308(a)(6)(ii)":    "Response and reporting",
-	"164.308(a)(7)(ii)(A)": "Data backup plan",
-	"164.310(d)(2)(iv)":    "Data backup and storage",
-	"164.312(a)(1)":        "Access control",
-	"164.312(a)(2)(iv)":    "Encryption and decryption",
-	"164.312(b)":           "Audit controls",
-	"164.312(c)(1)":        "Integrity",
-	"164.312(c)(2)":        "Mechanism to authenticate ePHI",
-	"164.312(d)":           "Person or entity authentication",
-	"164.312(e)(1)":        "Transmission security",
-	"164.312(e)(2)(i)":     "Integrity controls (transmission)",
-	"164.312(e)(2)(ii)":    "Encryption (transmission)",
-	"project":              "Platform safeguards beyond the rule (dedicated hardware, registry hygiene, tagging)",
-}
 
 // Markdown writes a report an auditor can file: the result, each HIPAA citation with the rules that
 // enforce it and what they found, every finding with its fix, the waivers in force, and a diagram of
@@ -45,14 +21,14 @@ func Markdown(w io.Writer, a *Audit) error {
 	}
 	fmt.Fprintf(w, "# HIPAA Security Rule audit: %s\n\n", a.Subject)
 	fmt.Fprintf(w, "- Date: %s\n- Policy pack: %s %s, %d rules enabled\n- Resources evaluated: %d\n- Result: %s; %d advisory, %d waived, %d not known until deployment\n\n",
-		a.Generated, hipaa.PackName, hipaa.PackVersion, len(rep.Levels), rep.Resources, result, t.Advisory, t.Waived, t.Unknown)
+		a.Generated, a.Pack.Name, a.Pack.Version, len(rep.Levels), rep.Resources, result, t.Advisory, t.Waived, t.Unknown)
 
-	sums := Summaries(rep)
+	sums := Summaries(a.Pack, rep)
 	fmt.Fprintln(w, "## Safeguards by citation")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| Citation | Safeguard | Rules | Checked | Passed | Failed | Waived |")
 	fmt.Fprintln(w, "| --- | --- | --- | ---: | ---: | ---: | ---: |")
-	for _, cite := range citations() {
+	for _, cite := range citations(a.Pack) {
 		var ids []string
 		var checked, passed, failed, waived int
 		for _, s := range sums {
@@ -64,11 +40,8 @@ func Markdown(w io.Writer, a *Audit) error {
 		if len(ids) == 0 {
 			continue
 		}
-		label := "45 CFR " + cite
-		if cite == "project" {
-			label = "platform"
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | %d |\n", label, safeguards[cite], strings.Join(ids, ", "), checked, passed, failed, waived)
+		label := a.Pack.Cite([]string{cite})
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %d | %d | %d |\n", label, a.Pack.Framework.Sections[cite], strings.Join(ids, ", "), checked, passed, failed, waived)
 	}
 	fmt.Fprintln(w, "\nCounts are resource checks: a resource checked by two rules counts twice.")
 
@@ -101,8 +74,8 @@ func Markdown(w io.Writer, a *Audit) error {
 			fmt.Fprintf(w, "- Property: `%s`\n", f.Property)
 		}
 		fmt.Fprintf(w, "- Finding: %s\n", mdEscape(f.Message))
-		if rule := hipaa.RuleByID(f.RuleID); rule != nil {
-			fmt.Fprintf(w, "- HIPAA: %s\n- Fix: %s\n", hipaa.Cite(rule.Citations), mdEscape(rule.Fix))
+		if rule := a.Pack.Rule(f.RuleID); rule != nil {
+			fmt.Fprintf(w, "- %s: %s\n- Fix: %s\n", a.Pack.Framework.Name, a.Pack.Cite(rule.Citations), mdEscape(rule.Fix))
 		}
 		if f.Waiver != nil {
 			fmt.Fprintf(w, "- Waiver: %s (expires %s)\n", mdEscape(f.Waiver.Reason), f.Waiver.Expires)
@@ -123,11 +96,12 @@ func Markdown(w io.Writer, a *Audit) error {
 	return err
 }
 
-// citations lists every cited section in order.
-func citations() []string {
+// citations lists every cited section, in the order of their labels: 45 CFR by section, then the
+// platform's own.
+func citations(pack *engine.Pack) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, r := range hipaa.Rules() {
+	for _, r := range pack.Rules() {
 		for _, c := range r.Citations {
 			if !seen[c] {
 				seen[c] = true
@@ -136,15 +110,7 @@ func citations() []string {
 		}
 	}
 	slices.SortFunc(out, func(a, b string) int {
-		switch {
-		case a == b:
-			return 0
-		case a == "project": // the platform's own safeguards come last
-			return 1
-		case b == "project":
-			return -1
-		}
-		return strings.Compare(a, b)
+		return strings.Compare(pack.Cite([]string{a}), pack.Cite([]string{b}))
 	})
 	return out
 }

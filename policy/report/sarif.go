@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // securitySeverity maps a rule's severity to the score code-scanning tools sort by.
-var securitySeverity = map[hipaa.Severity]string{hipaa.Critical: "9.5", hipaa.High: "8.0", hipaa.Medium: "5.5", hipaa.Low: "3.0"}
+var securitySeverity = map[engine.Severity]string{engine.Critical: "9.5", engine.High: "8.0", engine.Medium: "5.5", engine.Low: "3.0"}
 
 // SARIF writes the findings as SARIF 2.1.0: one result per finding, pointing at the stack's settings
 // file, with the resource URN as its logical location; waived findings carry a suppression with the
@@ -19,12 +19,12 @@ func SARIF(w io.Writer, a *Audit) error {
 	}
 	rules := []map[string]any{}
 	index := map[string]int{}
-	for _, r := range hipaa.Rules() {
+	for _, r := range a.Pack.Rules() {
 		index[r.ID] = len(rules)
 		rules = append(rules, map[string]any{
 			"id":                   r.ID,
 			"shortDescription":     msg{r.Description},
-			"fullDescription":      msg{r.Description + ". HIPAA: " + hipaa.Cite(r.Citations) + "."},
+			"fullDescription":      msg{r.Description + ". " + a.Pack.Framework.Name + ": " + a.Pack.Cite(r.Citations) + "."},
 			"help":                 msg{r.Fix},
 			"defaultConfiguration": map[string]any{"level": "error"},
 			"properties": map[string]any{
@@ -39,7 +39,7 @@ func SARIF(w io.Writer, a *Audit) error {
 		switch {
 		case f.Unknown:
 			level = "note"
-		case f.Level != hipaa.Mandatory:
+		case f.Level != engine.Mandatory:
 			level = "warning"
 		}
 		res := map[string]any{
@@ -72,7 +72,7 @@ func SARIF(w io.Writer, a *Audit) error {
 		"version": "2.1.0",
 		"runs": []map[string]any{{
 			"tool": map[string]any{"driver": map[string]any{
-				"name": hipaa.PackName, "version": hipaa.PackVersion, "semanticVersion": hipaa.PackVersion,
+				"name": a.Pack.Name, "version": a.Pack.Version, "semanticVersion": a.Pack.Version,
 				"informationUri": "https://www.hhs.gov/hipaa/for-professionals/security/index.html",
 				"rules":          rules,
 			}},

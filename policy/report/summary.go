@@ -1,7 +1,7 @@
 package report
 
 import (
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // RuleSummary is what one rule found.
@@ -21,7 +21,7 @@ type RuleSummary struct {
 // Summaries counts, per enabled rule, the resources it checked and how many of them failed, were
 // waived, or could not be judged; the rest passed. A resource counts once per rule, however many
 // findings it has.
-func Summaries(rep *hipaa.Report) []RuleSummary {
+func Summaries(pack *engine.Pack, rep *engine.Report) []RuleSummary {
 	type counts struct{ failed, waived, unknown map[string]bool }
 	per := map[string]*counts{}
 	for _, f := range rep.Findings {
@@ -40,7 +40,7 @@ func Summaries(rep *hipaa.Report) []RuleSummary {
 		}
 	}
 	var out []RuleSummary
-	for _, r := range hipaa.Rules() {
+	for _, r := range pack.Rules() {
 		level, ok := rep.Levels[r.ID]
 		if !ok {
 			continue
@@ -71,7 +71,7 @@ type Totals struct {
 }
 
 // Count totals a report's findings.
-func Count(rep *hipaa.Report) Totals {
+func Count(rep *engine.Report) Totals {
 	var t Totals
 	for _, f := range rep.Findings {
 		switch {
@@ -79,7 +79,7 @@ func Count(rep *hipaa.Report) Totals {
 			t.Waived++
 		case f.Unknown:
 			t.Unknown++
-		case f.Level == hipaa.Mandatory:
+		case f.Level == engine.Mandatory:
 			t.Mandatory++
 		default:
 			t.Advisory++

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // Write renders the audit in a format of Formats.
@@ -31,22 +31,22 @@ func Text(w io.Writer, a *Audit) error {
 	fmt.Fprintf(w, "HIPAA audit of %s: %d resources, %d rules\n\n", a.Subject, rep.Resources, len(rep.Levels))
 	sections := []struct {
 		title string
-		keep  func(hipaa.Finding) bool
+		keep  func(engine.Finding) bool
 	}{
-		{"FAIL", hipaa.Finding.Blocking},
-		{"WAIVED", func(f hipaa.Finding) bool { return f.Waiver != nil }},
-		{"ADVISORY", func(f hipaa.Finding) bool { return f.Waiver == nil && !f.Unknown && f.Level != hipaa.Mandatory }},
-		{"UNKNOWN", func(f hipaa.Finding) bool { return f.Waiver == nil && f.Unknown }},
+		{"FAIL", engine.Finding.Blocking},
+		{"WAIVED", func(f engine.Finding) bool { return f.Waiver != nil }},
+		{"ADVISORY", func(f engine.Finding) bool { return f.Waiver == nil && !f.Unknown && f.Level != engine.Mandatory }},
+		{"UNKNOWN", func(f engine.Finding) bool { return f.Waiver == nil && f.Unknown }},
 	}
 	for _, s := range sections {
 		for _, f := range rep.Findings {
 			if !s.keep(f) {
 				continue
 			}
-			rule := hipaa.RuleByID(f.RuleID)
+			rule := a.Pack.Rule(f.RuleID)
 			fmt.Fprintf(w, "%-8s %s", s.title, f.RuleID)
 			if rule != nil {
-				fmt.Fprintf(w, " [%s] %s", rule.Severity, hipaa.Cite(rule.Citations))
+				fmt.Fprintf(w, " [%s] %s", rule.Severity, a.Pack.Cite(rule.Citations))
 			}
 			fmt.Fprintf(w, "\n         %s\n", f.URN)
 			if f.Property != "" {
@@ -75,15 +75,15 @@ func Text(w io.Writer, a *Audit) error {
 func JSON(w io.Writer, a *Audit) error {
 	findings := a.Report.Findings
 	if findings == nil {
-		findings = []hipaa.Finding{}
+		findings = []engine.Finding{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Subject   string          `json:"subject"`
-		Resources int             `json:"resources"`
-		Totals    Totals          `json:"totals"`
-		Rules     []RuleSummary   `json:"rules"`
-		Findings  []hipaa.Finding `json:"findings"`
-	}{a.Subject, a.Report.Resources, Count(a.Report), Summaries(a.Report), findings})
+		Subject   string           `json:"subject"`
+		Resources int              `json:"resources"`
+		Totals    Totals           `json:"totals"`
+		Rules     []RuleSummary    `json:"rules"`
+		Findings  []engine.Finding `json:"findings"`
+	}{a.Subject, a.Report.Resources, Count(a.Report), Summaries(a.Pack, a.Report), findings})
 }

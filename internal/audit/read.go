@@ -1,4 +1,4 @@
-package hipaa
+package audit
 
 import (
 	"bytes"
@@ -9,30 +9,19 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/placeholder"
+	"github.com/hipaa-platform/platform/policy/engine"
 )
-
-// Placeholders the preview JSON uses for values it does not print.
-const (
-	secretPlaceholder  = "[secret]"
-	unknownPlaceholder = "[unknown]"
-)
-
-// FromPropertyMap makes a Resource from the engine's representation of its properties.
-func FromPropertyMap(urn, typ, name, parent string, props resource.PropertyMap, deps []string, pdeps map[string][]string) *Resource {
-	return &Resource{URN: urn, Type: typ, Name: name, Parent: parent, Props: resource.FromResourcePropertyMap(props),
-		Dependencies: deps, PropertyDependencies: pdeps}
-}
 
 // ReadPreviewJSON reads the array `platformctl preview --json` prints. It decodes the stream straight
 // into property values, without an intermediate map per object: the file of a large estate is read in a
 // fraction of what generic JSON decoding takes. A malformed file is an error saying where: the line and
 // column of a syntax error or of a value of the wrong kind, or the index of a resource without a urn or
 // type.
-func ReadPreviewJSON(r io.Reader) ([]*Resource, error) {
+func ReadPreviewJSON(r io.Reader) ([]*engine.Resource, error) {
 	var buf bytes.Buffer
 	if f, ok := r.(interface{ Stat() (os.FileInfo, error) }); ok {
 		if info, err := f.Stat(); err == nil {
@@ -107,14 +96,14 @@ func (d *jsonReader) unexpected(what, want string) error {
 	return fmt.Errorf("unexpected JSON at line %d, column %d: %s is a JSON %s; want %s", line, col, what, kind, want)
 }
 
-func (d *jsonReader) resources() ([]*Resource, error) {
+func (d *jsonReader) resources() ([]*engine.Resource, error) {
 	if d.dec.PeekKind() != '[' {
 		return nil, d.unexpected("the document", "the array printed by platformctl preview --json")
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return nil, err
 	}
-	var out []*Resource
+	var out []*engine.Resource
 	for i := 0; d.dec.PeekKind() != ']'; i++ {
 		if d.dec.PeekKind() == 0 {
 			_, err := d.dec.ReadToken() // surfaces the syntax error or the unexpected end
@@ -135,14 +124,14 @@ func (d *jsonReader) resources() ([]*Resource, error) {
 	return out, nil
 }
 
-func (d *jsonReader) resource() (*Resource, error) {
+func (d *jsonReader) resource() (*engine.Resource, error) {
 	if d.dec.PeekKind() != '{' {
 		return nil, d.unexpected("a resource", "an object")
 	}
 	if _, err := d.dec.ReadToken(); err != nil {
 		return nil, err
 	}
-	r := &Resource{}
+	r := &engine.Resource{}
 	for d.dec.PeekKind() != '}' {
 		key, err := d.text()
 		if err != nil {
@@ -278,7 +267,7 @@ func (d *jsonReader) value() (property.Value, error) {
 		return property.New(property.NewArray(arr)), err
 	case '"':
 		s, err := d.text()
-		return placeholder(s), err
+		return previewValue(s), err
 	}
 	tok, err := d.dec.ReadToken()
 	if err != nil {
@@ -294,11 +283,12 @@ func (d *jsonReader) value() (property.Value, error) {
 	return property.New(property.Null), nil
 }
 
-func placeholder(s string) property.Value {
+// previewValue reads a string of the preview JSON: its placeholders stand for a secret and an unknown.
+func previewValue(s string) property.Value {
 	switch s {
-	case unknownPlaceholder:
+	case placeholder.Unknown:
 		return property.New(property.Computed)
-	case secretPlaceholder:
+	case placeholder.Secret:
 		return property.New(s).WithSecret(true)
 	}
 	return property.New(s)
@@ -317,11 +307,11 @@ func position(data []byte, offset int64) (line, col int) {
 
 // FromOffline converts what a program registered under mocks (see internal/offline) into the resources
 // the rules see, components left out: the engine sends them too, but no rule looks at them.
-func FromOffline(rs []offline.Resource) []*Resource {
-	out := make([]*Resource, 0, len(rs))
+func FromOffline(rs []offline.Resource) []*engine.Resource {
+	out := make([]*engine.Resource, 0, len(rs))
 	for _, r := range rs {
 		if r.Custom {
-			out = append(out, FromPropertyMap(r.URN, r.Type, r.Name, r.Parent, r.Inputs, r.Dependencies, r.PropertyDependencies))
+			out = append(out, engine.FromPropertyMap(r.URN, r.Type, r.Name, r.Parent, r.Inputs, r.Dependencies, r.PropertyDependencies))
 		}
 	}
 	return out

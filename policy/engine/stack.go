@@ -1,4 +1,4 @@
-package hipaa
+package engine
 
 // Stack is every resource of a stack, indexed for the joins stack rules make.
 type Stack struct {

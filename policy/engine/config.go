@@ -1,4 +1,4 @@
-package hipaa
+package engine
 
 import (
 	"encoding/json"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 )
+
+// allRules is the configuration key that sets every rule's level at once.
+const allRules = "all"
 
 // Level is how a rule's violations are enforced.
 type Level string
@@ -122,7 +125,7 @@ func (p Params) Ints(r *Rule, name string) []int {
 //	                   "waivers": [{"resource": "*-legacy-*", "reason": "...", "expires": "2027-03-31"}]}}
 //
 // Every unknown rule, level, parameter or malformed waiver is an error naming it.
-func ParseConfig(data []byte) (Config, error) {
+func (p *Pack) ParseConfig(data []byte) (Config, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return Config{}, fmt.Errorf("policy config is not a JSON object: %w", err)
@@ -130,25 +133,25 @@ func ParseConfig(data []byte) (Config, error) {
 	cfg := Config{Rules: map[string]RuleConfig{}}
 	var errs []error
 	allLevel := Level("")
-	if v, ok := raw["all"]; ok {
+	if v, ok := raw[allRules]; ok {
 		var l string
 		if err := json.Unmarshal(v, &l); err != nil || !validLevel(Level(l)) {
 			errs = append(errs, fmt.Errorf(`policy config "all": got %s, want "mandatory", "advisory" or "disabled"`, v))
 		}
 		allLevel = Level(l)
 	}
-	for _, r := range Rules() {
+	for _, r := range p.rules {
 		if allLevel != "" {
 			cfg.Rules[r.ID] = RuleConfig{Level: allLevel}
 		}
 	}
 	for _, id := range sortedKeys(raw) {
-		if id == "all" {
+		if id == allRules {
 			continue
 		}
-		rule := RuleByID(id)
+		rule := p.Rule(id)
 		if rule == nil {
-			errs = append(errs, fmt.Errorf("policy config %q: no such rule; the rules are %s", id, strings.Join(RuleIDs(), ", ")))
+			errs = append(errs, fmt.Errorf("policy config %q: no such rule; the rules are %s", id, strings.Join(p.IDs(), ", ")))
 			continue
 		}
 		var props map[string]any

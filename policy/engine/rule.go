@@ -1,4 +1,4 @@
-package hipaa
+package engine
 
 import (
 	"fmt"

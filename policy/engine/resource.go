@@ -1,9 +1,10 @@
-package hipaa
+package engine
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
@@ -198,3 +199,9 @@ func (r *Resource) Tag(name string) V {
 
 // Root is the resource's whole property map as a value, for code shared with nested objects.
 func (r *Resource) Root() V { return V{v: property.New(r.Props), found: true} }
+
+// FromPropertyMap makes a Resource from the Pulumi engine's representation of its properties.
+func FromPropertyMap(urn, typ, name, parent string, props resource.PropertyMap, deps []string, pdeps map[string][]string) *Resource {
+	return &Resource{URN: urn, Type: typ, Name: name, Parent: parent, Props: resource.FromResourcePropertyMap(props),
+		Dependencies: deps, PropertyDependencies: pdeps}
+}

@@ -1,4 +1,4 @@
-package hipaa
+package engine
 
 import (
 	"fmt"
@@ -121,12 +121,12 @@ func InvalidWaivers(cfg Config) []Finding {
 	return out
 }
 
-// Evaluate runs every enabled rule over resources: each resource rule on the resources of its types,
-// then each stack rule once over them all.
-func Evaluate(resources []*Resource, cfg Config) *Report {
+// Evaluate runs every enabled rule of the pack over resources: each resource rule on the resources of
+// its types, then each stack rule once over them all.
+func (p *Pack) Evaluate(resources []*Resource, cfg Config) *Report {
 	rep := &Report{Checked: map[string]int{}, Levels: map[string]Level{}, Resources: len(resources)}
 	byType := map[string][]*Rule{}
-	for _, rule := range Rules() {
+	for _, rule := range p.rules {
 		level := cfg.level(rule.ID)
 		if level == Disabled {
 			continue
@@ -154,7 +154,7 @@ func Evaluate(resources []*Resource, cfg Config) *Report {
 			}
 		}
 	}
-	for _, rule := range Rules() {
+	for _, rule := range p.rules {
 		if !rule.IsStack() || rep.Levels[rule.ID] == "" {
 			continue
 		}

@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+// The framework's tests run a pack of three fixture rules: a resource rule with an integer and a port
+// list parameter, and a stack rule.
+const tVolume, tKey = "test:index/volume:Volume", "test:index/key:Key"
+
+var (
+	encrypted = Rule{
+		ID: "volume-encrypted", Description: "Volumes are encrypted", Citations: []string{"1.1"}, Severity: High,
+		Fix: "Set encrypted.", Types: []string{tVolume},
+		Params: []Param{{Name: "minimumGiB", Description: "smallest size", Default: 1}, {Name: "ports", Description: "ports", Default: []int{443}}},
+		Resource: func(c *Check, r *Resource) {
+			if !r.Get("encrypted").True() {
+				c.Fail("encrypted", "encrypted is not true")
+			}
+		},
+	}
+	rotated = Rule{
+		ID: "key-rotated", Description: "Keys rotate", Citations: []string{"1.2"}, Severity: Medium,
+		Fix: "Set rotation.", Types: []string{tKey},
+		Resource: func(c *Check, r *Resource) {
+			if !r.Get("rotation").True() {
+				c.Fail("rotation", "rotation is not true")
+			}
+		},
+	}
+	keyed = Rule{
+		ID: "volume-keyed", Description: "Every volume names a key", Citations: []string{"1.1"}, Severity: Low,
+		Fix: "Name a key.", Types: []string{tVolume},
+		Stack: func(c *Check, s *Stack) {
+			for _, v := range s.OfType(tVolume) {
+				if len(s.Referencing(v, tKey, "volume")) == 0 {
+					c.FailOn(v.URN, "", "no key refers to the volume")
+				}
+			}
+		},
+	}
+)
+
+func testPack(t *testing.T) *Pack {
+	t.Helper()
+	p, err := NewPack(Pack{Name: "test", Version: "1.0.0", Framework: Framework{Name: "TEST"}}, []*Rule{&encrypted, &rotated, &keyed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func res(typ, name string, props map[string]any) *Resource {
+	return &Resource{URN: "urn:pulumi:t::p::" + typ + "::" + name, Type: typ, Name: name,
+		Props: property.NewMap(func() map[string]property.Value {
+			m := map[string]property.Value{}
+			for k, v := range props {
+				switch v := v.(type) {
+				case bool:
+					m[k] = property.New(v)
+				case string:
+					m[k] = property.New(v)
+				}
+			}
+			return m
+		}())}
+}
+
+func TestNewPackRefusesAnIncompleteRule(t *testing.T) {
+	t.Parallel()
+	for name, r := range map[string]Rule{
+		"no fix":     {ID: "a", Description: "d", Citations: []string{"1"}, Severity: Low, Types: []string{tKey}, Resource: rotated.Resource},
+		"both kinds": {ID: "a", Description: "d", Citations: []string{"1"}, Severity: Low, Fix: "f", Types: []string{tKey}, Resource: rotated.Resource, Stack: keyed.Stack},
+		"no types":   {ID: "a", Description: "d", Citations: []string{"1"}, Severity: Low, Fix: "f", Resource: rotated.Resource},
+		"reserved":   {ID: WaiverRuleID, Description: "d", Citations: []string{"1"}, Severity: Low, Fix: "f", Types: []string{tKey}, Resource: rotated.Resource},
+	} {
+		if _, err := NewPack(Pack{Name: "test", Version: "1.0.0"}, []*Rule{&r}); err == nil {
+			t.Errorf("%s: the pack was made", name)
+		}
+	}
+	if _, err := NewPack(Pack{Name: "test", Version: "1.0.0"}, []*Rule{&rotated, &rotated}); err == nil || !strings.Contains(err.Error(), "used twice") {
+		t.Errorf("a rule listed twice: %v", err)
+	}
+}
+
+func TestParseConfigNamesEveryMistake(t *testing.T) {
+	t.Parallel()
+	p := testPack(t)
+	for _, tc := range []struct{ in, want string }{
+		{`[]`, "policy config is not a JSON object"},
+		{`{"all": "loud"}`, `policy config "all": got "loud"`},
+		{`{"volume-encryted": "advisory"}`, `policy config "volume-encryted": no such rule; the rules are volume-encrypted, key-rotated, volume-keyed`},
+		{`{"volume-encrypted": {"enforcementLevel": "soft"}}`, `policy config "volume-encrypted": enforcementLevel soft`},
+		{`{"volume-encrypted": {"minGiB": 4}}`, `policy config "volume-encrypted": no parameter "minGiB"; the parameters are enforcementLevel, waivers, minimumGiB, ports`},
+		{`{"volume-encrypted": {"minimumGiB": -3}}`, `policy config "volume-encrypted": minimumGiB is -3; want a whole number of at least 1`},
+		{`{"volume-encrypted": {"ports": [443, 70000]}}`, `policy config "volume-encrypted": ports holds 70000; want ports 1-65535`},
+		{`{"volume-encrypted": {"waivers": "all"}}`, `policy config "volume-encrypted": waivers: want a list of {resource, reason, expires}`},
+	} {
+		if _, err := p.ParseConfig([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseConfig(%s) = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestEnforcementLevels(t *testing.T) {
+	t.Parallel()
+	p := testPack(t)
+	cfg, err := p.ParseConfig([]byte(`{"all": "advisory", "key-rotated": "mandatory", "volume-keyed": "disabled"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := p.Evaluate([]*Resource{res(tKey, "k", nil), res(tVolume, "v", nil)}, cfg)
+	levels := map[string]Level{}
+	for _, f := range rep.Findings {
+		levels[f.RuleID] = f.Level
+	}
+	if levels["key-rotated"] != Mandatory || levels["volume-encrypted"] != Advisory {
+		t.Errorf("levels = %v", levels)
+	}
+	if _, ran := rep.Checked["volume-keyed"]; ran {
+		t.Error("a disabled rule ran")
+	}
+	if !rep.Failed() {
+		t.Error("a mandatory violation did not fail the report")
+	}
+}
+
+func TestWaivers(t *testing.T) {
+	t.Parallel()
+	p := testPack(t)
+	vol := res(tVolume, "legacy-scratch", nil)
+	day := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, waiver string
+		waived       bool
+		invalid      string
+	}{
+		{"by name pattern", `{"resource": "legacy-*", "reason": "scratch volume, no PHI, replaced in Q1", "expires": "2027-03-31"}`, true, ""},
+		{"by URN", `{"resource": "` + vol.URN + `", "reason": "migration", "expires": "2026-11-25"}`, true, ""},
+		{"expired", `{"resource": "legacy-*", "reason": "migration", "expires": "2026-11-24"}`, false, "expired on 2026-11-24"},
+		{"no reason", `{"resource": "legacy-*", "reason": " ", "expires": "2027-03-31"}`, false, "gives no reason"},
+		{"no expiry", `{"resource": "legacy-*", "reason": "forever"}`, false, `has expiry ""; want a date YYYY-MM-DD`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := p.ParseConfig([]byte(`{"volume-encrypted": {"waivers": [` + tc.waiver + `]}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Now = day
+			rep := p.Evaluate([]*Resource{vol, res(tKey, "k", map[string]any{"rotation": true, "volume": vol.URN})}, cfg)
+			var finding, invalid *Finding
+			for i, f := range rep.Findings {
+				switch f.RuleID {
+				case "volume-encrypted":
+					finding = &rep.Findings[i]
+				case WaiverRuleID:
+					invalid = &rep.Findings[i]
+				}
+			}
+			if finding == nil {
+				t.Fatal("the violation is hidden; waived findings must still be shown")
+			}
+			if got := finding.Waiver != nil; got != tc.waived {
+				t.Errorf("waived = %v, want %v", got, tc.waived)
+			}
+			if rep.Failed() == tc.waived && tc.invalid == "" {
+				t.Errorf("report failed = %v with waived = %v", rep.Failed(), tc.waived)
+			}
+			switch {
+			case tc.invalid == "" && invalid != nil:
+				t.Errorf("a valid waiver is reported: %s", invalid.Message)
+			case tc.invalid != "" && (invalid == nil || !strings.Contains(invalid.Message, tc.invalid) || invalid.Level != Mandatory):
+				t.Errorf("invalid waiver finding = %+v, want a mandatory one saying %q", invalid, tc.invalid)
+			}
+		})
+	}
+}
+
+func TestAPanickingRuleIsReportedNotFatal(t *testing.T) {
+	t.Parallel()
+	boom := &Rule{ID: "boom", Types: []string{tVolume}, Resource: func(c *Check, r *Resource) { panic("index out of range") }}
+	got := CheckResource(boom, res(tVolume, "v", nil), Config{})
+	if len(got) != 1 || got[0].Level != Mandatory || !strings.Contains(got[0].Message, "the rule failed (index out of range)") {
+		t.Errorf("findings = %+v", got)
+	}
+}
+
+func TestMessageCarriesTheFrameworkAndTheFix(t *testing.T) {
+	t.Parallel()
+	p := testPack(t)
+	got := p.Message(Finding{RuleID: "key-rotated", URN: "u", Property: "rotation", Message: "rotation is not true"})
+	if want := "rotation is not true\nProperty: rotation\nTEST: 1.2 (severity medium)\nFix: Set rotation."; got != want {
+		t.Errorf("message:\n%s\nwant\n%s", got, want)
+	}
+}
