@@ -15,6 +15,7 @@ import (
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
+	"github.com/hipaa-platform/platform/internal/placeholder"
 	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 )
@@ -137,7 +138,7 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 		}
 	}
 	for _, v := range offline.Of(rs, "aws:secretsmanager/secretVersion:SecretVersion") {
-		if v.JSON().Inputs["secretString"] != offline.Secret {
+		if v.JSON().Inputs["secretString"] != placeholder.Secret {
 			t.Errorf("%s: the secret value is not marked secret", v.Name)
 		}
 	}

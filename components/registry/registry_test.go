@@ -10,6 +10,7 @@ import (
 
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
+	"github.com/hipaa-platform/platform/internal/placeholder"
 )
 
 const (
@@ -202,7 +203,7 @@ func TestBuildPushesWithTheRegistryTokenAndReferencesByDigest(t *testing.T) {
 	if got := img.String("build.platform"); got != "linux/amd64" {
 		t.Errorf("platform = %q", got)
 	}
-	if got := img.String("registry.password"); got != "[secret]" {
+	if got := img.String("registry.password"); got != placeholder.Secret {
 		t.Errorf("registry password = %q, want the token's, kept secret", got)
 	}
 	if !strings.Contains(ref, "/hipaa-app@sha256:") {

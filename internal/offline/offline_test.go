@@ -10,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/hipaa-platform/platform/internal/placeholder"
 )
 
 type parent struct{ pulumi.ResourceState }
@@ -90,8 +92,8 @@ func TestSecretsNeverAppearInTheJSON(t *testing.T) {
 		t.Fatalf("the secret leaked into the JSON: %s", out)
 	}
 	param, _ := Named(rs, "aws:ssm/parameter:Parameter", "pw")
-	if got := param.JSON().Inputs["value"]; got != Secret {
-		t.Errorf("secret value shows as %v, want %q", got, Secret)
+	if got := param.JSON().Inputs["value"]; got != placeholder.Secret {
+		t.Errorf("secret value shows as %v, want %q", got, placeholder.Secret)
 	}
 }
 

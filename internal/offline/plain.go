@@ -2,13 +2,9 @@ package offline
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/hipaa-platform/platform/internal/placeholder"
 )
-
-// Secret is what a secret value shows as in anything offline prints: never its plaintext.
-const Secret = "[secret]"
-
-// Unknown is what a value not known until deployment shows as.
-const Unknown = "[unknown]"
 
 // JSON is one resource in the preview's JSON contract:
 // {urn, type, name, parent, custom, inputs, dependencies, propertyDependencies}.
@@ -41,8 +37,8 @@ func (r Resource) JSON() JSON {
 	}
 }
 
-// PlainMap converts a property map to plain JSON values, with secrets shown as Secret and unknowns as
-// Unknown.
+// PlainMap converts a property map to plain JSON values, with secrets and unknowns shown as their
+// placeholders.
 func PlainMap(m resource.PropertyMap) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -57,16 +53,16 @@ func PlainMap(m resource.PropertyMap) map[string]any {
 func Plain(v resource.PropertyValue) (out any, keep bool) {
 	switch {
 	case v.IsSecret():
-		return Secret, true
+		return placeholder.Secret, true
 	case v.IsComputed():
-		return Unknown, true
+		return placeholder.Unknown, true
 	case v.IsOutput():
 		o := v.OutputValue()
 		if o.Secret {
-			return Secret, true
+			return placeholder.Secret, true
 		}
 		if !o.Known {
-			return Unknown, true
+			return placeholder.Unknown, true
 		}
 		return Plain(o.Element)
 	case v.IsNull():

@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/hipaa-platform/platform/internal/placeholder"
 )
 
 // Key is one configuration key declared in Pulumi.yaml.
@@ -42,9 +44,6 @@ type Project struct {
 type stackFile struct {
 	Config map[string]any `yaml:"config"`
 }
-
-// secretPlaceholder stands in for a `secure:` value, which only the CLI can decrypt.
-const secretPlaceholder = "[secret]"
 
 // stackName is what Pulumi accepts as a stack name.
 var stackName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
@@ -155,7 +154,7 @@ func (p *Project) StackConfig(stack string) (map[string]string, []string, error)
 		v := sf.Config[k]
 		q := p.qualify(k)
 		if obj, ok := v.(map[string]any); ok && len(obj) == 1 && obj["secure"] != nil {
-			cfg[q] = secretPlaceholder
+			cfg[q] = placeholder.Secret // only the CLI can decrypt a secure: value
 			secrets = append(secrets, q)
 			continue
 		}
