@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/internal/refusal"
 	"github.com/hipaa-platform/platform/policy/engine"
 	"github.com/hipaa-platform/platform/policy/hipaa"
 	"github.com/hipaa-platform/platform/policy/report"
@@ -42,19 +42,19 @@ Exit status: 0 when no mandatory rule fails, 1 when one does, 2 on bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (stack == "") == (resources == "") {
-				return inputError{errors.New("give exactly one of --stack NAME and --resources FILE")}
+				return refusal.New("give exactly one of --stack NAME and --resources FILE")
 			}
 			if !slices.Contains(report.Formats, format) {
-				return inputError{fmt.Errorf("--format %q: want one of %s", format, strings.Join(report.Formats, ", "))}
+				return refusal.New("--format %q: want one of %s", format, strings.Join(report.Formats, ", "))
 			}
 			cfg := engine.Config{}
 			if configFile != "" {
 				data, err := os.ReadFile(configFile)
 				if err != nil {
-					return inputError{fmt.Errorf("--config: %w", err)}
+					return refusal.New("--config: %w", err)
 				}
 				if cfg, err = hipaa.Pack().ParseConfig(data); err != nil {
-					return inputError{fmt.Errorf("--config %s: %w", configFile, err)}
+					return refusal.New("--config %s: %w", configFile, err)
 				}
 			}
 			a, err := loadAudit(cmd, stack, resources)
@@ -68,7 +68,7 @@ Exit status: 0 when no mandatory rule fails, 1 when one does, 2 on bad input.`,
 			if output != "" {
 				f, err := os.Create(output)
 				if err != nil {
-					return inputError{fmt.Errorf("--output: %w", err)}
+					return refusal.New("--output: %w", err)
 				}
 				defer f.Close()
 				out = f
@@ -98,23 +98,23 @@ func loadAudit(cmd *cobra.Command, stack, resources string) (*report.Audit, erro
 	if resources != "" {
 		f, err := os.Open(resources)
 		if err != nil {
-			return nil, inputError{fmt.Errorf("--resources: %w", err)}
+			return nil, refusal.New("--resources: %w", err)
 		}
 		defer f.Close()
 		rs, err := audit.ReadPreviewJSON(f)
 		if err != nil {
-			return nil, inputError{fmt.Errorf("--resources %s: %w", resources, err)}
+			return nil, refusal.New("--resources %s: %w", resources, err)
 		}
 		return &report.Audit{Subject: "resources in " + filepath.Base(resources), Source: resources, Pack: hipaa.Pack(), Resources: rs}, nil
 	}
 	dir, _ := cmd.Flags().GetString("dir")
 	p, err := project.Find(dir)
 	if err != nil {
-		return nil, inputError{err}
+		return nil, refusal.Of(err)
 	}
 	rs, err := preview.Stack(p, stack, "")
 	if err != nil {
-		return nil, previewError(err)
+		return nil, err
 	}
 	return &report.Audit{Subject: "stack " + stack, Source: "Pulumi." + stack + ".yaml", Pack: hipaa.Pack(), Resources: audit.FromOffline(rs)}, nil
 }

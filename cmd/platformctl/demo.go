@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hipaa-platform/platform/internal/fleet"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 func demoCmd() *cobra.Command {
@@ -56,7 +57,7 @@ Exit status: 0 on success, 1 when the deployment fails, 2 when the request is re
 						}
 					}
 					if release == "" {
-						return inputError{fmt.Errorf("%s runs no release to demo; pass --release IMAGE or another --from", from)}
+						return refusal.New("%s runs no release to demo; pass --release IMAGE or another --from", from)
 					}
 				}
 				return f.CreateDemo(ctx, args[0], fleet.DemoOptions{Owner: owner, TTL: ttl, Release: release})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hipaa-platform/platform/internal/fleet"
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // Stages is the path a release takes, in order.
@@ -29,7 +30,7 @@ func openFleet(cmd *cobra.Command) (*fleet.Fleet, error) {
 	dir, _ := cmd.Flags().GetString("dir")
 	p, err := project.Find(dir)
 	if err != nil {
-		return nil, inputError{err}
+		return nil, refusal.Of(err)
 	}
 	have, err := p.Stacks()
 	if err != nil {
@@ -48,14 +49,6 @@ func openFleet(cmd *cobra.Command) (*fleet.Fleet, error) {
 	return &fleet.Fleet{Workspace: ws, Project: p.Name, Stages: Stages, Progress: cmd.ErrOrStderr(), PolicyPacks: packs}, nil
 }
 
-// fleetError marks a refusal of the fleet as bad input.
-func fleetError(err error) error {
-	if fleet.IsStackError(err) {
-		return inputError{err}
-	}
-	return err
-}
-
 // withFleet opens the fleet and runs fn with a context that Ctrl-C cancels, so that an update stops
 // cleanly (Pulumi finishes the operations in flight and records the state) instead of being killed; a
 // refusal of the fleet is bad input.
@@ -66,7 +59,7 @@ func withFleet(cmd *cobra.Command, fn func(context.Context, *fleet.Fleet) error)
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
-	return fleetError(fn(ctx, f))
+	return fn(ctx, f)
 }
 
 // withPolicyPacks adds --policy-pack to a command that updates stacks.

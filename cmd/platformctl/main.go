@@ -10,6 +10,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // Exit codes: 1 for a failed check or operation, 2 for bad input (an unknown stack, an invalid flag or
@@ -19,12 +21,6 @@ const (
 	exitFailed   = 1
 	exitBadInput = 2
 )
-
-// inputError marks an error caused by what the operator asked for rather than by the platform.
-type inputError struct{ err error }
-
-func (e inputError) Error() string { return e.err.Error() }
-func (e inputError) Unwrap() error { return e.err }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -43,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return inputError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return refusal.Of(err) })
 	root.AddCommand(previewCmd(), auditCmd(), withPolicyPacks(upCmd()), releaseCmd(), demoCmd())
 
 	err := root.Execute()
@@ -54,8 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailed // the report says what failed
 	}
 	fmt.Fprintln(stderr, "platformctl:", err)
-	var in inputError
-	if errors.As(err, &in) {
+	if refusal.Is(err) {
 		return exitBadInput
 	}
 	return exitFailed

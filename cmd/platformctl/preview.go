@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 func previewCmd() *cobra.Command {
@@ -33,23 +33,23 @@ the stand-in ` + preview.DefaultRelease + `.`,
 			dir, _ := cmd.Flags().GetString("dir")
 			p, err := project.Find(dir)
 			if err != nil {
-				return inputError{err}
+				return refusal.Of(err)
 			}
 			if stack == "" {
 				stacks, _ := p.Stacks()
-				return inputError{fmt.Errorf("--stack is required; the stacks are %v", stacks)}
+				return refusal.New("--stack is required; the stacks are %v", stacks)
 			}
 			start := time.Now()
 			resources, err := preview.Stack(p, stack, release)
 			if err != nil {
-				return previewError(err)
+				return err
 			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
 			if host != "" {
 				files, err := preview.HostFiles(resources, host)
 				if err != nil {
-					return previewError(err)
+					return err
 				}
 				for _, path := range slices.Sorted(maps.Keys(files)) {
 					fmt.Fprintf(w, "==> %s <==\n%s\n", path, strings.TrimRight(files[path], "\n"))
@@ -71,14 +71,4 @@ the stand-in ` + preview.DefaultRelease + `.`,
 	cmd.Flags().StringVar(&host, "host", "", "print the files a host's user data writes (the Nagios configuration of hipaa-STACK-monitoring, a database host's setup) instead of the tree")
 	cmd.Flags().StringVar(&release, "release", "", "the image the tiers run (tag, @digest or repository:tag); default "+preview.DefaultRelease)
 	return cmd
-}
-
-// previewError marks a preview's refusal (an unknown stack or host, an invalid configuration) as bad
-// input.
-func previewError(err error) error {
-	var in *preview.InputError
-	if errors.As(err, &in) {
-		return inputError{err}
-	}
-	return err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hipaa-platform/platform/internal/fleet"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 func releaseCmd() *cobra.Command {
@@ -44,7 +45,7 @@ Exit status: 0 on success, 1 when an update fails, 2 when the request is refused
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (to != "") {
-				return inputError{fmt.Errorf("give exactly one of --to STACK and --all")}
+				return refusal.New("give exactly one of --to STACK and --all")
 			}
 			err := withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
 				if all {
@@ -80,7 +81,7 @@ a rollback, one release at a time, up to the newest release the stack ran.`
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if stack == "" {
-				return inputError{fmt.Errorf("--stack is required; the stages are %s", strings.Join(Stages, ", "))}
+				return refusal.New("--stack is required; the stages are %s", strings.Join(Stages, ", "))
 			}
 			return withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
 				if forward {
@@ -157,7 +158,7 @@ Exit status: 0 on success, 1 when an update fails, 2 when the request is refused
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if all == (stack != "") || (all && release != "") {
-				return inputError{fmt.Errorf("give --stack STACK (with --release IMAGE for a new stage) or --all")}
+				return refusal.New("give --stack STACK (with --release IMAGE for a new stage) or --all")
 			}
 			return withFleet(cmd, func(ctx context.Context, f *fleet.Fleet) error {
 				if all {

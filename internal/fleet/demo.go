@@ -17,6 +17,7 @@ import (
 
 	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/outputs"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // DemoPrefix starts every demo stack's name.
@@ -36,7 +37,7 @@ var demoName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
 // DemoStack is the stack name of demo name, or an error saying what a name may be.
 func DemoStack(name string) (string, error) {
 	if !demoName.MatchString(name) || strings.Contains(name, "--") {
-		return "", refuse("demo name %q: want 2 to 20 lower-case letters, digits and single hyphens, starting with a letter (it becomes stack %s<name> and part of resource names)", name, DemoPrefix)
+		return "", refusal.New("demo name %q: want 2 to 20 lower-case letters, digits and single hyphens, starting with a letter (it becomes stack %s<name> and part of resource names)", name, DemoPrefix)
 	}
 	return DemoPrefix + name, nil
 }
@@ -94,17 +95,17 @@ func (f *Fleet) createDemo(ctx context.Context, name string, o DemoOptions) erro
 	}
 	switch {
 	case !owner.MatchString(o.Owner):
-		return refuse("owner %q: want an e-mail address or user name", o.Owner)
+		return refusal.New("owner %q: want an e-mail address or user name", o.Owner)
 	case o.TTL < MinDemoTTL || o.TTL > MaxDemoTTL:
-		return refuse("ttl %s: want %s to %s", o.TTL, MinDemoTTL, MaxDemoTTL)
+		return refusal.New("ttl %s: want %s to %s", o.TTL, MinDemoTTL, MaxDemoTTL)
 	}
 	if _, err := imageref.Parse(o.Release); err != nil {
-		return &StackError{err}
+		return refusal.Of(err)
 	}
 	if exists, err := f.exists(ctx, stack); err != nil {
 		return err
 	} else if exists {
-		return refuse("demo %s exists already (stack %s); destroy it first or choose another name", name, stack)
+		return refusal.New("demo %s exists already (stack %s); destroy it first or choose another name", name, stack)
 	}
 	now := o.Now
 	if now.IsZero() {
@@ -233,7 +234,7 @@ func (f *Fleet) destroyDemo(ctx context.Context, name string) error {
 	}
 	s, err := auto.SelectStack(ctx, stack, f.Workspace)
 	if auto.IsSelectStack404Error(err) {
-		return refuse("no demo %s (stack %s); `platformctl demo list` shows the demos", name, stack)
+		return refusal.New("no demo %s (stack %s); `platformctl demo list` shows the demos", name, stack)
 	}
 	if err != nil {
 		return err

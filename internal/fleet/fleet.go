@@ -22,6 +22,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // Fleet is the platform's stacks in one backend.
@@ -39,15 +41,6 @@ type Fleet struct {
 	PolicyPacks []string
 }
 
-// StackError is a failure caused by what was asked for (an unknown stack, a malformed image, a refused
-// promotion), found before anything changed.
-type StackError struct{ Err error }
-
-func (e *StackError) Error() string { return e.Err.Error() }
-func (e *StackError) Unwrap() error { return e.Err }
-
-func refuse(format string, v ...any) error { return &StackError{fmt.Errorf(format, v...)} }
-
 func (f *Fleet) say(format string, v ...any) {
 	if f.Progress != nil {
 		fmt.Fprintf(f.Progress, format+"\n", v...)
@@ -59,7 +52,7 @@ func (f *Fleet) key(name string) string { return f.Project + ":" + name }
 // stage checks that name is one of the stages.
 func (f *Fleet) stage(name string) error {
 	if !slices.Contains(f.Stages, name) {
-		return refuse("unknown stack %q: the stages are %s", name, strings.Join(f.Stages, ", "))
+		return refusal.New("unknown stack %q: the stages are %s", name, strings.Join(f.Stages, ", "))
 	}
 	return nil
 }

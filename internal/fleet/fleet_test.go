@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hipaa-platform/platform/internal/fleet/fleettest"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 var stages = []string{"dev", "test", "qa", "prod"}
@@ -72,7 +73,7 @@ func (h *harness) running(t *testing.T, stack string) Status {
 
 func refused(t *testing.T, err error, want string) {
 	t.Helper()
-	if err == nil || !IsStackError(err) || !strings.Contains(err.Error(), want) {
+	if err == nil || !refusal.Is(err) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want a refusal containing %q", err, want)
 	}
 }

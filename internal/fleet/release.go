@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/outputs"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // Promote deploys image to the stage to, after checking that every stage in front of it has run the
@@ -22,7 +22,7 @@ func (f *Fleet) Promote(ctx context.Context, image, to string, force bool) error
 
 func (f *Fleet) promote(ctx context.Context, image, to string, force bool) error {
 	if _, err := imageref.Parse(image); err != nil {
-		return &StackError{err}
+		return refusal.Of(err)
 	}
 	if err := f.stage(to); err != nil {
 		return err
@@ -41,7 +41,7 @@ func (f *Fleet) PromoteAll(ctx context.Context, image string, force bool) error 
 
 func (f *Fleet) promoteAll(ctx context.Context, image string, force bool) error {
 	if _, err := imageref.Parse(image); err != nil {
-		return &StackError{err}
+		return refusal.Of(err)
 	}
 	for i, stage := range f.Stages {
 		f.say("[%d/%d] %s", i+1, len(f.Stages), stage)
@@ -73,7 +73,7 @@ func (f *Fleet) checkFront(ctx context.Context, image, to string, force bool) er
 		if current != "" {
 			running = current
 		}
-		return refuse("%s has not run on %s (running there: %s); promote it there first, or pass --force", image, before, running)
+		return refusal.New("%s has not run on %s (running there: %s); promote it there first, or pass --force", image, before, running)
 	}
 	return nil
 }
@@ -116,7 +116,7 @@ func (f *Fleet) Up(ctx context.Context, stack, release string) error {
 func (f *Fleet) up(ctx context.Context, stack, release string) error {
 	if release != "" {
 		if _, err := imageref.Parse(release); err != nil {
-			return &StackError{err}
+			return refusal.Of(err)
 		}
 	}
 	if err := f.stage(stack); err != nil {
@@ -128,7 +128,7 @@ func (f *Fleet) up(ctx context.Context, stack, release string) error {
 	}
 	switch {
 	case release == "" && current == "":
-		return refuse("%s runs no release yet; pass --release IMAGE for its first", stack)
+		return refusal.New("%s runs no release yet; pass --release IMAGE for its first", stack)
 	case release == "":
 		release = current
 	}
@@ -168,7 +168,7 @@ func (f *Fleet) step(ctx context.Context, stack string, by int) error {
 	if ok, err := f.exists(ctx, stack); err != nil {
 		return err
 	} else if !ok {
-		return refuse("%s has not been created; stand it up with `platformctl up --stack %s --release IMAGE`", stack, stack)
+		return refusal.New("%s has not been created; stand it up with `platformctl up --stack %s --release IMAGE`", stack, stack)
 	}
 	releases, current, err := f.current(ctx, stack)
 	if err != nil {
@@ -177,11 +177,11 @@ func (f *Fleet) step(ctx context.Context, stack string, by int) error {
 	i := indexOf(releases, current) + by
 	switch {
 	case current == "":
-		return refuse("%s has run no release", stack)
+		return refusal.New("%s has run no release", stack)
 	case i < 0:
-		return refuse("%s runs %s, the first release it ran; there is nothing to roll back to", stack, current)
+		return refusal.New("%s runs %s, the first release it ran; there is nothing to roll back to", stack, current)
 	case i >= len(releases):
-		return refuse("%s runs %s, the latest release it ran; there is nothing to roll forward to", stack, current)
+		return refusal.New("%s runs %s, the latest release it ran; there is nothing to roll forward to", stack, current)
 	}
 	verb := "roll back"
 	if by > 0 {
@@ -257,10 +257,4 @@ func (f *Fleet) status(ctx context.Context) ([]Status, error) {
 		out = append(out, st)
 	}
 	return out, nil
-}
-
-// IsStackError reports whether err was caused by what was asked for.
-func IsStackError(err error) bool {
-	var s *StackError
-	return errors.As(err, &s)
 }

@@ -1,12 +1,12 @@
 package preview
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // HostFiles decodes what a host of the preview will run: the user data of the instance or launch
@@ -29,5 +29,5 @@ func HostFiles(resources []offline.Resource, host string) (map[string]string, er
 		return cloudinit.Decode(encoded)
 	}
 	slices.Sort(hosts)
-	return nil, &InputError{fmt.Errorf("no host %q in the preview; the hosts are %s", host, strings.Join(hosts, ", "))}
+	return nil, refusal.New("no host %q in the preview; the hosts are %s", host, strings.Join(hosts, ", "))
 }

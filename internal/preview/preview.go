@@ -7,15 +7,9 @@ import (
 
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/internal/refusal"
 	"github.com/hipaa-platform/platform/stacks"
 )
-
-// InputError is a failure caused by what was asked for: a stack the project does not have, or a stack
-// configuration that does not validate.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
 
 // DefaultRelease is the release an offline preview shows when the stack's file names none: a stack's
 // running release is kept with the stack in its backend, which an offline preview does not read.
@@ -26,7 +20,7 @@ const DefaultRelease = "release-offline-preview"
 func Stack(p *project.Project, stack, release string) ([]offline.Resource, error) {
 	cfg, secrets, err := p.StackConfig(stack)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, refusal.Of(err)
 	}
 	key := p.Name + ":release"
 	switch {
@@ -44,7 +38,7 @@ func Stack(p *project.Project, stack, release string) ([]offline.Resource, error
 	}, stacks.Run)
 	var cfgErr *stacks.ConfigError
 	if errors.As(err, &cfgErr) {
-		return resources, &InputError{cfgErr}
+		return resources, refusal.Of(cfgErr)
 	}
 	return resources, err
 }

@@ -2,22 +2,21 @@ package preview
 
 import (
 	"bytes"
-	"errors"
 	"testing"
 
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
-func TestAConfigErrorIsAnInputError(t *testing.T) {
+func TestAConfigErrorIsARefusal(t *testing.T) {
 	t.Parallel()
 	p, err := project.Load("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = Stack(p, "nosuch", "")
-	var in *InputError
-	if !errors.As(err, &in) {
-		t.Errorf("unknown stack: %v is not an InputError", err)
+	if !refusal.Is(err) {
+		t.Errorf("unknown stack: %v is not a refusal", err)
 	}
 }
 
