@@ -134,8 +134,8 @@ func TestThePackProcessReportsWhatTheInProcessAuditReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.GetName() != hipaa.PackName || len(info.GetPolicies()) != len(hipaa.Pack().Rules()) {
-		t.Fatalf("pack %s with %d policies, want %s with %d", info.GetName(), len(info.GetPolicies()), hipaa.PackName, len(hipaa.Pack().Rules()))
+	if info.GetName() != hipaa.PackName || len(info.GetPolicies()) != len(hipaa.Pack().Rules())+1 { // and policy-waivers-valid
+		t.Fatalf("pack %s with %d policies, want %s with %d", info.GetName(), len(info.GetPolicies()), hipaa.PackName, len(hipaa.Pack().Rules())+1)
 	}
 	for _, p := range info.GetPolicies() {
 		if p.GetEnforcementLevel() != pulumirpc.EnforcementLevel_MANDATORY || p.GetSeverity() == pulumirpc.PolicySeverity_POLICY_SEVERITY_UNSPECIFIED ||
@@ -205,5 +205,51 @@ func TestThePackSurvivesUnknownValuesAndBadConfig(t *testing.T) {
 	// The process is still serving.
 	if _, err := client.GetPluginInfo(ctx, &emptypb.Empty{}); err != nil {
 		t.Errorf("after a bad config: %v", err)
+	}
+}
+
+// TestThePackJudgesWaiversOverTheWholeStack: the waivers' term is configurable through the engine's
+// policy configuration, and a waiver that matches no resource of the stack is reported by AnalyzeStack,
+// as the in-process audit reports it.
+func TestThePackJudgesWaiversOverTheWholeStack(t *testing.T) {
+	t.Parallel()
+	client := startPack(t)
+	ctx := context.Background()
+	if _, err := client.Handshake(ctx, &pulumirpc.AnalyzerHandshakeRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Now().UTC().AddDate(0, 0, 60).Format("2006-01-02")
+	waivers, err := structpb.NewStruct(map[string]any{"waivers": []any{
+		map[string]any{"resource": "key", "reason": "rotated by hand", "expires": expires},
+		map[string]any{"resource": "no-such-*", "reason": "a typo", "expires": expires},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term, _ := structpb.NewStruct(map[string]any{"maximumTermDays": 90})
+	if _, err := client.Configure(ctx, &pulumirpc.ConfigureAnalyzerRequest{PolicyConfig: map[string]*pulumirpc.PolicyConfig{
+		"kms-key-rotation":           {EnforcementLevel: pulumirpc.EnforcementLevel_MANDATORY, Properties: waivers},
+		engine.WaiverRuleID:          {EnforcementLevel: pulumirpc.EnforcementLevel_MANDATORY, Properties: term},
+		"ec2-detailed-monitoring":    {EnforcementLevel: pulumirpc.EnforcementLevel_ADVISORY},
+		"sg-ingress-authorized-only": {EnforcementLevel: pulumirpc.EnforcementLevel_MANDATORY},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := offline.Run(offline.Options{Project: "hipaa", Stack: "bad"}, hipaatest.NonCompliant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := analyze(t, client, rs)
+	var unmatched bool
+	for _, v := range got {
+		if v.rule == engine.WaiverRuleID && v.mandatory && strings.Contains(v.message, `for "no-such-*" matches no resource of the stack`) {
+			unmatched = true
+		}
+		if v.rule == engine.WaiverRuleID && strings.Contains(v.message, `"key"`) {
+			t.Errorf("a waiver within its 90-day term that matches the key is reported: %s", v.message)
+		}
+	}
+	if !unmatched {
+		t.Errorf("the waiver that matches nothing is not reported:\n%v", got)
 	}
 }

@@ -106,8 +106,30 @@ func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.An
 		}
 		info.Policies = append(info.Policies, pi)
 	}
+	// The waivers' own policy, so that --policy-pack-config may set its term.
+	term, err := structpb.NewStruct(map[string]any{"maximumTermDays": map[string]any{
+		"type": "integer", "minimum": 1, "maximum": 3653, "default": engine.DefaultWaiverTermDays,
+		"description": "the longest a waiver may run, in days from the day it is judged",
+	}})
+	if err != nil {
+		return nil, err
+	}
+	info.Policies = append(info.Policies, &pulumirpc.PolicyInfo{
+		Name:             engine.WaiverRuleID,
+		Description:      waiverDescription,
+		EnforcementLevel: pulumirpc.EnforcementLevel_MANDATORY,
+		PolicyType:       pulumirpc.PolicyType_POLICY_TYPE_STACK,
+		Severity:         pulumirpc.PolicySeverity_POLICY_SEVERITY_HIGH,
+		RemediationSteps: "Give every waiver a pattern that names the resources it exempts, a reason, and an expiry within the term; remove the others.",
+		ConfigSchema:     &pulumirpc.PolicyConfigSchema{Properties: term},
+		Framework: &pulumirpc.PolicyComplianceFramework{
+			Name: s.rules.Framework.Name, Version: s.rules.Framework.Version, Specification: "the pack's own configuration",
+		},
+	})
 	return info, nil
 }
+
+const waiverDescription = "waivers in the policy configuration are valid"
 
 var levels = map[pulumirpc.EnforcementLevel]engine.Level{
 	pulumirpc.EnforcementLevel_ADVISORY:  engine.Advisory,
@@ -172,7 +194,8 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (_ 
 	return &pulumirpc.AnalyzeResponse{Diagnostics: sink.diagnostics}, nil
 }
 
-// AnalyzeStack runs the stack policies over every resource, and reports invalid waivers.
+// AnalyzeStack runs the stack policies over every resource, and reports the waivers that exempt nothing
+// (invalid ones, and those that match no resource of the stack).
 func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRequest) (_ *pulumirpc.AnalyzeResponse, err error) {
 	defer recoverAs(&err, "analyze stack")
 	resources := make([]policyx.AnalyzerResource, 0, len(req.GetResources()))
@@ -200,7 +223,11 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 			return sp.Validate(ctx, policyx.StackValidationArgs{Manager: sink, Resources: resources})
 		})
 	}
-	for _, f := range engine.InvalidWaivers(sink.cfg) {
+	stack := make([]*engine.Resource, len(resources))
+	for i, r := range resources {
+		stack[i] = engine.FromAnalyzer(r)
+	}
+	for _, f := range s.rules.WaiverFindings(stack, sink.cfg) {
 		sink.Finding(f)
 	}
 	return &pulumirpc.AnalyzeResponse{Diagnostics: sink.diagnostics}, nil
@@ -289,7 +316,7 @@ func (k *sink) Finding(f engine.Finding) {
 		d.Description = rule.Description
 		d.Severity = severities[rule.Severity]
 	} else {
-		d.Description = "waivers in the policy configuration are valid"
+		d.Description = waiverDescription
 		d.Severity = pulumirpc.PolicySeverity_POLICY_SEVERITY_HIGH
 	}
 	k.diagnostics = append(k.diagnostics, d)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,29 +22,6 @@ const (
 	Disabled  Level = "disabled"
 )
 
-// Waiver exempts resources from one rule, for a written reason, until a date. An expired or reasonless
-// waiver exempts nothing and is itself reported.
-type Waiver struct {
-	// Resource is a URN, or a pattern in which * matches anything, over URNs or resource names.
-	Resource string `json:"resource"`
-	// Reason says why the exemption is acceptable and what compensates for it. Required.
-	Reason string `json:"reason"`
-	// Expires is the last day (YYYY-MM-DD, UTC) the waiver applies. Required.
-	Expires string `json:"expires"`
-
-	// pattern is Resource compiled, once, when the configuration is read.
-	pattern *regexp.Regexp
-}
-
-// compiled returns the waiver's resource pattern, compiling it if the configuration was not read by
-// ParseConfig.
-func (w *Waiver) compiled() *regexp.Regexp {
-	if w.pattern == nil {
-		return regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(w.Resource), `\*`, ".*") + "$")
-	}
-	return w.pattern
-}
-
 // RuleConfig is one rule's configuration.
 type RuleConfig struct {
 	Level   Level
@@ -56,8 +32,22 @@ type RuleConfig struct {
 // Config configures the pack: enforcement levels, rule parameters and waivers, by rule ID.
 type Config struct {
 	Rules map[string]RuleConfig
+	// WaiverTermDays is the longest a waiver may run, from the day it is judged: a waiver is reviewed
+	// at least this often. Zero means DefaultWaiverTermDays.
+	WaiverTermDays int
 	// Now is when waivers are judged; the zero value means the current time.
 	Now time.Time
+}
+
+// DefaultWaiverTermDays is the longest a waiver may run unless the configuration says otherwise: a
+// yearly review, as the Security Rule's evaluation standard (164.308(a)(8)) is commonly met.
+const DefaultWaiverTermDays = 365
+
+func (c Config) waiverTerm() int {
+	if c.WaiverTermDays == 0 {
+		return DefaultWaiverTermDays
+	}
+	return c.WaiverTermDays
 }
 
 func (c Config) now() time.Time {
@@ -124,7 +114,9 @@ func (p Params) Ints(r *Rule, name string) []int {
 //	 "log-retention": {"enforcementLevel": "mandatory", "minimumDays": 731,
 //	                   "waivers": [{"resource": "*-legacy-*", "reason": "...", "expires": "2027-03-31"}]}}
 //
-// Every unknown rule, level, parameter or malformed waiver is an error naming it.
+// Every unknown rule, level, parameter or malformed waiver is an error naming it, and so is a
+// configuration that leaves no rule enabled. "policy-waivers-valid": {"maximumTermDays": 365} sets the
+// longest a waiver may run.
 func (p *Pack) ParseConfig(data []byte) (Config, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -132,6 +124,7 @@ func (p *Pack) ParseConfig(data []byte) (Config, error) {
 	}
 	cfg := Config{Rules: map[string]RuleConfig{}}
 	var errs []error
+	var err error
 	allLevel := Level("")
 	if v, ok := raw[allRules]; ok {
 		var l string
@@ -147,6 +140,12 @@ func (p *Pack) ParseConfig(data []byte) (Config, error) {
 	}
 	for _, id := range sortedKeys(raw) {
 		if id == allRules {
+			continue
+		}
+		if id == WaiverRuleID {
+			if cfg.WaiverTermDays, err = waiverTerm(raw[id]); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		rule := p.Rule(id)
@@ -172,7 +171,36 @@ func (p *Pack) ParseConfig(data []byte) (Config, error) {
 		}
 		cfg.Rules[id] = rc
 	}
+	if len(errs) == 0 && !slices.ContainsFunc(p.rules, func(r *Rule) bool { return cfg.level(r.ID) != Disabled }) {
+		errs = append(errs, errors.New("policy config disables every rule, so an evaluation would prove nothing; enable at least one"))
+	}
 	return cfg, errors.Join(errs...)
+}
+
+// waiverTerm reads the configuration of policy-waivers-valid: {"maximumTermDays": N}, 1 to 3653.
+func waiverTerm(raw json.RawMessage) (int, error) {
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return 0, fmt.Errorf(`policy config %q: got %s, want {"maximumTermDays": DAYS}`, WaiverRuleID, raw)
+	}
+	days := 0
+	for _, k := range sortedKeys(v) {
+		if k == "enforcementLevel" {
+			if v[k] != string(Mandatory) {
+				return 0, fmt.Errorf("policy config %q: enforcementLevel %v; it is always mandatory, since an invalid waiver exempts nothing", WaiverRuleID, v[k])
+			}
+			continue
+		}
+		f, ok := v[k].(float64)
+		switch {
+		case k != "maximumTermDays":
+			return 0, fmt.Errorf("policy config %q: no parameter %q; the parameter is maximumTermDays (it is always mandatory)", WaiverRuleID, k)
+		case !ok || f != float64(int(f)) || f < 1 || f > 3653:
+			return 0, fmt.Errorf("policy config %q: maximumTermDays is %v; want a whole number of days from 1 to 3653", WaiverRuleID, v[k])
+		}
+		days = int(f)
+	}
+	return days, nil
 }
 
 // ruleConfig reads one rule's configuration object: enforcementLevel, the rule's parameters, waivers.
@@ -239,21 +267,3 @@ func paramNames(r *Rule) string {
 }
 
 func validLevel(l Level) bool { return l == Mandatory || l == Advisory || l == Disabled }
-
-// problem reports what makes a waiver invalid, or "" when it is valid on day now.
-func (w *Waiver) problem(now time.Time) string {
-	if strings.TrimSpace(w.Resource) == "" {
-		return "names no resource"
-	}
-	if strings.TrimSpace(w.Reason) == "" {
-		return "gives no reason"
-	}
-	day, err := time.Parse("2006-01-02", w.Expires)
-	if err != nil {
-		return fmt.Sprintf("has expiry %q; want a date YYYY-MM-DD", w.Expires)
-	}
-	if now.After(day.Add(24 * time.Hour)) {
-		return "expired on " + w.Expires
-	}
-	return ""
-}

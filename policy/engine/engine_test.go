@@ -99,6 +99,11 @@ func TestParseConfigNamesEveryMistake(t *testing.T) {
 		{`{"volume-encrypted": {"minimumGiB": -3}}`, `policy config "volume-encrypted": minimumGiB is -3; want a whole number of at least 1`},
 		{`{"volume-encrypted": {"ports": [443, 70000]}}`, `policy config "volume-encrypted": ports holds 70000; want ports 1-65535`},
 		{`{"volume-encrypted": {"waivers": "all"}}`, `policy config "volume-encrypted": waivers: want a list of {resource, reason, expires}`},
+		{`{"all": "disabled"}`, "policy config disables every rule, so an evaluation would prove nothing"},
+		{`{"volume-encrypted": "disabled", "key-rotated": "disabled", "volume-keyed": "disabled"}`, "policy config disables every rule"},
+		{`{"policy-waivers-valid": {"maximumTermDays": 0}}`, `policy config "policy-waivers-valid": maximumTermDays is 0; want a whole number of days from 1 to 3653`},
+		{`{"policy-waivers-valid": {"term": 30}}`, `policy config "policy-waivers-valid": no parameter "term"; the parameter is maximumTermDays`},
+		{`{"policy-waivers-valid": "advisory"}`, `policy config "policy-waivers-valid": got "advisory", want {"maximumTermDays": DAYS}`},
 	} {
 		if _, err := p.ParseConfig([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseConfig(%s) = %v, want %q", tc.in, err, tc.want)
@@ -144,6 +149,10 @@ func TestWaivers(t *testing.T) {
 		{"expired", `{"resource": "legacy-*", "reason": "migration", "expires": "2026-11-24"}`, false, "expired on 2026-11-24"},
 		{"no reason", `{"resource": "legacy-*", "reason": " ", "expires": "2027-03-31"}`, false, "gives no reason"},
 		{"no expiry", `{"resource": "legacy-*", "reason": "forever"}`, false, `has expiry ""; want a date YYYY-MM-DD`},
+		{"every resource", `{"resource": "*", "reason": "not ready", "expires": "2027-03-31"}`, false, `names every resource ("*")`},
+		{"beyond the term", `{"resource": "legacy-*", "reason": "migration", "expires": "2027-11-27"}`, false,
+			"runs until 2027-11-27, more than 365 days from 2026-11-25; a waiver is reviewed at least every 365 days (policy-waivers-valid maximumTermDays), so let it expire by 2027-11-25"},
+		{"at the term", `{"resource": "legacy-*", "reason": "migration", "expires": "2027-11-25"}`, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -178,6 +187,57 @@ func TestWaivers(t *testing.T) {
 				t.Errorf("invalid waiver finding = %+v, want a mandatory one saying %q", invalid, tc.invalid)
 			}
 		})
+	}
+}
+
+// TestAWaiverMustMatchAResource: a waiver whose pattern names nothing the stack holds (a typo, or a
+// resource since renamed) is itself a finding, and the report says what every waiver matched.
+func TestAWaiverMustMatchAResource(t *testing.T) {
+	t.Parallel()
+	p := testPack(t)
+	cfg, err := p.ParseConfig([]byte(`{"volume-encrypted": {"waivers": [
+		{"resource": "legacy-*", "reason": "scratch", "expires": "2027-03-31"},
+		{"resource": "legcy-*", "reason": "scratch", "expires": "2027-03-31"}]},
+		"policy-waivers-valid": {"maximumTermDays": 180}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Now = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	rep := p.Evaluate([]*Resource{res(tVolume, "legacy-a", nil), res(tVolume, "legacy-b", nil)}, cfg)
+	var invalid []string
+	for _, f := range rep.Findings {
+		if f.RuleID == WaiverRuleID {
+			invalid = append(invalid, f.Message)
+		}
+	}
+	if len(invalid) != 1 || !strings.Contains(invalid[0], `for "legcy-*" matches no resource of the stack`) {
+		t.Errorf("waiver findings %q, want the one for legcy-*", invalid)
+	}
+	c := rep.Configuration
+	if c.WaiverTermDays != 180 || len(c.Waivers) != 2 || c.Waivers[0].Matched != 2 || c.Waivers[0].Exempted != 2 || c.Waivers[1].Matched != 0 {
+		t.Errorf("configuration in force %+v", c)
+	}
+}
+
+// TestTheConfigurationInForceIsStated: every rule disabled or made advisory, by name, and every
+// parameter set to other than its default.
+func TestTheConfigurationInForceIsStated(t *testing.T) {
+	t.Parallel()
+	p := testPack(t)
+	cfg, err := p.ParseConfig([]byte(`{"all": "advisory", "key-rotated": "mandatory", "volume-keyed": "disabled",
+		"volume-encrypted": {"minimumGiB": 8, "ports": [443]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Evaluate(nil, cfg).Configuration
+	if strings.Join(c.Disabled, ",") != "volume-keyed" || strings.Join(c.Advisory, ",") != "volume-encrypted" {
+		t.Errorf("disabled %v, advisory %v", c.Disabled, c.Advisory)
+	}
+	if len(c.Parameters) != 1 || c.Parameters[0].Name != "minimumGiB" || c.Parameters[0].Value != 8.0 || c.Parameters[0].Default != 1 {
+		t.Errorf("parameters %+v: want minimumGiB alone, set to 8 against 1 (ports is at its default)", c.Parameters)
+	}
+	if c.Default() || !p.Evaluate(nil, Config{}).Configuration.Default() {
+		t.Error("Default() does not tell the pack's own configuration from another")
 	}
 }
 

@@ -3,13 +3,9 @@ package engine
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 )
-
-// WaiverRuleID reports waivers that exempt nothing because they are expired, reasonless or malformed.
-const WaiverRuleID = "policy-waivers-valid"
 
 // Report is what an evaluation found, with what each rule checked.
 type Report struct {
@@ -21,6 +17,34 @@ type Report struct {
 	Levels map[string]Level
 	// Resources is how many resources were evaluated.
 	Resources int
+	// Configuration is the configuration the rules ran with, as a report states it.
+	Configuration InForce
+}
+
+// InForce is the configuration of an evaluation where it differs from the pack's defaults: the rules
+// disabled or made advisory, the parameters set, the waiver term, and every waiver with what it matched,
+// so that a report cannot pass without saying what it did not enforce.
+type InForce struct {
+	Disabled   []string       `json:"disabled"`
+	Advisory   []string       `json:"advisory"`
+	Parameters []ParamSetting `json:"parameters"`
+	// WaiverTermDays is the longest a waiver may run.
+	WaiverTermDays int         `json:"waiverTermDays"`
+	Waivers        []WaiverUse `json:"waivers"`
+}
+
+// ParamSetting is a rule parameter set to other than its default.
+type ParamSetting struct {
+	Rule    string `json:"rule"`
+	Name    string `json:"name"`
+	Value   any    `json:"value"`
+	Default any    `json:"default"`
+}
+
+// Default reports whether the configuration is the pack's own: every rule mandatory with its default
+// parameters, and no waiver.
+func (c InForce) Default() bool {
+	return len(c.Disabled) == 0 && len(c.Advisory) == 0 && len(c.Parameters) == 0 && len(c.Waivers) == 0
 }
 
 // Blocking reports whether a finding fails the evaluation: mandatory, known, not waived.
@@ -29,37 +53,6 @@ func (f Finding) Blocking() bool { return f.Level == Mandatory && !f.Unknown && 
 // Failed reports whether any finding is blocking.
 func (r *Report) Failed() bool {
 	return slices.ContainsFunc(r.Findings, Finding.Blocking)
-}
-
-// waivers are one rule's valid waivers, compiled.
-type waivers []compiledWaiver
-
-type compiledWaiver struct {
-	Waiver
-	re *regexp.Regexp
-}
-
-func compile(rule string, cfg Config) (waivers, []Finding) {
-	var valid waivers
-	var invalid []Finding
-	for _, w := range cfg.Rules[rule].Waivers {
-		if p := w.problem(cfg.now()); p != "" {
-			invalid = append(invalid, Finding{RuleID: WaiverRuleID, URN: w.Resource, Property: rule + ".waivers",
-				Message: fmt.Sprintf("the waiver of %s for %q %s, so it exempts nothing", rule, w.Resource, p), Level: Mandatory})
-			continue
-		}
-		valid = append(valid, compiledWaiver{w, w.compiled()})
-	}
-	return valid, invalid
-}
-
-func (ws waivers) find(urn, name string) *Waiver {
-	for i := range ws {
-		if ws[i].Resource == urn || ws[i].re.MatchString(urn) || (name != "" && ws[i].re.MatchString(name)) {
-			return &ws[i].Waiver
-		}
-	}
-	return nil
 }
 
 // settle gives each finding its level and waiver.
@@ -92,14 +85,14 @@ func run(rule *Rule, params Params, urn string, body func(c *Check)) (findings [
 // CheckResource runs one resource rule on one resource with one rule's configuration: the analyzer's
 // per-resource path.
 func CheckResource(rule *Rule, r *Resource, cfg Config) []Finding {
-	ws, _ := compile(rule.ID, cfg)
+	ws := validWaivers(rule.ID, cfg)
 	f := run(rule, Params{cfg}, r.URN, func(c *Check) { rule.Resource(c, r) })
 	return settle(f, cfg.level(rule.ID), ws, func(string) string { return r.Name })
 }
 
 // CheckStack runs one stack rule: the analyzer's whole-stack path.
 func CheckStack(rule *Rule, s *Stack, cfg Config) []Finding {
-	ws, _ := compile(rule.ID, cfg)
+	ws := validWaivers(rule.ID, cfg)
 	f := run(rule, Params{cfg}, "", func(c *Check) { rule.Stack(c, s) })
 	return settle(f, cfg.level(rule.ID), ws, s.name)
 }
@@ -109,16 +102,6 @@ func (s *Stack) name(urn string) string {
 		return r.Name
 	}
 	return ""
-}
-
-// InvalidWaivers reports every waiver in cfg that exempts nothing.
-func InvalidWaivers(cfg Config) []Finding {
-	var out []Finding
-	for _, id := range slices.Sorted(maps.Keys(cfg.Rules)) {
-		_, bad := compile(id, cfg)
-		out = append(out, bad...)
-	}
-	return out
 }
 
 // Evaluate runs every enabled rule of the pack over resources: each resource rule on the resources of
@@ -142,7 +125,7 @@ func (p *Pack) Evaluate(resources []*Resource, cfg Config) *Report {
 	stack := NewStack(resources)
 	compiled := map[string]waivers{}
 	for id := range rep.Levels {
-		compiled[id], _ = compile(id, cfg)
+		compiled[id] = validWaivers(id, cfg)
 	}
 	params := Params{cfg}
 	for _, r := range resources {
@@ -164,9 +147,42 @@ func (p *Pack) Evaluate(resources []*Resource, cfg Config) *Report {
 		f := run(rule, params, "", func(c *Check) { rule.Stack(c, stack) })
 		rep.Findings = append(rep.Findings, settle(f, rep.Levels[rule.ID], compiled[rule.ID], stack.name)...)
 	}
-	rep.Findings = append(rep.Findings, InvalidWaivers(cfg)...)
+	rep.Configuration = p.inForce(cfg, p.Waivers(resources, cfg), rep.Findings)
+	for _, u := range rep.Configuration.Waivers {
+		if u.Problem != "" {
+			rep.Findings = append(rep.Findings, waiverFinding(u))
+		}
+	}
 	SortFindings(rep.Findings)
 	return rep
+}
+
+// inForce states the configuration, with what each waiver exempted among findings.
+func (p *Pack) inForce(cfg Config, uses []WaiverUse, findings []Finding) InForce {
+	c := InForce{WaiverTermDays: cfg.waiverTerm(), Waivers: uses}
+	for _, rule := range p.rules {
+		switch cfg.level(rule.ID) {
+		case Disabled:
+			c.Disabled = append(c.Disabled, rule.ID)
+		case Advisory:
+			c.Advisory = append(c.Advisory, rule.ID)
+		}
+		for _, param := range rule.Params {
+			v, set := cfg.Rules[rule.ID].Params[param.Name]
+			if set && fmt.Sprint(v) != fmt.Sprint(param.Default) {
+				c.Parameters = append(c.Parameters, ParamSetting{Rule: rule.ID, Name: param.Name, Value: v, Default: param.Default})
+			}
+		}
+	}
+	for i := range c.Waivers {
+		u := &c.Waivers[i]
+		for _, f := range findings {
+			if f.RuleID == u.Rule && f.Waiver != nil && f.Waiver.Resource == u.Resource && f.Waiver.Reason == u.Reason && f.Waiver.Expires == u.Expires {
+				u.Exempted++
+			}
+		}
+	}
+	return c
 }
 
 // SortFindings orders findings by rule, URN, property and message.
