@@ -107,17 +107,60 @@ var DedicatedFamilies = []string{
 	"i4i", "x2idn", "z1d",
 }
 
-var instanceType = regexp.MustCompile(`^([a-z][a-z0-9]*)\.(medium|large|xlarge|[1-9][0-9]*xlarge|metal)$`)
+var instanceType = regexp.MustCompile(`^([a-z][a-z0-9-]*)\.([a-z0-9-]+)$`)
 
-// DedicatedInstanceType checks that an EC2 instance type can run with dedicated tenancy.
+// platformSizes are the sizes the platform runs: from medium (where a family has it) to the largest.
+var platformSizes = regexp.MustCompile(`^(medium|large|xlarge|[1-9][0-9]*xlarge|metal(-[0-9]+xl)?)$`)
+
+// DedicatedInstanceType checks that an EC2 instance type can run with dedicated tenancy on the
+// platform: a family of DedicatedFamilies, in a size of medium or larger.
 func DedicatedInstanceType(t string) error {
 	m := instanceType.FindStringSubmatch(t)
 	if m == nil {
 		return fmt.Errorf("got %q, which is not an instance type (family.size, such as m6i.large)", t)
 	}
-	if !slices.Contains(DedicatedFamilies, m[1]) {
+	family, size := m[1], m[2]
+	switch {
+	case strings.HasPrefix(family, "t") && !slices.Contains(DedicatedFamilies, family):
+		return fmt.Errorf("got %q, whose family %s does not run with dedicated tenancy here: it is burstable, its capacity depends on CPU credits, and not every burstable family is offered as Dedicated Instances; want a family of %s",
+			t, family, strings.Join(DedicatedFamilies, ", "))
+	case !slices.Contains(DedicatedFamilies, family):
 		return fmt.Errorf("got %q, whose family %s does not run with dedicated tenancy here; want a family of %s",
-			t, m[1], strings.Join(DedicatedFamilies, ", "))
+			t, family, strings.Join(DedicatedFamilies, ", "))
+	case !platformSizes.MatchString(size):
+		return fmt.Errorf("got %q, whose size %s is too small to run with dedicated tenancy here; want medium or larger, such as %s.large", t, size, family)
+	}
+	return nil
+}
+
+// graviton matches the families of AWS's Arm processors: the generation followed by g (c6g, m7g, r6gd).
+var graviton = regexp.MustCompile(`^[a-z]+[0-9]+g`)
+
+// Architecture is the processor architecture of an instance type, as EC2 images name it: arm64 for the
+// Graviton families, x86_64 for the others. An image must be of its instance's architecture.
+func Architecture(instanceType string) string {
+	family, _, _ := strings.Cut(instanceType, ".")
+	if graviton.MatchString(family) {
+		return "arm64"
+	}
+	return "x86_64"
+}
+
+// Regions are the AWS regions a stack may name, as pulumi-aws v6.83.4 lists them (sdk/go/aws/pulumiEnums.go,
+// type Region): commercial, China, GovCloud and the isolated regions.
+var Regions = []string{
+	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7",
+	"ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+	"eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+	"sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1",
+	"us-gov-east-1", "us-gov-west-1", "us-iso-east-1", "us-iso-west-1", "us-isob-east-1", "eu-isoe-west-1",
+}
+
+// Region checks an AWS region name.
+func Region(s string) error {
+	if !slices.Contains(Regions, s) {
+		return fmt.Errorf("got %q, which is not an AWS region; want one such as us-east-1 (the regions are %s)", s, strings.Join(Regions, ", "))
 	}
 	return nil
 }

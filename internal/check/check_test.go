@@ -46,11 +46,37 @@ func TestDedicatedInstanceType(t *testing.T) {
 		{"m6i", "not an instance type"},
 		{"M6I.LARGE", "not an instance type"},
 		{"db.r6g.large", "not an instance type"},
+		{"t3.micro", `got "t3.micro", whose family t3 does not run with dedicated tenancy here: it is burstable`},
+		{"t4g.nano", "family t4g does not run with dedicated tenancy here: it is burstable"},
+		{"m6i.micro", `got "m6i.micro", whose size micro is too small to run with dedicated tenancy here; want medium or larger, such as m6i.large`},
+		{"m7i.metal-48xl", ""},
 	} {
 		err := DedicatedInstanceType(tc.in)
 		if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("DedicatedInstanceType(%q) = %v, want %q", tc.in, err, tc.err)
 		}
+	}
+}
+
+func TestArchitectureFollowsTheFamily(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"m6i.large": "x86_64", "c6a.xlarge": "x86_64", "r6g.large": "arm64",
+		"m7g.2xlarge": "arm64", "c6gn.large": "arm64", "i4i.large": "x86_64", "x2idn.16xlarge": "x86_64"} {
+		if got := Architecture(in); got != want {
+			t.Errorf("Architecture(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestRegion(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1"} {
+		if err := Region(ok); err != nil {
+			t.Errorf("Region(%s) = %v", ok, err)
+		}
+	}
+	if err := Region("us-east-7"); err == nil || !strings.Contains(err.Error(), `got "us-east-7", which is not an AWS region`) {
+		t.Errorf("Region(us-east-7) = %v", err)
 	}
 }
 
