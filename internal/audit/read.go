@@ -1,11 +1,11 @@
 package audit
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -16,39 +16,130 @@ import (
 	"github.com/hipaa-platform/platform/policy/engine"
 )
 
-// ReadPreviewJSON reads the array `platformctl preview --json` prints. It decodes the stream straight
-// into property values, without an intermediate map per object: the file of a large estate is read in a
-// fraction of what generic JSON decoding takes. A malformed file is an error saying where: the line and
-// column of a syntax error or of a value of the wrong kind, or the index of a resource without a urn or
-// type.
+// MaxResourceBytes bounds one resource of a preview file. The largest the platform writes (a database
+// host with its user data) is a few tens of KB; the bound keeps what the reader holds proportional to the
+// resources, whatever the file holds.
+const MaxResourceBytes = 16 << 20
+
+// errTooLarge stops the reader at a resource (or a run of bytes between resources) past the bound.
+var errTooLarge = fmt.Errorf("more than %d MiB without a complete resource", MaxResourceBytes>>20)
+
+// ReadPreviewJSON reads the array `platformctl preview --json` prints. It streams: the file is never
+// held whole, a resource is decoded straight into property values, and what it holds is bounded by the
+// resources, not by the file, so a file that is not the array is refused at its first bytes and junk
+// after a valid start within MaxResourceBytes of it. A malformed file is an error saying where: the line
+// and column of a syntax error or of a value of the wrong kind (the byte offset when r cannot be read
+// again), or the index of a resource without a urn or type.
 func ReadPreviewJSON(r io.Reader) ([]*engine.Resource, error) {
-	var buf bytes.Buffer
-	if f, ok := r.(interface{ Stat() (os.FileInfo, error) }); ok {
-		if info, err := f.Stat(); err == nil {
-			buf.Grow(int(info.Size()) + bytes.MinRead) // one allocation for a file, not a doubling series
-		}
-	}
-	if _, err := buf.ReadFrom(r); err != nil {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if err := startsAnArray(br); err != nil {
 		return nil, err
 	}
-	data := buf.Bytes()
-	d := &jsonReader{dec: jsontext.NewDecoder(bytes.NewReader(data)), data: data, interned: map[string]string{}}
+	win := &window{r: br}
+	d := &jsonReader{dec: jsontext.NewDecoder(win), win: win, interned: map[string]string{}}
 	out, err := d.resources()
-	if err != nil {
-		var syn *jsontext.SyntacticError
-		if errors.As(err, &syn) {
-			line, col := position(data, syn.ByteOffset)
-			return nil, fmt.Errorf("malformed JSON at line %d, column %d: %v", line, col, syn.Err)
-		}
-		return nil, err
+	if err == nil {
+		return out, nil
 	}
-	return out, nil
+	var syn *jsontext.SyntacticError
+	var at *atError
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("resource %d: %w; want the array printed by platformctl preview --json", len(d.read), errTooLarge)
+	case errors.As(err, &syn):
+		return nil, fmt.Errorf("malformed JSON at %s: %v", locate(r, syn.ByteOffset), syn.Err)
+	case errors.As(err, &at):
+		return nil, fmt.Errorf("unexpected JSON at %s: %s", locate(r, at.offset), at.message)
+	}
+	return nil, err
+}
+
+// startsAnArray refuses, from its first bytes, a document that is not a JSON array.
+func startsAnArray(br *bufio.Reader) error {
+	for {
+		head, err := br.Peek(1)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("the file is empty; want the array printed by platformctl preview --json")
+			}
+			return err
+		}
+		switch c := head[0]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			if _, err := br.Discard(1); err != nil {
+				return err
+			}
+			continue
+		case c == '[':
+			return nil
+		case c == '{' || c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n':
+			return nil // JSON, but not an array: the decoder says what it is, and where
+		}
+		start, _ := br.Peek(16)
+		return fmt.Errorf("not JSON: the file starts with %q; want the array printed by platformctl preview --json", start)
+	}
+}
+
+// window hands the decoder the input and stops it when a resource runs past MaxResourceBytes.
+type window struct {
+	r io.Reader
+	// n is what has been handed out; start where the current resource began.
+	n, start int64
+}
+
+func (w *window) Read(p []byte) (int, error) {
+	left := w.start + MaxResourceBytes - w.n
+	if left < 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > left+1 {
+		p = p[:left+1]
+	}
+	n, err := w.r.Read(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// atError is a value of the wrong kind, at the byte offset where it starts.
+type atError struct {
+	offset  int64
+	message string
+}
+
+func (e *atError) Error() string { return e.message }
+
+// locate describes a byte offset of r's content as its line and column, reading r again from its start
+// when it can be (a file), or else as the offset.
+func locate(r io.Reader, offset int64) string {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return fmt.Sprintf("byte %d", offset)
+	}
+	if _, err := rs.Seek(0, io.SeekStart); err != nil {
+		return fmt.Sprintf("byte %d", offset)
+	}
+	br := bufio.NewReader(rs)
+	line, col := 1, 1
+	for i := int64(0); ; i++ {
+		c, err := br.ReadByte()
+		if err != nil || i >= offset {
+			break
+		}
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 // jsonReader decodes the preview JSON token by token.
 type jsonReader struct {
-	dec  *jsontext.Decoder
-	data []byte
+	dec *jsontext.Decoder
+	win *window
+	// read are the resources read so far.
+	read []*engine.Resource
 	// interned holds each distinct string once: a URN recurs in every dependency list that names it, and
 	// keys, types and ARNs recur in every resource.
 	interned map[string]string
@@ -87,13 +178,16 @@ func (d *jsonReader) unexpected(what, want string) error {
 		}
 		kind = "nothing"
 	}
-	// The decoder stands after the last token read; the value in question starts past the separators.
+	// The decoder stands after the last token read; the value in question starts past the separators,
+	// which are in its unread buffer.
 	off := d.dec.InputOffset()
-	for off < int64(len(d.data)) && strings.IndexByte(" \t\r\n:,", d.data[off]) >= 0 {
+	for _, c := range d.dec.UnreadBuffer() {
+		if strings.IndexByte(" \t\r\n:,", c) < 0 {
+			break
+		}
 		off++
 	}
-	line, col := position(d.data, off)
-	return fmt.Errorf("unexpected JSON at line %d, column %d: %s is a JSON %s; want %s", line, col, what, kind, want)
+	return &atError{offset: off, message: fmt.Sprintf("%s is a JSON %s; want %s", what, kind, want)}
 }
 
 func (d *jsonReader) resources() ([]*engine.Resource, error) {
@@ -103,10 +197,14 @@ func (d *jsonReader) resources() ([]*engine.Resource, error) {
 	if _, err := d.dec.ReadToken(); err != nil {
 		return nil, err
 	}
-	var out []*engine.Resource
-	for i := 0; d.dec.PeekKind() != ']'; i++ {
-		if d.dec.PeekKind() == 0 {
-			_, err := d.dec.ReadToken() // surfaces the syntax error or the unexpected end
+	for {
+		d.win.start = d.dec.InputOffset()
+		switch d.dec.PeekKind() {
+		case ']':
+			_, err := d.dec.ReadToken()
+			return d.read, err
+		case 0:
+			_, err := d.dec.ReadToken() // surfaces the syntax error, the unexpected end or the bound
 			return nil, err
 		}
 		r, err := d.resource()
@@ -114,14 +212,10 @@ func (d *jsonReader) resources() ([]*engine.Resource, error) {
 			return nil, err
 		}
 		if r.URN == "" || r.Type == "" {
-			return nil, fmt.Errorf("resource %d has no urn or type; want the array printed by platformctl preview --json", i)
+			return nil, fmt.Errorf("resource %d has no urn or type; want the array printed by platformctl preview --json", len(d.read))
 		}
-		out = append(out, r)
+		d.read = append(d.read, r)
 	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 func (d *jsonReader) resource() (*engine.Resource, error) {
@@ -292,17 +386,6 @@ func previewValue(s string) property.Value {
 		return property.New(s).WithSecret(true)
 	}
 	return property.New(s)
-}
-
-// position turns a byte offset into a 1-based line and column.
-func position(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	before := data[:offset]
-	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - bytes.LastIndexByte(before, '\n')
-	return line, col
 }
 
 // FromOffline converts what a program registered under mocks (see internal/offline) into the resources
