@@ -19,6 +19,9 @@ type Audit struct {
 	Report    *engine.Report
 	// Generated is the audit's date, as shown in reports (YYYY-MM-DD).
 	Generated string
+	// Commit is the commit of the program audited, when it ran from a git checkout; empty for resources
+	// read from a file, whose program is not known.
+	Commit string
 }
 
 // Formats lists the formats Write accepts.

@@ -19,9 +19,16 @@ func Markdown(w io.Writer, a *Audit) error {
 	if t.Failed {
 		result = fmt.Sprintf("**FAIL**: %d mandatory violation(s)", t.Mandatory)
 	}
-	fmt.Fprintf(w, "# HIPAA Security Rule audit: %s\n\n", a.Subject)
-	fmt.Fprintf(w, "- Date: %s\n- Policy pack: %s %s, %d rules enabled\n- Resources evaluated: %d\n- Result: %s; %d advisory, %d waived, %d not known until deployment\n\n",
-		a.Generated, a.Pack.Name, a.Pack.Version, len(rep.Levels), rep.Resources, result, t.Advisory, t.Waived, t.Unknown)
+	fmt.Fprintf(w, "# %s audit: %s\n\n", a.Pack.DisplayName, a.Subject)
+	fmt.Fprintf(w, "- Date: %s\n- Program: %s\n- Policy pack: %s %s, %d rules enabled\n- Resources evaluated: %d\n- Result: %s; %d advisory, %d waived, %d not known until deployment\n\n",
+		a.Generated, program(a), a.Pack.Name, a.Pack.Version, len(rep.Levels), rep.Resources, result, t.Advisory, t.Waived, t.Unknown)
+
+	fmt.Fprintln(w, "## Configuration in force")
+	fmt.Fprintln(w)
+	for _, line := range inForce(rep.Configuration) {
+		fmt.Fprintf(w, "- %s\n", mdEscape(line))
+	}
+	fmt.Fprintln(w)
 
 	sums := Summaries(a.Pack, rep)
 	fmt.Fprintln(w, "## Safeguards by citation")

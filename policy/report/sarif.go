@@ -10,6 +10,18 @@ import (
 // securitySeverity maps a rule's severity to the score code-scanning tools sort by.
 var securitySeverity = map[engine.Severity]string{engine.Critical: "9.5", engine.High: "8.0", engine.Medium: "5.5", engine.Low: "3.0"}
 
+// reporting is a rule's SARIF reporting configuration as it ran: error when mandatory, warning when
+// advisory, and not enabled when disabled.
+func reporting(levels map[string]engine.Level, id string) map[string]any {
+	switch levels[id] {
+	case engine.Mandatory:
+		return map[string]any{"level": "error"}
+	case engine.Advisory:
+		return map[string]any{"level": "warning"}
+	}
+	return map[string]any{"level": "none", "enabled": false}
+}
+
 // SARIF writes the findings as SARIF 2.1.0: one result per finding, pointing at the stack's settings
 // file, with the resource URN as its logical location; waived findings carry a suppression with the
 // waiver's reason.
@@ -26,7 +38,7 @@ func SARIF(w io.Writer, a *Audit) error {
 			"shortDescription":     msg{r.Description},
 			"fullDescription":      msg{r.Description + ". " + a.Pack.Framework.Name + ": " + a.Pack.Cite(r.Citations) + "."},
 			"help":                 msg{r.Fix},
-			"defaultConfiguration": map[string]any{"level": "error"},
+			"defaultConfiguration": reporting(a.Report.Levels, r.ID),
 			"properties": map[string]any{
 				"tags":              append([]string{"security", "hipaa"}, r.Citations...),
 				"security-severity": securitySeverity[r.Severity],
@@ -77,7 +89,11 @@ func SARIF(w io.Writer, a *Audit) error {
 				"rules":          rules,
 			}},
 			"automationDetails": map[string]any{"id": "hipaa-audit/" + a.Subject},
-			"results":           results,
+			"properties": map[string]any{
+				"program":       program(a),
+				"configuration": nonNil(a.Report.Configuration),
+			},
+			"results": results,
 		}},
 	}
 	enc := json.NewEncoder(w)

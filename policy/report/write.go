@@ -28,7 +28,13 @@ func Write(w io.Writer, format string, a *Audit) error {
 func Text(w io.Writer, a *Audit) error {
 	rep := a.Report
 	t := Count(rep)
-	fmt.Fprintf(w, "HIPAA audit of %s: %d resources, %d rules\n\n", a.Subject, rep.Resources, len(rep.Levels))
+	fmt.Fprintf(w, "%s audit of %s: %d resources, %d rules\n", a.Pack.Framework.Name, a.Subject, rep.Resources, len(rep.Levels))
+	fmt.Fprintf(w, "program: %s\n", program(a))
+	fmt.Fprintln(w, "configuration in force:")
+	for _, line := range inForce(rep.Configuration) {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	fmt.Fprintln(w)
 	sections := []struct {
 		title string
 		keep  func(engine.Finding) bool
@@ -80,10 +86,32 @@ func JSON(w io.Writer, a *Audit) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Subject   string           `json:"subject"`
-		Resources int              `json:"resources"`
-		Totals    Totals           `json:"totals"`
-		Rules     []RuleSummary    `json:"rules"`
-		Findings  []engine.Finding `json:"findings"`
-	}{a.Subject, a.Report.Resources, Count(a.Report), Summaries(a.Pack, a.Report), findings})
+		Subject       string           `json:"subject"`
+		Commit        string           `json:"commit,omitempty"`
+		Generated     string           `json:"generated"`
+		Pack          string           `json:"pack"`
+		Resources     int              `json:"resources"`
+		Configuration engine.InForce   `json:"configuration"`
+		Totals        Totals           `json:"totals"`
+		Rules         []RuleSummary    `json:"rules"`
+		Findings      []engine.Finding `json:"findings"`
+	}{a.Subject, a.Commit, a.Generated, a.Pack.Name + " " + a.Pack.Version, a.Report.Resources, nonNil(a.Report.Configuration),
+		Count(a.Report), Summaries(a.Pack, a.Report), findings})
+}
+
+// nonNil gives the configuration's lists as [] rather than null, for scripts.
+func nonNil(c engine.InForce) engine.InForce {
+	if c.Disabled == nil {
+		c.Disabled = []string{}
+	}
+	if c.Advisory == nil {
+		c.Advisory = []string{}
+	}
+	if c.Parameters == nil {
+		c.Parameters = []engine.ParamSetting{}
+	}
+	if c.Waivers == nil {
+		c.Waivers = []engine.WaiverUse{}
+	}
+	return c
 }
