@@ -11,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/network"
-	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
@@ -239,7 +238,7 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	}
 	// The policy pack's own rule reads the same user data.
 	for _, in := range []offline.Resource{primary, replica} {
-		if f := engine.CheckResource(hipaa.Pack().Rule("db-tls-only"), audit.FromOffline([]offline.Resource{in})[0], engine.Config{}); len(f) != 0 {
+		if f := engine.CheckResource(hipaa.Pack().Rule("db-tls-only"), engine.FromPropertyMap(in.URN, in.Type, in.Name, in.Parent, in.Inputs, nil, nil), engine.Config{}); len(f) != 0 {
 			t.Errorf("%s fails db-tls-only: %v", in.Name, f)
 		}
 	}

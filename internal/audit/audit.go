@@ -1,0 +1,198 @@
+package audit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hipaa-platform/platform/internal/preview"
+	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/internal/refusal"
+	"github.com/hipaa-platform/platform/policy/engine"
+	"github.com/hipaa-platform/platform/policy/hipaa"
+	"github.com/hipaa-platform/platform/policy/report"
+)
+
+// Options say what to audit and how to report it.
+type Options struct {
+	// Project is the project whose Stack is audited; its directory names the commit audited. Required
+	// with Stack.
+	Project *project.Project
+	// Stack is a stack of the project, its program run offline; Resources a file written by
+	// `platformctl preview --json`. Exactly one is set.
+	Stack, Resources string
+	// Format is one of report.Formats.
+	Format string
+	// ConfigFile is the pack's configuration, in the --policy-pack-config form. Optional.
+	ConfigFile string
+	// Output is the file the report goes to; empty for the writer Run is given.
+	Output string
+	// Now is when waivers are judged and the report dated; zero means the current time.
+	Now time.Time
+}
+
+// Run audits what o names against the HIPAA pack and writes the report, to o.Output or to w. It returns
+// whether a mandatory rule failed. A refusal (a bad option, an unreadable or malformed input, an output
+// that would overwrite an input) comes before anything is written; the output file appears whole or not
+// at all.
+func Run(o Options, w io.Writer) (failed bool, err error) {
+	if err := o.check(); err != nil {
+		return false, err
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return false, err
+	}
+	a, err := o.load()
+	if err != nil {
+		return false, err
+	}
+	a.Report = a.Pack.Evaluate(a.Resources, cfg)
+	if o.Output == "" {
+		bw := bufio.NewWriter(w)
+		if err := report.Write(bw, o.Format, a); err != nil {
+			return false, err
+		}
+		return a.Report.Failed(), bw.Flush()
+	}
+	return a.Report.Failed(), writeFile(o.Output, func(w io.Writer) error { return report.Write(w, o.Format, a) })
+}
+
+func (o *Options) check() error {
+	if (o.Stack == "") == (o.Resources == "") {
+		return refusal.New("give exactly one of --stack NAME and --resources FILE")
+	}
+	if o.Stack != "" && o.Project == nil {
+		return errors.New("audit: a stack needs its project")
+	}
+	if !slices.Contains(report.Formats, o.Format) {
+		return refusal.New("--format %q: want one of %s", o.Format, strings.Join(report.Formats, ", "))
+	}
+	if o.Output == "" {
+		return nil
+	}
+	inputs := map[string]string{"--resources": o.Resources, "--config": o.ConfigFile}
+	if o.Stack != "" {
+		inputs["the stack's settings"] = filepath.Join(o.Project.Dir, "Pulumi."+o.Stack+".yaml")
+		inputs["the project file"] = filepath.Join(o.Project.Dir, "Pulumi.yaml")
+	}
+	for _, flag := range slices.Sorted(maps.Keys(inputs)) {
+		if in := inputs[flag]; in != "" && sameFile(o.Output, in) {
+			return refusal.New("--output %s is %s, which the audit reads; write the report elsewhere", o.Output, flag)
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether two paths name one file: the same file when both exist, else the same path.
+func sameFile(a, b string) bool {
+	ai, aerr := os.Stat(a)
+	bi, berr := os.Stat(b)
+	if aerr == nil && berr == nil {
+		return os.SameFile(ai, bi)
+	}
+	abs := func(p string) string {
+		if full, err := filepath.Abs(p); err == nil {
+			return full
+		}
+		return filepath.Clean(p)
+	}
+	return abs(a) == abs(b)
+}
+
+func (o *Options) config() (engine.Config, error) {
+	cfg := engine.Config{Now: o.Now}
+	if o.ConfigFile == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(o.ConfigFile)
+	if err != nil {
+		return cfg, refusal.New("--config: %w", err)
+	}
+	if cfg, err = hipaa.Pack().ParseConfig(data); err != nil {
+		return cfg, refusal.New("--config %s: %w", o.ConfigFile, err)
+	}
+	cfg.Now = o.Now
+	return cfg, nil
+}
+
+func (o *Options) load() (*report.Audit, error) {
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	a := &report.Audit{Pack: hipaa.Pack(), Generated: now.UTC().Format("2006-01-02")}
+	if o.Resources != "" {
+		f, err := os.Open(o.Resources)
+		if err != nil {
+			return nil, refusal.New("--resources: %w", err)
+		}
+		defer f.Close()
+		rs, err := ReadPreviewJSON(f)
+		if err != nil {
+			return nil, refusal.New("--resources %s: %w", o.Resources, err)
+		}
+		a.Subject, a.Source, a.Resources = "resources in "+filepath.Base(o.Resources), o.Resources, rs
+		return a, nil
+	}
+	rs, err := preview.Stack(o.Project, o.Stack, "")
+	if err != nil {
+		return nil, err
+	}
+	a.Subject, a.Source, a.Resources = "stack "+o.Stack, "Pulumi."+o.Stack+".yaml", FromOffline(rs)
+	a.Commit = Commit(o.Project.Dir)
+	return a, nil
+}
+
+// Commit names the commit of the git checkout holding dir, with "+uncommitted changes" when tracked
+// files differ from it; empty outside a checkout or without git.
+func Commit(dir string) string {
+	head, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	commit := strings.TrimSpace(string(head))
+	if changes, err := exec.Command("git", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(changes) > 0 {
+		commit += " +uncommitted changes"
+	}
+	return commit
+}
+
+// writeFile writes a file whole or not at all: into a temporary file beside it, renamed into place.
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return refusal.New("--output: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriter(tmp)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	return nil
+}
