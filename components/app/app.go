@@ -2,7 +2,9 @@ package app
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -57,6 +59,9 @@ type LoadBalancer struct {
 	// LogPrefix is the key prefix of the access logs. Required; the bucket policy must let the region's
 	// load balancing account write under it.
 	LogPrefix string
+	// LogBucketReady are the log bucket's resources the load balancer is created after: Elastic Load
+	// Balancing refuses to turn access logs on until the bucket's policy lets it write. Optional.
+	LogBucketReady []pulumi.Resource
 	// DeletionProtection refuses to delete the load balancer until it is turned off. Optional.
 	DeletionProtection bool
 	// HealthCheckPath is the HTTPS path the load balancer checks each host on. Optional; default /healthz.
@@ -361,9 +366,12 @@ func newGroup(ctx *pulumi.Context, name string, a *TierArgs, template *ec2.Launc
 	for _, s := range a.Subnets {
 		subnets = append(subnets, s.ID)
 	}
+	// In key order: a list built from a map in its iteration order would differ from one run to the
+	// next, and every preview and update would show a change.
 	tags := autoscaling.GroupTagArray{}
-	for k, v := range naming.Tags(a.Tags, name) {
-		tags = append(tags, autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: v, PropagateAtLaunch: pulumi.Bool(false)})
+	groupTags := naming.Tags(a.Tags, name)
+	for _, k := range slices.Sorted(maps.Keys(groupTags)) {
+		tags = append(tags, autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: groupTags[k], PropagateAtLaunch: pulumi.Bool(false)})
 	}
 	args := &autoscaling.GroupArgs{
 		Name:               pulumi.String(name),

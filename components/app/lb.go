@@ -38,7 +38,7 @@ func newFrontEnd(ctx *pulumi.Context, name string, a *TierArgs, parent pulumi.Re
 			Enabled: pulumi.Bool(true),
 		},
 		Tags: naming.Tags(a.Tags, name),
-	}, parent)
+	}, parent, pulumi.DependsOn(c.LogBucketReady))
 	if err != nil {
 		return nil, fmt.Errorf("creating the load balancer: %w", err)
 	}

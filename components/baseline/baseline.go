@@ -204,7 +204,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.
 		CloudWatchLogsGroupArn:     pulumi.Sprintf("%s:*", group.Arn),
 		CloudWatchLogsRoleArn:      role.Arn,
 		Tags:                       naming.Tags(a.Tags, trailName),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{trailBucket, rolePolicy}))
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{rolePolicy}, trailBucket.Ready...)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating trail: %w", err)
 	}

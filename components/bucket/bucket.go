@@ -99,6 +99,12 @@ type Bucket struct {
 	BucketName pulumi.StringOutput `pulumi:"bucketName"`
 	// Arn is the bucket's ARN.
 	Arn pulumi.StringOutput `pulumi:"arn"`
+	// Ready are the bucket and every configuration the component gives it (policy, encryption, public
+	// access block, ownership, versioning, logging, lifecycle). A service that writes into the bucket
+	// (CloudTrail, a load balancer's access logs) depends on these: AWS checks the bucket policy when
+	// the writer is created. Depending on the component instead does not wait for them in the Go SDK,
+	// whose children register concurrently with the component's dependents (pulumi/pulumi#7833).
+	Ready []pulumi.Resource
 }
 
 var (
@@ -199,6 +205,7 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	if a.BucketName != "" {
 		physical = pulumi.String(a.BucketName)
 	}
+	keep := func(r pulumi.Resource) { comp.Ready = append(comp.Ready, r) }
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		Bucket:            physical,
 		ObjectLockEnabled: pulumi.Bool(a.ObjectLock != nil),
@@ -208,12 +215,15 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	if err != nil {
 		return nil, fmt.Errorf("creating bucket: %w", err)
 	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
+	keep(b)
+	ownership, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
 		Bucket: b.ID(),
 		Rule:   s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, fmt.Errorf("setting ownership: %w", err)
 	}
+	keep(ownership)
 	block, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
 		Bucket:                b.ID(),
 		BlockPublicAcls:       pulumi.Bool(true),
@@ -224,12 +234,15 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	if err != nil {
 		return nil, fmt.Errorf("blocking public access: %w", err)
 	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
+	keep(block)
+	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: b.ID(),
 		Rules:  s3.BucketServerSideEncryptionConfigurationV2RuleArray{encryption(a)},
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, fmt.Errorf("setting encryption: %w", err)
 	}
+	keep(sse)
 	versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
 		Bucket: b.ID(),
 		VersioningConfiguration: s3.BucketVersioningV2VersioningConfigurationArgs{
@@ -239,24 +252,29 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 	if err != nil {
 		return nil, fmt.Errorf("enabling versioning: %w", err)
 	}
+	keep(versioning)
 	// The public access block goes first: a policy PUT before it could be judged public and refused.
-	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
+	policy, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: b.ID(),
 		Policy: policyOf(a, b),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{block})); err != nil {
+	}, parent, pulumi.DependsOn([]pulumi.Resource{block}))
+	if err != nil {
 		return nil, fmt.Errorf("setting bucket policy: %w", err)
 	}
+	keep(policy)
 	if !a.AccessLogSink {
-		if _, err := s3.NewBucketLoggingV2(ctx, name, &s3.BucketLoggingV2Args{
+		logging, err := s3.NewBucketLoggingV2(ctx, name, &s3.BucketLoggingV2Args{
 			Bucket:       b.ID(),
 			TargetBucket: a.AccessLogBucket,
 			TargetPrefix: pulumi.String("s3/" + name + "/"),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, fmt.Errorf("enabling access logging: %w", err)
 		}
+		keep(logging)
 	}
 	if a.ObjectLock != nil {
-		if _, err := s3.NewBucketObjectLockConfigurationV2(ctx, name, &s3.BucketObjectLockConfigurationV2Args{
+		lock, err := s3.NewBucketObjectLockConfigurationV2(ctx, name, &s3.BucketObjectLockConfigurationV2Args{
 			Bucket:            b.ID(),
 			ObjectLockEnabled: pulumi.String("Enabled"),
 			Rule: s3.BucketObjectLockConfigurationV2RuleArgs{
@@ -265,16 +283,20 @@ func NewBucket(ctx *pulumi.Context, name string, args *BucketArgs, opts ...pulum
 					Days: pulumi.Int(a.ObjectLock.Days),
 				},
 			},
-		}, parent, pulumi.DependsOn([]pulumi.Resource{versioning})); err != nil {
+		}, parent, pulumi.DependsOn([]pulumi.Resource{versioning}))
+		if err != nil {
 			return nil, fmt.Errorf("setting object lock: %w", err)
 		}
+		keep(lock)
 	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
+	rules, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: b.ID(),
 		Rules:  lifecycle(a),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{versioning})); err != nil {
+	}, parent, pulumi.DependsOn([]pulumi.Resource{versioning}))
+	if err != nil {
 		return nil, fmt.Errorf("setting lifecycle: %w", err)
 	}
+	keep(rules)
 
 	comp.BucketName = b.ID().ToStringOutput()
 	comp.Arn = b.Arn
