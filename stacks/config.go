@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/hipaa-platform/platform/components/app"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/internal/project"
 )
 
 // Config is a stack's configuration, typed and validated. Every field comes from a key declared, with
@@ -101,133 +101,24 @@ type InstanceTypes struct {
 	Monitoring string
 }
 
-// Problem is one invalid configuration value.
-type Problem struct {
-	// Key is the fully qualified key, such as hipaa:vpcCidr.
-	Key string
-	// Message says what was found and what is allowed.
-	Message string
-}
-
-// ConfigError lists every invalid value of a stack's configuration at once, so an operator fixes them in
-// one pass.
-type ConfigError struct {
-	Stack    string
-	Problems []Problem
-}
-
-func (e *ConfigError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "stack %s: %d invalid configuration value(s); nothing was created:", e.Stack, len(e.Problems))
-	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "\n  %s: %s", p.Key, p.Message)
-	}
-	return b.String()
-}
-
-// Keys reports the keys with problems, in order.
-func (e *ConfigError) Keys() []string {
-	keys := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		keys[i] = p.Key
-	}
-	return keys
-}
-
-// reader reads keys of one namespace and collects every problem instead of stopping at the first.
-type reader struct {
-	ns       string
-	cfg      *config.Config
-	problems *[]Problem
-}
-
-func (r reader) fail(key string, err error) {
-	*r.problems = append(*r.problems, Problem{Key: r.ns + ":" + key, Message: err.Error()})
-}
-
-func (r reader) string(key string, check func(string) error) string {
-	v, err := r.cfg.Try(key)
-	if err != nil {
-		r.fail(key, missing(err))
-		return ""
-	}
-	if check != nil {
-		if err := check(v); err != nil {
-			r.fail(key, err)
-		}
-	}
-	return v
-}
-
-func (r reader) int(key string, check func(int) error) int {
-	raw, err := r.cfg.Try(key)
-	if err != nil {
-		r.fail(key, missing(err))
-		return 0
-	}
-	v, err := r.cfg.TryInt(key)
-	if err != nil {
-		r.fail(key, fmt.Errorf("got %q, want a whole number", raw))
-		return 0
-	}
-	if check != nil {
-		if err := check(v); err != nil {
-			r.fail(key, err)
-		}
-	}
-	return v
-}
-
-func (r reader) strings(key string, check func(string) error) []string {
-	raw, err := r.cfg.Try(key)
-	if err != nil {
-		r.fail(key, missing(err))
-		return nil
-	}
-	var v []string
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		r.fail(key, fmt.Errorf("got %s, want a list of strings", raw))
-		return nil
-	}
-	for i, s := range v {
-		if err := check(s); err != nil {
-			r.fail(fmt.Sprintf("%s[%d]", key, i), err)
-		}
-	}
-	return v
-}
-
-func (r reader) bool(key string) bool {
-	raw, err := r.cfg.Try(key)
-	if err != nil {
-		r.fail(key, missing(err))
-		return false
-	}
-	v, err := r.cfg.TryBool(key)
-	if err != nil {
-		r.fail(key, fmt.Errorf("got %q, want true or false", raw))
-	}
-	return v
-}
-
-func missing(err error) error {
-	if errors.Is(err, config.ErrMissingVar) {
-		return errors.New("not set; it is declared with its default in Pulumi.yaml, so run the program through pulumi or platformctl")
-	}
-	return err
-}
-
-// LoadConfig reads and validates the stack's configuration. It returns a *ConfigError naming every bad
-// key, or the typed Config.
+// LoadConfig reads and validates the stack's configuration: every key in its type and range, then the
+// rules across keys. It returns a *project.ConfigError naming every bad key, or the typed Config.
 func LoadConfig(ctx *pulumi.Context) (*Config, error) {
-	var problems []Problem
-	own := reader{ns: ctx.Project(), cfg: config.New(ctx, ""), problems: &problems}
-	aws := reader{ns: "aws", cfg: config.New(ctx, "aws"), problems: &problems}
+	own, aws, problems := readers(ctx)
+	c := read(own, aws)
+	c.validate(own)
+	if len(*problems) > 0 {
+		return nil, &project.ConfigError{Stack: ctx.Stack(), Problems: *problems}
+	}
+	return c, nil
+}
 
+// read reads every key, each checked on its own.
+func read(own, aws reader) *Config {
 	c := &Config{
-		Project:             ctx.Project(),
-		Stack:               ctx.Stack(),
-		Region:              aws.string("region", region),
+		Project:             own.ns,
+		Stack:               own.stack,
+		Region:              aws.string("region", check.Region),
 		DataClass:           own.string("dataClass", func(s string) error { return check.OneOf(s, naming.PHI, naming.Synthetic) }),
 		AccountBaseline:     own.bool("accountBaseline"),
 		VpcCidr:             own.string("vpcCidr", func(s string) error { _, err := check.VpcCIDR(s); return err }),
@@ -244,15 +135,7 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			Database:   own.string("dbInstanceType", check.DedicatedInstanceType),
 			Monitoring: own.string("monitoringInstanceType", check.DedicatedInstanceType),
 		},
-		Database: DatabaseConfig{
-			Replicas:              own.int("dbReplicas", check.Between(0, database.MaxReplicas)),
-			HighAvailability:      own.bool("dbHighAvailability"),
-			VolumeSizeGiB:         own.int("dbVolumeSizeGiB", check.Between(database.MinVolumeGiB, database.MaxVolumeGiB)),
-			VolumeIops:            own.int("dbVolumeIops", check.Between(database.MinIops, database.MaxIops)),
-			VolumeThroughputMiBps: own.int("dbVolumeThroughputMiBps", check.Between(database.MinThroughputMiBps, database.MaxThroughputMiBps)),
-			ArchiveTimeoutSeconds: own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
-			ImageName:             own.string("dbImageName", nonEmpty),
-		},
+		Database: readDatabase(own),
 		Release: ReleaseConfig{
 			Image:        own.string("release", nil),
 			BuildContext: own.string("imageBuildContext", nil),
@@ -261,36 +144,59 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 			Owner:         own.bool("registryOwner"),
 			Account:       own.string("registryAccount", optional(accountID)),
 			PullAccounts:  own.strings("registryPullAccounts", accountID),
-			ReplicaRegion: own.string("registryReplicaRegion", optional(region)),
+			ReplicaRegion: own.string("registryReplicaRegion", optional(check.Region)),
 		},
 		App: TierConfig{
 			MinSize: own.int("appMinSize", check.Between(1, app.MaxSize)),
 			MaxSize: own.int("appMaxSize", check.Between(1, app.MaxSize)),
 			Target:  own.int("appRequestsPerTarget", check.Between(app.MinRequestsPerTarget, app.MaxRequestsPerTarget)),
-			Domain:  own.string("appDomain", check.HostName),
+			Domain:  own.string("appDomain", required("the application's host name, such as app.example.com", check.HostName)),
 		},
 		Engine: TierConfig{
 			MinSize: own.int("engineMinSize", check.Between(1, app.MaxSize)),
 			MaxSize: own.int("engineMaxSize", check.Between(1, app.MaxSize)),
 			Target:  own.int("engineCpuTarget", check.Between(app.MinCPUTarget, app.MaxCPUTarget)),
 		},
-	}
-	c.Monitoring = MonitoringConfig{
-		AlertEmails: own.strings("alertEmails", emailAddress),
-		ImageName:   own.string("monitoringImageName", nonEmpty),
-	}
-	if raw := own.string("expiresAt", nil); raw != "" {
-		t, err := time.Parse(time.RFC3339, raw)
-		if err != nil {
-			own.fail("expiresAt", fmt.Errorf("got %q, want an RFC 3339 time such as 2026-12-01T17:00:00Z", raw))
-		}
-		c.ExpiresAt = t
+		Monitoring: MonitoringConfig{
+			AlertEmails: own.strings("alertEmails", emailAddress),
+			ImageName:   own.string("monitoringImageName", nonEmpty),
+		},
+		ExpiresAt: readTime(own, "expiresAt"),
+		Owner:     ownerOf(aws.string("defaultTags", defaultTags(own.stack))),
 	}
 	c.checkRelease(own)
-	c.Owner = ownerOf(aws.string("defaultTags", defaultTags(ctx.Stack())))
+	return c
+}
 
-	// Rules across keys: throw-away data only may be destroyed with its buckets, and what is protected
-	// cannot be force-destroyed.
+func readDatabase(own reader) DatabaseConfig {
+	return DatabaseConfig{
+		Replicas:              own.int("dbReplicas", check.Between(0, database.MaxReplicas)),
+		HighAvailability:      own.bool("dbHighAvailability"),
+		VolumeSizeGiB:         own.int("dbVolumeSizeGiB", check.Between(database.MinVolumeGiB, database.MaxVolumeGiB)),
+		VolumeIops:            own.int("dbVolumeIops", check.Between(database.MinIops, database.MaxIops)),
+		VolumeThroughputMiBps: own.int("dbVolumeThroughputMiBps", check.Between(database.MinThroughputMiBps, database.MaxThroughputMiBps)),
+		ArchiveTimeoutSeconds: own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
+		ImageName:             own.string("dbImageName", nonEmpty),
+	}
+}
+
+// readTime reads an optional RFC 3339 time; zero when the key is empty.
+func readTime(own reader, key string) time.Time {
+	raw := own.string(key, nil)
+	if raw == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		own.fail(key, fmt.Errorf("got %q, want an RFC 3339 time such as 2026-12-01T17:00:00Z", raw))
+	}
+	return t
+}
+
+// validate applies the rules across keys.
+func (c *Config) validate(own reader) {
+	// Throw-away data only may be destroyed with its buckets, and what is protected cannot be
+	// force-destroyed.
 	if c.ForceDestroy && c.DataClass != naming.Synthetic {
 		own.fail("forceDestroy", fmt.Errorf("true with dataClass %q; want false, or dataClass %q for a demo stack that holds no PHI", c.DataClass, naming.Synthetic))
 	}
@@ -300,33 +206,32 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 	if c.BackupObjectLock && c.ForceDestroy {
 		own.fail("backupObjectLock", errors.New("true with forceDestroy true: locked backups cannot be destroyed; want at most one of them"))
 	}
-
 	if c.App.MaxSize < c.App.MinSize {
 		own.fail("appMaxSize", fmt.Errorf("got %d, below appMinSize %d", c.App.MaxSize, c.App.MinSize))
 	}
 	if c.Engine.MaxSize < c.Engine.MinSize {
 		own.fail("engineMaxSize", fmt.Errorf("got %d, below engineMinSize %d", c.Engine.MaxSize, c.Engine.MinSize))
 	}
-	if c.Registry.ReplicaRegion != "" && !c.Registry.Owner {
-		own.fail("registryReplicaRegion", errors.New("set on a stack without registryOwner; replication is configured once per account, by the repository's owner"))
-	}
-	if c.Registry.ReplicaRegion != "" && c.Registry.ReplicaRegion == c.Region {
-		own.fail("registryReplicaRegion", fmt.Errorf("got %s, the stack's own region; want another", c.Region))
-	}
-	if c.Registry.Owner && c.Registry.Account != "" {
-		own.fail("registryAccount", fmt.Errorf("got %s with registryOwner true; an owner pulls from its own account, so leave it empty", c.Registry.Account))
-	}
-	if len(c.Registry.PullAccounts) > 0 && !c.Registry.Owner {
-		own.fail("registryPullAccounts", errors.New("set on a stack without registryOwner; only the repository's owner grants pulls"))
-	}
-
+	c.validateRegistry(own)
 	if c.Database.HighAvailability && c.Database.Replicas < 1 {
 		own.fail("dbReplicas", fmt.Errorf("got %d with dbHighAvailability true; want at least 1", c.Database.Replicas))
 	}
-	if len(problems) > 0 {
-		return nil, &ConfigError{Stack: ctx.Stack(), Problems: problems}
+}
+
+func (c *Config) validateRegistry(own reader) {
+	r := c.Registry
+	if r.ReplicaRegion != "" && !r.Owner {
+		own.fail("registryReplicaRegion", errors.New("set on a stack without registryOwner; replication is configured once per account, by the repository's owner"))
 	}
-	return c, nil
+	if r.ReplicaRegion != "" && r.ReplicaRegion == c.Region {
+		own.fail("registryReplicaRegion", fmt.Errorf("got %s, the stack's own region; want another", c.Region))
+	}
+	if r.Owner && r.Account != "" {
+		own.fail("registryAccount", fmt.Errorf("got %s with registryOwner true; an owner pulls from its own account, so leave it empty", r.Account))
+	}
+	if len(r.PullAccounts) > 0 && !r.Owner {
+		own.fail("registryPullAccounts", errors.New("set on a stack without registryOwner; only the repository's owner grants pulls"))
+	}
 }
 
 // checkRelease parses the release and checks it against where images come from.
@@ -383,26 +288,9 @@ func accountID(s string) error {
 	return nil
 }
 
-// optional accepts the empty string, and checks any other value.
-func optional(check func(string) error) func(string) error {
-	return func(s string) error {
-		if s == "" {
-			return nil
-		}
-		return check(s)
-	}
-}
-
 func nonEmpty(s string) error {
 	if s == "" {
 		return errors.New("empty; want a value")
-	}
-	return nil
-}
-
-func region(s string) error {
-	if s == "" {
-		return errors.New("not set; want an AWS region such as us-east-1")
 	}
 	return nil
 }

@@ -18,10 +18,34 @@ const (
 	sgEndpoints    = "endpoints"
 )
 
-const postgres = 5432
+// Groups are the security groups the later components place their hosts and load balancer in.
+type Groups struct {
+	LoadBalancer, App, Engine, Database, Monitoring pulumi.StringOutput
+}
+
+// firewall creates the security groups and the rules between them, then takes each group the
+// components need by name, so that a name missing from the traffic matrix is an error here.
+func (s *stack) firewall() (err error) {
+	if s.Firewall, err = firewall.NewSecurityGroups(s.ctx, s.n.Name("sg"), firewallArgs(s.Network, s.n.Tags())); err != nil {
+		return err
+	}
+	for _, g := range []struct {
+		name string
+		id   *pulumi.StringOutput
+	}{
+		{SgLoadBalancer, &s.Groups.LoadBalancer}, {SgApp, &s.Groups.App}, {SgEngine, &s.Groups.Engine},
+		{SgDatabase, &s.Groups.Database}, {SgMonitoring, &s.Groups.Monitoring},
+	} {
+		if *g.id, err = s.Firewall.ID(g.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // firewallArgs is the platform's whole traffic matrix: who may reach whom, on which port, and why.
 func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGroupsArgs {
+	postgres := database.PgPort
 	rules := []firewall.Rule{
 		{From: firewall.World, To: SgLoadBalancer, Port: 443, Description: "clients reach the application over HTTPS"},
 		{From: firewall.World, To: SgLoadBalancer, Port: 80, Description: "HTTP, answered only by a redirect to HTTPS"},

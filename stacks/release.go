@@ -10,7 +10,6 @@ import (
 	"github.com/hipaa-platform/platform/components/kms"
 	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
-	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // Release is the image a stack runs, as the stack exports it.
@@ -21,39 +20,49 @@ type Release struct {
 	RepositoryArn string
 }
 
-// newRegistry creates the account's repository on the stack that owns it, replicated when asked.
-func newRegistry(ctx *pulumi.Context, n naming.Namer, cfg *Config, accountID string, p *Platform) (*registry.Repository, error) {
+// registry creates the account's repository on the stack that owns it, replicated when asked.
+func (s *stack) registry() (err error) {
+	cfg := s.cfg
+	if !cfg.Registry.Owner {
+		return nil
+	}
 	args := &registry.RepositoryArgs{
 		RepositoryName: RepositoryName(cfg.Project),
-		KmsKeyArn:      p.Keys.S3KeyArn,
-		AccountID:      accountID,
+		KmsKeyArn:      s.Keys.S3KeyArn,
+		AccountID:      s.account,
 		Region:         cfg.Region,
 		PullAccounts:   cfg.Registry.PullAccounts,
 		ForceDelete:    cfg.ForceDestroy,
-		Tags:           n.Tags(),
+		Tags:           s.n.Tags(),
 	}
 	if r := cfg.Registry.ReplicaRegion; r != "" {
-		provider, err := aws.NewProvider(ctx, n.Name("aws-"+r), &aws.ProviderArgs{Region: pulumi.String(r)})
+		provider, err := aws.NewProvider(s.ctx, s.n.Name("aws-"+r), &aws.ProviderArgs{Region: pulumi.String(r)})
 		if err != nil {
-			return nil, fmt.Errorf("configuring the provider for %s: %w", r, err)
+			return fmt.Errorf("configuring the provider for %s: %w", r, err)
 		}
-		keys, err := kms.NewKeys(ctx, n.Name("keys-"+r), &kms.KeysArgs{
-			AccountID: accountID, Region: r, Purposes: []string{kms.S3}, Tags: n.Tags(),
-		}, pulumi.Provider(provider), pulumi.Protect(cfg.Protect))
+		keys, err := kms.NewKeys(s.ctx, s.n.Name("keys-"+r), &kms.KeysArgs{
+			AccountID: s.account, Region: r, Purposes: []string{kms.S3}, Tags: s.n.Tags(),
+		}, pulumi.Provider(provider), s.stateful())
 		if err != nil {
-			return nil, err
+			return err
 		}
 		args.Replica = &registry.Replica{Region: r, KmsKeyArn: keys.S3KeyArn, Provider: provider}
 	}
 	if cfg.Release.BuildContext != "" {
 		args.Build = &registry.Build{Context: cfg.Release.BuildContext, Tag: cfg.Release.Ref.Tag}
 	}
-	return registry.NewRepository(ctx, n.Name("registry"), args, pulumi.Protect(cfg.Protect))
+	s.Registry, err = registry.NewRepository(s.ctx, s.n.Name("registry"), args, s.stateful())
+	return err
 }
 
-// resolveRelease pins the configured release to its digest. A pushed image is looked up in the
-// repository, so a release that does not exist fails the preview before anything changes; on the owner
-// stack the lookup waits for the repository, which a new account creates in the same update.
+// release pins the configured release to its digest. A pushed image is looked up in the repository, so
+// a release that does not exist fails the preview before anything changes; on the owner stack the
+// lookup waits for the repository, which a new account creates in the same update.
+func (s *stack) release() error {
+	s.Release = resolveRelease(s.ctx, s.cfg, s.account, s.Registry)
+	return nil
+}
+
 func resolveRelease(ctx *pulumi.Context, cfg *Config, accountID string, repo *registry.Repository) *Release {
 	registryAccount := cfg.Registry.Account
 	if registryAccount == "" {
@@ -69,16 +78,16 @@ func resolveRelease(ctx *pulumi.Context, cfg *Config, accountID string, repo *re
 	}
 	ref := cfg.Release.Ref
 	args := ecr.GetImageOutputArgs{RepositoryName: pulumi.String(name), RegistryId: pulumi.String(registryAccount)}
+	if repo != nil {
+		// The repository's own name: the lookup then waits for the repository to exist.
+		args.RepositoryName = repo.RepositoryName
+	}
 	if ref.Digest != "" {
 		args.ImageDigest = pulumi.String(ref.Digest)
 	} else {
 		args.ImageTag = pulumi.String(ref.Tag)
 	}
-	var opts []pulumi.InvokeOption
-	if repo != nil {
-		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{repo}))
-	}
-	found := ecr.GetImageOutput(ctx, args, opts...)
+	found := ecr.GetImageOutput(ctx, args)
 	r.Image = found.ImageDigest().ApplyT(func(digest string) string {
 		return fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s@%s", registryAccount, cfg.Region, name, digest)
 	}).(pulumi.StringOutput)

@@ -236,9 +236,9 @@ func TestInvalidConfigIsReportedKeyByKeyAndNothingIsCreated(t *testing.T) {
 		"hipaa:natGatewayPerZone":   "maybe",
 		"hipaa:backupRetentionDays": "three",
 	})
-	var cfgErr *stacks.ConfigError
+	var cfgErr *project.ConfigError
 	if !errors.As(err, &cfgErr) {
-		t.Fatalf("error = %v, want a *stacks.ConfigError", err)
+		t.Fatalf("error = %v, want a *project.ConfigError", err)
 	}
 	want := []string{"hipaa:appInstanceType", "hipaa:availabilityZones", "hipaa:backupRetentionDays",
 		"hipaa:dataClass", "hipaa:dbInstanceType", "hipaa:logRetentionDays", "hipaa:natGatewayPerZone", "hipaa:vpcCidr"}
@@ -307,7 +307,7 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rs, err := runWith(t, tc.overrides)
-			var cfgErr *stacks.ConfigError
+			var cfgErr *project.ConfigError
 			if !errors.As(err, &cfgErr) || !slices.Contains(cfgErr.Keys(), tc.key) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want %s reported with %q", err, tc.key, tc.want)
 			}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -83,13 +84,13 @@ type SecurityGroups struct {
 	ids map[string]pulumi.StringOutput
 }
 
-// ID returns the ID of a created group, by name.
-func (s *SecurityGroups) ID(name string) pulumi.StringOutput {
+// ID returns the ID of a created group, by name, or an error naming the groups there are.
+func (s *SecurityGroups) ID(name string) (pulumi.StringOutput, error) {
 	id, ok := s.ids[name]
 	if !ok {
-		panic(fmt.Sprintf("firewall: no group %q", name))
+		return pulumi.StringOutput{}, fmt.Errorf("firewall: no group %q; the groups are %s", name, strings.Join(slices.Sorted(maps.Keys(s.ids)), ", "))
 	}
-	return id
+	return id, nil
 }
 
 var groupName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)

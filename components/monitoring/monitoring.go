@@ -151,21 +151,36 @@ func (a *MonitoringArgs) validate(name string) error {
 	return nil
 }
 
+// Place is where the Nagios host named name will be: the fixed address HostOffset of subnet, in the
+// block the network reserves, known before anything is created so that the database can admit it
+// alone. The stack places the host with it before the database, and NewMonitoring puts it there.
+func Place(name string, subnet network.SubnetInfo) (database.MonitoringHost, error) {
+	addr, err := subnet.Address(HostOffset)
+	if err != nil {
+		return database.MonitoringHost{}, fmt.Errorf("monitoring %q: placing the host: %w", name, err)
+	}
+	return database.MonitoringHost{Name: name, Address: addr.String()}, nil
+}
+
+func (a MonitoringArgs) withDefaults() MonitoringArgs {
+	if a.Thresholds == nil {
+		t := nagios.DefaultThresholds
+		a.Thresholds = &t
+	}
+	return a
+}
+
 // NewMonitoring creates the topic, the Nagios host and the alarms.
 func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
 	if err := args.validate(name); err != nil {
 		return nil, err
 	}
-	a := *args
-	if a.Thresholds == nil {
-		t := nagios.DefaultThresholds
-		a.Thresholds = &t
-	}
-	addr, err := a.Subnet.Address(HostOffset)
+	a := args.withDefaults()
+	host, err := Place(name, a.Subnet)
 	if err != nil {
-		return nil, fmt.Errorf("monitoring %q: %w", name, err)
+		return nil, err
 	}
-	comp := &Monitoring{Address: addr.String()}
+	comp := &Monitoring{Address: host.Address}
 	params := nagiosParams(name, &a, comp.Address)
 	files, err := nagios.Render(params)
 	if err != nil {

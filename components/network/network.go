@@ -6,25 +6,15 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/internal/check"
-	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // Type is the component's type token.
 const Type = "hipaa:network:Vpc"
-
-// InterfaceEndpoints are the AWS services private hosts reach through interface endpoints: the container
-// registry, Session Manager (in place of SSH), CloudWatch Logs and metrics, KMS and Secrets Manager. S3 is
-// reached through a gateway endpoint.
-var InterfaceEndpoints = []string{
-	"ecr.api", "ecr.dkr", "ssm", "ssmmessages", "ec2messages", "logs", "monitoring", "kms", "secretsmanager",
-}
 
 // subnetBits is how many bits each subnet adds to the VPC prefix: 32 slots, of which each tier takes
 // eight, enough for six zones.
@@ -81,9 +71,16 @@ type Vpc struct {
 	// FlowLogGroupName is the log group that holds the flow logs.
 	FlowLogGroupName pulumi.StringOutput `pulumi:"flowLogGroupName"`
 
-	// Tiers lists each tier's subnets ("public", "app", "data") with their zone and block, known before
-	// deployment, for components that place hosts or write their addresses into configuration.
-	Tiers map[string][]SubnetInfo
+	// Tiers lists each tier's subnets with their zone and block, known before deployment, for
+	// components that place hosts or write their addresses into configuration.
+	Tiers Tiers
+}
+
+// Tiers are a network's subnets by tier, one per zone each, in zone order.
+type Tiers struct {
+	// Public holds the load balancer and the NAT gateways only; App the application and monitoring
+	// hosts, routed out through NAT; Data the database, with no route out of the VPC.
+	Public, App, Data []SubnetInfo
 }
 
 // SubnetInfo is one subnet: its ID and, as plain values, its zone and block.
@@ -162,7 +159,8 @@ func Subnet(vpc netip.Prefix, slot, zone int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}), bits)
 }
 
-// NewVpc creates the network.
+// NewVpc creates the network: the dedicated VPC with its default group closed and its flow logs, then
+// each zone's public, app and data subnets, and the endpoints that keep AWS traffic inside.
 func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.ResourceOption) (*Vpc, error) {
 	block, err := args.validate(name)
 	if err != nil {
@@ -170,123 +168,38 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 	}
 	a := *args
 
-	comp := &Vpc{Tiers: map[string][]SubnetInfo{}}
+	comp := &Vpc{}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(comp)
-	tags := func(n string) pulumi.StringMap { return naming.Tags(a.Tags, n) }
-
-	vpc, err := ec2.NewVpc(ctx, name, &ec2.VpcArgs{
-		CidrBlock:          pulumi.String(block.String()),
-		InstanceTenancy:    pulumi.String("dedicated"),
-		EnableDnsSupport:   pulumi.Bool(true),
-		EnableDnsHostnames: pulumi.Bool(true),
-		Tags:               tags(name),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating vpc: %w", err)
+	b := &builder{ctx: ctx, name: name, args: &a, block: block, parent: pulumi.Parent(comp)}
+	if err := b.vpc(); err != nil {
+		return nil, err
 	}
-
-	// With no rules given, the provider removes every rule AWS put in the default group, so nothing that
-	// lands in it by mistake can talk to anything.
-	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default", &ec2.DefaultSecurityGroupArgs{
-		VpcId: vpc.ID(),
-		Tags:  tags(name + "-default"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("closing default security group: %w", err)
-	}
-
-	logGroup, err := flowLogs(ctx, name, &a, vpc, parent)
+	logGroup, err := flowLogs(ctx, name, &a, b.v, b.parent)
 	if err != nil {
 		return nil, err
 	}
-
-	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
-		VpcId: vpc.ID(),
-		Tags:  tags(name + "-igw"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating internet gateway: %w", err)
+	if err := b.routes(); err != nil {
+		return nil, err
 	}
-	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
-		VpcId: vpc.ID(),
-		Routes: ec2.RouteTableRouteArray{
-			ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()},
-		},
-		Tags: tags(name + "-public"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating public route table: %w", err)
-	}
-	dataRT, err := ec2.NewRouteTable(ctx, name+"-data", &ec2.RouteTableArgs{
-		VpcId: vpc.ID(),
-		Tags:  tags(name + "-data"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating data route table: %w", err)
-	}
-
-	var public, app, data pulumi.StringArray
-	var privateRTs pulumi.StringArray
-	var reservations []pulumi.Resource
-	var nat *ec2.NatGateway
 	for i, zone := range a.AvailabilityZones {
-		suffix := zone[len(zone)-1:]
-		pub, err := subnet(ctx, name+"-public-"+suffix, vpc, Subnet(block, publicSlot, i), zone, "public", a.Tags, publicRT, parent)
-		if err != nil {
+		if err := b.zone(i, zone); err != nil {
 			return nil, err
 		}
-		public = append(public, pub.ID())
-		comp.Tiers["public"] = append(comp.Tiers["public"], SubnetInfo{pub.ID().ToStringOutput(), zone, Subnet(block, publicSlot, i)})
-
-		if nat == nil || a.NatGatewayPerZone {
-			if nat, err = natGateway(ctx, name+"-nat-"+suffix, pub, igw, a.Tags, parent); err != nil {
-				return nil, err
-			}
-		}
-		appRT, err := ec2.NewRouteTable(ctx, name+"-app-"+suffix, &ec2.RouteTableArgs{
-			VpcId: vpc.ID(),
-			Routes: ec2.RouteTableRouteArray{
-				ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()},
-			},
-			Tags: tags(name + "-app-" + suffix),
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("creating app route table in %s: %w", zone, err)
-		}
-		privateRTs = append(privateRTs, appRT.ID())
-		priv, err := subnet(ctx, name+"-app-"+suffix, vpc, Subnet(block, appSlot, i), zone, "app", a.Tags, appRT, parent)
-		if err != nil {
-			return nil, err
-		}
-		app = append(app, priv.ID())
-		if err := reserve(ctx, name+"-app-"+suffix, priv, Subnet(block, appSlot, i), &reservations, parent); err != nil {
-			return nil, err
-		}
-		comp.Tiers["app"] = append(comp.Tiers["app"], SubnetInfo{priv.ID().ToStringOutput(), zone, Subnet(block, appSlot, i)})
-		iso, err := subnet(ctx, name+"-data-"+suffix, vpc, Subnet(block, dataSlot, i), zone, "data", a.Tags, dataRT, parent)
-		if err != nil {
-			return nil, err
-		}
-		data = append(data, iso.ID())
-		if err := reserve(ctx, name+"-data-"+suffix, iso, Subnet(block, dataSlot, i), &reservations, parent); err != nil {
-			return nil, err
-		}
-		comp.Tiers["data"] = append(comp.Tiers["data"], SubnetInfo{iso.ID().ToStringOutput(), zone, Subnet(block, dataSlot, i)})
 	}
-	privateRTs = append(privateRTs, dataRT.ID())
-
-	endpointSG, prefixList, err := endpoints(ctx, name, &a, vpc, app, privateRTs, parent, pulumi.DependsOn(reservations))
+	endpointSG, prefixList, err := endpoints(ctx, name, &a, b.v, b.ids(b.tiers.App), append(b.appRoutes, b.dataRoute.ID()),
+		b.parent, pulumi.DependsOn(b.reservations))
 	if err != nil {
 		return nil, err
 	}
 
-	comp.VpcId = vpc.ID().ToStringOutput()
-	comp.CidrBlock = vpc.CidrBlock
-	comp.PublicSubnetIds = public.ToStringArrayOutput()
-	comp.AppSubnetIds = app.ToStringArrayOutput()
-	comp.DataSubnetIds = data.ToStringArrayOutput()
+	comp.Tiers = b.tiers
+	comp.VpcId = b.v.ID().ToStringOutput()
+	comp.CidrBlock = b.v.CidrBlock
+	comp.PublicSubnetIds = b.ids(b.tiers.Public).ToStringArrayOutput()
+	comp.AppSubnetIds = b.ids(b.tiers.App).ToStringArrayOutput()
+	comp.DataSubnetIds = b.ids(b.tiers.Data).ToStringArrayOutput()
 	comp.EndpointSecurityGroupId = endpointSG.ID().ToStringOutput()
 	comp.S3PrefixListId = prefixList
 	comp.FlowLogGroupName = logGroup.Name
@@ -303,6 +216,157 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	return comp, nil
+}
+
+// builder declares one network's resources, each step from what the steps before made.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   *VpcArgs
+	block  netip.Prefix
+	parent pulumi.ResourceOption
+
+	v            *ec2.Vpc
+	igw          *ec2.InternetGateway
+	publicRoute  *ec2.RouteTable
+	dataRoute    *ec2.RouteTable
+	appRoutes    pulumi.StringArray
+	nat          *ec2.NatGateway
+	tiers        Tiers
+	reservations []pulumi.Resource
+}
+
+func (b *builder) tags(n string) pulumi.StringMap { return naming.Tags(b.args.Tags, n) }
+
+// ids lists subnets' IDs.
+func (b *builder) ids(subnets []SubnetInfo) pulumi.StringArray {
+	out := make(pulumi.StringArray, len(subnets))
+	for i, s := range subnets {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// vpc creates the VPC on dedicated hardware and takes over its default security group.
+func (b *builder) vpc() error {
+	var err error
+	b.v, err = ec2.NewVpc(b.ctx, b.name, &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(b.block.String()),
+		InstanceTenancy:    pulumi.String("dedicated"),
+		EnableDnsSupport:   pulumi.Bool(true),
+		EnableDnsHostnames: pulumi.Bool(true),
+		Tags:               b.tags(b.name),
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("creating vpc: %w", err)
+	}
+	// With no rules given, the provider removes every rule AWS put in the default group, so nothing that
+	// lands in it by mistake can talk to anything.
+	if _, err := ec2.NewDefaultSecurityGroup(b.ctx, b.name+"-default", &ec2.DefaultSecurityGroupArgs{
+		VpcId: b.v.ID(),
+		Tags:  b.tags(b.name + "-default"),
+	}, b.parent); err != nil {
+		return fmt.Errorf("closing default security group: %w", err)
+	}
+	return nil
+}
+
+// routes creates the internet gateway, the public route table through it, and the data tier's route
+// table, which has no route out at all.
+func (b *builder) routes() error {
+	var err error
+	if b.igw, err = ec2.NewInternetGateway(b.ctx, b.name+"-igw", &ec2.InternetGatewayArgs{
+		VpcId: b.v.ID(),
+		Tags:  b.tags(b.name + "-igw"),
+	}, b.parent); err != nil {
+		return fmt.Errorf("creating internet gateway: %w", err)
+	}
+	if b.publicRoute, err = ec2.NewRouteTable(b.ctx, b.name+"-public", &ec2.RouteTableArgs{
+		VpcId: b.v.ID(),
+		Routes: ec2.RouteTableRouteArray{
+			ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: b.igw.ID()},
+		},
+		Tags: b.tags(b.name + "-public"),
+	}, b.parent); err != nil {
+		return fmt.Errorf("creating public route table: %w", err)
+	}
+	if b.dataRoute, err = ec2.NewRouteTable(b.ctx, b.name+"-data", &ec2.RouteTableArgs{
+		VpcId: b.v.ID(),
+		Tags:  b.tags(b.name + "-data"),
+	}, b.parent); err != nil {
+		return fmt.Errorf("creating data route table: %w", err)
+	}
+	return nil
+}
+
+// zone creates zone i's three subnets.
+func (b *builder) zone(i int, zone string) error {
+	suffix := zone[len(zone)-1:]
+	pub, err := b.publicSubnet(i, zone, suffix)
+	if err != nil {
+		return err
+	}
+	if err := b.appSubnet(i, zone, suffix, pub); err != nil {
+		return err
+	}
+	return b.dataSubnet(i, zone, suffix)
+}
+
+// publicSubnet is a zone's public subnet, for the load balancer and the NAT gateways only.
+func (b *builder) publicSubnet(i int, zone, suffix string) (*ec2.Subnet, error) {
+	cidr := Subnet(b.block, publicSlot, i)
+	pub, err := subnet(b.ctx, b.name+"-public-"+suffix, b.v, cidr, zone, "public", b.args.Tags, b.publicRoute, b.parent)
+	if err != nil {
+		return nil, err
+	}
+	b.tiers.Public = append(b.tiers.Public, SubnetInfo{pub.ID().ToStringOutput(), zone, cidr})
+	return pub, nil
+}
+
+// appSubnet is a zone's private application subnet, routed out through a NAT gateway: the zone's own,
+// or the first zone's when the network has one.
+func (b *builder) appSubnet(i int, zone, suffix string, public *ec2.Subnet) error {
+	var err error
+	if b.nat == nil || b.args.NatGatewayPerZone {
+		if b.nat, err = natGateway(b.ctx, b.name+"-nat-"+suffix, public, b.igw, b.args.Tags, b.parent); err != nil {
+			return err
+		}
+	}
+	rt, err := ec2.NewRouteTable(b.ctx, b.name+"-app-"+suffix, &ec2.RouteTableArgs{
+		VpcId: b.v.ID(),
+		Routes: ec2.RouteTableRouteArray{
+			ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: b.nat.ID()},
+		},
+		Tags: b.tags(b.name + "-app-" + suffix),
+	}, b.parent)
+	if err != nil {
+		return fmt.Errorf("creating app route table in %s: %w", zone, err)
+	}
+	b.appRoutes = append(b.appRoutes, rt.ID())
+	cidr := Subnet(b.block, appSlot, i)
+	sn, err := subnet(b.ctx, b.name+"-app-"+suffix, b.v, cidr, zone, "app", b.args.Tags, rt, b.parent)
+	if err != nil {
+		return err
+	}
+	if err := reserve(b.ctx, b.name+"-app-"+suffix, sn, cidr, &b.reservations, b.parent); err != nil {
+		return err
+	}
+	b.tiers.App = append(b.tiers.App, SubnetInfo{sn.ID().ToStringOutput(), zone, cidr})
+	return nil
+}
+
+// dataSubnet is a zone's isolated data subnet: no route out of the VPC.
+func (b *builder) dataSubnet(i int, zone, suffix string) error {
+	cidr := Subnet(b.block, dataSlot, i)
+	sn, err := subnet(b.ctx, b.name+"-data-"+suffix, b.v, cidr, zone, "data", b.args.Tags, b.dataRoute, b.parent)
+	if err != nil {
+		return err
+	}
+	if err := reserve(b.ctx, b.name+"-data-"+suffix, sn, cidr, &b.reservations, b.parent); err != nil {
+		return err
+	}
+	b.tiers.Data = append(b.tiers.Data, SubnetInfo{sn.ID().ToStringOutput(), zone, cidr})
+	return nil
 }
 
 // reserve keeps the first FixedBits block of a subnet for hosts with fixed addresses.
@@ -367,98 +431,4 @@ func natGateway(ctx *pulumi.Context, name string, public *ec2.Subnet, igw *ec2.I
 		return nil, fmt.Errorf("creating NAT gateway %s: %w", name, err)
 	}
 	return nat, nil
-}
-
-// flowLogs records ALL traffic of the VPC into an encrypted, retained log group, through a role that only
-// the flow-log service, acting for this account, can assume and that can only write that group.
-func flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, parent pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
-	groupName := "/hipaa/" + name + "/flow-logs"
-	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(groupName),
-		KmsKeyId:        a.FlowLogKmsKeyArn,
-		RetentionInDays: pulumi.Int(a.FlowLogRetentionDays),
-		Tags:            naming.Tags(a.Tags, name+"-flow-logs"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating flow-log group: %w", err)
-	}
-	trust := iampolicy.New(
-		iampolicy.Allow("FlowLogsAssume", []string{"sts:AssumeRole"}, nil).
-			ForService("vpc-flow-logs.amazonaws.com").
-			When("StringEquals", "aws:SourceAccount", a.AccountID),
-	)
-	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(trust.JSON()),
-		Description:      pulumi.String("Lets VPC Flow Logs write " + name + "'s flow-log group"),
-		Tags:             naming.Tags(a.Tags, name+"-flow-logs"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("creating flow-log role: %w", err)
-	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
-		Role:   role.ID(),
-		Policy: pulumi.String(flowLogPolicy(iampolicy.LogGroupArn(a.Region, a.AccountID, groupName))),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{group})); err != nil {
-		return nil, fmt.Errorf("creating flow-log role policy: %w", err)
-	}
-	if _, err := ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
-		VpcId:                  vpc.ID(),
-		TrafficType:            pulumi.String("ALL"),
-		LogDestinationType:     pulumi.String("cloud-watch-logs"),
-		LogDestination:         group.Arn,
-		IamRoleArn:             role.Arn,
-		MaxAggregationInterval: pulumi.Int(60),
-		Tags:                   naming.Tags(a.Tags, name+"-flow-log"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("creating flow log: %w", err)
-	}
-	return group, nil
-}
-
-// flowLogPolicy lets the flow-log service write one log group, named by ARN.
-func flowLogPolicy(arn string) string {
-	return iampolicy.New(iampolicy.Allow("WriteFlowLogs",
-		[]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-		[]string{arn, arn + ":*"})).JSON()
-}
-
-// endpoints gives the private subnets the AWS services they need without the internet: S3 through a
-// gateway endpoint on every private route table, the rest through interface endpoints in the app
-// subnets behind one security group that the firewall opens to each tier.
-func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subnets, routeTables pulumi.StringArray,
-	parent, afterReservations pulumi.ResourceOption,
-) (*ec2.SecurityGroup, pulumi.StringOutput, error) {
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
-		VpcId:       vpc.ID(),
-		Description: pulumi.String("Interface VPC endpoints; ingress rules come from the firewall"),
-		Tags:        naming.Tags(a.Tags, name+"-endpoints"),
-	}, parent)
-	if err != nil {
-		return nil, pulumi.StringOutput{}, fmt.Errorf("creating endpoint security group: %w", err)
-	}
-	s3, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
-		VpcId:           vpc.ID(),
-		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", a.Region),
-		VpcEndpointType: pulumi.String("Gateway"),
-		RouteTableIds:   routeTables,
-		Tags:            naming.Tags(a.Tags, name+"-s3"),
-	}, parent)
-	if err != nil {
-		return nil, pulumi.StringOutput{}, fmt.Errorf("creating S3 gateway endpoint: %w", err)
-	}
-	for _, svc := range InterfaceEndpoints {
-		n := name + "-" + svc
-		if _, err := ec2.NewVpcEndpoint(ctx, n, &ec2.VpcEndpointArgs{
-			VpcId:             vpc.ID(),
-			ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", a.Region, svc),
-			VpcEndpointType:   pulumi.String("Interface"),
-			PrivateDnsEnabled: pulumi.Bool(true),
-			SubnetIds:         subnets,
-			SecurityGroupIds:  pulumi.StringArray{sg.ID()},
-			Tags:              naming.Tags(a.Tags, n),
-		}, parent, afterReservations); err != nil {
-			return nil, pulumi.StringOutput{}, fmt.Errorf("creating %s endpoint: %w", svc, err)
-		}
-	}
-	return sg, s3.PrefixListId, nil
 }

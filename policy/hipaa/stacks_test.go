@@ -2,15 +2,10 @@ package hipaa_test
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/hipaa-platform/platform/internal/audit"
-	"github.com/hipaa-platform/platform/internal/fleet"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
@@ -51,34 +46,16 @@ func TestEveryStackPassesEveryMandatoryRule(t *testing.T) {
 	}
 }
 
-// TestTheDemoProfilePassesEveryRule runs the real program with a demo stack's whole configuration, as
-// platformctl demo create writes it, through the project's own config checks: the profile keeps every
-// safeguard.
+// TestTheDemoProfilePassesEveryRule runs the real program with a demo stack's whole configuration: the
+// demo profile with the name, tags, expiry and release that platformctl demo create adds, through the
+// project's own config checks. The profile keeps every safeguard.
 func TestTheDemoProfilePassesEveryRule(t *testing.T) {
 	t.Parallel()
-	values, err := fleet.DemoConfig("hipaa", "acme", "dana@example.com", "2026-12-01T12:00:00Z", "v1.2.0")
+	p, err := project.Load("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, err := yaml.Marshal(map[string]any{"config": values})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	projectFile, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, content := range map[string][]byte{"Pulumi.yaml": projectFile, "Pulumi.demo-acme.yaml": file} {
-		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := project.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := preview.Stack(p, "demo-acme", "")
+	rs, err := preview.Stack(p, "demo-acme", "v1.2.0")
 	if err != nil {
 		t.Fatal(err)
 	}
