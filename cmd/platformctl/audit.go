@@ -1,120 +1,56 @@
 package main
 
 import (
-	"bufio"
-	"errors"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hipaa-platform/platform/internal/audit"
-	"github.com/hipaa-platform/platform/internal/preview"
-	"github.com/hipaa-platform/platform/internal/project"
-	"github.com/hipaa-platform/platform/internal/refusal"
-	"github.com/hipaa-platform/platform/policy/engine"
-	"github.com/hipaa-platform/platform/policy/hipaa"
 	"github.com/hipaa-platform/platform/policy/report"
 )
 
-// errViolations makes audit exit 1 once its report is written.
-var errViolations = errors.New("mandatory HIPAA policy violations found")
-
-func auditCmd() *cobra.Command {
-	var stack, resources, format, configFile, output string
+func auditCmd(d deps) *cobra.Command {
+	var o audit.Options
 	cmd := &cobra.Command{
-		Use:   "audit (--stack NAME | --resources FILE) [--format text|json|markdown|sarif]",
+		Use:   "audit (--stack NAME | --resources FILE) [--format FORMAT] [--config FILE] [--output FILE]",
 		Short: "Check a stack, or a preview's resources, against the HIPAA policy pack",
 		Long: `audit evaluates the HIPAA policy pack in-process, with the same rules pulumi preview runs through the
-pack's analyzer: over a stack of this project (its program run offline under mocks, as preview does), or
-over a file written by "platformctl preview --json". It prints every finding with its rule, HIPAA
-citation, resource URN and fix; waived findings are shown, never hidden.
+pack's analyzer: over a stack of this project (its program run offline under mocks, as preview does; a
+demo stack demo-NAME from the demo profile), or over a file written by "platformctl preview --json". It
+prints every finding with its rule, HIPAA citation, resource URN and fix; waived findings are shown,
+never hidden. Every report states the program it audited (the commit, for a stack of a git checkout)
+and the configuration in force: the rules disabled or made advisory, the parameters changed, and each
+waiver with what it matched.
 
 Formats: text (default), json, markdown (a report to file with an audit: safeguards by citation, rules,
 findings, waivers and a Mermaid diagram of the network and data flows), sarif (for code scanning).
 --config takes the pack's configuration in the --policy-pack-config form: enforcement levels,
-parameters and waivers.
+parameters and waivers (each with a reason and an expiry within a year, or the term set under
+policy-waivers-valid maximumTermDays). A configuration that enables no rule is refused. --output writes
+the report whole or not at all, and never over a file the audit reads.
 
 Exit status: 0 when no mandatory rule fails, 1 when one does, 2 on bad input.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if (stack == "") == (resources == "") {
-				return refusal.New("give exactly one of --stack NAME and --resources FILE")
-			}
-			if !slices.Contains(report.Formats, format) {
-				return refusal.New("--format %q: want one of %s", format, strings.Join(report.Formats, ", "))
-			}
-			cfg := engine.Config{}
-			if configFile != "" {
-				data, err := os.ReadFile(configFile)
+			if o.Stack != "" {
+				p, err := findProject(cmd)
 				if err != nil {
-					return refusal.New("--config: %w", err)
+					return err
 				}
-				if cfg, err = hipaa.Pack().ParseConfig(data); err != nil {
-					return refusal.New("--config %s: %w", configFile, err)
-				}
+				o.Project = p
 			}
-			a, err := loadAudit(cmd, stack, resources)
-			if err != nil {
-				return err
-			}
-			a.Report = a.Pack.Evaluate(a.Resources, cfg)
-			a.Generated = time.Now().UTC().Format("2006-01-02")
-
-			out := cmd.OutOrStdout()
-			if output != "" {
-				f, err := os.Create(output)
-				if err != nil {
-					return refusal.New("--output: %w", err)
-				}
-				defer f.Close()
-				out = f
-			}
-			w := bufio.NewWriter(out)
-			if err := report.Write(w, format, a); err != nil {
-				return err
-			}
-			if err := w.Flush(); err != nil {
-				return err
-			}
-			if a.Report.Failed() {
+			o.Now = d.now()
+			failed, err := audit.Run(o, d.stdout)
+			if err == nil && failed {
 				return errViolations
 			}
-			return nil
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&stack, "stack", "", "a stack of this project to audit (its program is run offline)")
-	cmd.Flags().StringVar(&resources, "resources", "", "a file written by `platformctl preview --json` to audit")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: "+strings.Join(report.Formats, ", "))
-	cmd.Flags().StringVar(&configFile, "config", "", "the policy pack's configuration (JSON, as for --policy-pack-config)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of standard output")
+	cmd.Flags().StringVar(&o.Stack, "stack", "", "a `STACK` of this project to audit (its program is run offline)")
+	cmd.Flags().StringVar(&o.Resources, "resources", "", "a `FILE` written by `platformctl preview --json` to audit")
+	cmd.Flags().StringVar(&o.Format, "format", "text", "the report's `FORMAT`: "+strings.Join(report.Formats, ", "))
+	cmd.Flags().StringVar(&o.ConfigFile, "config", "", "the policy pack's configuration `FILE` (JSON, as for --policy-pack-config)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	return cmd
-}
-
-func loadAudit(cmd *cobra.Command, stack, resources string) (*report.Audit, error) {
-	if resources != "" {
-		f, err := os.Open(resources)
-		if err != nil {
-			return nil, refusal.New("--resources: %w", err)
-		}
-		defer f.Close()
-		rs, err := audit.ReadPreviewJSON(f)
-		if err != nil {
-			return nil, refusal.New("--resources %s: %w", resources, err)
-		}
-		return &report.Audit{Subject: "resources in " + filepath.Base(resources), Source: resources, Pack: hipaa.Pack(), Resources: rs}, nil
-	}
-	dir, _ := cmd.Flags().GetString("dir")
-	p, err := project.Find(dir)
-	if err != nil {
-		return nil, refusal.Of(err)
-	}
-	rs, err := preview.Stack(p, stack, "")
-	if err != nil {
-		return nil, err
-	}
-	return &report.Audit{Subject: "stack " + stack, Source: "Pulumi." + stack + ".yaml", Pack: hipaa.Pack(), Resources: audit.FromOffline(rs)}, nil
 }

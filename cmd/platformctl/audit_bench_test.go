@@ -32,7 +32,7 @@ func BenchmarkAuditFromFile(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				if code := run([]string{"--dir", "../..", "audit", "--resources", file, "--format", "json"}, io.Discard, io.Discard); code != exitOK {
+				if code := runArgs([]string{"--dir", "../..", "audit", "--resources", file, "--format", "json"}, io.Discard, io.Discard); code != exitOK {
 					b.Fatalf("audit exited %d", code)
 				}
 			}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
-	"slices"
+	"path/filepath"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/spf13/cobra"
 
 	"github.com/hipaa-platform/platform/internal/fleet"
+	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
@@ -18,42 +21,77 @@ import (
 // Stages is the path a release takes, in order.
 var Stages = []string{"dev", "test", "qa", "prod"}
 
-// newWorkspace opens the project's workspace: the project directory with the real program, run by the
-// pulumi CLI on the PATH against the backend the environment names (PULUMI_BACKEND_URL, or pulumi
-// login). Tests replace it with a workspace over an inline stand-in.
-var newWorkspace = func(ctx context.Context, p *project.Project) (auto.Workspace, error) {
-	return auto.NewLocalWorkspace(ctx, auto.WorkDir(p.Dir))
+// projectWorkspace opens the project's workspace: the project directory with the real program, run by
+// the pulumi CLI on the PATH against the backend the environment names (PULUMI_BACKEND_URL, or pulumi
+// login). What is missing for that is said in one line, as a refusal: nothing has changed.
+func projectWorkspace(ctx context.Context, p *project.Project) (auto.Workspace, error) {
+	cli, err := exec.LookPath("pulumi")
+	if err != nil {
+		return nil, refusal.New("this command needs the Pulumi CLI (3.255 or newer) on the PATH; install it as https://www.pulumi.com/docs/iac/download-install/ says")
+	}
+	if runtime := p.RuntimeName(); runtime != "" {
+		if err := languageHost(cli, runtime); err != nil {
+			return nil, err
+		}
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(p.Dir))
+	if err != nil {
+		return nil, fmt.Errorf("opening the Pulumi workspace in %s: %s", p.Dir, firstLine(err))
+	}
+	if os.Getenv("PULUMI_BACKEND_URL") == "" {
+		if _, err := ws.WhoAmI(ctx); err != nil {
+			return nil, refusal.New("no Pulumi backend: log in with `pulumi login` (for regulated data, a state bucket of your own: pulumi login 's3://BUCKET?region=REGION&awssdk=v2') or set PULUMI_BACKEND_URL")
+		}
+	}
+	return ws, nil
 }
 
-// openFleet finds the project and opens its fleet, with progress on stderr.
-func openFleet(cmd *cobra.Command) (*fleet.Fleet, error) {
-	dir, _ := cmd.Flags().GetString("dir")
-	p, err := project.Find(dir)
-	if err != nil {
-		return nil, refusal.Of(err)
+// languageHost checks that the CLI can run a program of runtime: its language host (pulumi-language-go
+// for a Go program), which the official CLI ships beside itself, is there or on the PATH.
+func languageHost(cli, runtime string) error {
+	host := "pulumi-language-" + runtime
+	if _, err := exec.LookPath(host); err == nil {
+		return nil
 	}
-	have, err := p.Stacks()
+	if real, err := filepath.EvalSymlinks(cli); err == nil {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(real), host)); err == nil {
+			return nil
+		}
+	}
+	return refusal.New("the project's runtime is %s, and the Pulumi CLI at %s has no language host %s beside it or on the PATH: the official CLI ships one; a CLI built from its Go module has none", runtime, cli, host)
+}
+
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+	return line
+}
+
+// openFleet finds the project and opens its fleet over d's workspace, with progress on stderr.
+func openFleet(cmd *cobra.Command, d deps) (*fleet.Fleet, error) {
+	p, err := findProject(cmd)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range Stages {
-		if !slices.Contains(have, s) {
-			return nil, fmt.Errorf("the project has no Pulumi.%s.yaml; the stages are %v", s, Stages)
+		if !p.HasStack(s) {
+			return nil, refusal.New("the project has no Pulumi.%s.yaml; the stages are %v", s, Stages)
 		}
 	}
-	ws, err := newWorkspace(cmd.Context(), p)
+	ws, err := d.workspace(cmd.Context(), p)
 	if err != nil {
-		return nil, fmt.Errorf("opening the Pulumi workspace (is the pulumi CLI installed and logged in to the backend?): %w", err)
+		return nil, err
 	}
 	packs, _ := cmd.Flags().GetStringSlice("policy-pack")
-	return &fleet.Fleet{Workspace: ws, Project: p.Name, Stages: Stages, Progress: cmd.ErrOrStderr(), PolicyPacks: packs}, nil
+	return &fleet.Fleet{
+		Workspace: ws, Project: p, Stages: Stages, Progress: d.stderr, PolicyPacks: packs,
+		Check: func(stack, release string) error { return preview.Check(p, stack, release) },
+	}, nil
 }
 
 // withFleet opens the fleet and runs fn with a context that Ctrl-C cancels, so that an update stops
-// cleanly (Pulumi finishes the operations in flight and records the state) instead of being killed; a
-// refusal of the fleet is bad input.
-func withFleet(cmd *cobra.Command, fn func(context.Context, *fleet.Fleet) error) error {
-	f, err := openFleet(cmd)
+// cleanly (Pulumi finishes the operations in flight and records the state) instead of being killed.
+func withFleet(cmd *cobra.Command, d deps, fn func(context.Context, *fleet.Fleet) error) error {
+	f, err := openFleet(cmd, d)
 	if err != nil {
 		return err
 	}
@@ -64,6 +102,6 @@ func withFleet(cmd *cobra.Command, fn func(context.Context, *fleet.Fleet) error)
 
 // withPolicyPacks adds --policy-pack to a command that updates stacks.
 func withPolicyPacks(cmd *cobra.Command) *cobra.Command {
-	cmd.Flags().StringSlice("policy-pack", nil, "a policy pack every update runs with, such as the HIPAA pack's built analyzer (policy/bin/hipaa-policy); repeatable")
+	cmd.Flags().StringSlice("policy-pack", nil, "a policy pack `PATH` every update runs with, such as the HIPAA pack's built analyzer (policy/bin/hipaa-policy); repeatable")
 	return cmd
 }

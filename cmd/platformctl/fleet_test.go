@@ -2,29 +2,22 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/spf13/cobra"
 
 	"github.com/hipaa-platform/platform/internal/fleet/fleettest"
-	"github.com/hipaa-platform/platform/internal/project"
 )
 
 // TestReleaseAndDemoCommands runs the commands as an operator does, against the stand-in workspace:
-// exit codes, messages and progress. It replaces the package's workspace, so it does not run in
-// parallel with the other tests that open one.
+// exit codes, messages and progress.
 func TestReleaseAndDemoCommands(t *testing.T) {
+	t.Parallel()
 	env := fleettest.New(t, "../..")
-	saved := newWorkspace
-	newWorkspace = func(context.Context, *project.Project) (auto.Workspace, error) { return env.Workspace, nil }
-	t.Cleanup(func() { newWorkspace = saved })
-
 	cli := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		code := run(append([]string{"--dir", "../.."}, args...), &out, &errb)
+		code := run(testDeps(&out, &errb, env.Workspace), append([]string{"--dir", "../.."}, args...))
 		return code, out.String(), errb.String()
 	}
 	for _, tc := range []struct {
@@ -72,11 +65,10 @@ func TestReleaseAndDemoCommands(t *testing.T) {
 func TestEveryCommandSaysWhatItDoes(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	if code := run([]string{"--help"}, &out, &out); code != exitOK {
+	if code := runArgs([]string{"--help"}, &out, &out); code != exitOK {
 		t.Fatalf("--help: exit %d", code)
 	}
-	root := &cobra.Command{Use: "platformctl"}
-	root.AddCommand(previewCmd(), auditCmd(), upCmd(), releaseCmd(), demoCmd())
+	root := newRoot(testDeps(&out, &out, nil))
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {

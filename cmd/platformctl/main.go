@@ -4,30 +4,67 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/user"
+	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/spf13/cobra"
 
+	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
-// Exit codes: 1 for a failed check or operation, 2 for bad input (an unknown stack, an invalid flag or
-// configuration).
+// Exit codes: 1 for a failed check or operation, 2 for a refused request (bad input, found before
+// anything changed).
 const (
 	exitOK       = 0
 	exitFailed   = 1
 	exitBadInput = 2
 )
 
+// errViolations makes audit exit 1 once its report is written.
+var errViolations = errors.New("mandatory HIPAA policy violations found")
+
+// deps are what the commands take from outside the process: where they write, the Pulumi workspace
+// they drive, the clock and who runs them. main passes the real ones; tests pass their own.
+type deps struct {
+	stdout, stderr io.Writer
+	// workspace opens the Pulumi workspace of a project, having checked what it needs.
+	workspace func(ctx context.Context, p *project.Project) (auto.Workspace, error)
+	now       func() time.Time
+	user      func() string
+}
+
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser},
+		os.Args[1:]))
 }
 
 // run executes one command line and returns the process exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(d deps, args []string) int {
+	root := newRoot(d)
+	root.SetArgs(args)
+	err := root.Execute()
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errViolations):
+		return exitFailed // the report says what failed
+	}
+	fmt.Fprintln(d.stderr, "platformctl:", err)
+	if refusal.Is(err) {
+		return exitBadInput
+	}
+	return exitFailed
+}
+
+// newRoot builds the command tree over d.
+func newRoot(d deps) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "platformctl",
 		Short:         "Operate the HIPAA platform",
@@ -35,23 +72,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().String("dir", ".", "the project directory (holding Pulumi.yaml), or one below it")
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.PersistentFlags().String("dir", ".", "the project `DIR`ectory (holding Pulumi.yaml), or one below it")
+	root.SetOut(d.stdout)
+	root.SetErr(d.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return refusal.Of(err) })
-	root.AddCommand(previewCmd(), auditCmd(), withPolicyPacks(upCmd()), releaseCmd(), demoCmd())
+	root.AddCommand(previewCmd(d), auditCmd(d), withPolicyPacks(upCmd(d)), releaseCmd(d), demoCmd(d))
+	refuseBadArguments(root)
+	return root
+}
 
-	err := root.Execute()
-	if err == nil {
-		return exitOK
+// findProject finds the project from --dir.
+func findProject(cmd *cobra.Command) (*project.Project, error) {
+	dir, _ := cmd.Flags().GetString("dir")
+	p, err := project.Find(dir)
+	return p, refusal.Of(err)
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
 	}
-	if errors.Is(err, errViolations) {
-		return exitFailed // the report says what failed
-	}
-	fmt.Fprintln(stderr, "platformctl:", err)
-	if refusal.Is(err) {
-		return exitBadInput
-	}
-	return exitFailed
+	return os.Getenv("USER")
 }

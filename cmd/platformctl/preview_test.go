@@ -14,7 +14,7 @@ import (
 func platformctl(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(append([]string{"--dir", "../.."}, args...), &out, &errb)
+	code = runArgs(append([]string{"--dir", "../.."}, args...), &out, &errb)
 	return out.String(), errb.String(), code
 }
 
@@ -199,7 +199,7 @@ func TestPreviewOfAnInvalidStackNamesEveryBadKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"--dir", dir, "preview", "--stack", "broken"}, &out, &errb)
+	code := runArgs([]string{"--dir", dir, "preview", "--stack", "broken"}, &out, &errb)
 	if code != exitBadInput {
 		t.Errorf("exit %d, want %d", code, exitBadInput)
 	}
@@ -215,7 +215,7 @@ func TestPreviewOfAnInvalidStackNamesEveryBadKey(t *testing.T) {
 func TestPreviewShowsWhatTheMonitoringHostRuns(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	if code := run([]string{"--dir", "../..", "preview", "--stack", "prod", "--host", "hipaa-prod-monitoring"}, &out, &errb); code != exitOK {
+	if code := runArgs([]string{"--dir", "../..", "preview", "--stack", "prod", "--host", "hipaa-prod-monitoring"}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{"==> /etc/nagios4/hipaa/hosts.cfg <==", "host_name     hipaa-prod-db-2", "service_description  backup-age",
@@ -226,7 +226,38 @@ func TestPreviewShowsWhatTheMonitoringHostRuns(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	if code := run([]string{"--dir", "../..", "preview", "--stack", "prod", "--host", "nope"}, &out, &errb); code != exitBadInput || !strings.Contains(errb.String(), "the hosts are hipaa-prod-db-0") {
+	if code := runArgs([]string{"--dir", "../..", "preview", "--stack", "prod", "--host", "nope"}, &out, &errb); code != exitBadInput || !strings.Contains(errb.String(), "the hosts are hipaa-prod-db-0") {
 		t.Errorf("unknown host: exit %d, %s", code, errb.String())
 	}
+}
+
+// TestPreviewsAreByteForByteTheSame: two previews of the same code and stack files print the same bytes,
+// so a diff of two previews shows only what changed.
+func TestPreviewsAreByteForByteTheSame(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "test", "qa", "prod", "demo-acme"} {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			first, errOut, code := platformctl(t, "preview", "--stack", stack, "--json")
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for range 3 {
+				again, _, _ := platformctl(t, "preview", "--stack", stack, "--json")
+				if again != first {
+					t.Fatalf("two previews of %s differ:\n%s", stack, firstDifference(first, again))
+				}
+			}
+		})
+	}
+}
+
+// firstDifference shows where two texts part.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return "...\n" + a[from:min(len(a), i+200)] + "\n---\n" + b[from:min(len(b), i+200)]
 }

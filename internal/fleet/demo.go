@@ -2,8 +2,6 @@ package fleet
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -13,59 +11,18 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
-	"gopkg.in/yaml.v3"
 
 	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/outputs"
+	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
-
-// DemoPrefix starts every demo stack's name.
-const DemoPrefix = "demo-"
 
 // Demo TTL bounds: long enough for a week of meetings, short enough that a forgotten demo goes.
 const (
 	MinDemoTTL = time.Hour
 	MaxDemoTTL = 14 * 24 * time.Hour
 )
-
-//go:embed demo.yaml
-var demoProfile []byte
-
-var demoName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
-
-// DemoStack is the stack name of demo name, or an error saying what a name may be.
-func DemoStack(name string) (string, error) {
-	if !demoName.MatchString(name) || strings.Contains(name, "--") {
-		return "", refusal.New("demo name %q: want 2 to 20 lower-case letters, digits and single hyphens, starting with a letter (it becomes stack %s<name> and part of resource names)", name, DemoPrefix)
-	}
-	return DemoPrefix + name, nil
-}
-
-// DemoProfile is the demo stacks' configuration: every HIPAA safeguard of the program is kept (there is
-// no dial to turn one off), the data is synthetic, everything can be destroyed, and it is small.
-func DemoProfile() (map[string]string, error) {
-	var p struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(demoProfile, &p); err != nil {
-		return nil, fmt.Errorf("demo profile: %w", err)
-	}
-	out := map[string]string{}
-	for k, v := range p.Config {
-		switch v := v.(type) {
-		case string:
-			out[k] = v
-		default:
-			b, err := json.Marshal(v)
-			if err != nil {
-				return nil, fmt.Errorf("demo profile %s: %w", k, err)
-			}
-			out[k] = string(b)
-		}
-	}
-	return out, nil
-}
 
 // DemoOptions are what a demo is created with.
 type DemoOptions struct {
@@ -89,7 +46,7 @@ func (f *Fleet) CreateDemo(ctx context.Context, name string, o DemoOptions) erro
 }
 
 func (f *Fleet) createDemo(ctx context.Context, name string, o DemoOptions) error {
-	stack, err := DemoStack(name)
+	stack, err := project.DemoStack(name)
 	if err != nil {
 		return err
 	}
@@ -102,23 +59,29 @@ func (f *Fleet) createDemo(ctx context.Context, name string, o DemoOptions) erro
 	if _, err := imageref.Parse(o.Release); err != nil {
 		return refusal.Of(err)
 	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	demo := project.Demo{Name: name, Owner: o.Owner, ExpiresAt: now.Add(o.TTL).UTC().Truncate(time.Second).Format(time.RFC3339), Release: o.Release}
+	settings, err := f.Project.DemoSettings(demo)
+	if err != nil {
+		return err
+	}
+	if err := f.check(stack, o.Release); err != nil {
+		return err
+	}
 	if exists, err := f.exists(ctx, stack); err != nil {
 		return err
 	} else if exists {
 		return refusal.New("demo %s exists already (stack %s); destroy it first or choose another name", name, stack)
 	}
-	now := o.Now
-	if now.IsZero() {
-		now = time.Now()
+	config := auto.ConfigMap{}
+	for k, v := range settings {
+		config[k] = auto.ConfigValue{Value: v}
 	}
-	expires := now.Add(o.TTL).UTC().Truncate(time.Second).Format(time.RFC3339)
-	config, err := f.demoConfig(name, stack, o.Owner, expires, o.Release)
-	if err != nil {
-		return err
-	}
-
-	f.say("%s: creating demo %s for %s, expiring %s", stack, name, o.Owner, expires)
-	if err := f.update(ctx, stack, true, config, fmt.Sprintf("create demo %s for %s until %s, running %s", name, o.Owner, expires, o.Release)); err != nil {
+	f.say("%s: creating demo %s for %s, expiring %s", stack, name, o.Owner, demo.ExpiresAt)
+	if err := f.update(ctx, stack, true, config, fmt.Sprintf("create demo %s for %s until %s, running %s", name, o.Owner, demo.ExpiresAt, o.Release)); err != nil {
 		f.say("%s: the deployment failed; destroying what it created", stack)
 		if cleanup := f.DestroyDemo(ctx, name); cleanup != nil {
 			return fmt.Errorf("%w; and cleaning up failed too, destroy it with `platformctl demo destroy %s`: %v", err, name, cleanup)
@@ -126,45 +89,6 @@ func (f *Fleet) createDemo(ctx context.Context, name string, o DemoOptions) erro
 		return err
 	}
 	return nil
-}
-
-// demoConfig is the demo profile, named and tagged for this demo.
-func (f *Fleet) demoConfig(name, stack, owner, expires, release string) (auto.ConfigMap, error) {
-	values, err := DemoConfig(f.Project, name, owner, expires, release)
-	if err != nil {
-		return nil, err
-	}
-	config := auto.ConfigMap{}
-	for k, v := range values {
-		config[k] = auto.ConfigValue{Value: v}
-	}
-	return config, nil
-}
-
-// DemoConfig is the whole configuration of demo name: the profile, its host name, the tags naming its
-// owner and expiry, and the release it runs.
-func DemoConfig(project, name, owner, expires, release string) (map[string]string, error) {
-	stack, err := DemoStack(name)
-	if err != nil {
-		return nil, err
-	}
-	config, err := DemoProfile()
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range config {
-		config[k] = strings.ReplaceAll(v, "{name}", name)
-	}
-	tags, err := json.Marshal(map[string]map[string]string{"tags": {
-		"Project": project, "Environment": stack, "Owner": owner, "ExpiresAt": expires,
-	}})
-	if err != nil {
-		return nil, err
-	}
-	config["aws:defaultTags"] = string(tags)
-	config[project+":expiresAt"] = expires
-	config[project+":release"] = release
-	return config, nil
 }
 
 // Demo is one demo stack.
@@ -192,9 +116,9 @@ func (f *Fleet) demos(ctx context.Context, now time.Time) ([]Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing stacks: %w", err)
 	}
-	var demos []Demo
+	demos := []Demo{}
 	for _, sum := range summaries {
-		if !strings.HasPrefix(sum.Name, DemoPrefix) {
+		if !strings.HasPrefix(sum.Name, project.DemoPrefix) {
 			continue
 		}
 		s, err := auto.SelectStack(ctx, sum.Name, f.Workspace)
@@ -205,7 +129,7 @@ func (f *Fleet) demos(ctx context.Context, now time.Time) ([]Demo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s's outputs: %w", sum.Name, err)
 		}
-		d := Demo{Name: strings.TrimPrefix(sum.Name, DemoPrefix), Stack: sum.Name}
+		d := Demo{Name: strings.TrimPrefix(sum.Name, project.DemoPrefix), Stack: sum.Name}
 		d.Owner, _ = out[outputs.Owner].Value.(string)
 		if r, ok := out[outputs.Release].Value.(map[string]any); ok {
 			d.Release, _ = r["requested"].(string)
@@ -228,7 +152,7 @@ func (f *Fleet) DestroyDemo(ctx context.Context, name string) error {
 }
 
 func (f *Fleet) destroyDemo(ctx context.Context, name string) error {
-	stack, err := DemoStack(name)
+	stack, err := project.DemoStack(name)
 	if err != nil {
 		return err
 	}

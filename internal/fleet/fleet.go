@@ -23,6 +23,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
+	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
@@ -30,8 +31,9 @@ import (
 type Fleet struct {
 	// Workspace is the project's workspace: the project directory, or an inline program in tests.
 	Workspace auto.Workspace
-	// Project is the project name, the namespace of its configuration keys.
-	Project string
+	// Project is the project: its name (the namespace of its configuration keys), its stack files and
+	// its demo profile.
+	Project *project.Project
 	// Stages are the environments a release goes through, in order.
 	Stages []string
 	// Progress receives what is happening: the steps and the engine's own progress. Optional.
@@ -39,6 +41,18 @@ type Fleet struct {
 	// PolicyPacks are the policy packs every update runs with (the HIPAA pack's built analyzer), so a
 	// mandatory violation stops the update before anything changes. Optional.
 	PolicyPacks []string
+	// Check runs the program's own configuration checks for a stack with a release, offline, so that a
+	// release the stack would refuse (another repository or registry, a malformed reference) is refused
+	// before any stack is created or updated. Required.
+	Check func(stack, release string) error
+}
+
+// check refuses a release that stack's configuration does not accept.
+func (f *Fleet) check(stack, release string) error {
+	if f.Check == nil {
+		return errors.New("fleet: no configuration check")
+	}
+	return refusal.Of(f.Check(stack, release))
 }
 
 func (f *Fleet) say(format string, v ...any) {
@@ -47,7 +61,7 @@ func (f *Fleet) say(format string, v ...any) {
 	}
 }
 
-func (f *Fleet) key(name string) string { return f.Project + ":" + name }
+func (f *Fleet) key(name string) string { return f.Project.Name + ":" + name }
 
 // stage checks that name is one of the stages.
 func (f *Fleet) stage(name string) error {

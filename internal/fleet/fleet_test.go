@@ -28,7 +28,7 @@ func newHarness(t *testing.T) *harness {
 	env := fleettest.New(t, filepath.Join("..", ".."))
 	progress := &bytes.Buffer{}
 	return &harness{
-		Fleet:    &Fleet{Workspace: env.Workspace, Project: "hipaa", Stages: stages, Progress: progress},
+		Fleet:    &Fleet{Workspace: env.Workspace, Project: env.Project, Stages: stages, Progress: progress, Check: env.Check},
 		Env:      env,
 		progress: progress,
 	}

@@ -20,10 +20,25 @@ type Deployment struct {
 
 // History returns the stack's successful updates, oldest first, with the release each ran.
 func (f *Fleet) History(ctx context.Context, s auto.Stack) ([]Deployment, error) {
+	updates, err := f.updates(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return f.deployments(updates), nil
+}
+
+// updates returns the stack's whole history, newest first.
+func (f *Fleet) updates(ctx context.Context, s auto.Stack) ([]auto.UpdateSummary, error) {
 	updates, err := s.History(ctx, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s's history: %w", s.Name(), err)
 	}
+	return updates, nil
+}
+
+// deployments are the successful updates among updates (newest first), oldest first, with the release
+// each ran.
+func (f *Fleet) deployments(updates []auto.UpdateSummary) []Deployment {
 	var out []Deployment
 	for i := len(updates) - 1; i >= 0; i-- {
 		u := updates[i]
@@ -37,7 +52,7 @@ func (f *Fleet) History(ctx context.Context, s auto.Stack) ([]Deployment, error)
 		at, _ := time.Parse(time.RFC3339, u.StartTime)
 		out = append(out, Deployment{Version: u.Version, Release: release, At: at, Message: u.Message})
 	}
-	return out, nil
+	return out
 }
 
 // Releases returns the distinct releases a stack has run, in the order it first ran them; the last of

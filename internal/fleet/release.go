@@ -27,6 +27,9 @@ func (f *Fleet) promote(ctx context.Context, image, to string, force bool) error
 	if err := f.stage(to); err != nil {
 		return err
 	}
+	if err := f.check(to, image); err != nil {
+		return err
+	}
 	if err := f.checkFront(ctx, image, to, force); err != nil {
 		return err
 	}
@@ -42,6 +45,12 @@ func (f *Fleet) PromoteAll(ctx context.Context, image string, force bool) error 
 func (f *Fleet) promoteAll(ctx context.Context, image string, force bool) error {
 	if _, err := imageref.Parse(image); err != nil {
 		return refusal.Of(err)
+	}
+	// Every stage must accept the image before the first is updated.
+	for _, stage := range f.Stages {
+		if err := f.check(stage, image); err != nil {
+			return err
+		}
 	}
 	for i, stage := range f.Stages {
 		f.say("[%d/%d] %s", i+1, len(f.Stages), stage)
@@ -132,6 +141,9 @@ func (f *Fleet) up(ctx context.Context, stack, release string) error {
 	case release == "":
 		release = current
 	}
+	if err := f.check(stack, release); err != nil {
+		return err
+	}
 	return f.deploy(ctx, stack, true, release, fmt.Sprintf("update %s, running %s", stack, release))
 }
 
@@ -183,6 +195,9 @@ func (f *Fleet) step(ctx context.Context, stack string, by int) error {
 	case i >= len(releases):
 		return refusal.New("%s runs %s, the latest release it ran; there is nothing to roll forward to", stack, current)
 	}
+	if err := f.check(stack, releases[i]); err != nil {
+		return err
+	}
 	verb := "roll back"
 	if by > 0 {
 		verb = "roll forward"
@@ -200,8 +215,10 @@ type Status struct {
 	Image   string `json:"image,omitempty"`
 	// Releases is every release the stack has run, in the order it first ran them.
 	Releases []string `json:"releases,omitempty"`
-	// LastUpdate is when the stack was last updated.
+	// LastUpdate is when the stack was last updated, and LastResult how that update ended (succeeded,
+	// failed, in-progress): a stage whose last update failed still runs its last good release.
 	LastUpdate string `json:"lastUpdate,omitempty"`
+	LastResult string `json:"lastResult,omitempty"`
 	// ExpiresAt is a demo stack's expiry.
 	ExpiresAt string `json:"expiresAt,omitempty"`
 }
@@ -249,11 +266,14 @@ func (f *Fleet) status(ctx context.Context) ([]Status, error) {
 			st.Image, _ = r["image"].(string)
 		}
 		st.ExpiresAt, _ = exported[outputs.ExpiresAt].Value.(string)
-		history, err := f.History(ctx, s)
+		updates, err := f.updates(ctx, s)
 		if err != nil {
 			return nil, err
 		}
-		st.Releases, _ = Releases(history)
+		if len(updates) > 0 {
+			st.LastResult = updates[0].Result
+		}
+		st.Releases, _ = Releases(f.deployments(updates))
 		out = append(out, st)
 	}
 	return out, nil

@@ -18,6 +18,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/internal/preview"
+	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/policy/hipaatest"
 	"github.com/hipaa-platform/platform/stacks"
 )
@@ -25,8 +27,10 @@ import (
 // Env is a workspace over the stand-in program.
 type Env struct {
 	Workspace auto.Workspace
-	// Work is the workspace directory, where the stack files are.
+	// Work is the workspace directory, where the stack files and the demo profile are.
 	Work string
+	// Project is the project as read from Work.
+	Project *project.Project
 
 	mu     sync.Mutex
 	failOn map[string]bool
@@ -82,7 +86,7 @@ func New(t testing.TB, root string) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range stackFiles {
+	for _, f := range append(stackFiles, filepath.Join(root, "Pulumi.yaml"), filepath.Join(root, project.DemoProfileFile)) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -96,6 +100,9 @@ func New(t testing.TB, root string) *Env {
 		t.Fatal(err)
 	}
 	e := &Env{Work: work, failOn: map[string]bool{}}
+	if e.Project, err = project.Load(work); err != nil {
+		t.Fatal(err)
+	}
 	e.Workspace, err = auto.NewLocalWorkspace(context.Background(),
 		auto.WorkDir(work), auto.Program(e.standIn), auto.Project(*proj), auto.Pulumi(cmd), auto.EnvVars(env))
 	if err != nil {
@@ -103,3 +110,7 @@ func New(t testing.TB, root string) *Env {
 	}
 	return e
 }
+
+// Check is the configuration check platformctl gives its fleet: the program's own LoadConfig, run
+// offline for the stack with the release.
+func (e *Env) Check(stack, release string) error { return preview.Check(e.Project, stack, release) }
