@@ -1,10 +1,15 @@
 package hipaa
 
-import "github.com/hipaa-platform/platform/policy/engine"
+import (
+	"slices"
+
+	"github.com/hipaa-platform/platform/internal/naming"
+	"github.com/hipaa-platform/platform/policy/engine"
+)
 
 var logRetention = engine.Rule{
 	ID:          "log-retention",
-	Description: "Log groups and log buckets keep logs at least the minimum retention",
+	Description: "Log groups and log buckets (access logs, the trail's, the load balancers') keep logs at least the minimum retention",
 	Citations:   []string{"164.312(b)"},
 	Severity:    engine.Medium,
 	Fix:         "Set retentionInDays on log groups, and expiration.days of log buckets' lifecycle rules, to at least minimumDays (or leave them unset to keep logs forever).",
@@ -24,7 +29,7 @@ var logRetention = engine.Rule{
 			}
 		}
 		for _, b := range s.OfType(tBucket) {
-			if !isLogBucket(s, b) {
+			if !isLogBucket(s, b) && !isLoadBalancerLogBucket(s, b) {
 				continue
 			}
 			for _, lc := range s.Referencing(b, tBucketLifecycle, "bucket") {
@@ -40,4 +45,21 @@ var logRetention = engine.Rule{
 			}
 		}
 	},
+}
+
+// isLoadBalancerLogBucket reports whether a bucket receives load balancers' access logs: a load balancer
+// names it in accessLogs, or it is tagged as the load balancers' log bucket.
+func isLoadBalancerLogBucket(s *engine.Stack, b *engine.Resource) bool {
+	if b.Tag(naming.PurposeTag).Str() == naming.PurposeLoadBalancerLogs {
+		return true
+	}
+	name := b.Get("bucket").Str()
+	for _, typ := range []string{tLoadBalancer, tAlbLoadBalancer} {
+		for _, lb := range s.OfType(typ) {
+			if slices.Contains(lb.PropertyDependencies["accessLogs"], b.URN) || (name != "" && lb.Get("accessLogs", "bucket").Str() == name) {
+				return true
+			}
+		}
+	}
+	return false
 }

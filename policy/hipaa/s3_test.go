@@ -1,6 +1,7 @@
 package hipaa
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/hipaa-platform/platform/policy/engine"
@@ -106,13 +107,24 @@ func TestLogRetention(t *testing.T) {
 		{"forever is fine", "flow:retentionInDays", del, nil},
 		{"short log bucket", "logs-lifecycle:rules.0.expiration.days", 30.0, []string{"rules[0].expiration.days: rules[0].expiration.days is 30 on a log bucket; set it to at least 365"}},
 		{"data bucket may expire", "data-lifecycle:rules.0.expiration", map[string]any{"days": 30.0}, nil},
+		{"load balancers' log bucket by tag", "data:tags.Purpose", "lb-logs", nil},
 	})
+	// The load balancers' log bucket is a log bucket, whether tagged or named by a load balancer.
+	lbLogs := append(base.with("data-lifecycle:rules.0.expiration", map[string]any{"days": 30.0}),
+		fx{typ: tLoadBalancer, name: "web", props: map[string]any{"accessLogs": map[string]any{"bucket": "data-bucket", "enabled": true}}})
+	lbLogs = lbLogs.with("data:bucket", "data-bucket")
+	want := []string{"rules[0].expiration.days: rules[0].expiration.days is 30 on a log bucket; set it to at least 365"}
+	for name, stack := range map[string]stackFixture{"named by a load balancer": lbLogs, "tagged": base.with("data-lifecycle:rules.0.expiration", map[string]any{"days": 30.0}).with("data:tags.Purpose", "lb-logs")} {
+		if got := render(engine.CheckStack(&logRetention, stack.stack(), engine.Config{})); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
 	cfg, err := Pack().ParseConfig([]byte(`{"log-retention": {"minimumDays": 731}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := render(engine.CheckStack(&logRetention, base.stack(), cfg))
-	want := []string{"retentionInDays: retentionInDays is 365; set it to at least 731",
+	want = []string{"retentionInDays: retentionInDays is 365; set it to at least 731",
 		"rules[0].expiration.days: rules[0].expiration.days is 400 on a log bucket; set it to at least 731"}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("with minimumDays 731: %q, want %q", got, want)
