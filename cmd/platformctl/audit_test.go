@@ -130,7 +130,7 @@ func TestAuditFormats(t *testing.T) {
 		"| 45 CFR 164.312(a)(2)(iv) | Encryption and decryption | `ebs-volume-encrypted`",
 		"### `sg-no-public-admin-ports` (**violation**)",
 		"```mermaid\nflowchart LR",
-		`subgraph vpc_shared_vpc["VPC shared-vpc<br/>10.0.0.0/16, tenancy "]`,
+		`subgraph vpc_shared_vpc["VPC shared-vpc<br/>10.0.0.0/16<br/>default tenancy"]`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q", want)
