@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"encoding/base64"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -74,12 +75,12 @@ func TestEveryStackKeepsTheSafeguards(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 			rs := previewStack(t, stack)
-			vpcs := offline.Of(rs, "aws:ec2/vpc:Vpc")
+			vpcs := offlinetest.Of(rs, "aws:ec2/vpc:Vpc")
 			if len(vpcs) != 1 || vpcs[0].String("instanceTenancy") != "dedicated" {
 				t.Fatalf("want one dedicated VPC, got %d (%v)", len(vpcs), vpcs)
 			}
 			var flowLog bool
-			for _, fl := range offline.Of(rs, "aws:ec2/flowLog:FlowLog") {
+			for _, fl := range offlinetest.Of(rs, "aws:ec2/flowLog:FlowLog") {
 				if fl.String("vpcId") == vpcs[0].ID && fl.String("trafficType") == "ALL" {
 					flowLog = true
 				}
@@ -87,7 +88,7 @@ func TestEveryStackKeepsTheSafeguards(t *testing.T) {
 			if !flowLog {
 				t.Error("the VPC has no flow log of ALL traffic")
 			}
-			keys := offline.Of(rs, "aws:kms/key:Key")
+			keys := offlinetest.Of(rs, "aws:kms/key:Key")
 			if len(keys) < 4 {
 				t.Errorf("%d KMS keys, want one per purpose", len(keys))
 			}
@@ -133,7 +134,7 @@ func assertBucketsComplete(t *testing.T, rs []offline.Resource) {
 			}
 		}
 	}
-	buckets := offline.Of(rs, "aws:s3/bucketV2:BucketV2")
+	buckets := offlinetest.Of(rs, "aws:s3/bucketV2:BucketV2")
 	if len(buckets) < 3 {
 		t.Errorf("%d buckets, want at least logs, data and backups", len(buckets))
 	}
@@ -151,7 +152,7 @@ func assertBucketsComplete(t *testing.T, rs []offline.Resource) {
 
 func zones(rs []offline.Resource) map[string]bool {
 	z := map[string]bool{}
-	for _, s := range offline.Of(rs, "aws:ec2/subnet:Subnet") {
+	for _, s := range offlinetest.Of(rs, "aws:ec2/subnet:Subnet") {
 		z[s.String("availabilityZone")] = true
 	}
 	return z
@@ -163,21 +164,21 @@ func TestProdSpreadsOverThreeZonesAndProtectsState(t *testing.T) {
 	if z := zones(rs); len(z) != 3 {
 		t.Errorf("prod subnets are in zones %v, want 3", z)
 	}
-	if n := len(offline.Of(rs, "aws:ec2/natGateway:NatGateway")); n != 3 {
+	if n := len(offlinetest.Of(rs, "aws:ec2/natGateway:NatGateway")); n != 3 {
 		t.Errorf("prod has %d NAT gateways, want one per zone", n)
 	}
 	for _, typ := range []string{"aws:kms/key:Key", "aws:s3/bucketV2:BucketV2"} {
-		for _, r := range offline.Of(rs, typ) {
+		for _, r := range offlinetest.Of(rs, typ) {
 			if !r.Protect {
 				t.Errorf("prod %s %s is not protected", typ, r.Name)
 			}
 		}
 	}
-	if len(offline.Of(rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")) != 1 {
+	if len(offlinetest.Of(rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")) != 1 {
 		t.Error("prod backups are not object-locked")
 	}
 	dbZones := map[string]string{}
-	for _, in := range offline.Of(rs, "aws:ec2/instance:Instance") {
+	for _, in := range offlinetest.Of(rs, "aws:ec2/instance:Instance") {
 		if in.String("tags.Role") == "database" {
 			dbZones[in.String("tags.DatabaseRole")+" "+in.Name] = in.String("subnetId")
 		}
@@ -200,10 +201,10 @@ func TestDevIsSmallerButKeepsEverySafeguard(t *testing.T) {
 	if z := zones(rs); len(z) != 2 {
 		t.Errorf("dev subnets are in zones %v, want 2", z)
 	}
-	if n := len(offline.Of(rs, "aws:ec2/natGateway:NatGateway")); n != 1 {
+	if n := len(offlinetest.Of(rs, "aws:ec2/natGateway:NatGateway")); n != 1 {
 		t.Errorf("dev has %d NAT gateways, want 1", n)
 	}
-	for _, r := range offline.Of(rs, "aws:kms/key:Key") {
+	for _, r := range offlinetest.Of(rs, "aws:kms/key:Key") {
 		if r.Protect {
 			t.Errorf("dev key %s is protected; dev is meant to be replaceable", r.Name)
 		}
@@ -217,7 +218,7 @@ func TestOnlyTheBaselineStacksCreateAccountSingletons(t *testing.T) {
 		for _, typ := range []string{"aws:cloudtrail/trail:Trail", "aws:guardduty/detector:Detector",
 			"aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
 			"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"} {
-			if got := len(offline.Of(rs, typ)); got != want {
+			if got := len(offlinetest.Of(rs, typ)); got != want {
 				t.Errorf("%s: %d of %s, want %d", stack, got, typ, want)
 			}
 		}
@@ -277,7 +278,11 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 			"hipaa:forceDestroy", "protect true"},
 		{"locked and destroyable", map[string]string{"hipaa:forceDestroy": "true", "hipaa:dataClass": "synthetic", "hipaa:backupObjectLock": "true"},
 			"hipaa:backupObjectLock", "locked backups cannot be destroyed"},
-		{"no region", map[string]string{"aws:region": ""}, "aws:region", "not set"},
+		{"no region", map[string]string{"aws:region": ""}, "aws:region", "required, and not set; set it in Pulumi.dev.yaml, such as aws:region: us-east-1"},
+		{"no such region", map[string]string{"aws:region": "us-east-7"}, "aws:region", `got "us-east-7", which is not an AWS region`},
+		{"burstable and tiny", map[string]string{"hipaa:dbInstanceType": "t3.micro"}, "hipaa:dbInstanceType",
+			`got "t3.micro", whose family t3 does not run with dedicated tenancy here: it is burstable`},
+		{"too small", map[string]string{"hipaa:engineInstanceType": "c6i.small"}, "hipaa:engineInstanceType", "size small is too small"},
 		{"no default tags", map[string]string{"aws:defaultTags": ""}, "aws:defaultTags", "not set"},
 		{"default tags of another stack", map[string]string{"aws:defaultTags": `{"tags":{"Project":"hipaa","Environment":"prod","Owner":"x"}}`},
 			"aws:defaultTags", `want the stack name "dev"`},
@@ -329,7 +334,7 @@ func TestADemoProfileKeepsTheSafeguards(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertBucketsComplete(t, rs)
-	for _, b := range offline.Of(rs, "aws:s3/bucketV2:BucketV2") {
+	for _, b := range offlinetest.Of(rs, "aws:s3/bucketV2:BucketV2") {
 		if b.Value("forceDestroy") != true || b.String("tags.DataClass") != "synthetic" {
 			t.Errorf("demo bucket %s forceDestroy=%v DataClass=%q", b.Name, b.Value("forceDestroy"), b.String("tags.DataClass"))
 		}
@@ -342,7 +347,7 @@ func TestTheTiersRunTheReleaseByDigestFromTheAccountsRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	templates := offline.Of(rs, "aws:ec2/launchTemplate:LaunchTemplate")
+	templates := offlinetest.Of(rs, "aws:ec2/launchTemplate:LaunchTemplate")
 	if len(templates) != 2 {
 		t.Fatalf("%d launch templates, want the web and engine tiers'", len(templates))
 	}
@@ -371,10 +376,10 @@ func TestStacksWithoutTheRegistryPullFromTheOwnersAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(offline.Of(rs, "aws:ecr/repository:Repository")); n != 0 {
+	if n := len(offlinetest.Of(rs, "aws:ecr/repository:Repository")); n != 0 {
 		t.Errorf("%d repositories on a stack that does not own the registry", n)
 	}
-	for _, p := range offline.Of(rs, "aws:iam/rolePolicy:RolePolicy") {
+	for _, p := range offlinetest.Of(rs, "aws:iam/rolePolicy:RolePolicy") {
 		if strings.Contains(p.String("policy"), "PullReleases") && !strings.Contains(p.String("policy"), "arn:aws:ecr:us-east-1:210987654321:repository/hipaa-app") {
 			t.Errorf("%s pulls from elsewhere: %s", p.Name, p.String("policy"))
 		}
@@ -387,19 +392,19 @@ func TestStacksWithoutTheRegistryPullFromTheOwnersAccount(t *testing.T) {
 func TestMonitoringWatchesEveryDatabaseHostFromItsFixedAddress(t *testing.T) {
 	t.Parallel()
 	rs := previewStack(t, "prod")
-	mon, ok := offline.Named(rs, "aws:ec2/instance:Instance", "hipaa-prod-monitoring")
+	mon, ok := offlinetest.Named(rs, "aws:ec2/instance:Instance", "hipaa-prod-monitoring")
 	if !ok {
 		t.Fatal("no Nagios host in prod")
 	}
 	if got := mon.String("privateIp"); got != "10.40.64.5" {
 		t.Errorf("Nagios host at %s, want 10.40.64.5 (the first app subnet's reserved block)", got)
 	}
-	reservations := offline.Of(rs, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")
+	reservations := offlinetest.Of(rs, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")
 	if len(reservations) != 6 {
 		t.Errorf("%d CIDR reservations, want one per app and data subnet in 3 zones", len(reservations))
 	}
 	var dbHosts int
-	for _, inst := range offline.Of(rs, "aws:ec2/instance:Instance") {
+	for _, inst := range offlinetest.Of(rs, "aws:ec2/instance:Instance") {
 		if inst.String("tags.Role") != "database" {
 			continue
 		}
@@ -412,17 +417,76 @@ func TestMonitoringWatchesEveryDatabaseHostFromItsFixedAddress(t *testing.T) {
 	if dbHosts != 3 {
 		t.Errorf("%d database hosts in prod, want 3", dbHosts)
 	}
-	topics := offline.Of(rs, "aws:sns/topic:Topic")
+	topics := offlinetest.Of(rs, "aws:sns/topic:Topic")
 	if len(topics) != 1 || topics[0].String("kmsMasterKeyId") == "" {
 		t.Fatalf("alert topics: %d", len(topics))
 	}
-	alarms := offline.Of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
+	alarms := offlinetest.Of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
 	if len(alarms) < 3+4*3+2+1+3 {
 		t.Errorf("%d alarms in prod", len(alarms))
 	}
 	for _, a := range alarms {
 		if actions, _ := a.Value("alarmActions").([]any); len(actions) == 0 {
 			t.Errorf("%s notifies nobody", a.Name)
+		}
+	}
+}
+
+// recordWith runs the program as the dev stack with some keys changed, recording its lookups too.
+func recordWith(t *testing.T, overrides map[string]string) offline.Recording {
+	t.Helper()
+	p := loadProject(t)
+	cfg, secrets, err := p.StackConfig("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg["hipaa:release"] = "v1.4.2"
+	maps.Copy(cfg, overrides)
+	rec, err := offline.Record(offline.Options{Project: p.Name, Stack: "dev", Region: "us-east-1", Config: cfg, SecretKeys: secrets}, stacks.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// TestEachHostGetsAnImageOfItsArchitecture: a Graviton type looks up an Arm image, the others an x86
+// one, for the tiers' Amazon Linux and for the account's own database and monitoring images, and each
+// host runs the image of its own lookup.
+func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
+	t.Parallel()
+	rec := recordWith(t, map[string]string{"hipaa:appInstanceType": "m7g.large", "hipaa:dbInstanceType": "r6g.large"})
+	images := map[string]string{} // name filter and architecture → the ID answered
+	for _, c := range rec.Of("aws:ec2/getAmi:getAmi") {
+		var name, arch string
+		for _, f := range c.Args["filters"].ArrayValue() {
+			v := f.ObjectValue()["values"].ArrayValue()[0].StringValue()
+			switch f.ObjectValue()["name"].StringValue() {
+			case "name":
+				name = v
+			case "architecture":
+				arch = v
+			}
+		}
+		ans, err := offline.Answer(c.Token, "us-east-1", c.Args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images[name+" "+arch] = ans["id"].StringValue()
+	}
+	for _, want := range []string{"al2023-ami-2023.*-kernel-*-arm64 arm64", "al2023-ami-2023.*-kernel-*-x86_64 x86_64",
+		"hipaa-postgres-15-* arm64", "hipaa-nagios-4-* x86_64"} {
+		if images[want] == "" {
+			t.Errorf("no image lookup of %s; the lookups were %v", want, images)
+		}
+	}
+	for name, lookup := range map[string]string{"hipaa-dev-web": "al2023-ami-2023.*-kernel-*-arm64 arm64", "hipaa-dev-engine": "al2023-ami-2023.*-kernel-*-x86_64 x86_64"} {
+		if lt, _ := offlinetest.Named(rec.Resources, "aws:ec2/launchTemplate:LaunchTemplate", name); lt.String("imageId") != images[lookup] {
+			t.Errorf("%s runs image %q, want %q, the %s one", name, lt.String("imageId"), images[lookup], lookup)
+		}
+	}
+	for name, lookup := range map[string]string{"hipaa-dev-db-0": "hipaa-postgres-15-* arm64", "hipaa-dev-monitoring": "hipaa-nagios-4-* x86_64"} {
+		if in, _ := offlinetest.Named(rec.Resources, "aws:ec2/instance:Instance", name); in.String("ami") != images[lookup] {
+			t.Errorf("%s runs image %q, want %q, the %s one", name, in.String("ami"), images[lookup], lookup)
 		}
 	}
 }

@@ -13,9 +13,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/network"
-	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
+
+// tier is the component under test, run as a program of its own.
+var tier = offlinetest.For(NewTier, "hipaa-unit-web")
 
 const (
 	image   = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -61,16 +63,9 @@ func webArgs() *TierArgs {
 	return a
 }
 
-func program(a *TierArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewTier(ctx, "hipaa-unit-web", a)
-		return err
-	}
-}
-
 func TestLaunchTemplateCarriesTheHostSafeguards(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(webArgs()))
+	rs := tier.MustRun(t, (webArgs()))
 	lt := offlinetest.One(t, rs, "aws:ec2/launchTemplate:LaunchTemplate")
 	for path, want := range map[string]any{
 		"placement.tenancy":                            "dedicated",
@@ -93,7 +88,7 @@ func TestLaunchTemplateCarriesTheHostSafeguards(t *testing.T) {
 
 func TestBootScriptRunsTheReleaseByDigestAndParses(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(webArgs()))
+	rs := tier.MustRun(t, (webArgs()))
 	raw, err := base64.StdEncoding.DecodeString(offlinetest.One(t, rs, "aws:ec2/launchTemplate:LaunchTemplate").String("userData"))
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +134,7 @@ func TestBootRefusesAnImageNotPinnedByDigest(t *testing.T) {
 
 func TestARollingRefreshKeepsFullHealthyCapacity(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(webArgs()))
+	rs := tier.MustRun(t, (webArgs()))
 	g := offlinetest.One(t, rs, "aws:autoscaling/group:Group")
 	for path, want := range map[string]any{
 		"instanceRefresh.strategy":                         "Rolling",
@@ -171,7 +166,7 @@ func TestARollingRefreshKeepsFullHealthyCapacity(t *testing.T) {
 
 func TestLoadBalancerIsHTTPSOnlyLoggedAndProtected(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(webArgs()))
+	rs := tier.MustRun(t, (webArgs()))
 	balancer := offlinetest.One(t, rs, "aws:lb/loadBalancer:LoadBalancer")
 	for path, want := range map[string]any{
 		"dropInvalidHeaderFields":  true,
@@ -185,7 +180,7 @@ func TestLoadBalancerIsHTTPSOnlyLoggedAndProtected(t *testing.T) {
 			t.Errorf("load balancer %s = %v, want %v", path, got, want)
 		}
 	}
-	listeners := offline.Of(rs, "aws:lb/listener:Listener")
+	listeners := offlinetest.Of(rs, "aws:lb/listener:Listener")
 	if len(listeners) != 2 {
 		t.Fatalf("got %d listeners, want HTTPS and the HTTP redirect", len(listeners))
 	}
@@ -219,9 +214,9 @@ func TestLoadBalancerIsHTTPSOnlyLoggedAndProtected(t *testing.T) {
 
 func TestEngineTierHasNoLoadBalancerAndScalesOnCPU(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(engineArgs()))
+	rs := tier.MustRun(t, (engineArgs()))
 	for _, typ := range []string{"aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener", "aws:lb/targetGroup:TargetGroup"} {
-		if n := len(offline.Of(rs, typ)); n != 0 {
+		if n := len(offlinetest.Of(rs, typ)); n != 0 {
 			t.Errorf("engine tier has %d %s", n, typ)
 		}
 	}
@@ -239,7 +234,7 @@ func TestEngineTierHasNoLoadBalancerAndScalesOnCPU(t *testing.T) {
 
 func TestHostRoleMayOnlyPullReadItsSecretsAndLog(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(webArgs()))
+	rs := tier.MustRun(t, (webArgs()))
 	var doc struct {
 		Statement []struct {
 			Sid      string
@@ -298,7 +293,7 @@ func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
 	} {
 		a := webArgs()
 		mutate(a)
-		offlinetest.Refused(t, program(a), want)
+		tier.Refused(t, a, want)
 	}
-	offlinetest.Refused(t, program(nil), "args are required")
+	tier.Refused(t, nil, "args are required")
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
+// account is the component under test, run as a program of its own.
+var account = offlinetest.For(NewAccount, "base")
+
 const (
 	logsKey = "arn:aws:kms:us-east-1:123456789012:key/logs"
 	ebsKey  = "arn:aws:kms:us-east-1:123456789012:key/ebs"
@@ -26,22 +29,9 @@ func validArgs() *AccountArgs {
 	}
 }
 
-// program builds the component from args, as a program of its own.
-func program(args *AccountArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewAccount(ctx, "base", args)
-		return err
-	}
-}
-
-func run(t *testing.T, args *AccountArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offlinetest.Run(t, program(args))
-}
-
 func TestBaselineAccountSafeguards(t *testing.T) {
 	t.Parallel()
-	rs, err := run(t, validArgs())
+	rs, err := account.Run(t, validArgs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +113,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := validArgs()
 			tc.mutate(args)
-			offlinetest.Refused(t, program(args), tc.want)
+			account.Refused(t, args, tc.want)
 		})
 	}
 }

@@ -12,6 +12,9 @@ import (
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
+// bucket is the component under test, run as a program of its own.
+var bucket = offlinetest.For(NewBucket, "b")
+
 const keyArn = "arn:aws:kms:us-east-1:123456789012:key/s3"
 
 func dataArgs() *BucketArgs {
@@ -23,27 +26,9 @@ func dataArgs() *BucketArgs {
 	}
 }
 
-// program builds the component from args, as a program of its own.
-func program(args *BucketArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewBucket(ctx, "b", args)
-		return err
-	}
-}
-
-func run(t *testing.T, args *BucketArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offlinetest.Run(t, program(args))
-}
-
-func mustRun(t *testing.T, args *BucketArgs) []offline.Resource {
-	t.Helper()
-	return offlinetest.MustRun(t, program(args))
-}
-
 func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, dataArgs())
+	rs := bucket.MustRun(t, dataArgs())
 	b := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2")
 	if b.String("tags.DataClass") != "phi" || b.String("tags."+naming.PurposeTag) != "data" {
 		t.Errorf("bucket tags = %v, want DataClass", b.Value("tags"))
@@ -97,7 +82,7 @@ func TestBucketIsEncryptedVersionedPrivateAndLogged(t *testing.T) {
 	if lc.Value("rules.0.noncurrentVersionExpiration.noncurrentDays") != float64(90) || lc.Value("rules.0.expiration") != nil {
 		t.Errorf("lifecycle = %v, want noncurrent versions kept 90 days and current ones kept", lc.Value("rules"))
 	}
-	if len(offline.Of(rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")) != 0 {
+	if len(offlinetest.Of(rs, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")) != 0 {
 		t.Error("object lock configured without being asked for")
 	}
 }
@@ -123,7 +108,7 @@ func policy(t *testing.T, rs []offline.Resource) []statement {
 
 func TestPolicyDeniesAnyRequestWithoutTLS(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, dataArgs())
+	rs := bucket.MustRun(t, dataArgs())
 	b := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2")
 	arn := "arn:aws:s3:::" + b.ID
 	var insecure, oldTLS bool
@@ -150,7 +135,7 @@ func TestAGivenNameIsUsedAndKnownToThePolicy(t *testing.T) {
 	t.Parallel()
 	args := dataArgs()
 	args.BucketName = "hipaa-unit-data-123456789012"
-	rs := mustRun(t, args)
+	rs := bucket.MustRun(t, args)
 	if got := offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2").String("bucket"); got != args.BucketName {
 		t.Errorf("bucket = %q, want %q", got, args.BucketName)
 	}
@@ -162,14 +147,14 @@ func TestAGivenNameIsUsedAndKnownToThePolicy(t *testing.T) {
 
 func TestLogSinkAdmitsS3LogDeliveryAndDoesNotLogItself(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, &BucketArgs{
+	rs := bucket.MustRun(t, &BucketArgs{
 		KmsKeyArn:       pulumi.String(keyArn),
 		AccessLogSink:   true,
 		AccountID:       "123456789012",
 		ExpireAfterDays: 365,
 		Purpose:         "logs",
 	})
-	if n := len(offline.Of(rs, "aws:s3/bucketLoggingV2:BucketLoggingV2")); n != 0 {
+	if n := len(offlinetest.Of(rs, "aws:s3/bucketLoggingV2:BucketLoggingV2")); n != 0 {
 		t.Errorf("the log bucket logs its own access (%d logging configs)", n)
 	}
 	var write bool
@@ -191,7 +176,7 @@ func TestLogSinkAdmitsS3LogDeliveryAndDoesNotLogItself(t *testing.T) {
 func TestLoadBalancerLogBucketIsSSES3AndWritableOnlyUnderItsPrefix(t *testing.T) {
 	t.Parallel()
 	const elb = "arn:aws:iam::127311923021:root"
-	rs := mustRun(t, &BucketArgs{
+	rs := bucket.MustRun(t, &BucketArgs{
 		LoadBalancerLogs: true,
 		AccessLogBucket:  pulumi.String("hipaa-unit-logs"),
 		AccountID:        "123456789012",
@@ -220,7 +205,7 @@ func TestObjectLockKeepsBackupsForTheirRetention(t *testing.T) {
 	t.Parallel()
 	args := dataArgs()
 	args.ObjectLock = &ObjectLock{Mode: "COMPLIANCE", Days: 90}
-	rs := mustRun(t, args)
+	rs := bucket.MustRun(t, args)
 	if offlinetest.One(t, rs, "aws:s3/bucketV2:BucketV2").Value("objectLockEnabled") != true {
 		t.Error("bucket created without object lock enabled")
 	}
@@ -279,7 +264,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := dataArgs()
 			tc.mutate(args)
-			offlinetest.Refused(t, program(args), tc.want)
+			bucket.Refused(t, args, tc.want)
 		})
 	}
 }

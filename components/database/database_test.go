@@ -19,6 +19,9 @@ import (
 	"github.com/hipaa-platform/platform/policy/hipaa"
 )
 
+// cluster is the component under test, run as a program of its own.
+var cluster = offlinetest.For(NewCluster, "db")
+
 const (
 	ebsKey     = "arn:aws:kms:us-east-1:123456789012:key/ebs"
 	secretsKey = "arn:aws:kms:us-east-1:123456789012:key/secrets"
@@ -51,24 +54,6 @@ func validArgs() *ClusterArgs {
 	}
 }
 
-// program builds the component from args, as a program of its own.
-func program(args *ClusterArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewCluster(ctx, "db", args)
-		return err
-	}
-}
-
-func run(t *testing.T, args *ClusterArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offlinetest.Run(t, program(args))
-}
-
-func mustRun(t *testing.T, args *ClusterArgs) []offline.Resource {
-	t.Helper()
-	return offlinetest.MustRun(t, program(args))
-}
-
 // userData returns an instance's user data as encoded and as the host reads it.
 func userData(t *testing.T, r offline.Resource) (raw string, decoded string) {
 	t.Helper()
@@ -82,8 +67,8 @@ func userData(t *testing.T, r offline.Resource) (raw string, decoded string) {
 
 func TestHostsAreDedicatedPrivateEncryptedAndSpread(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	instances := offline.Of(rs, "aws:ec2/instance:Instance")
+	rs := cluster.MustRun(t, validArgs())
+	instances := offlinetest.Of(rs, "aws:ec2/instance:Instance")
 	if len(instances) != 2 {
 		t.Fatalf("%d instances, want a primary and a replica", len(instances))
 	}
@@ -106,28 +91,28 @@ func TestHostsAreDedicatedPrivateEncryptedAndSpread(t *testing.T) {
 	if len(zones) != 2 {
 		t.Errorf("primary and replica share a subnet: %v", zones)
 	}
-	if p, _ := offline.Named(rs, "aws:ec2/instance:Instance", "db-0"); p.String("privateIp") != "10.40.128.10" {
+	if p, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "db-0"); p.String("privateIp") != "10.40.128.10" {
 		t.Errorf("primary address %q, want the fixed 10.40.128.10", p.String("privateIp"))
 	}
-	for _, v := range offline.Of(rs, "aws:ebs/volume:Volume") {
+	for _, v := range offlinetest.Of(rs, "aws:ebs/volume:Volume") {
 		for k, want := range map[string]any{"encrypted": true, "kmsKeyId": ebsKey, "type": "gp3", "size": 200.0, "iops": 6000.0, "throughput": 250.0} {
 			if got := v.Value(k); got != want {
 				t.Errorf("%s: %s = %v, want %v", v.Name, k, got, want)
 			}
 		}
 	}
-	if n := len(offline.Of(rs, "aws:ec2/volumeAttachment:VolumeAttachment")); n != 2 {
+	if n := len(offlinetest.Of(rs, "aws:ec2/volumeAttachment:VolumeAttachment")); n != 2 {
 		t.Errorf("%d volume attachments, want 2", n)
 	}
 }
 
 func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	if n := len(offline.Of(rs, "random:index/randomPassword:RandomPassword")); n != 4 {
+	rs := cluster.MustRun(t, validArgs())
+	if n := len(offlinetest.Of(rs, "random:index/randomPassword:RandomPassword")); n != 4 {
 		t.Errorf("%d generated passwords, want superuser, replication, app and monitoring", n)
 	}
-	secrets := offline.Of(rs, "aws:secretsmanager/secret:Secret")
+	secrets := offlinetest.Of(rs, "aws:secretsmanager/secret:Secret")
 	if len(secrets) != 7 {
 		t.Errorf("%d secrets, want 4 passwords, 2 host TLS bundles and the monitoring host's", len(secrets))
 	}
@@ -136,12 +121,12 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 			t.Errorf("%s is not encrypted with the secrets key", s.Name)
 		}
 	}
-	for _, v := range offline.Of(rs, "aws:secretsmanager/secretVersion:SecretVersion") {
+	for _, v := range offlinetest.Of(rs, "aws:secretsmanager/secretVersion:SecretVersion") {
 		if v.JSON().Inputs["secretString"] != placeholder.Secret {
 			t.Errorf("%s: the secret value is not marked secret", v.Name)
 		}
 	}
-	for _, c := range offline.Of(rs, "tls:index/certRequest:CertRequest") {
+	for _, c := range offlinetest.Of(rs, "tls:index/certRequest:CertRequest") {
 		ips, _ := c.Value("ipAddresses").([]any)
 		if len(ips) != 1 {
 			t.Errorf("%s: certificate for %v, want the host's fixed address", c.Name, ips)
@@ -151,9 +136,9 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 
 func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
+	rs := cluster.MustRun(t, validArgs())
 	secretArn := func(name string) string {
-		s, ok := offline.Named(rs, "aws:secretsmanager/secret:Secret", name)
+		s, ok := offlinetest.Named(rs, "aws:secretsmanager/secret:Secret", name)
 		if !ok {
 			t.Fatalf("no secret %s", name)
 		}
@@ -163,7 +148,7 @@ func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 		"db-0": {"db-0-tls", "db-replication", "db-superuser", "db-app", "db-monitoring"},
 		"db-1": {"db-1-tls", "db-replication"},
 	} {
-		p, ok := offline.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
+		p, ok := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
 		if !ok {
 			t.Fatalf("no role policy for %s", host)
 		}
@@ -208,9 +193,9 @@ func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 
 func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	primary, _ := offline.Named(rs, "aws:ec2/instance:Instance", "db-0")
-	replica, _ := offline.Named(rs, "aws:ec2/instance:Instance", "db-1")
+	rs := cluster.MustRun(t, validArgs())
+	primary, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "db-0")
+	replica, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "db-1")
 	_, p := userData(t, primary)
 	_, r := userData(t, replica)
 	for _, want := range []string{"ssl = on", "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = scram-sha-256",
@@ -252,9 +237,9 @@ func TestUserDataOfTheLargestClusterFitsEC2(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		args.ClientCIDRs = append(args.ClientCIDRs, netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 50, byte(i), 0}), 24).String())
 	}
-	rs := mustRun(t, args)
+	rs := cluster.MustRun(t, args)
 	const limit = 16 * 1024
-	for _, in := range offline.Of(rs, "aws:ec2/instance:Instance") {
+	for _, in := range offlinetest.Of(rs, "aws:ec2/instance:Instance") {
 		raw, decoded := userData(t, in)
 		if len(raw) > limit {
 			t.Errorf("%s: user data is %d bytes, over EC2's %d", in.Name, len(raw), limit)
@@ -267,8 +252,8 @@ func TestNoReplicaMeansThePrimaryTakesTheBackups(t *testing.T) {
 	t.Parallel()
 	args := validArgs()
 	args.Replicas, args.HighAvailability = 0, false
-	rs := mustRun(t, args)
-	in := offline.Of(rs, "aws:ec2/instance:Instance")
+	rs := cluster.MustRun(t, args)
+	in := offlinetest.Of(rs, "aws:ec2/instance:Instance")
 	if len(in) != 1 {
 		t.Fatalf("%d instances", len(in))
 	}
@@ -329,7 +314,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := validArgs()
 			tc.mutate(args)
-			offlinetest.Refused(t, program(args), tc.want)
+			cluster.Refused(t, args, tc.want)
 		})
 	}
 }
@@ -370,7 +355,7 @@ func TestMonitoringIsAdmittedFromItsHostAlone(t *testing.T) {
 			t.Errorf("%s publishes no metrics", host)
 		}
 	}
-	if _, ok := offline.Named(rs, "aws:secretsmanager/secret:Secret", "monitoring-tls"); !ok {
+	if _, ok := offlinetest.Named(rs, "aws:secretsmanager/secret:Secret", "monitoring-tls"); !ok {
 		t.Error("no client certificate secret for the monitoring host")
 	}
 }

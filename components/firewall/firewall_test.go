@@ -8,9 +8,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/internal/naming"
-	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
+
+// groups is the component under test, run as a program of its own.
+var groups = offlinetest.For(NewSecurityGroups, "fw")
 
 func validArgs() *SecurityGroupsArgs {
 	return &SecurityGroupsArgs{
@@ -33,27 +35,14 @@ func validArgs() *SecurityGroupsArgs {
 	}
 }
 
-// program builds the component from args, as a program of its own.
-func program(args *SecurityGroupsArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewSecurityGroups(ctx, "fw", args)
-		return err
-	}
-}
-
-func run(t *testing.T, args *SecurityGroupsArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offlinetest.Run(t, program(args))
-}
-
 func TestRulesNamePeersByGroup(t *testing.T) {
 	t.Parallel()
-	rs, err := run(t, validArgs())
+	rs, err := groups.Run(t, validArgs())
 	if err != nil {
 		t.Fatal(err)
 	}
 	groups := map[string]string{"endpoints": "sg-endpoints"}
-	for _, g := range offline.Of(rs, "aws:ec2/securityGroup:SecurityGroup") {
+	for _, g := range offlinetest.Of(rs, "aws:ec2/securityGroup:SecurityGroup") {
 		if g.Value("ingress") != nil || g.Value("egress") != nil {
 			t.Errorf("%s has inline rules; every rule must be its own resource", g.Name)
 		}
@@ -64,7 +53,7 @@ func TestRulesNamePeersByGroup(t *testing.T) {
 	}
 	type flow struct{ kind, group, peer, port string }
 	got := map[flow]bool{}
-	for _, r := range offline.Of(rs, "aws:ec2/securityGroupRule:SecurityGroupRule") {
+	for _, r := range offlinetest.Of(rs, "aws:ec2/securityGroupRule:SecurityGroupRule") {
 		if r.Value("fromPort") != r.Value("toPort") || r.String("protocol") != "tcp" {
 			t.Errorf("%s opens %v-%v/%s, want one TCP port", r.Name, r.Value("fromPort"), r.Value("toPort"), r.String("protocol"))
 		}
@@ -100,11 +89,11 @@ func TestRulesNamePeersByGroup(t *testing.T) {
 
 func TestOnlyTheEdgeRuleIsOpenToTheWorld(t *testing.T) {
 	t.Parallel()
-	rs, err := run(t, validArgs())
+	rs, err := groups.Run(t, validArgs())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range offline.Of(rs, "aws:ec2/securityGroupRule:SecurityGroupRule") {
+	for _, r := range offlinetest.Of(rs, "aws:ec2/securityGroupRule:SecurityGroupRule") {
 		if r.String("type") != "ingress" || r.Value("cidrBlocks") == nil {
 			continue
 		}
@@ -146,7 +135,26 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := validArgs()
 			tc.mutate(args)
-			offlinetest.Refused(t, program(args), tc.want)
+			groups.Refused(t, args, tc.want)
 		})
 	}
+}
+
+// TestAGroupLookupThatMissesIsAnError: a name the firewall does not have is an error naming the groups
+// it has, never a panic during pulumi up.
+func TestAGroupLookupThatMissesIsAnError(t *testing.T) {
+	t.Parallel()
+	offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
+		fw, err := NewSecurityGroups(ctx, "fw", validArgs())
+		if err != nil {
+			return err
+		}
+		if _, err := fw.ID("app"); err != nil {
+			t.Errorf("ID(app): %v", err)
+		}
+		if _, err := fw.ID("datbase"); err == nil || err.Error() != `firewall: no group "datbase"; the groups are alb, app, db` {
+			t.Errorf("ID(datbase) = %v", err)
+		}
+		return nil
+	})
 }

@@ -6,32 +6,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
-// program builds the component from args, as a program of its own.
-func program(args *KeysArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewKeys(ctx, "hipaa-unit-keys", args)
-		return err
-	}
-}
-
-func run(t *testing.T, args *KeysArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offlinetest.Run(t, program(args))
-}
+// keys is the component under test, run as a program of its own.
+var keys = offlinetest.For(NewKeys, "hipaa-unit-keys")
 
 func TestKeysCarryTheEncryptionSafeguards(t *testing.T) {
 	t.Parallel()
-	rs, err := run(t, &KeysArgs{AccountID: "123456789012", Region: "us-east-1", Tags: map[string]string{"DataClass": "phi"}})
+	rs, err := keys.Run(t, &KeysArgs{AccountID: "123456789012", Region: "us-east-1", Tags: map[string]string{"DataClass": "phi"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := offline.Of(rs, "aws:kms/key:Key")
+	keys := offlinetest.Of(rs, "aws:kms/key:Key")
 	if len(keys) != len(purposes) {
 		t.Fatalf("got %d keys, want one per purpose (%d)", len(keys), len(purposes))
 	}
@@ -51,7 +38,7 @@ func TestKeysCarryTheEncryptionSafeguards(t *testing.T) {
 		assertNoWildcardAllow(t, k.Name, k.String("policy"))
 	}
 	for _, p := range purposes {
-		alias, ok := offline.Named(rs, "aws:kms/alias:Alias", "hipaa-unit-keys-"+p.name)
+		alias, ok := offlinetest.Named(rs, "aws:kms/alias:Alias", "hipaa-unit-keys-"+p.name)
 		if !ok {
 			t.Fatalf("no alias for the %s key", p.name)
 		}
@@ -142,17 +129,17 @@ func TestEBSKeyLetsAutoScalingEncryptLaunchedVolumes(t *testing.T) {
 
 func TestTheBaselineCreatesTheRoleBeforeTheKeysNameIt(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(&KeysArgs{AccountID: "123456789012", Region: "us-east-1", CreateAutoScalingRole: true}))
+	rs := keys.MustRun(t, (&KeysArgs{AccountID: "123456789012", Region: "us-east-1", CreateAutoScalingRole: true}))
 	role := offlinetest.One(t, rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
 	if got := role.String("awsServiceName"); got != "autoscaling.amazonaws.com" {
 		t.Errorf("awsServiceName = %q", got)
 	}
-	for _, k := range offline.Of(rs, "aws:kms/key:Key") {
+	for _, k := range offlinetest.Of(rs, "aws:kms/key:Key") {
 		if !slices.Contains(k.Dependencies, role.URN) {
 			t.Errorf("%s does not wait for the role its policy names", k.Name)
 		}
 	}
-	if n := len(offline.Of(offlinetest.MustRun(t, program(&KeysArgs{AccountID: "123456789012", Region: "us-east-1"})), "aws:iam/serviceLinkedRole:ServiceLinkedRole")); n != 0 {
+	if n := len(offlinetest.Of(keys.MustRun(t, (&KeysArgs{AccountID: "123456789012", Region: "us-east-1"})), "aws:iam/serviceLinkedRole:ServiceLinkedRole")); n != 0 {
 		t.Errorf("%d service-linked roles without CreateAutoScalingRole", n)
 	}
 }
@@ -172,14 +159,14 @@ func TestBadArgsNameTheField(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			offlinetest.Refused(t, program(tc.args), tc.want)
+			keys.Refused(t, tc.args, tc.want)
 		})
 	}
 }
 
 func TestPurposesLimitTheKeys(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(&KeysArgs{AccountID: "123456789012", Region: "us-west-2", Purposes: []string{S3}}))
+	rs := keys.MustRun(t, (&KeysArgs{AccountID: "123456789012", Region: "us-west-2", Purposes: []string{S3}}))
 	if key := offlinetest.One(t, rs, "aws:kms/key:Key"); key.Name != "hipaa-unit-keys-s3" {
 		t.Errorf("got key %s, want only the S3 key", key.Name)
 	}

@@ -10,9 +10,11 @@ import (
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
-	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
+
+// monitor is the component under test, run as a program of its own.
+var monitor = offlinetest.For(NewMonitoring, "mon")
 
 const (
 	ebsKey    = "arn:aws:kms:us-east-1:123456789012:key/ebs"
@@ -43,16 +45,9 @@ func args() *MonitoringArgs {
 	}
 }
 
-func program(a *MonitoringArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewMonitoring(ctx, "mon", a)
-		return err
-	}
-}
-
 func TestNagiosHostIsPrivateDedicatedAndEncrypted(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(args()))
+	rs := monitor.MustRun(t, (args()))
 	inst := offlinetest.One(t, rs, "aws:ec2/instance:Instance")
 	for path, want := range map[string]any{
 		"tenancy":                    "dedicated",
@@ -97,12 +92,12 @@ func userDataFiles(t *testing.T, b64 string) map[string]string {
 
 func TestTopicIsEncryptedAndSubscribed(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(args()))
+	rs := monitor.MustRun(t, (args()))
 	topic := offlinetest.One(t, rs, "aws:sns/topic:Topic")
 	if topic.String("kmsMasterKeyId") != alertsKey {
 		t.Errorf("topic key = %q", topic.String("kmsMasterKeyId"))
 	}
-	subs := offline.Of(rs, "aws:sns/topicSubscription:TopicSubscription")
+	subs := offlinetest.Of(rs, "aws:sns/topicSubscription:TopicSubscription")
 	if len(subs) != 2 || subs[0].String("protocol") != "email" {
 		t.Errorf("subscriptions = %d", len(subs))
 	}
@@ -114,8 +109,8 @@ func TestTopicIsEncryptedAndSubscribed(t *testing.T) {
 
 func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(args()))
-	alarms := offline.Of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
+	rs := monitor.MustRun(t, (args()))
+	alarms := offlinetest.Of(rs, "aws:cloudwatch/metricAlarm:MetricAlarm")
 	names := map[string]bool{}
 	for _, al := range alarms {
 		names[al.String("name")] = true
@@ -134,7 +129,7 @@ func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 			t.Errorf("no alarm %s; have %v", want, names)
 		}
 	}
-	lag, _ := offline.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-1-replication-lag")
+	lag, _ := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-1-replication-lag")
 	if lag.String("treatMissingData") != "breaching" || lag.String("namespace") != database.MetricsNamespace {
 		t.Errorf("a replica that stops reporting must alarm: %v %v", lag.String("treatMissingData"), lag.String("namespace"))
 	}
@@ -160,9 +155,9 @@ func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
 	} {
 		a := args()
 		mutate(a)
-		offlinetest.Refused(t, program(a), want)
+		monitor.Refused(t, a, want)
 	}
-	offlinetest.Refused(t, program(nil), "args are required")
+	monitor.Refused(t, nil, "args are required")
 }
 
 // TestUserDataFitsTheLargestCluster: EC2 takes at most 16 KB of user data.
@@ -181,7 +176,7 @@ func TestUserDataFitsTheLargestCluster(t *testing.T) {
 		a.Database.InstanceIds[h.Name] = pulumi.String("i-" + h.Name)
 	}
 	a.Database.BackupHost = a.Database.Hosts[1].Name
-	rs := offlinetest.MustRun(t, program(a))
+	rs := monitor.MustRun(t, (a))
 	size := len(offlinetest.One(t, rs, "aws:ec2/instance:Instance").String("userDataBase64"))
 	t.Logf("user data for %d database hosts: %d bytes", len(a.Database.Hosts), size)
 	if size > 16384 {

@@ -11,6 +11,9 @@ import (
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
+// vpc is the component under test, run as a program of its own.
+var vpc = offlinetest.For(NewVpc, "net")
+
 const keyArn = "arn:aws:kms:us-east-1:123456789012:key/logs"
 
 func validArgs() *VpcArgs {
@@ -25,28 +28,10 @@ func validArgs() *VpcArgs {
 	}
 }
 
-// program builds the component from args, as a program of its own.
-func program(args *VpcArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewVpc(ctx, "net", args)
-		return err
-	}
-}
-
-func run(t *testing.T, args *VpcArgs) ([]offline.Resource, error) {
-	t.Helper()
-	return offlinetest.Run(t, program(args))
-}
-
-func mustRun(t *testing.T, args *VpcArgs) []offline.Resource {
-	t.Helper()
-	return offlinetest.MustRun(t, program(args))
-}
-
 func TestVpcIsDedicatedWithDNS(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	vpcs := offline.Of(rs, "aws:ec2/vpc:Vpc")
+	rs := vpc.MustRun(t, validArgs())
+	vpcs := offlinetest.Of(rs, "aws:ec2/vpc:Vpc")
 	if len(vpcs) != 1 {
 		t.Fatalf("got %d VPCs, want 1", len(vpcs))
 	}
@@ -64,8 +49,8 @@ func TestVpcIsDedicatedWithDNS(t *testing.T) {
 
 func TestThreeTiersInEveryZoneWithoutOverlap(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	subnets := offline.Of(rs, "aws:ec2/subnet:Subnet")
+	rs := vpc.MustRun(t, validArgs())
+	subnets := offlinetest.Of(rs, "aws:ec2/subnet:Subnet")
 	if len(subnets) != 9 {
 		t.Fatalf("got %d subnets, want 3 tiers x 3 zones", len(subnets))
 	}
@@ -101,8 +86,8 @@ func TestThreeTiersInEveryZoneWithoutOverlap(t *testing.T) {
 
 func TestOnlyPublicSubnetsRouteToTheInternetGateway(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	for _, rt := range offline.Of(rs, "aws:ec2/routeTable:RouteTable") {
+	rs := vpc.MustRun(t, validArgs())
+	for _, rt := range offlinetest.Of(rs, "aws:ec2/routeTable:RouteTable") {
 		gw := rt.String("routes.0.gatewayId")
 		nat := rt.String("routes.0.natGatewayId")
 		switch {
@@ -130,8 +115,8 @@ func TestNatGatewaysPerZoneOrOne(t *testing.T) {
 	}{{false, 1}, {true, 3}} {
 		args := validArgs()
 		args.NatGatewayPerZone = tc.perZone
-		rs := mustRun(t, args)
-		if got := len(offline.Of(rs, "aws:ec2/natGateway:NatGateway")); got != tc.want {
+		rs := vpc.MustRun(t, args)
+		if got := len(offlinetest.Of(rs, "aws:ec2/natGateway:NatGateway")); got != tc.want {
 			t.Errorf("NatGatewayPerZone=%v: %d NAT gateways, want %d", tc.perZone, got, tc.want)
 		}
 	}
@@ -139,8 +124,8 @@ func TestNatGatewaysPerZoneOrOne(t *testing.T) {
 
 func TestDefaultSecurityGroupHasNoRules(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	groups := offline.Of(rs, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+	rs := vpc.MustRun(t, validArgs())
+	groups := offlinetest.Of(rs, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
 	if len(groups) != 1 {
 		t.Fatalf("got %d default security groups, want 1 taken over", len(groups))
 	}
@@ -151,17 +136,17 @@ func TestDefaultSecurityGroupHasNoRules(t *testing.T) {
 
 func TestFlowLogsOfAllTrafficToAnEncryptedRetainedGroup(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
-	logs := offline.Of(rs, "aws:ec2/flowLog:FlowLog")
+	rs := vpc.MustRun(t, validArgs())
+	logs := offlinetest.Of(rs, "aws:ec2/flowLog:FlowLog")
 	if len(logs) != 1 {
 		t.Fatalf("got %d flow logs, want 1", len(logs))
 	}
 	fl := logs[0]
-	vpc := offline.Of(rs, "aws:ec2/vpc:Vpc")[0]
+	vpc := offlinetest.Of(rs, "aws:ec2/vpc:Vpc")[0]
 	if fl.String("trafficType") != "ALL" || fl.String("vpcId") != vpc.ID {
 		t.Errorf("flow log trafficType=%q vpcId=%q, want ALL of %s", fl.String("trafficType"), fl.String("vpcId"), vpc.ID)
 	}
-	group, ok := offline.Named(rs, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
+	group, ok := offlinetest.Named(rs, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
 	if !ok {
 		t.Fatal("no flow-log group")
 	}
@@ -177,11 +162,11 @@ func TestFlowLogsOfAllTrafficToAnEncryptedRetainedGroup(t *testing.T) {
 	if group.Value("retentionInDays") != float64(365) {
 		t.Errorf("flow-log group retention = %v, want 365", group.Value("retentionInDays"))
 	}
-	if p, _ := offline.Named(rs, "aws:iam/rolePolicy:RolePolicy", "net-flow-logs"); !strings.Contains(p.String("policy"),
+	if p, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", "net-flow-logs"); !strings.Contains(p.String("policy"),
 		`"Resource":["arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/net/flow-logs","arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/net/flow-logs:*"]`) {
 		t.Errorf("flow-log role may write %s, want only its group", p.String("policy"))
 	}
-	role, _ := offline.Named(rs, "aws:iam/role:Role", "net-flow-logs")
+	role, _ := offlinetest.Named(rs, "aws:iam/role:Role", "net-flow-logs")
 	if trust := role.String("assumeRolePolicy"); !strings.Contains(trust, "vpc-flow-logs.amazonaws.com") || !strings.Contains(trust, "123456789012") {
 		t.Errorf("flow-log role trust = %s, want the flow-log service for this account only", trust)
 	}
@@ -189,9 +174,9 @@ func TestFlowLogsOfAllTrafficToAnEncryptedRetainedGroup(t *testing.T) {
 
 func TestEndpointsKeepAWSTrafficInTheVpc(t *testing.T) {
 	t.Parallel()
-	rs := mustRun(t, validArgs())
+	rs := vpc.MustRun(t, validArgs())
 	services := map[string]string{}
-	for _, e := range offline.Of(rs, "aws:ec2/vpcEndpoint:VpcEndpoint") {
+	for _, e := range offlinetest.Of(rs, "aws:ec2/vpcEndpoint:VpcEndpoint") {
 		svc := strings.TrimPrefix(e.String("serviceName"), "com.amazonaws.us-east-1.")
 		services[svc] = e.String("vpcEndpointType")
 		if e.String("vpcEndpointType") == "Interface" && e.Value("privateDnsEnabled") != true {
@@ -252,7 +237,7 @@ func TestBadArgsNameTheField(t *testing.T) {
 			t.Parallel()
 			args := validArgs()
 			tc.mutate(args)
-			offlinetest.Refused(t, program(args), tc.want)
+			vpc.Refused(t, args, tc.want)
 		})
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/placeholder"
 )
+
+// repository is the component under test, run as a program of its own.
+var repository = offlinetest.For(NewRepository, "hipaa-unit-registry")
 
 const (
 	account = "123456789012"
@@ -30,16 +32,9 @@ func args() *RepositoryArgs {
 	}
 }
 
-func program(a *RepositoryArgs) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		_, err := NewRepository(ctx, "hipaa-unit-registry", a)
-		return err
-	}
-}
-
 func TestRepositoryIsEncryptedImmutableAndScanned(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(args()))
+	rs := repository.MustRun(t, (args()))
 	repo := offlinetest.One(t, rs, "aws:ecr/repository:Repository")
 	for path, want := range map[string]any{
 		"imageTagMutability":                        "IMMUTABLE",
@@ -53,14 +48,14 @@ func TestRepositoryIsEncryptedImmutableAndScanned(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, got, want)
 		}
 	}
-	if n := len(offline.Of(rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration")); n != 0 {
+	if n := len(offlinetest.Of(rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration")); n != 0 {
 		t.Errorf("%d replication configurations without a Replica", n)
 	}
 }
 
 func TestRepositoryPolicyNamesOnlyTheTrustedAccounts(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(args()))
+	rs := repository.MustRun(t, (args()))
 	var doc struct {
 		Statement []struct {
 			Effect    string
@@ -91,7 +86,7 @@ func TestRepositoryPolicyNamesOnlyTheTrustedAccounts(t *testing.T) {
 // by that rule and cannot be expired by any later one.
 func TestLifecycleNeverExpiresAReleaseButExpiresBuilds(t *testing.T) {
 	t.Parallel()
-	rs := offlinetest.MustRun(t, program(args()))
+	rs := repository.MustRun(t, (args()))
 	var policy struct{ Rules []lifecycleRule }
 	if err := json.Unmarshal([]byte(offlinetest.One(t, rs, "aws:ecr/lifecyclePolicy:LifecyclePolicy").String("policy")), &policy); err != nil {
 		t.Fatal(err)
@@ -164,7 +159,7 @@ func TestReplicaIsEncryptedWithItsRegionsKey(t *testing.T) {
 		_, err = NewRepository(ctx, "hipaa-unit-registry", a)
 		return err
 	})
-	replica, ok := offline.Named(rs, "aws:ecr/repository:Repository", "hipaa-unit-registry-replica")
+	replica, ok := offlinetest.Named(rs, "aws:ecr/repository:Repository", "hipaa-unit-registry-replica")
 	if !ok {
 		t.Fatal("no replica repository")
 	}
@@ -228,7 +223,7 @@ func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
 	} {
 		a := args()
 		mutate(a)
-		offlinetest.Refused(t, program(a), want)
+		repository.Refused(t, a, want)
 	}
-	offlinetest.Refused(t, program(nil), "args are required")
+	repository.Refused(t, nil, "args are required")
 }

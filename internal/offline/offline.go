@@ -50,6 +50,36 @@ type Options struct {
 
 // Run runs program under mocks and returns what it registered, ordered by URN.
 func Run(opts Options, program pulumi.RunFunc) ([]Resource, error) {
+	rec, err := Record(opts, program)
+	return rec.Resources, err
+}
+
+// Recording is what a program did under mocks: the resources it registered, ordered by URN, and the
+// provider functions it called, in the order it called them.
+type Recording struct {
+	Resources []Resource
+	Calls     []Call
+}
+
+// Call is one provider function the program called, with its arguments.
+type Call struct {
+	Token string
+	Args  resource.PropertyMap
+}
+
+// Of returns the calls of one function, in order.
+func (r Recording) Of(token string) []Call {
+	var out []Call
+	for _, c := range r.Calls {
+		if c.Token == token {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Record runs program under mocks and returns what it registered and called.
+func Record(opts Options, program pulumi.RunFunc) (Recording, error) {
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
 	}
@@ -61,7 +91,9 @@ func Run(opts Options, program pulumi.RunFunc) ([]Resource, error) {
 			info.ConfigSecretKeys = opts.SecretKeys
 			info.Parallel = 0
 		})
-	return m.resources(), err
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Recording{Resources: sortByURN(append([]Resource(nil), m.recorded...)), Calls: append([]Call(nil), m.calls...)}, err
 }
 
 // sortByURN orders resources by URN: registrations arrive in whatever order the program's goroutines
@@ -78,12 +110,7 @@ type monitor struct {
 
 	mu       sync.Mutex
 	recorded []Resource
-}
-
-func (m *monitor) resources() []Resource {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return sortByURN(append([]Resource(nil), m.recorded...))
+	calls    []Call
 }
 
 func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -207,8 +234,12 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 	return id, state
 }
 
-// Call answers the provider functions the program uses; an unanswered one is an error, not a guess.
+// Call answers the provider functions the program uses, and records each call; an unanswered one is
+// an error, not a guess.
 func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, Call{Token: args.Token, Args: args.Args.Copy()})
+	m.mu.Unlock()
 	return Answer(args.Token, m.opts.Region, args.Args)
 }
 
@@ -258,9 +289,7 @@ func Answer(token, region string, args resource.PropertyMap) (resource.PropertyM
 			"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
 		}), nil
 	case "aws:ec2/getAmi:getAmi":
-		return resource.NewPropertyMapFromMap(map[string]any{
-			"id": "ami-0ffline000000000", "imageId": "ami-0ffline000000000", "name": "offline-image", "architecture": "x86_64",
-		}), nil
+		return amiOf(args), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names, ids []any
 		for i, l := range "abcdef" {
@@ -311,6 +340,37 @@ func idPrefix(typ string) string {
 		return p
 	}
 	return typeName(typ) + "-"
+}
+
+// amiOf answers ec2.getAmi: an image of the architecture its filters ask for (x86_64 when they name
+// none), whose ID is derived from the filters, so that two lookups of different images get different IDs.
+func amiOf(args resource.PropertyMap) resource.PropertyMap {
+	arch := "x86_64"
+	key := ""
+	if filters, ok := args["filters"]; ok && filters.IsArray() {
+		for _, f := range filters.ArrayValue() {
+			if !f.IsObject() {
+				continue
+			}
+			name, values := f.ObjectValue()["name"], f.ObjectValue()["values"]
+			if !name.IsString() || !values.IsArray() {
+				continue
+			}
+			for _, v := range values.ArrayValue() {
+				if v.IsString() {
+					key += name.StringValue() + "=" + v.StringValue() + ";"
+					if name.StringValue() == "architecture" {
+						arch = v.StringValue()
+					}
+				}
+			}
+		}
+	}
+	sum := sha256.Sum256([]byte(key))
+	id := "ami-0" + hex.EncodeToString(sum[:])[:16]
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id": id, "imageId": id, "name": "offline-image", "architecture": arch,
+	})
 }
 
 // image answers ecr.getImage: the named tag or digest exists, and a tag's digest is derived from the tag,

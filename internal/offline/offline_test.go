@@ -1,4 +1,4 @@
-package offline
+package offline_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/hipaa-platform/platform/internal/offline"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/placeholder"
 )
 
@@ -33,7 +35,7 @@ func program(ctx *pulumi.Context) error {
 	return err
 }
 
-var opts = Options{
+var opts = offline.Options{
 	Project:    "hipaa",
 	Stack:      "unit",
 	Config:     map[string]string{"hipaa:password": "hunter2"},
@@ -42,16 +44,16 @@ var opts = Options{
 
 func TestRecordsWhatTheEngineWouldReceive(t *testing.T) {
 	t.Parallel()
-	rs, err := Run(opts, program)
+	rs, err := offline.Run(opts, program)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rs) != 3 {
 		t.Fatalf("got %d resources, want 3", len(rs))
 	}
-	comp, _ := Named(rs, "hipaa:test:Parent", "p")
-	vpc, _ := Named(rs, "aws:ec2/vpc:Vpc", "v")
-	param, _ := Named(rs, "aws:ssm/parameter:Parameter", "pw")
+	comp, _ := offlinetest.Named(rs, "hipaa:test:Parent", "p")
+	vpc, _ := offlinetest.Named(rs, "aws:ec2/vpc:Vpc", "v")
+	param, _ := offlinetest.Named(rs, "aws:ssm/parameter:Parameter", "pw")
 	if comp.Custom || !vpc.Custom {
 		t.Errorf("custom flags: component %v, vpc %v", comp.Custom, vpc.Custom)
 	}
@@ -74,12 +76,12 @@ func TestRecordsWhatTheEngineWouldReceive(t *testing.T) {
 
 func TestSecretsNeverAppearInTheJSON(t *testing.T) {
 	t.Parallel()
-	rs, err := Run(opts, program)
+	rs, err := offline.Run(opts, program)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := json.Marshal(func() []JSON {
-		var js []JSON
+	out, err := json.Marshal(func() []offline.JSON {
+		var js []offline.JSON
 		for _, r := range rs {
 			js = append(js, r.JSON())
 		}
@@ -91,7 +93,7 @@ func TestSecretsNeverAppearInTheJSON(t *testing.T) {
 	if strings.Contains(string(out), "hunter2") {
 		t.Fatalf("the secret leaked into the JSON: %s", out)
 	}
-	param, _ := Named(rs, "aws:ssm/parameter:Parameter", "pw")
+	param, _ := offlinetest.Named(rs, "aws:ssm/parameter:Parameter", "pw")
 	if got := param.JSON().Inputs["value"]; got != placeholder.Secret {
 		t.Errorf("secret value shows as %v, want %q", got, placeholder.Secret)
 	}
@@ -99,11 +101,11 @@ func TestSecretsNeverAppearInTheJSON(t *testing.T) {
 
 func TestIDsAreDeterministic(t *testing.T) {
 	t.Parallel()
-	a, err := Run(opts, program)
+	a, err := offline.Run(opts, program)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Run(opts, program)
+	b, err := offline.Run(opts, program)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestIDsAreDeterministic(t *testing.T) {
 
 func TestAnUnmockedFunctionIsAnError(t *testing.T) {
 	t.Parallel()
-	_, err := Run(opts, func(ctx *pulumi.Context) error {
+	_, err := offline.Run(opts, func(ctx *pulumi.Context) error {
 		_, err := aws.GetBillingServiceAccount(ctx, nil)
 		return err
 	})

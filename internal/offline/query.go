@@ -2,27 +2,6 @@ package offline
 
 import "strings"
 
-// Of returns the resources of one type, in order.
-func Of(rs []Resource, typ string) []Resource {
-	var out []Resource
-	for _, r := range rs {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// Named returns the resource of a type and name, and whether there is one.
-func Named(rs []Resource, typ, name string) (Resource, bool) {
-	for _, r := range rs {
-		if r.Type == typ && r.Name == name {
-			return r, true
-		}
-	}
-	return Resource{}, false
-}
-
 // Value returns the plain value at a dotted path of the inputs ("versioningConfiguration.status"); a
 // number in the path indexes an array ("rules.0.status"). It returns nil where the path leads nowhere.
 func (r Resource) Value(path string) any {
