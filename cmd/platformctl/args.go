@@ -13,6 +13,7 @@ import (
 // subcommand, with the nearest one suggested, and a wrong number of arguments. A command that only
 // groups others prints its help when given none.
 func refuseBadArguments(c *cobra.Command) {
+	c.SuggestionsMinimumDistance = 2
 	switch {
 	case c.HasSubCommands():
 		c.Args = unknownCommand

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -183,6 +184,153 @@ func TestAuditRefusesBadInput(t *testing.T) {
 		out, errOut, code := platformctl(t, tc.args...)
 		if code != exitBadInput || !strings.Contains(errOut, tc.want) || out != "" {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// TestAuditNeverWritesOverItsInputs: --output naming a file the audit reads is refused before anything
+// is written, and the file is left as it was.
+func TestAuditNeverWritesOverItsInputs(t *testing.T) {
+	t.Parallel()
+	file := nonCompliantJSON(t)
+	before, _ := os.ReadFile(file)
+	cfg := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(cfg, []byte(`{"ec2-detailed-monitoring": "advisory"}`), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--resources", file, "--output", file}, "--output " + file + " is --resources, which the audit reads"},
+		{[]string{"audit", "--resources", file, "--config", cfg, "-o", cfg}, "is --config, which the audit reads"},
+		{[]string{"audit", "--stack", "dev", "--output", "../../Pulumi.dev.yaml"}, "is the stack's settings, which the audit reads"},
+	} {
+		out, errOut, code := platformctl(t, tc.args...)
+		if code != exitBadInput || !strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
+		t.Error("the input was written over")
+	}
+	// A report file appears whole, with nothing left beside it.
+	dir := t.TempDir()
+	report := filepath.Join(dir, "audit.md")
+	if _, _, code := platformctl(t, "audit", "--resources", file, "--format", "markdown", "--output", report); code != exitFailed {
+		t.Errorf("exit %d, want 1 for a failing audit written to a file", code)
+	}
+	entries, _ := os.ReadDir(dir)
+	if data, _ := os.ReadFile(report); len(entries) != 1 || !bytes.HasPrefix(data, []byte("# HIPAA Security Rule audit")) {
+		t.Errorf("the report directory holds %v", entries)
+	}
+}
+
+// TestAuditStatesTheConfigurationInForce: every format says which rules were disabled or made
+// advisory, the parameters changed and every waiver with what it matched, and a configuration that
+// enables nothing is refused rather than passed.
+func TestAuditStatesTheConfigurationInForce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	expires := testNow.AddDate(0, 2, 0).Format("2006-01-02")
+	cfg := filepath.Join(dir, "policy.json")
+	os.WriteFile(cfg, []byte(`{"ec2-detailed-monitoring": "advisory", "phi-tagged": "disabled",
+		"log-retention": {"minimumDays": 731},
+		"kms-key-rotation": {"waivers": [{"resource": "key", "reason": "rotated by hand each quarter", "expires": "`+expires+`"},
+			{"resource": "kee", "reason": "a typo", "expires": "`+expires+`"}]}}`), 0o600)
+	file := nonCompliantJSON(t)
+
+	text, _, _ := platformctl(t, "audit", "--resources", file, "--config", cfg)
+	for _, want := range []string{
+		"program: not known: the resources were read from " + file,
+		"configuration in force:",
+		"  disabled, not evaluated: phi-tagged",
+		"  advisory, reported but never failing: ec2-detailed-monitoring",
+		"  parameter log-retention minimumDays = 731 (default 365)",
+		`  waiver of kms-key-rotation for "key" until ` + expires + " (term at most 365 days), matched 1 resource, exempted 1 finding; reason: rotated by hand each quarter",
+		`  waiver of kms-key-rotation for "kee" until ` + expires + " (term at most 365 days), matched 0 resources, exempts nothing: it matches no resource of the stack",
+		`FAIL     policy-waivers-valid`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	var doc struct {
+		Configuration struct {
+			Disabled   []string
+			Advisory   []string
+			Parameters []struct{ Rule, Name string }
+			Waivers    []struct {
+				Rule, Resource   string
+				Matched, Exempted int
+				Problem          string
+			}
+		}
+	}
+	out, _, _ := platformctl(t, "audit", "--resources", file, "--config", cfg, "--format", "json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Configuration
+	if len(c.Disabled) != 1 || len(c.Advisory) != 1 || len(c.Parameters) != 1 || len(c.Waivers) != 2 || c.Waivers[0].Matched != 1 || c.Waivers[1].Problem == "" {
+		t.Errorf("json configuration %+v", c)
+	}
+	md, _, _ := platformctl(t, "audit", "--resources", file, "--config", cfg, "--format", "markdown")
+	if !strings.Contains(md, "## Configuration in force\n\n- disabled, not evaluated: phi-tagged\n") {
+		t.Errorf("markdown lacks the configuration in force:\n%s", md)
+	}
+	sarif, _, _ := platformctl(t, "audit", "--resources", file, "--config", cfg, "--format", "sarif")
+	for _, want := range []string{`"configuration": {`, `"disabled": [`, `"level": "none"`, `"enabled": false`, `"level": "warning"`} {
+		if !strings.Contains(sarif, want) {
+			t.Errorf("sarif lacks %s", want)
+		}
+	}
+	none := filepath.Join(dir, "none.json")
+	os.WriteFile(none, []byte(`{"all": "disabled"}`), 0o600)
+	if _, errOut, code := platformctl(t, "audit", "--stack", "dev", "--config", none); code != exitBadInput || !strings.Contains(errOut, "disables every rule") {
+		t.Errorf("a configuration that enables nothing: exit %d, %s", code, errOut)
+	}
+}
+
+// TestAuditNamesTheCommitAudited: a stack's audit names the commit of the checkout it ran from.
+func TestAuditNamesTheCommitAudited(t *testing.T) {
+	t.Parallel()
+	head, err := exec.Command("git", "-C", "../..", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skip("not a git checkout")
+	}
+	out, _, code := platformctl(t, "audit", "--stack", "dev", "--format", "json")
+	var doc struct{ Commit string }
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitOK {
+		t.Fatalf("exit %d, %v", code, err)
+	}
+	if !strings.HasPrefix(doc.Commit, strings.TrimSpace(string(head))) {
+		t.Errorf("commit %q, want HEAD %s", doc.Commit, head)
+	}
+	text, _, _ := platformctl(t, "audit", "--stack", "dev")
+	if !strings.Contains(text, "program: commit "+strings.TrimSpace(string(head))) {
+		t.Errorf("the text report does not name the commit:\n%s", text[:min(len(text), 400)])
+	}
+}
+
+// TestTheREADMEPolicyConfigurationPassesTheStacks: the example configuration the README gives (with
+// its waiver) is valid and every stack of the repository passes with it.
+func TestTheREADMEPolicyConfigurationPassesTheStacks(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "Configuration is the standard policy config")
+	_, block, ok2 := strings.Cut(rest, "```json\n")
+	block, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("the README has no example policy configuration")
+	}
+	cfg := filepath.Join(t.TempDir(), "policy.json")
+	os.WriteFile(cfg, []byte(block), 0o600)
+	for _, stack := range []string{"dev", "test", "qa", "prod"} {
+		out, errOut, code := platformctl(t, "audit", "--stack", stack, "--config", cfg)
+		if code != exitOK || !strings.Contains(out, "PASS: 0 mandatory violation(s)") {
+			t.Errorf("%s with the README's configuration: exit %d\n%s%s", stack, code, out, errOut)
 		}
 	}
 }

@@ -261,3 +261,75 @@ func firstDifference(a, b string) string {
 	from := max(0, i-200)
 	return "...\n" + a[from:min(len(a), i+200)] + "\n---\n" + b[from:min(len(b), i+200)]
 }
+
+// TestPreviewReportsEveryConfigurationProblemOnce: what the stack file gets wrong (namespaces and keys no
+// one reads, each with the nearest known key, types) and what the program's checks find (ranges,
+// required keys, rules across keys) come in one report, exit 2, each key once.
+func TestPreviewReportsEveryConfigurationProblemOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := `config:
+  aws:regoin: us-east-1
+  aws:defaultTags:
+    tags: {Project: hipaa, Environment: broken, Owner: qa}
+  hippa:availabilityZones: 3
+  hipaa:dbReplicas: two
+  hipaa:vpcCidr: 8.8.0.0/16
+  hipaa:appInstanceType: t3.micro
+  hipaa:forceDestroy: true
+`
+	for name, content := range map[string][]byte{"Pulumi.yaml": project, "Pulumi.broken.yaml": []byte(bad)} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runArgs([]string{"--dir", dir, "preview", "--stack", "broken"}, &out, &errb); code != exitBadInput || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q; want 2 and nothing", code, out.String())
+	}
+	want := []string{
+		"stack broken: 8 invalid configuration value(s); nothing was created:",
+		"  aws:region: required, and not set; set it in Pulumi.broken.yaml, such as aws:region: us-east-1",
+		"  aws:regoin: not a setting of the aws provider; did you mean aws:region?",
+		"  hipaa:appDomain: required, and empty; want the application's host name, such as app.example.com",
+		`  hipaa:appInstanceType: got "t3.micro", whose family t3 does not run with dedicated tenancy here: it is burstable`,
+		"  hipaa:dbReplicas: got two, want a value of type integer",
+		`  hipaa:forceDestroy: true with dataClass "phi"`,
+		`  hipaa:vpcCidr: got "8.8.0.0/16", which is not private address space`,
+		`  hippa:availabilityZones: namespace "hippa" is neither the project's (hipaa) nor a provider's (aws, docker, pulumi, random, tls); did you mean hipaa:availabilityZones?`,
+	}
+	got := errb.String()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("the report lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Count(got, "hipaa:dbReplicas") != 1 {
+		t.Errorf("hipaa:dbReplicas is reported more than once:\n%s", got)
+	}
+}
+
+// TestPreviewOfADemoStack: a demo stack previews from the demo profile, named for the demo.
+func TestPreviewOfADemoStack(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := platformctl(t, "preview", "--stack", "demo-acme", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{`"Environment": "demo-acme"`, `"DataClass": "synthetic"`, `"forceDestroy": true`, `hipaa-demo-acme-db-1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo's preview lacks %s", want)
+		}
+	}
+	// The profile's {name} is the demo's: Nagios checks the demo's own host name.
+	if out, _, _ := platformctl(t, "preview", "--stack", "demo-acme", "--host", "hipaa-demo-acme-monitoring"); !strings.Contains(out, "acme.demo.clinic.example.com") {
+		t.Errorf("the demo's Nagios configuration does not check acme.demo.clinic.example.com")
+	}
+	if _, errOut, code := platformctl(t, "preview", "--stack", "demo-Acme"); code != exitBadInput || !strings.Contains(errOut, `unknown stack "demo-Acme"`) {
+		t.Errorf("a demo name that is not one: exit %d, %s", code, errOut)
+	}
+}

@@ -168,6 +168,18 @@ func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
 	if h.running(t, "prod").Created {
 		t.Error("prod was created although qa failed")
 	}
+	// qa was created by the failed update, and says so.
+	if qa := h.running(t, "qa"); qa.LastResult != "failed" {
+		t.Errorf("qa's last update: %q, want failed", qa.LastResult)
+	}
+	if dev := h.running(t, "dev"); dev.LastResult != "succeeded" {
+		t.Errorf("dev's last update: %q, want succeeded", dev.LastResult)
+	}
+	// A release one stage would refuse is refused for all of them, before any is updated.
+	refused(t, h.PromoteAll(ctx, "other:v2", false), `names repository "other"`)
+	if got := h.running(t, "dev").Release; got != "release-7f3a" {
+		t.Errorf("dev runs %q after a refused promotion, want release-7f3a", got)
+	}
 
 	h.Fail("qa", false)
 	if err := h.PromoteAll(ctx, "release-7f3a", false); err != nil {
