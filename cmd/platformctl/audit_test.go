@@ -259,9 +259,9 @@ func TestAuditStatesTheConfigurationInForce(t *testing.T) {
 			Advisory   []string
 			Parameters []struct{ Rule, Name string }
 			Waivers    []struct {
-				Rule, Resource   string
+				Rule, Resource    string
 				Matched, Exempted int
-				Problem          string
+				Problem           string
 			}
 		}
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/check"
-	"github.com/hipaa-platform/platform/internal/hostrole"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
