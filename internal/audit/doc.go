@@ -1,5 +1,8 @@
-// Package audit reads the resources an audit is made of: the JSON array `platformctl preview --json`
-// writes (streamed, with its placeholders turned back into secrets and unknowns) and what a program
-// registered under the SDK's mocks. The policy pack itself reads no file and imports nothing of the
-// mock engine; its readers sit here, with the audit.
+// Package audit is `platformctl audit`: Run chooses what to audit (a stack of the project, its program
+// run offline, or a preview file), reads the pack's configuration, evaluates the HIPAA pack and writes
+// the report, refusing before anything is written what would mislead (an output over an input, a
+// configuration that enables nothing). It also holds the readers of what an audit is made of: the JSON
+// array `platformctl preview --json` writes (streamed, bounded by the resources rather than the file,
+// its placeholders turned back into secrets and unknowns) and what a program registered under the SDK's
+// mocks. The policy pack itself reads no file and imports nothing of the mock engine.
 package audit

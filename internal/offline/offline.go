@@ -1,6 +1,8 @@
 // Package offline runs a Pulumi program under the SDK's mocks, with no cloud and no credentials, and records
-// every resource the program registers. The offline preview of platformctl and the unit tests of every
-// component and stack use it, so what a test asserts is what an operator sees in the preview.
+// every resource the program registers and every provider function it calls, which it answers with fixed,
+// derived values (the account, zones, images, certificates, release digests). The offline preview of
+// platformctl and the unit tests of every component and stack use it, so what a test asserts is what an
+// operator sees in the preview.
 package offline
 
 import (

@@ -1,7 +1,10 @@
-// Package project reads the Pulumi project file and its stack files and produces the configuration a
-// stack's program receives, as the Pulumi CLI would: the defaults declared in Pulumi.yaml, overlaid with
-// the stack's own Pulumi.<stack>.yaml. It lets the offline preview and the tests run the real program with
-// a stack's real settings, without the CLI.
+// Package project reads the Pulumi project file, its stack files and the demo profile, and produces the
+// configuration a stack's program receives, as the Pulumi CLI would: the defaults declared in Pulumi.yaml,
+// overlaid with the stack's own Pulumi.<stack>.yaml (or a demo's settings, from demo-profile.yaml). It
+// reports every value a file gets wrong as a problem of one ConfigError (keys of no namespace or
+// provider, with the nearest known key; types; plaintext secrets), which the program's own checks add
+// to. It lets the offline preview and the tests run the real program with a stack's real settings,
+// without the CLI.
 package project
 
 import (

@@ -1,5 +1,6 @@
-// Package hipaatest holds programs and fixtures that the policy pack's tests, the analyzer's tests and
-// the audit's tests share.
+// Package hipaatest holds what the policy pack's, the analyzer's, the audit's and the fleet's tests share:
+// a program that breaks the rules it is known to break, and the Pulumi CLI built from its Go module
+// (PulumiCLI, LocalPulumi) with a local file:// backend for the Automation API.
 package hipaatest
 
 import (

@@ -1,6 +1,7 @@
 // Package report renders a policy evaluation for people and tools: text for a terminal, JSON for
-// scripts, Markdown for an auditor's file (findings by HIPAA citation, and a network and data-flow
-// diagram drawn from the resources), and SARIF for code-scanning tools.
+// scripts, Markdown for an auditor's file (findings by citation of the pack's framework, and a network
+// and data-flow diagram drawn from the resources), and SARIF for code-scanning tools. Every format names
+// the program audited and states the configuration in force.
 package report
 
 import (

@@ -1,7 +1,7 @@
 // Package fleettest gives tests a Pulumi workspace that stands in for the project's: the real Pulumi
 // CLI (built by .ci/run and named by HIPAA_PULUMI_CLI) against a local file:// backend, in a directory
-// holding the project's own Pulumi.yaml and stack files, running an inline program that stands in for
-// the platform program.
+// holding the project's own Pulumi.yaml, stack files and demo profile, running an inline program that
+// stands in for the platform program; and the configuration check platformctl gives its fleet.
 package fleettest
 
 import (
