@@ -17,9 +17,9 @@ import (
 )
 
 // MaxResourceBytes bounds one resource of a preview file. The largest the platform writes (a database
-// host with its user data) is a few tens of KB; the bound keeps what the reader holds proportional to the
+// host with its user data) is about 9 KB; the bound keeps what the reader holds proportional to the
 // resources, whatever the file holds.
-const MaxResourceBytes = 16 << 20
+const MaxResourceBytes = 4 << 20
 
 // errTooLarge stops the reader at a resource (or a run of bytes between resources) past the bound.
 var errTooLarge = fmt.Errorf("more than %d MiB without a complete resource", MaxResourceBytes>>20)

@@ -49,9 +49,9 @@ func TestJunkIsRefusedWithoutReadingIt(t *testing.T) {
 		{"binary", &endless{fill: 0x00, left: gib}, `not JSON: the file starts with "\x00\x00`, 64 << 10},
 		{"text", &endless{head: []byte("Lorem ipsum "), fill: 'x', left: gib}, `not JSON: the file starts with "Lorem ipsum`, 64 << 10},
 		{"an object", &endless{head: []byte(`{"a": "`), fill: 'x', left: gib}, "the document is a JSON object", 64 << 10},
-		{"one endless string", &endless{head: []byte(`[{"urn": "`), fill: 'a', left: gib}, "resource 0: more than 16 MiB without a complete resource", 2 * MaxResourceBytes},
-		{"endless white space", &endless{head: []byte(`[`), fill: ' ', left: gib}, "resource 0: more than 16 MiB", 2 * MaxResourceBytes},
-		{"a good resource, then junk", &endless{head: []byte(`[{"urn": "u", "type": "t"}, {"name": "`), fill: 'n', left: gib}, "resource 1: more than 16 MiB", 2 * MaxResourceBytes},
+		{"one endless string", &endless{head: []byte(`[{"urn": "`), fill: 'a', left: gib}, "resource 0: more than 4 MiB without a complete resource", 2 * MaxResourceBytes},
+		{"endless white space", &endless{head: []byte(`[`), fill: ' ', left: gib}, "resource 0: more than 4 MiB", 2 * MaxResourceBytes},
+		{"a good resource, then junk", &endless{head: []byte(`[{"urn": "u", "type": "t"}, {"name": "`), fill: 'n', left: gib}, "resource 1: more than 4 MiB", 2 * MaxResourceBytes},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
