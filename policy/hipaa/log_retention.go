@@ -1,8 +1,6 @@
 package hipaa
 
 import (
-	"slices"
-
 	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/policy/engine"
 )
@@ -28,8 +26,9 @@ var logRetention = engine.Rule{
 				}
 			}
 		}
+		lbLogs := loadBalancerLogBuckets(s)
 		for _, b := range s.OfType(tBucket) {
-			if !isLogBucket(s, b) && !isLoadBalancerLogBucket(s, b) {
+			if !isLogBucket(s, b) && !lbLogs.has(b) {
 				continue
 			}
 			for _, lc := range s.Referencing(b, tBucketLifecycle, "bucket") {
@@ -47,19 +46,29 @@ var logRetention = engine.Rule{
 	},
 }
 
-// isLoadBalancerLogBucket reports whether a bucket receives load balancers' access logs: a load balancer
-// names it in accessLogs, or it is tagged as the load balancers' log bucket.
-func isLoadBalancerLogBucket(s *engine.Stack, b *engine.Resource) bool {
-	if b.Tag(naming.PurposeTag).Str() == naming.PurposeLoadBalancerLogs {
-		return true
-	}
+// logTargets are the buckets load balancers name for their access logs, by URN (in a preview) and by
+// name (in a deployed stack's state).
+type logTargets map[string]bool
+
+// has reports whether a bucket receives load balancers' access logs: a load balancer names it, or it is
+// tagged as the load balancers' log bucket.
+func (t logTargets) has(b *engine.Resource) bool {
 	name := b.Get("bucket").Str()
+	return t[b.URN] || (name != "" && t[name]) || b.Tag(naming.PurposeTag).Str() == naming.PurposeLoadBalancerLogs
+}
+
+// loadBalancerLogBuckets collects, once per stack, the buckets its load balancers log to.
+func loadBalancerLogBuckets(s *engine.Stack) logTargets {
+	t := logTargets{}
 	for _, typ := range []string{tLoadBalancer, tAlbLoadBalancer} {
 		for _, lb := range s.OfType(typ) {
-			if slices.Contains(lb.PropertyDependencies["accessLogs"], b.URN) || (name != "" && lb.Get("accessLogs", "bucket").Str() == name) {
-				return true
+			for _, urn := range lb.PropertyDependencies["accessLogs"] {
+				t[urn] = true
+			}
+			if name := lb.Get("accessLogs", "bucket").Str(); name != "" {
+				t[name] = true
 			}
 		}
 	}
-	return false
+	return t
 }
