@@ -3,7 +3,6 @@ package stacks_test
 import (
 	"encoding/base64"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -24,8 +23,15 @@ func loadProject(t *testing.T) *project.Project {
 	return p
 }
 
-// runWith runs the program as the dev stack with some keys changed.
+// runWith runs the program as the dev stack with some keys changed (an empty value removes the key).
 func runWith(t *testing.T, overrides map[string]string) ([]offline.Resource, error) {
+	t.Helper()
+	rec, err := record(t, overrides)
+	return rec.Resources, err
+}
+
+// record is runWith that also returns the provider functions the program called.
+func record(t *testing.T, overrides map[string]string) (offline.Recording, error) {
 	t.Helper()
 	p := loadProject(t)
 	cfg, secrets, err := p.StackConfig("dev")
@@ -40,7 +46,7 @@ func runWith(t *testing.T, overrides map[string]string) ([]offline.Resource, err
 			cfg[k] = v
 		}
 	}
-	return offline.Run(offline.Options{Project: p.Name, Stack: "dev", Region: "us-east-1", Config: cfg, SecretKeys: secrets}, stacks.Run)
+	return offline.Record(offline.Options{Project: p.Name, Stack: "dev", Region: "us-east-1", Config: cfg, SecretKeys: secrets}, stacks.Run)
 }
 
 func previewStack(t *testing.T, stack string) []offline.Resource {
@@ -432,29 +438,15 @@ func TestMonitoringWatchesEveryDatabaseHostFromItsFixedAddress(t *testing.T) {
 	}
 }
 
-// recordWith runs the program as the dev stack with some keys changed, recording its lookups too.
-func recordWith(t *testing.T, overrides map[string]string) offline.Recording {
-	t.Helper()
-	p := loadProject(t)
-	cfg, secrets, err := p.StackConfig("dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg["hipaa:release"] = "v1.4.2"
-	maps.Copy(cfg, overrides)
-	rec, err := offline.Record(offline.Options{Project: p.Name, Stack: "dev", Region: "us-east-1", Config: cfg, SecretKeys: secrets}, stacks.Run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
 // TestEachHostGetsAnImageOfItsArchitecture: a Graviton type looks up an Arm image, the others an x86
 // one, for the tiers' Amazon Linux and for the account's own database and monitoring images, and each
 // host runs the image of its own lookup.
 func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 	t.Parallel()
-	rec := recordWith(t, map[string]string{"hipaa:appInstanceType": "m7g.large", "hipaa:dbInstanceType": "r6g.large"})
+	rec, err := record(t, map[string]string{"hipaa:appInstanceType": "m7g.large", "hipaa:dbInstanceType": "r6g.large"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	images := map[string]string{} // name filter and architecture → the ID answered
 	for _, c := range rec.Of("aws:ec2/getAmi:getAmi") {
 		var name, arch string

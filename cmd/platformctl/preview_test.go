@@ -179,25 +179,14 @@ func TestPreviewRefusesBadInput(t *testing.T) {
 
 func TestPreviewOfAnInvalidStackNamesEveryBadKey(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	project, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := `config:
+	dir := projectWith(t, "broken", `config:
   aws:region: us-east-1
   aws:defaultTags:
     tags: {Project: hipaa, Environment: broken, Owner: qa}
   hipaa:availabilityZones: 9
   hipaa:dbInstanceType: t3.medium
   hipaa:appDomain: broken.clinic.example.com
-`
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Pulumi.broken.yaml"), []byte(bad), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	var out, errb bytes.Buffer
 	code := runArgs([]string{"--dir", dir, "preview", "--stack", "broken"}, &out, &errb)
 	if code != exitBadInput {
@@ -267,12 +256,7 @@ func firstDifference(a, b string) string {
 // required keys, rules across keys) come in one report, exit 2, each key once.
 func TestPreviewReportsEveryConfigurationProblemOnce(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	project, err := os.ReadFile("../../Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := `config:
+	dir := projectWith(t, "broken", `config:
   aws:regoin: us-east-1
   aws:defaultTags:
     tags: {Project: hipaa, Environment: broken, Owner: qa}
@@ -281,12 +265,7 @@ func TestPreviewReportsEveryConfigurationProblemOnce(t *testing.T) {
   hipaa:vpcCidr: 8.8.0.0/16
   hipaa:appInstanceType: t3.micro
   hipaa:forceDestroy: true
-`
-	for name, content := range map[string][]byte{"Pulumi.yaml": project, "Pulumi.broken.yaml": []byte(bad)} {
-		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+`)
 	var out, errb bytes.Buffer
 	if code := runArgs([]string{"--dir", dir, "preview", "--stack", "broken"}, &out, &errb); code != exitBadInput || out.Len() != 0 {
 		t.Errorf("exit %d, stdout %q; want 2 and nothing", code, out.String())
@@ -332,4 +311,20 @@ func TestPreviewOfADemoStack(t *testing.T) {
 	if _, errOut, code := platformctl(t, "preview", "--stack", "demo-Acme"); code != exitBadInput || !strings.Contains(errOut, `unknown stack "demo-Acme"`) {
 		t.Errorf("a demo name that is not one: exit %d, %s", code, errOut)
 	}
+}
+
+// projectWith writes a project directory of the repository's Pulumi.yaml and one stack file.
+func projectWith(t *testing.T, stack, settings string) string {
+	t.Helper()
+	dir := t.TempDir()
+	project, err := os.ReadFile("../../Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{"Pulumi.yaml": project, "Pulumi." + stack + ".yaml": []byte(settings)} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

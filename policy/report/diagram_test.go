@@ -152,15 +152,7 @@ func TestDiagramPlacesHostsAndDrawsFlows(t *testing.T) {
 // and joined to a security group, and every rule between two groups drawn as a flow.
 func TestTheDiagramOfProdDrawsEverything(t *testing.T) {
 	t.Parallel()
-	p, err := project.Load("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	offline, err := preview.Stack(p, "prod", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := audit.FromOffline(offline)
+	rs := prodResources(t)
 	var b strings.Builder
 	if err := report.Diagram(&b, rs); err != nil {
 		t.Fatal(err)
@@ -243,16 +235,8 @@ func TestTheDiagramRenders(t *testing.T) {
 		}
 		t.Skip("no Mermaid CLI: install it as .ci/run does and set HIPAA_MERMAID_CLI")
 	}
-	p, err := project.Load("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	offline, err := preview.Stack(p, "prod", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var chart bytes.Buffer
-	if err := report.Diagram(&chart, audit.FromOffline(offline)); err != nil {
+	if err := report.Diagram(&chart, prodResources(t)); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -277,4 +261,18 @@ func TestTheDiagramRenders(t *testing.T) {
 		}
 	}
 	t.Logf("rendered %d KB of SVG", len(svg)>>10)
+}
+
+// prodResources previews prod under mocks, as an audit of it reads it.
+func prodResources(t *testing.T) []*engine.Resource {
+	t.Helper()
+	p, err := project.Load("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := preview.Stack(p, "prod", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return audit.FromOffline(rs)
 }
