@@ -29,17 +29,31 @@ const (
 // stack of the project, or a demo stack (demo-NAME) of its demo profile, previews; anything else, and
 // every invalid value of its configuration at once, is a refusal.
 func Stack(p *project.Project, stack, release string) ([]offline.Resource, error) {
+	return run(p, stack, release, stacks.Run)
+}
+
+// Check runs the program's configuration checks for stack with release, and nothing else: what a
+// deployment of that release would refuse, found before anything changes.
+func Check(p *project.Project, stack, release string) error {
+	_, err := run(p, stack, release, loadConfig)
+	return err
+}
+
+// loadConfig is the part of the program that reads and checks the configuration.
+func loadConfig(ctx *pulumi.Context) error {
+	_, err := stacks.LoadConfig(ctx)
+	return err
+}
+
+// run runs program for stack under mocks. Nothing runs with values the stack file got wrong: then only
+// the program's own checks run, to report theirs in the same refusal.
+func run(p *project.Project, stack, release string, program pulumi.RunFunc) ([]offline.Resource, error) {
 	cfg, secrets, fileErr := config(p, stack, release)
 	if cfg == nil {
 		return nil, refusal.Of(fileErr)
 	}
-	program := stacks.Run
 	if fileErr != nil {
-		// Nothing runs with values the file got wrong; the program's own checks still report theirs.
-		program = func(ctx *pulumi.Context) error {
-			_, err := stacks.LoadConfig(ctx)
-			return err
-		}
+		program = loadConfig
 	}
 	resources, err := offline.Run(offline.Options{
 		Project: p.Name, Stack: stack, Region: cfg["aws:region"], Config: cfg, SecretKeys: secrets,
@@ -48,24 +62,6 @@ func Stack(p *project.Project, stack, release string) ([]offline.Resource, error
 		return nil, refusal.Of(merged)
 	}
 	return resources, err
-}
-
-// Check runs the program's configuration checks for stack with release, and nothing else: what a
-// deployment of that release would refuse, found before anything changes.
-func Check(p *project.Project, stack, release string) error {
-	cfg, secrets, fileErr := config(p, stack, release)
-	if cfg == nil {
-		return refusal.Of(fileErr)
-	}
-	_, err := offline.Run(offline.Options{Project: p.Name, Stack: stack, Region: cfg["aws:region"], Config: cfg, SecretKeys: secrets},
-		func(ctx *pulumi.Context) error {
-			_, err := stacks.LoadConfig(ctx)
-			return err
-		})
-	if merged := project.Merge(stack, fileErr, err); merged != nil {
-		return refusal.Of(merged)
-	}
-	return err
 }
 
 // config is the configuration stack's program receives, with release (or the stack's own, or
