@@ -47,12 +47,12 @@ type Fleet struct {
 	Check func(stack, release string) error
 }
 
-// check refuses a release that stack's configuration does not accept.
+// check refuses a release that stack's configuration does not accept (Check says so with a refusal).
 func (f *Fleet) check(stack, release string) error {
 	if f.Check == nil {
 		return errors.New("fleet: no configuration check")
 	}
-	return refusal.Of(f.Check(stack, release))
+	return f.Check(stack, release)
 }
 
 func (f *Fleet) say(format string, v ...any) {
