@@ -173,9 +173,13 @@ func TestProdSpreadsOverThreeZonesAndProtectsState(t *testing.T) {
 	if n := len(offlinetest.Of(rs, "aws:ec2/natGateway:NatGateway")); n != 3 {
 		t.Errorf("prod has %d NAT gateways, want one per zone", n)
 	}
-	for _, typ := range []string{"aws:kms/key:Key", "aws:s3/bucketV2:BucketV2"} {
+	for _, typ := range []string{"aws:kms/key:Key", "aws:s3/bucketV2:BucketV2", "aws:ebs/volume:Volume",
+		"aws:secretsmanager/secret:Secret", "aws:ec2/instance:Instance"} {
 		for _, r := range offlinetest.Of(rs, typ) {
-			if !r.Protect {
+			if r.Protect != r.Options.Protect {
+				t.Errorf("prod %s %s: the preview's options say protect %v, the resource %v", typ, r.Name, r.Options.Protect, r.Protect)
+			}
+			if !r.Protect && (typ != "aws:ec2/instance:Instance" || r.String("tags.Role") == "database") {
 				t.Errorf("prod %s %s is not protected", typ, r.Name)
 			}
 		}

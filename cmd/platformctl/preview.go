@@ -33,7 +33,7 @@ previews with the demo profile (` + project.DemoProfileFile + `), its owner and 
 placeholders ` + preview.DemoOwner + ` and ` + preview.DemoExpiry + `.
 
 It prints the resource tree with the properties that matter for HIPAA and a count by type, or with --json
-one JSON array of {urn, type, name, parent, custom, inputs, dependencies, propertyDependencies}. Secret
+one JSON array of {urn, type, name, parent, custom, inputs, options, dependencies, propertyDependencies}. Secret
 values show only as "[secret]". Mocked IDs and ARNs are deterministic, so two previews of the same code
 and settings are byte for byte the same. The tiers run --release (hipaa:release), by default the stack
 file's or, as the running release lives in the stack's backend, the stand-in ` + preview.DefaultRelease + `.

@@ -264,6 +264,10 @@ func (d *jsonReader) resource() (*engine.Resource, error) {
 			if r.PropertyDependencies, err = d.strMap(key); err != nil {
 				return nil, err
 			}
+		case "options":
+			if r.Options, err = d.options(); err != nil {
+				return nil, err
+			}
 		default:
 			if err := d.dec.SkipValue(); err != nil {
 				return nil, err
@@ -272,6 +276,55 @@ func (d *jsonReader) resource() (*engine.Resource, error) {
 	}
 	_, err := d.dec.ReadToken()
 	return r, err
+}
+
+// options reads a resource's options object.
+func (d *jsonReader) options() (engine.Options, error) {
+	var o engine.Options
+	if d.dec.PeekKind() != '{' {
+		return o, d.unexpected("options", "an object")
+	}
+	if _, err := d.dec.ReadToken(); err != nil {
+		return o, err
+	}
+	for d.dec.PeekKind() != '}' {
+		key, err := d.text()
+		if err != nil {
+			return o, err
+		}
+		switch key {
+		case "protect", "deleteBeforeReplace", "retainOnDelete":
+			kind := d.dec.PeekKind()
+			if kind != 't' && kind != 'f' {
+				return o, d.unexpected("options."+key, "true or false")
+			}
+			tok, err := d.dec.ReadToken()
+			if err != nil {
+				return o, err
+			}
+			switch key {
+			case "protect":
+				o.Protect = tok.Bool()
+			case "deleteBeforeReplace":
+				o.DeleteBeforeReplace = tok.Bool()
+			case "retainOnDelete":
+				o.RetainOnDelete = tok.Bool()
+			}
+		case "ignoreChanges":
+			o.IgnoreChanges, err = d.strs("options." + key)
+		case "replaceOnChanges":
+			o.ReplaceOnChanges, err = d.strs("options." + key)
+		case "dependsOn":
+			o.DependsOn, err = d.strs("options." + key)
+		default:
+			err = d.dec.SkipValue()
+		}
+		if err != nil {
+			return o, err
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return o, err
 }
 
 func (d *jsonReader) str(what string) (string, error) {
@@ -394,7 +447,11 @@ func FromOffline(rs []offline.Resource) []*engine.Resource {
 	out := make([]*engine.Resource, 0, len(rs))
 	for _, r := range rs {
 		if r.Custom {
-			out = append(out, engine.FromPropertyMap(r.URN, r.Type, r.Name, r.Parent, r.Inputs, r.Dependencies, r.PropertyDependencies))
+			res := engine.FromPropertyMap(r.URN, r.Type, r.Name, r.Parent, r.Inputs, r.Dependencies, r.PropertyDependencies)
+			o := r.Options
+			res.Options = engine.Options{Protect: o.Protect, DeleteBeforeReplace: o.DeleteBeforeReplace, RetainOnDelete: o.RetainOnDelete,
+				IgnoreChanges: o.IgnoreChanges, ReplaceOnChanges: o.ReplaceOnChanges, DependsOn: o.DependsOn}
+			out = append(out, res)
 		}
 	}
 	return out

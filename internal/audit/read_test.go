@@ -85,7 +85,8 @@ func TestPositionsWithoutSeeking(t *testing.T) {
 func TestPreviewPlaceholdersComeBackAsASecretAndAnUnknown(t *testing.T) {
 	t.Parallel()
 	rs, err := ReadPreviewJSON(strings.NewReader(`[{"urn": "u", "type": "t", "name": "n", "inputs": {"password": "[secret]", "arn": "[unknown]", "n": 2, "ok": true, "list": ["a", null]},
-		"dependencies": ["d"], "propertyDependencies": {"arn": ["d"]}, "custom": true, "protect": false}]`))
+		"dependencies": ["d", "e"], "propertyDependencies": {"arn": ["d"]}, "custom": true,
+		"options": {"protect": true, "deleteBeforeReplace": true, "retainOnDelete": false, "ignoreChanges": ["ami"], "replaceOnChanges": [], "dependsOn": ["e"], "future": 1}}]`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,14 @@ func TestPreviewPlaceholdersComeBackAsASecretAndAnUnknown(t *testing.T) {
 	if n, _ := r.Get("n").Num(); n != 2 || !r.Get("ok").True() || len(r.Get("list").Items()) != 2 {
 		t.Errorf("values %v", r.Props)
 	}
-	if len(r.Dependencies) != 1 || r.PropertyDependencies["arn"][0] != "d" {
+	if len(r.Dependencies) != 2 || r.PropertyDependencies["arn"][0] != "d" {
 		t.Errorf("dependencies %v %v", r.Dependencies, r.PropertyDependencies)
+	}
+	if o := r.Options; !o.Protect || !o.DeleteBeforeReplace || o.RetainOnDelete || len(o.IgnoreChanges) != 1 || o.DependsOn[0] != "e" {
+		t.Errorf("options %+v", o)
+	}
+	if _, err := ReadPreviewJSON(strings.NewReader(`[{"urn": "u", "type": "t", "options": {"protect": "yes"}}]`)); err == nil ||
+		!strings.Contains(err.Error(), "options.protect is a JSON string; want true or false") {
+		t.Errorf("a malformed option: %v", err)
 	}
 }

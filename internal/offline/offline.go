@@ -32,9 +32,23 @@ type Resource struct {
 	Parent               string
 	Custom               bool
 	Protect              bool
+	Options              ResourceOptions
 	Inputs               resource.PropertyMap
 	Dependencies         []string
 	PropertyDependencies map[string][]string
+}
+
+// ResourceOptions are the resource options that change what an update does to a resource, as the
+// preview contract carries them.
+type ResourceOptions struct {
+	Protect             bool     `json:"protect"`
+	DeleteBeforeReplace bool     `json:"deleteBeforeReplace"`
+	RetainOnDelete      bool     `json:"retainOnDelete"`
+	IgnoreChanges       []string `json:"ignoreChanges"`
+	ReplaceOnChanges    []string `json:"replaceOnChanges"`
+	// DependsOn are the dependencies beyond those the resource's properties are computed from: its
+	// explicit DependsOn, expanded to resources.
+	DependsOn []string `json:"dependsOn"`
 }
 
 // Options describe the stack a program runs as.
@@ -129,10 +143,23 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		sort.Strings(r.Dependencies)
 		r.PropertyDependencies = map[string][]string{}
+		viaProperty := map[string]bool{}
 		for k, deps := range rpc.GetPropertyDependencies() {
 			urns := append([]string(nil), deps.GetUrns()...)
 			sort.Strings(urns)
 			r.PropertyDependencies[k] = urns
+			for _, u := range urns {
+				viaProperty[u] = true
+			}
+		}
+		r.Options = ResourceOptions{
+			Protect: r.Protect, DeleteBeforeReplace: rpc.GetDeleteBeforeReplace(), RetainOnDelete: rpc.GetRetainOnDelete(),
+			IgnoreChanges: sorted(rpc.GetIgnoreChanges()), ReplaceOnChanges: sorted(rpc.GetReplaceOnChanges()), DependsOn: []string{},
+		}
+		for _, d := range r.Dependencies {
+			if !viaProperty[d] {
+				r.Options.DependsOn = append(r.Options.DependsOn, d)
+			}
 		}
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
@@ -145,6 +172,13 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	m.recorded = append(m.recorded, r)
 	m.mu.Unlock()
 	return r.ID, state, nil
+}
+
+// sorted is a sorted copy of a list, never nil.
+func sorted(list []string) []string {
+	out := append([]string{}, list...)
+	sort.Strings(out)
+	return out
 }
 
 // urn builds the URN the engine would give, as the SDK's own mock monitor does.

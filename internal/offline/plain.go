@@ -7,7 +7,7 @@ import (
 )
 
 // JSON is one resource in the preview's JSON contract:
-// {urn, type, name, parent, custom, inputs, dependencies, propertyDependencies}.
+// {urn, type, name, parent, custom, inputs, options, dependencies, propertyDependencies}.
 type JSON struct {
 	URN                  string              `json:"urn"`
 	Type                 string              `json:"type"`
@@ -17,6 +17,7 @@ type JSON struct {
 	Inputs               map[string]any      `json:"inputs"`
 	Dependencies         []string            `json:"dependencies"`
 	PropertyDependencies map[string][]string `json:"propertyDependencies"`
+	Options              ResourceOptions     `json:"options"`
 }
 
 // JSON returns the resource in the preview's JSON form, secrets masked.
@@ -29,11 +30,18 @@ func (r Resource) JSON() JSON {
 	if pdeps == nil {
 		pdeps = map[string][]string{}
 	}
+	opts := r.Options
+	for _, list := range []*[]string{&opts.IgnoreChanges, &opts.ReplaceOnChanges, &opts.DependsOn} {
+		if *list == nil {
+			*list = []string{}
+		}
+	}
 	return JSON{
 		URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Custom: r.Custom,
 		Inputs:               PlainMap(r.Inputs),
 		Dependencies:         deps,
 		PropertyDependencies: pdeps,
+		Options:              opts,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc/codes"
@@ -176,7 +177,7 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (_ 
 	}
 	res := policyx.AnalyzerResource{
 		Type: req.GetType(), URN: req.GetUrn(), Name: req.GetName(),
-		Properties: resource.FromResourcePropertyMap(props),
+		Properties: resource.FromResourcePropertyMap(props), Options: options(req.GetOptions()),
 	}
 	if opts := req.GetOptions(); opts != nil {
 		res.Parent = opts.GetParent()
@@ -211,6 +212,7 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 		resources = append(resources, policyx.AnalyzerResource{
 			Type: r.GetType(), URN: r.GetUrn(), Name: r.GetName(), Parent: r.GetParent(),
 			Properties: resource.FromResourcePropertyMap(props), Dependencies: r.GetDependencies(), PropertyDependencies: pdeps,
+			Options: options(r.GetOptions()),
 		})
 	}
 	sink := s.newSink()
@@ -231,6 +233,11 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 		sink.Finding(f)
 	}
 	return &pulumirpc.AnalyzeResponse{Diagnostics: sink.diagnostics}, nil
+}
+
+// options are the resource options the engine sends, as the SDK's policies take them.
+func options(o *pulumirpc.AnalyzerResourceOptions) pulumi.ResourceOptions {
+	return pulumi.ResourceOptions{Protect: o.GetProtect(), DeleteBeforeReplace: o.GetDeleteBeforeReplace(), IgnoreChanges: o.GetIgnoreChanges()}
 }
 
 // Remediate changes nothing: the pack reports, it never rewrites a resource.

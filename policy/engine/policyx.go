@@ -76,7 +76,8 @@ func (p *Pack) policy(rule *Rule) policyx.Policy {
 // FromAnalyzer makes a Resource from what the engine sends an analyzer.
 func FromAnalyzer(r policyx.AnalyzerResource) *Resource {
 	return &Resource{URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Props: r.Properties,
-		Dependencies: r.Dependencies, PropertyDependencies: r.PropertyDependencies}
+		Dependencies: r.Dependencies, PropertyDependencies: r.PropertyDependencies,
+		Options: Options{Protect: r.Options.Protect, DeleteBeforeReplace: r.Options.DeleteBeforeReplace, IgnoreChanges: r.Options.IgnoreChanges}}
 }
 
 func (p *Pack) report(m policyx.PolicyManager, findings []Finding) {

@@ -20,6 +20,20 @@ type Resource struct {
 	// the edges stack rules join on.
 	Dependencies         []string
 	PropertyDependencies map[string][]string
+	// Options are the resource options that change what an update does to it.
+	Options Options
+}
+
+// Options are the resource options a rule may look at. The engine hands an analyzer protect,
+// ignoreChanges and deleteBeforeReplace only; a preview file carries all of them.
+type Options struct {
+	Protect             bool     `json:"protect"`
+	DeleteBeforeReplace bool     `json:"deleteBeforeReplace"`
+	RetainOnDelete      bool     `json:"retainOnDelete"`
+	IgnoreChanges       []string `json:"ignoreChanges"`
+	ReplaceOnChanges    []string `json:"replaceOnChanges"`
+	// DependsOn are the URNs the resource depends on beyond what its properties are computed from.
+	DependsOn []string `json:"dependsOn"`
 }
 
 // V is a property looked up by path: found, missing, or not known until deployment.

@@ -22,9 +22,10 @@ func TestEveryRuleIsComplete(t *testing.T) {
 		}
 		seen[r.ID] = true
 	}
-	// The 39 of HIPAA-RULES.md, and the load balancer's logging and header hygiene, which AWS's HIPAA
-	// conformance pack checks too (elb-logging-enabled, alb-http-drop-invalid-header-enabled).
-	if len(seen) != 41 {
-		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md and the 2 load balancer rules", len(seen))
+	// The 39 of HIPAA-RULES.md, the load balancer's logging and header hygiene, which AWS's HIPAA
+	// conformance pack checks too (elb-logging-enabled, alb-http-drop-invalid-header-enabled), and the
+	// protection of PHI stores.
+	if len(seen) != 42 {
+		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md, the 2 load balancer rules and phi-stores-protected", len(seen))
 	}
 }

@@ -29,11 +29,12 @@ type fx struct {
 	typ, name string
 	props     map[string]any
 	deps      map[string][]string
+	opts      engine.Options
 }
 
 func (f fx) resource() *engine.Resource {
 	return &engine.Resource{URN: urnOf(f.typ, f.name), Type: f.typ, Name: f.name, Props: plainMap(clone(f.props)),
-		PropertyDependencies: map[string][]string{}}
+		PropertyDependencies: map[string][]string{}, Options: f.opts}
 }
 
 func urnOf(typ, name string) string { return "urn:pulumi:test::hipaa::" + typ + "::" + name }
