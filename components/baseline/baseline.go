@@ -6,7 +6,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudtrail"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/guardduty"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -96,21 +95,25 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	// Everything the baseline declares is retained when the stack is destroyed: deleting it would turn
+	// EBS encryption by default off, lift the account's S3 public access block and its password policy,
+	// disable GuardDuty, and stop the trail and delete its log group.
+	retain := pulumi.RetainOnDelete(true)
 
-	trail, trailBucket, err := auditTrail(ctx, name, &a, parent)
+	trail, trailBucket, err := auditTrail(ctx, name, &a, parent, retain)
 	if err != nil {
 		return nil, err
 	}
 
 	encryption, err := ebs.NewEncryptionByDefault(ctx, name+"-ebs-encryption", &ebs.EncryptionByDefaultArgs{
 		Enabled: pulumi.Bool(true),
-	}, parent)
+	}, parent, retain)
 	if err != nil {
 		return nil, fmt.Errorf("enabling EBS encryption by default: %w", err)
 	}
 	if _, err := ebs.NewDefaultKmsKey(ctx, name+"-ebs-key", &ebs.DefaultKmsKeyArgs{
 		KeyArn: a.EbsKeyArn,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{encryption})); err != nil {
+	}, parent, retain, pulumi.DependsOn([]pulumi.Resource{encryption})); err != nil {
 		return nil, fmt.Errorf("setting default EBS key: %w", err)
 	}
 	if _, err := s3.NewAccountPublicAccessBlock(ctx, name+"-s3-public-access", &s3.AccountPublicAccessBlockArgs{
@@ -118,20 +121,16 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 		BlockPublicPolicy:     pulumi.Bool(true),
 		IgnorePublicAcls:      pulumi.Bool(true),
 		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent); err != nil {
+	}, parent, retain); err != nil {
 		return nil, fmt.Errorf("blocking public S3 access account-wide: %w", err)
 	}
 	policy := PasswordPolicy
-	if _, err := iam.NewAccountPasswordPolicy(ctx, name+"-password-policy", &policy, parent); err != nil {
+	if _, err := iam.NewAccountPasswordPolicy(ctx, name+"-password-policy", &policy, parent, retain); err != nil {
 		return nil, fmt.Errorf("setting password policy: %w", err)
 	}
-	detector, err := guardduty.NewDetector(ctx, name+"-guardduty", &guardduty.DetectorArgs{
-		Enable:                     pulumi.Bool(true),
-		FindingPublishingFrequency: pulumi.String("FIFTEEN_MINUTES"),
-		Tags:                       naming.Tags(a.Tags, name+"-guardduty"),
-	}, parent)
+	detector, err := newDetector(ctx, name+"-guardduty", a.Tags, parent)
 	if err != nil {
-		return nil, fmt.Errorf("enabling GuardDuty: %w", err)
+		return nil, err
 	}
 
 	comp.TrailArn = trail.Arn
@@ -149,7 +148,7 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 
 // auditTrail records every API call in every region into a bucket of its own and a log group, both
 // encrypted with the logs key and kept for the retention, with digest files that prove no log was altered.
-func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.ResourceOption) (*cloudtrail.Trail, *bucket.Bucket, error) {
+func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain pulumi.ResourceOption) (*cloudtrail.Trail, *bucket.Bucket, error) {
 	trailName := name + "-trail"
 	trailBucket, err := bucket.NewBucket(ctx, trailName, &bucket.BucketArgs{
 		BucketName:      trailName + "-" + a.AccountID,
@@ -170,7 +169,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.
 		KmsKeyId:        a.LogsKeyArn,
 		RetentionInDays: pulumi.Int(a.LogRetentionDays),
 		Tags:            naming.Tags(a.Tags, trailName),
-	}, parent)
+	}, parent, retain)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating trail log group: %w", err)
 	}
@@ -182,7 +181,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.
 		).JSON()),
 		Description: pulumi.String("Lets CloudTrail write " + trailName + "'s log group"),
 		Tags:        naming.Tags(a.Tags, trailName),
-	}, parent)
+	}, parent, retain)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating trail role: %w", err)
 	}
@@ -190,7 +189,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.
 		Role: role.ID(),
 		Policy: pulumi.String(iampolicy.New(iampolicy.Allow("WriteTrailLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			[]string{iampolicy.LogGroupArn(a.Region, a.AccountID, groupName) + ":*"})).JSON()),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{group}))
+	}, parent, retain, pulumi.DependsOn([]pulumi.Resource{group}))
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating trail role policy: %w", err)
 	}
@@ -204,7 +203,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent pulumi.
 		CloudWatchLogsGroupArn:     pulumi.Sprintf("%s:*", group.Arn),
 		CloudWatchLogsRoleArn:      role.Arn,
 		Tags:                       naming.Tags(a.Tags, trailName),
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{rolePolicy}, trailBucket.Ready...)))
+	}, parent, retain, pulumi.DependsOn(append([]pulumi.Resource{rolePolicy}, trailBucket.Ready...)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating trail: %w", err)
 	}

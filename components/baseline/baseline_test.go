@@ -117,3 +117,85 @@ func TestBadArgsNameTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestTheBaselineAdoptsTheDetectorThatExists(t *testing.T) {
+	t.Parallel()
+	rs := account.MustRun(t, validArgs())
+	d := offlinetest.One(t, rs, "aws:guardduty/detector:Detector")
+	if d.Options.Import != offline.DetectorID || d.ID != offline.DetectorID {
+		t.Errorf("detector import %q, ID %q; want the existing %s adopted", d.Options.Import, d.ID, offline.DetectorID)
+	}
+	// An organization's administrator sets its members' frequency, which they cannot change: adopting
+	// keeps it.
+	if d.String("findingPublishingFrequency") != "SIX_HOURS" || d.Value("enable") != true {
+		t.Errorf("adopted detector frequency %q enable %v; want the existing frequency, enabled", d.String("findingPublishingFrequency"), d.Value("enable"))
+	}
+	if !d.Options.RetainOnDelete {
+		t.Error("the detector is not retained; deleting it would disable GuardDuty and delete its findings")
+	}
+}
+
+func TestTheBaselineCreatesTheDetectorThatIsMissing(t *testing.T) {
+	t.Parallel()
+	rs, err := offlinetest.RunIn(t, offline.Account{NoDetector: true}, account.Program(validArgs()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := offlinetest.One(t, rs, "aws:guardduty/detector:Detector")
+	if d.Options.Import != "" || d.String("findingPublishingFrequency") != "FIFTEEN_MINUTES" {
+		t.Errorf("new detector import %q frequency %q; want a new one publishing every fifteen minutes", d.Options.Import, d.String("findingPublishingFrequency"))
+	}
+}
+
+func TestALookupThatFailsIsNotTakenForAMissingSingleton(t *testing.T) {
+	t.Parallel()
+	for _, program := range []pulumi.RunFunc{
+		account.Program(validArgs()),
+		func(ctx *pulumi.Context) error { _, err := NewAutoScalingRole(ctx, "autoscaling", nil); return err },
+	} {
+		rs, err := offlinetest.RunIn(t, offline.Account{LookupsFail: "AccessDeniedException: not authorized"}, program)
+		if err == nil || !strings.Contains(err.Error(), "AccessDeniedException") {
+			t.Errorf("error = %v, want the lookup's own", err)
+		}
+		for _, r := range rs {
+			if r.Type == "aws:guardduty/detector:Detector" || r.Type == "aws:iam/serviceLinkedRole:ServiceLinkedRole" {
+				t.Errorf("%s %s declared although its lookup failed", r.Type, r.Name)
+			}
+		}
+	}
+}
+
+func TestEverySettingOfTheAccountIsRetained(t *testing.T) {
+	t.Parallel()
+	for _, r := range account.MustRun(t, validArgs()) {
+		if r.Custom && r.Parent != "" && strings.HasSuffix(r.Parent, "::base") && !r.Options.RetainOnDelete {
+			t.Errorf("%s %s is deleted with the stack", r.Type, r.Name)
+		}
+	}
+}
+
+func TestTheAutoScalingRoleIsAdoptedAsItIsOrCreated(t *testing.T) {
+	t.Parallel()
+	program := func(ctx *pulumi.Context) error {
+		_, err := NewAutoScalingRole(ctx, "autoscaling", map[string]string{"Project": "hipaa"})
+		return err
+	}
+	rs, err := offlinetest.RunIn(t, offline.Account{}, program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := offlinetest.One(t, rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
+	if role.Options.Import != offline.AutoScalingRoleArn || !strings.HasPrefix(role.String("description"), "Default Service-Linked Role") {
+		t.Errorf("role import %q description %q; want the existing role adopted with its description", role.Options.Import, role.String("description"))
+	}
+	if !role.Options.RetainOnDelete || role.String("awsServiceName") != AutoScalingService {
+		t.Errorf("role retained %v service %q", role.Options.RetainOnDelete, role.String("awsServiceName"))
+	}
+	rs, err = offlinetest.RunIn(t, offline.Fresh, program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role := offlinetest.One(t, rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole"); role.Options.Import != "" {
+		t.Errorf("a fresh account's role is imported from %q", role.Options.Import)
+	}
+}

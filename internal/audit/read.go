@@ -316,6 +316,8 @@ func (d *jsonReader) options() (engine.Options, error) {
 			o.ReplaceOnChanges, err = d.strs("options." + key)
 		case "dependsOn":
 			o.DependsOn, err = d.strs("options." + key)
+		case "import":
+			o.Import, err = d.str("options." + key)
 		default:
 			err = d.dec.SkipValue()
 		}
@@ -450,7 +452,7 @@ func FromOffline(rs []offline.Resource) []*engine.Resource {
 			res := engine.FromPropertyMap(r.URN, r.Type, r.Name, r.Parent, r.Inputs, r.Dependencies, r.PropertyDependencies)
 			o := r.Options
 			res.Options = engine.Options{Protect: o.Protect, DeleteBeforeReplace: o.DeleteBeforeReplace, RetainOnDelete: o.RetainOnDelete,
-				IgnoreChanges: o.IgnoreChanges, ReplaceOnChanges: o.ReplaceOnChanges, DependsOn: o.DependsOn}
+				IgnoreChanges: o.IgnoreChanges, ReplaceOnChanges: o.ReplaceOnChanges, DependsOn: o.DependsOn, Import: o.Import}
 			out = append(out, res)
 		}
 	}

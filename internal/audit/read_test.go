@@ -86,7 +86,7 @@ func TestPreviewPlaceholdersComeBackAsASecretAndAnUnknown(t *testing.T) {
 	t.Parallel()
 	rs, err := ReadPreviewJSON(strings.NewReader(`[{"urn": "u", "type": "t", "name": "n", "inputs": {"password": "[secret]", "arn": "[unknown]", "n": 2, "ok": true, "list": ["a", null]},
 		"dependencies": ["d", "e"], "propertyDependencies": {"arn": ["d"]}, "custom": true,
-		"options": {"protect": true, "deleteBeforeReplace": true, "retainOnDelete": false, "ignoreChanges": ["ami"], "replaceOnChanges": [], "dependsOn": ["e"], "future": 1}}]`))
+		"options": {"protect": true, "deleteBeforeReplace": true, "retainOnDelete": false, "ignoreChanges": ["ami"], "replaceOnChanges": [], "dependsOn": ["e"], "import": "i-1", "future": 1}}]`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestPreviewPlaceholdersComeBackAsASecretAndAnUnknown(t *testing.T) {
 	if len(r.Dependencies) != 2 || r.PropertyDependencies["arn"][0] != "d" {
 		t.Errorf("dependencies %v %v", r.Dependencies, r.PropertyDependencies)
 	}
-	if o := r.Options; !o.Protect || !o.DeleteBeforeReplace || o.RetainOnDelete || len(o.IgnoreChanges) != 1 || o.DependsOn[0] != "e" {
+	if o := r.Options; !o.Protect || !o.DeleteBeforeReplace || o.RetainOnDelete || len(o.IgnoreChanges) != 1 || o.DependsOn[0] != "e" || o.Import != "i-1" {
 		t.Errorf("options %+v", o)
 	}
 	if _, err := ReadPreviewJSON(strings.NewReader(`[{"urn": "u", "type": "t", "options": {"protect": "yes"}}]`)); err == nil ||

@@ -57,10 +57,15 @@ func (n Namer) Tags() map[string]string {
 
 // Tags returns base plus a Name tag, for a component to put on one of its children.
 func Tags(base map[string]string, name string) pulumi.StringMap {
-	t := pulumi.StringMap{}
-	for k, v := range maps.All(base) {
-		t[k] = pulumi.String(v)
+	return pulumi.ToStringMap(TagMap(base, name))
+}
+
+// TagMap is Tags as a plain map.
+func TagMap(base map[string]string, name string) map[string]string {
+	t := maps.Clone(base)
+	if t == nil {
+		t = map[string]string{}
 	}
-	t["Name"] = pulumi.String(name)
+	t["Name"] = name
 	return t
 }

@@ -8,7 +8,9 @@ package offline
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -49,6 +51,8 @@ type ResourceOptions struct {
 	// DependsOn are the dependencies beyond those the resource's properties are computed from: its
 	// explicit DependsOn, expanded to resources.
 	DependsOn []string `json:"dependsOn"`
+	// Import is the ID of an existing resource the stack adopts instead of creating one; empty for none.
+	Import string `json:"import"`
 }
 
 // Options describe the stack a program runs as.
@@ -62,7 +66,32 @@ type Options struct {
 	Config map[string]string
 	// SecretKeys lists the keys of Config that are secret.
 	SecretKeys []string
+	// Account is what the account already holds.
+	Account Account
 }
+
+// Account is what the offline account already holds of the singletons a program looks up before it
+// declares them. The zero value is an account in use, as most are: Auto Scaling has launched a group
+// (so its service-linked role exists) and the organization has enabled GuardDuty (so the region has a
+// detector).
+type Account struct {
+	// NoAutoScalingRole is an account where Auto Scaling has never run.
+	NoAutoScalingRole bool
+	// NoDetector is a region where GuardDuty has never been enabled.
+	NoDetector bool
+	// LookupsFail, when set, is the error every look-up of a singleton fails with, as one without the
+	// permission to look does.
+	LookupsFail string
+}
+
+// Fresh is an account where nothing has run yet.
+var Fresh = Account{NoAutoScalingRole: true, NoDetector: true}
+
+// DetectorID is the offline account's existing GuardDuty detector.
+const DetectorID = "12abc34d567e8fa901bc2d34e56789f0"
+
+// AutoScalingRoleArn is the offline account's existing Auto Scaling service-linked role.
+const AutoScalingRoleArn = "arn:aws:iam::" + AccountID + ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 // Run runs program under mocks and returns what it registered, ordered by URN.
 func Run(opts Options, program pulumi.RunFunc) ([]Resource, error) {
@@ -155,6 +184,7 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		r.Options = ResourceOptions{
 			Protect: r.Protect, DeleteBeforeReplace: rpc.GetDeleteBeforeReplace(), RetainOnDelete: rpc.GetRetainOnDelete(),
 			IgnoreChanges: sorted(rpc.GetIgnoreChanges()), ReplaceOnChanges: sorted(rpc.GetReplaceOnChanges()), DependsOn: []string{},
+			Import: rpc.GetImportId(),
 		}
 		for _, d := range r.Dependencies {
 			if !viaProperty[d] {
@@ -265,6 +295,13 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 		id = r.Name
 		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, strings.ToLower(typeName(r.Type)[:1])+typeName(r.Type)[1:], r.Name)
 	}
+	if r.Options.Import != "" {
+		// An adopted resource keeps the ID it is imported by; a role's is its ARN.
+		id = r.Options.Import
+		if strings.HasPrefix(id, "arn:") {
+			arn = id
+		}
+	}
 	state["id"] = resource.NewProperty(id)
 	state["arn"] = resource.NewProperty(arn)
 	return id, state
@@ -276,14 +313,49 @@ func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Lock()
 	m.calls = append(m.calls, Call{Token: args.Token, Args: args.Args.Copy()})
 	m.mu.Unlock()
-	return Answer(args.Token, m.opts.Region, args.Args)
+	return m.opts.Account.Answer(args.Token, m.opts.Region, args.Args)
+}
+
+// Answer is the offline answer to a provider function in an account in use.
+func Answer(token, region string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	return Account{}.Answer(token, region, args)
 }
 
 // Answer is the offline answer to a provider function the platform program calls (the account, the
-// region, its zones, the database image, the release image, a registry token); any other function is an
-// error.
-func Answer(token, region string, args resource.PropertyMap) (resource.PropertyMap, error) {
+// region, its zones, its singletons, the database image, the release image, a registry token); any other
+// function is an error.
+func (a Account) Answer(token, region string, args resource.PropertyMap) (resource.PropertyMap, error) {
 	switch token {
+	case "aws:iam/getRoles:getRoles", "aws:iam/getRole:getRole", "aws:guardduty/getDetector:getDetector":
+		if a.LookupsFail != "" {
+			return nil, errors.New(a.LookupsFail)
+		}
+	}
+	switch token {
+	case "aws:iam/getRoles:getRoles":
+		return a.roles(args), nil
+	case "aws:iam/getRole:getRole":
+		if name := args["name"]; !a.NoAutoScalingRole && name.IsString() && name.StringValue() == "AWSServiceRoleForAutoScaling" {
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"arn": AutoScalingRoleArn, "name": name.StringValue(), "id": name.StringValue(),
+				"path":        "/aws-service-role/autoscaling.amazonaws.com/",
+				"description": "Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling",
+				"tags":        map[string]any{},
+			}), nil
+		}
+		// The provider fails the lookup of a role that is not there.
+		return nil, fmt.Errorf("offline: the account has no IAM role %v", args["name"])
+	case "aws:guardduty/getDetector:getDetector":
+		if a.NoDetector {
+			// The provider's own words for a region without a detector (see components/baseline).
+			return nil, errors.New("reading this account's single GuardDuty Detector: empty result")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": DetectorID, "arn": "arn:aws:guardduty:" + region + ":" + AccountID + ":detector/" + DetectorID,
+			"status": "ENABLED", "findingPublishingFrequency": "SIX_HOURS", "tags": map[string]any{},
+			"serviceRoleArn": "arn:aws:iam::" + AccountID + ":role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty",
+			"features":       []any{},
+		}), nil
 	case "aws:ecr/getImage:getImage":
 		return image(region, args), nil
 	case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
@@ -337,6 +409,25 @@ func Answer(token, region string, args resource.PropertyMap) (resource.PropertyM
 		}), nil
 	}
 	return nil, fmt.Errorf("offline: no mock answers the provider function %s", token)
+}
+
+// roles answers iam.getRoles: the Auto Scaling service-linked role when the account has it and the
+// lookup's path prefix and name pattern admit it; an empty list otherwise, as the provider answers.
+func (a Account) roles(args resource.PropertyMap) resource.PropertyMap {
+	arns, names := []any{}, []any{}
+	const name, path = "AWSServiceRoleForAutoScaling", "/aws-service-role/autoscaling.amazonaws.com/"
+	prefix, pattern := "/", ""
+	if v := args["pathPrefix"]; v.IsString() {
+		prefix = v.StringValue()
+	}
+	if v := args["nameRegex"]; v.IsString() {
+		pattern = v.StringValue()
+	}
+	re, err := regexp.Compile(pattern)
+	if !a.NoAutoScalingRole && strings.HasPrefix(path, prefix) && err == nil && re.MatchString(name) {
+		arns, names = append(arns, AutoScalingRoleArn), append(names, name)
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{"arns": arns, "names": names, "id": "roles"})
 }
 
 // module is the provider module of a type token: "ec2" for "aws:ec2/vpc:Vpc".

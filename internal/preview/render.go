@@ -74,9 +74,7 @@ func Tree(w io.Writer, stack string, resources []offline.Resource) error {
 				branch, next = "└─ ", "   "
 			}
 			fmt.Fprintf(w, "%s%s%s %s", indent, branch, r.Type, r.Name)
-			if r.Protect {
-				fmt.Fprint(w, " [protected]")
-			}
+			fmt.Fprint(w, optionMarks(r.Options))
 			if props := summary(offline.PlainMap(r.Inputs), names); props != "" {
 				fmt.Fprintf(w, "  %s", props)
 			}
@@ -168,4 +166,28 @@ func statementIDs(doc string) string {
 		ids = append(ids, s.Effect+":"+s.Sid)
 	}
 	return strings.Join(ids, ",")
+}
+
+// optionMarks are the resource options that change what an update does, as the tree shows them.
+func optionMarks(o offline.ResourceOptions) string {
+	var marks []string
+	if o.Protect {
+		marks = append(marks, "protected")
+	}
+	if o.RetainOnDelete {
+		marks = append(marks, "retained on delete")
+	}
+	if o.DeleteBeforeReplace {
+		marks = append(marks, "delete before replace")
+	}
+	if len(o.IgnoreChanges) > 0 {
+		marks = append(marks, "ignores "+strings.Join(o.IgnoreChanges, ","))
+	}
+	if o.Import != "" {
+		marks = append(marks, "adopts "+o.Import)
+	}
+	if len(marks) == 0 {
+		return ""
+	}
+	return " [" + strings.Join(marks, "; ") + "]"
 }

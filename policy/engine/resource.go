@@ -34,6 +34,8 @@ type Options struct {
 	ReplaceOnChanges    []string `json:"replaceOnChanges"`
 	// DependsOn are the URNs the resource depends on beyond what its properties are computed from.
 	DependsOn []string `json:"dependsOn"`
+	// Import is the ID of an existing resource the stack adopts; empty for none.
+	Import string `json:"import"`
 }
 
 // V is a property looked up by path: found, missing, or not known until deployment.

@@ -12,10 +12,16 @@ import (
 	"github.com/hipaa-platform/platform/internal/offline"
 )
 
-// Run runs body as a program of the unit stack and returns what it registered.
+// Run runs body as a program of the unit stack, in an account in use, and returns what it registered.
 func Run(t testing.TB, body pulumi.RunFunc) ([]offline.Resource, error) {
 	t.Helper()
-	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit"}, body)
+	return RunIn(t, offline.Account{}, body)
+}
+
+// RunIn is Run in an account that holds what account says.
+func RunIn(t testing.TB, account offline.Account, body pulumi.RunFunc) ([]offline.Resource, error) {
+	t.Helper()
+	return offline.Run(offline.Options{Project: "hipaa", Stack: "unit", Account: account}, body)
 }
 
 // MustRun is Run that fails the test on an error.
