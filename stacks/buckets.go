@@ -12,7 +12,7 @@ import (
 
 // Buckets are the stack's buckets.
 type Buckets struct {
-	// Logs receives every other bucket's access logs (and, in the account baseline, the trail's).
+	// Logs receives every other bucket's access logs (in an account stack, the trail bucket's).
 	Logs *bucket.Bucket
 	// LoadBalancerLogs receives the load balancers' access logs, the one bucket with SSE-S3.
 	LoadBalancerLogs *bucket.Bucket
@@ -40,16 +40,7 @@ func (s *stack) bucketName(name string) string {
 // balancers' log bucket, the data and the backup buckets.
 func (s *stack) buckets() (err error) {
 	cfg := s.cfg
-	if s.Buckets.Logs, err = bucket.NewBucket(s.ctx, s.n.Name("logs"), &bucket.BucketArgs{
-		KmsKeyArn:       s.Keys.LogsKeyArn,
-		BucketName:      s.bucketName("logs"),
-		AccessLogSink:   true,
-		AccountID:       s.account,
-		Purpose:         "logs",
-		ExpireAfterDays: cfg.LogRetentionDays,
-		ForceDestroy:    cfg.ForceDestroy,
-		Tags:            s.n.Tags(),
-	}, s.stateful()); err != nil {
+	if err := s.logBucket(); err != nil {
 		return err
 	}
 	if s.Buckets.LoadBalancerLogs, err = s.loadBalancerLogs(); err != nil {

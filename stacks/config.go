@@ -115,12 +115,13 @@ func LoadConfig(ctx *pulumi.Context) (*Config, error) {
 
 // read reads every key, each checked on its own.
 func read(own, aws reader) *Config {
+	account := own.bool("accountBaseline")
 	c := &Config{
 		Project:             own.ns,
 		Stack:               own.stack,
 		Region:              aws.string("region", check.Region),
 		DataClass:           own.string("dataClass", func(s string) error { return check.OneOf(s, naming.PHI, naming.Synthetic) }),
-		AccountBaseline:     own.bool("accountBaseline"),
+		AccountBaseline:     account,
 		VpcCidr:             own.string("vpcCidr", func(s string) error { _, err := check.VpcCIDR(s); return err }),
 		AvailabilityZones:   own.int("availabilityZones", check.ZoneCount),
 		NatGatewayPerZone:   own.bool("natGatewayPerZone"),
@@ -150,7 +151,7 @@ func read(own, aws reader) *Config {
 			MinSize: own.int("appMinSize", check.Between(1, app.MaxSize)),
 			MaxSize: own.int("appMaxSize", check.Between(1, app.MaxSize)),
 			Target:  own.int("appRequestsPerTarget", check.Between(app.MinRequestsPerTarget, app.MaxRequestsPerTarget)),
-			Domain:  own.string("appDomain", required("the application's host name, such as app.example.com", check.HostName)),
+			Domain:  own.string("appDomain", forEnvironment(account, required("the application's host name, such as app.example.com", check.HostName))),
 		},
 		Engine: TierConfig{
 			MinSize: own.int("engineMinSize", check.Between(1, app.MaxSize)),
@@ -164,8 +165,31 @@ func read(own, aws reader) *Config {
 		ExpiresAt: readTime(own, "expiresAt"),
 		Owner:     ownerOf(aws.string("defaultTags", defaultTags(own.stack))),
 	}
-	c.checkRelease(own)
+	if account {
+		c.checkAccountStack(own)
+	} else {
+		c.checkRelease(own)
+	}
 	return c
+}
+
+// forEnvironment applies check in an environment's stack only: an account stack declares no
+// application.
+func forEnvironment(account bool, check func(string) error) func(string) error {
+	if account {
+		return nil
+	}
+	return check
+}
+
+// checkAccountStack refuses what only an environment runs: an account stack deploys no release.
+func (c *Config) checkAccountStack(own reader) {
+	if c.Release.Image != "" {
+		own.fail("release", errors.New("set on an account stack (accountBaseline true), which runs no release; leave it empty"))
+	}
+	if c.Release.BuildContext != "" {
+		own.fail("imageBuildContext", errors.New("set on an account stack (accountBaseline true), which builds no image; leave it empty"))
+	}
 }
 
 func readDatabase(own reader) DatabaseConfig {

@@ -61,10 +61,6 @@ func (s *stack) export() {
 		"nagiosConfig": pulumi.ToStringMap(s.Monitoring.NagiosConfig),
 		"webInterface": pulumi.Sprintf("aws ssm start-session --target %s --document-name AWS-StartPortForwardingSession --parameters portNumber=80,localPortNumber=8080, then http://localhost:8080/nagios4", s.Monitoring.InstanceId),
 	})
-	if s.Baseline != nil {
-		ctx.Export("trailArn", s.Baseline.TrailArn)
-		ctx.Export("guardDutyDetectorId", s.Baseline.DetectorId)
-	}
 }
 
 // hostsMap renders the hosts for a stack output.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/app"
@@ -47,14 +48,16 @@ func Run(ctx *pulumi.Context) error {
 
 // Platform is what one stack declares, for its exports.
 type Platform struct {
-	Keys     *kms.Keys
-	Network  *network.Vpc
-	Firewall *firewall.SecurityGroups
-	Groups   Groups
-	Buckets  Buckets
-	Baseline *baseline.Account
-	Registry *registry.Repository
-	Release  *Release
+	// AutoScalingRole is the account's Auto Scaling service-linked role, in an account stack only.
+	AutoScalingRole *iam.ServiceLinkedRole
+	Keys            *kms.Keys
+	Network         *network.Vpc
+	Firewall        *firewall.SecurityGroups
+	Groups          Groups
+	Buckets         Buckets
+	Baseline        *baseline.Account
+	Registry        *registry.Repository
+	Release         *Release
 	// MonitoringHost is where the Nagios host is placed, before the database that admits it.
 	MonitoringHost database.MonitoringHost
 	Database       *database.Cluster
@@ -74,12 +77,16 @@ type stack struct {
 	Platform
 }
 
-// deploy wires the components in dependency order.
+// step is one step of a stack's deployment.
+type step struct {
+	what string
+	run  func() error
+}
+
+// deploy wires the components in dependency order: an account stack's baseline, or an environment.
 func (s *stack) deploy() error {
-	steps := []struct {
-		what string
-		run  func() error
-	}{
+	steps := []step{
+		{"Auto Scaling role", s.requireAutoScalingRole},
 		{"keys", s.keys},
 		{"network", s.network},
 		{"firewall", s.firewall},
@@ -90,27 +97,38 @@ func (s *stack) deploy() error {
 		{"database", s.database},
 		{"tiers", s.tiers},
 		{"monitoring", s.monitoring},
-		{"baseline", s.baseline},
 	}
-	for _, step := range steps {
-		if err := step.run(); err != nil {
+	export := s.export
+	if s.cfg.AccountBaseline {
+		steps = []step{
+			{"Auto Scaling role", s.autoScalingRole},
+			{"keys", s.accountKeys},
+			{"log bucket", s.logBucket},
+			{"baseline", s.baseline},
+		}
+		export = s.exportAccount
+	}
+	for _, st := range steps {
+		if err := st.run(); err != nil {
 			return err
 		}
 	}
-	s.export()
+	export()
 	return nil
 }
 
-// stateful protects keys, buckets and the database where the stack asks: a destroy or a replacement
-// then stops instead of losing data.
-func (s *stack) stateful() pulumi.ResourceOption { return pulumi.Protect(s.cfg.Protect) }
+// stateful protects keys, buckets and the database where the stack asks, and everything an account
+// stack declares: a destroy or a replacement then stops instead of losing data or the account's audit
+// trail.
+func (s *stack) stateful() pulumi.ResourceOption {
+	return pulumi.Protect(s.cfg.Protect || s.cfg.AccountBaseline)
+}
 
 func (s *stack) keys() (err error) {
 	s.Keys, err = kms.NewKeys(s.ctx, s.n.Name("keys"), &kms.KeysArgs{
-		AccountID:             s.account,
-		Region:                s.cfg.Region,
-		CreateAutoScalingRole: s.cfg.AccountBaseline,
-		Tags:                  s.n.Tags(),
+		AccountID: s.account,
+		Region:    s.cfg.Region,
+		Tags:      s.n.Tags(),
 	}, s.stateful())
 	return err
 }
@@ -126,21 +144,5 @@ func (s *stack) network() (err error) {
 		FlowLogRetentionDays: s.cfg.LogRetentionDays,
 		Tags:                 s.n.Tags(),
 	})
-	return err
-}
-
-func (s *stack) baseline() (err error) {
-	if !s.cfg.AccountBaseline {
-		return nil
-	}
-	s.Baseline, err = baseline.NewAccount(s.ctx, s.n.Name("baseline"), &baseline.AccountArgs{
-		AccountID:        s.account,
-		Region:           s.cfg.Region,
-		LogsKeyArn:       s.Keys.LogsKeyArn,
-		EbsKeyArn:        s.Keys.EbsKeyArn,
-		AccessLogBucket:  s.Buckets.Logs.BucketName,
-		LogRetentionDays: s.cfg.LogRetentionDays,
-		Tags:             s.n.Tags(),
-	}, s.stateful())
 	return err
 }

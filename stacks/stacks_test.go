@@ -81,6 +81,15 @@ func TestEveryStackKeepsTheSafeguards(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 			rs := previewStack(t, stack)
+			assertBucketsComplete(t, rs)
+			for _, k := range offlinetest.Of(rs, "aws:kms/key:Key") {
+				if k.Value("enableKeyRotation") != true {
+					t.Errorf("%s does not rotate", k.Name)
+				}
+			}
+			if isAccountStack(t, stack) {
+				return
+			}
 			vpcs := offlinetest.Of(rs, "aws:ec2/vpc:Vpc")
 			if len(vpcs) != 1 || vpcs[0].String("instanceTenancy") != "dedicated" {
 				t.Fatalf("want one dedicated VPC, got %d (%v)", len(vpcs), vpcs)
@@ -94,14 +103,8 @@ func TestEveryStackKeepsTheSafeguards(t *testing.T) {
 			if !flowLog {
 				t.Error("the VPC has no flow log of ALL traffic")
 			}
-			keys := offlinetest.Of(rs, "aws:kms/key:Key")
-			if len(keys) < 4 {
+			if keys := offlinetest.Of(rs, "aws:kms/key:Key"); len(keys) < 4 {
 				t.Errorf("%d KMS keys, want one per purpose", len(keys))
-			}
-			for _, k := range keys {
-				if k.Value("enableKeyRotation") != true {
-					t.Errorf("%s does not rotate", k.Name)
-				}
 			}
 			for _, r := range rs {
 				if strings.HasPrefix(r.Type, "aws:ec2/securityGroupRule") && r.String("type") == "ingress" {
@@ -111,7 +114,6 @@ func TestEveryStackKeepsTheSafeguards(t *testing.T) {
 					}
 				}
 			}
-			assertBucketsComplete(t, rs)
 		})
 	}
 }
@@ -141,8 +143,8 @@ func assertBucketsComplete(t *testing.T, rs []offline.Resource) {
 		}
 	}
 	buckets := offlinetest.Of(rs, "aws:s3/bucketV2:BucketV2")
-	if len(buckets) < 3 {
-		t.Errorf("%d buckets, want at least logs, data and backups", len(buckets))
+	if len(buckets) < 2 {
+		t.Errorf("%d buckets, want at least logs and one more", len(buckets))
 	}
 	for _, b := range buckets {
 		for _, what := range []string{"sse", "versioning", "public access block", "TLS-only policy"} {
@@ -221,17 +223,121 @@ func TestDevIsSmallerButKeepsEverySafeguard(t *testing.T) {
 	}
 }
 
-func TestOnlyTheBaselineStacksCreateAccountSingletons(t *testing.T) {
+// accountSingletons are what only an account stack declares.
+var accountSingletons = []string{"aws:cloudtrail/trail:Trail", "aws:guardduty/detector:Detector",
+	"aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:ebs/defaultKmsKey:DefaultKmsKey",
+	"aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
+	"aws:iam/serviceLinkedRole:ServiceLinkedRole"}
+
+func TestOnlyTheAccountStacksDeclareTheAccountsSingletons(t *testing.T) {
 	t.Parallel()
-	for stack, want := range map[string]int{"dev": 1, "test": 0, "qa": 0, "prod": 1} {
+	stackNames, _ := loadProject(t).Stacks()
+	for _, stack := range append(stackNames, "demo-acme") {
+		want := 0
+		if isAccountStack(t, stack) {
+			want = 1
+		}
 		rs := previewStack(t, stack)
-		for _, typ := range []string{"aws:cloudtrail/trail:Trail", "aws:guardduty/detector:Detector",
-			"aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
-			"aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"} {
+		for _, typ := range accountSingletons {
 			if got := len(offlinetest.Of(rs, typ)); got != want {
 				t.Errorf("%s: %d of %s, want %d", stack, got, typ, want)
 			}
 		}
+	}
+	for _, stack := range []string{"account-nonprod", "account-prod"} {
+		if !isAccountStack(t, stack) {
+			t.Errorf("%s is not an account stack", stack)
+		}
+	}
+}
+
+// isAccountStack reports whether a stack's file makes it its account's baseline.
+func isAccountStack(t *testing.T, stack string) bool {
+	t.Helper()
+	p := loadProject(t)
+	if !p.HasStack(stack) {
+		return false
+	}
+	cfg, _, err := p.StackConfig(stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg["hipaa:accountBaseline"] == "true"
+}
+
+// recordIn runs the program for a stack of the repository in an account holding what account says.
+func recordIn(t *testing.T, stack string, account offline.Account) (offline.Recording, error) {
+	t.Helper()
+	p := loadProject(t)
+	cfg, secrets, err := p.StackConfig(stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isAccountStack(t, stack) {
+		cfg["hipaa:release"] = "v1.4.2"
+	}
+	return offline.Record(offline.Options{Project: p.Name, Stack: stack, Region: "us-east-1", Config: cfg, SecretKeys: secrets, Account: account}, stacks.Run)
+}
+
+func TestAnAccountStackAdoptsTheSingletonsThatExistAndIsAllProtected(t *testing.T) {
+	t.Parallel()
+	rec, err := recordIn(t, "account-nonprod", offline.Account{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := rec.Resources
+	role := offlinetest.One(t, rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
+	detector := offlinetest.One(t, rs, "aws:guardduty/detector:Detector")
+	if role.Options.Import != offline.AutoScalingRoleArn || detector.Options.Import != offline.DetectorID {
+		t.Errorf("role imports %q, detector %q: want both adopted, nothing created", role.Options.Import, detector.Options.Import)
+	}
+	for _, k := range offlinetest.Of(rs, "aws:kms/key:Key") {
+		if !slices.Contains(k.Options.DependsOn, role.URN) {
+			t.Errorf("key %s does not wait for the role its policy may name", k.Name)
+		}
+	}
+	for _, r := range rs {
+		if !r.Options.Protect {
+			t.Errorf("%s %s is not protected in an account stack", r.Type, r.Name)
+		}
+	}
+	if n := len(offlinetest.Of(rs, "aws:ec2/vpc:Vpc")) + len(offlinetest.Of(rs, "aws:ec2/instance:Instance")); n != 0 {
+		t.Errorf("the account stack declares %d VPCs and instances; it declares the account's singletons only", n)
+	}
+}
+
+func TestAnAccountStackCreatesTheSingletonsThatAreMissing(t *testing.T) {
+	t.Parallel()
+	rec, err := recordIn(t, "account-prod", offline.Fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"aws:iam/serviceLinkedRole:ServiceLinkedRole", "aws:guardduty/detector:Detector"} {
+		if r := offlinetest.One(t, rec.Resources, typ); r.Options.Import != "" {
+			t.Errorf("%s imports %q in an account that has none", typ, r.Options.Import)
+		}
+	}
+}
+
+func TestAnEnvironmentStopsBeforeAnythingInAnAccountWithoutItsAutoScalingRole(t *testing.T) {
+	t.Parallel()
+	rec, err := recordIn(t, "dev", offline.Account{NoAutoScalingRole: true})
+	if err == nil || !strings.Contains(err.Error(), "AWSServiceRoleForAutoScaling") || !strings.Contains(err.Error(), "platformctl up --stack account-nonprod") {
+		t.Errorf("error = %v, want the missing role named and the account stack to deploy", err)
+	}
+	if len(rec.Resources) != 0 {
+		t.Errorf("%d resources declared", len(rec.Resources))
+	}
+	if _, err := recordIn(t, "dev", offline.Account{NoDetector: true}); err != nil {
+		t.Errorf("an environment needs no detector of its own: %v", err)
+	}
+}
+
+func TestAnAccountStackRunsNoRelease(t *testing.T) {
+	t.Parallel()
+	_, err := preview.Stack(loadProject(t), "account-nonprod", "v1.4.2")
+	if err == nil || !strings.Contains(err.Error(), "hipaa:release: set on an account stack") {
+		t.Errorf("error = %v, want the release refused", err)
 	}
 }
 

@@ -176,7 +176,7 @@ func TestAuditRefusesBadInput(t *testing.T) {
 		{[]string{"audit", "--resources", notArray}, "unexpected JSON at line 1, column 1: the document is a JSON object; want the array printed by platformctl preview --json"},
 		{[]string{"audit", "--resources", noURN}, "resource 0 has no urn or type"},
 		{[]string{"audit", "--resources", badField}, "unexpected JSON at line 1, column 10: urn is a JSON number; want a string"},
-		{[]string{"audit", "--stack", "staging"}, `unknown stack "staging": the stacks of project hipaa are dev, prod, qa, test`},
+		{[]string{"audit", "--stack", "staging"}, `unknown stack "staging": the stacks of project hipaa are account-nonprod, account-prod, dev, prod, qa, test`},
 		{[]string{"audit"}, "give exactly one of --stack NAME and --resources FILE"},
 		{[]string{"audit", "--stack", "dev", "--format", "pdf"}, `--format "pdf": want one of text, json, markdown, sarif`},
 		{[]string{"audit", "--stack", "dev", "--config", badCfg}, `policy config "s3-versionning": no such rule`},

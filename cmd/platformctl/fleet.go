@@ -77,15 +77,38 @@ func openFleet(cmd *cobra.Command, d deps) (*fleet.Fleet, error) {
 			return nil, refusal.New("the project has no Pulumi.%s.yaml; the stages are %v", s, Stages)
 		}
 	}
+	accounts, err := accountStacks(p)
+	if err != nil {
+		return nil, err
+	}
 	ws, err := d.workspace(cmd.Context(), p)
 	if err != nil {
 		return nil, err
 	}
 	packs, _ := cmd.Flags().GetStringSlice("policy-pack")
 	return &fleet.Fleet{
-		Workspace: ws, Project: p, Stages: Stages, Progress: d.stderr, PolicyPacks: packs,
+		Workspace: ws, Project: p, Stages: Stages, Accounts: accounts, Progress: d.stderr, PolicyPacks: packs,
 		Check: func(stack, release string) error { return preview.Check(p, stack, release) },
 	}, nil
+}
+
+// accountStacks are the project's stacks whose files make them their account's baseline.
+func accountStacks(p *project.Project) ([]string, error) {
+	all, err := p.Stacks()
+	if err != nil {
+		return nil, err
+	}
+	var accounts []string
+	for _, s := range all {
+		cfg, _, err := p.StackConfig(s)
+		if err != nil {
+			return nil, refusal.Of(err)
+		}
+		if cfg[p.Name+":accountBaseline"] == "true" {
+			accounts = append(accounts, s)
+		}
+	}
+	return accounts, nil
 }
 
 // withFleet opens the fleet and runs fn with a context that Ctrl-C cancels, so that an update stops

@@ -59,7 +59,7 @@ Exit status: 0 on success, 2 when the stack or its configuration is refused.`,
 func runPreview(out io.Writer, p *project.Project, o previewOptions) error {
 	if o.stack == "" {
 		stacks, _ := p.Stacks()
-		return refusal.New("--stack is required; the stacks are %v, or a demo stack %sNAME", stacks, project.DemoPrefix)
+		return refusal.New("--stack is required; the stacks are %s, or a demo stack %sNAME", strings.Join(stacks, ", "), project.DemoPrefix)
 	}
 	if o.json && o.host != "" {
 		return refusal.New("give at most one of --json and --host")

@@ -115,8 +115,8 @@ func TestPreviewJSONOfProd(t *testing.T) {
 		}
 	}
 	buckets := byType["aws:s3/bucketV2:BucketV2"]
-	if len(buckets) != 5 {
-		t.Errorf("%d buckets in prod, want logs, data, backups, the trail's and the load balancers' logs", len(buckets))
+	if len(buckets) != 4 {
+		t.Errorf("%d buckets in prod, want logs, data, backups and the load balancers' logs", len(buckets))
 	}
 	for _, b := range buckets {
 		for _, typ := range []string{
@@ -166,8 +166,8 @@ func TestPreviewRefusesBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"preview", "--stack", "staging"}, `unknown stack "staging": the stacks of project hipaa are dev, prod, qa, test`},
-		{[]string{"preview"}, "--stack is required; the stacks are [dev prod qa test]"},
+		{[]string{"preview", "--stack", "staging"}, `unknown stack "staging": the stacks of project hipaa are account-nonprod, account-prod, dev, prod, qa, test`},
+		{[]string{"preview"}, "--stack is required; the stacks are account-nonprod, account-prod, dev, prod, qa, test, or a demo stack demo-NAME"},
 		{[]string{"preview", "--stack", "dev", "--colour"}, "unknown flag: --colour"},
 	} {
 		out, errOut, code := platformctl(t, tc.args...)

@@ -171,10 +171,12 @@ func upCmd(d deps) *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
 		Use:   "up (--stack STACK [--release IMAGE] | --all)",
-		Short: "Stand up or update an environment, keeping the release it runs",
+		Short: "Stand up or update an environment or an account's baseline, keeping the release it runs",
 		Long: `up creates or updates a stage with the dials of its Pulumi.STACK.yaml, keeping the release the stage
 runs, so an infrastructure change never changes the release. A new stage needs --release for its first.
-With --all it updates dev, test, qa and prod in order and stops at the first that fails.
+An account stack (account-nonprod, account-prod: the account's baseline, which every environment of the
+account needs first) runs no release. With --all it updates the account stacks, then dev, test, qa and
+prod in order, and stops at the first that fails.
 
 Use it rather than a bare "pulumi up", which does not know the running release and refuses to run
 without -c hipaa:release=IMAGE.
@@ -193,8 +195,8 @@ Exit status: 0 on success, 1 when an update fails, 2 when the request is refused
 			})
 		},
 	}
-	cmd.Flags().StringVar(&stack, "stack", "", "the `STACK`: dev, test, qa or prod")
+	cmd.Flags().StringVar(&stack, "stack", "", "the `STACK`: account-nonprod, account-prod, dev, test, qa or prod")
 	cmd.Flags().StringVar(&release, "release", "", "the release `IMAGE` a new stage starts with")
-	cmd.Flags().BoolVar(&all, "all", false, "update every stage in order, stopping at the first failure")
+	cmd.Flags().BoolVar(&all, "all", false, "update the account stacks, then every stage in order, stopping at the first failure")
 	return cmd
 }

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	awskms "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -49,11 +48,12 @@ type KeysArgs struct {
 	// Purposes limits the keys to these purposes (EBS, S3, Logs, Secrets), for a second region that
 	// needs only some. Optional; default all of them.
 	Purposes []string
-	// CreateAutoScalingRole creates the account's Auto Scaling service-linked role, which the EBS key's
-	// policy names so that Auto Scaling can launch instances with volumes encrypted under it; KMS refuses a
-	// policy naming a role that does not exist. The role is one per account, so only the account's baseline
-	// stack sets this, and the account's other stacks deploy after it. Optional; default false.
-	CreateAutoScalingRole bool
+	// AutoScalingRole is the account's Auto Scaling service-linked role, when this stack declares it: the
+	// EBS key's policy names the role so that Auto Scaling can launch instances with volumes encrypted
+	// under it, and KMS refuses a policy naming a role that does not exist (MalformedPolicyDocument), so
+	// the keys wait for it. A stack that does not declare the role checks that it exists before it
+	// declares its keys. Optional.
+	AutoScalingRole pulumi.Resource
 	// Tags are added to every key. Optional.
 	Tags map[string]string
 }
@@ -124,15 +124,8 @@ func NewKeys(ctx *pulumi.Context, name string, args *KeysArgs, opts ...pulumi.Re
 		return nil, err
 	}
 	keyOpts := []pulumi.ResourceOption{pulumi.Parent(comp)}
-	if a.CreateAutoScalingRole {
-		role, err := iam.NewServiceLinkedRole(ctx, name+"-autoscaling", &iam.ServiceLinkedRoleArgs{
-			AwsServiceName: pulumi.String("autoscaling.amazonaws.com"),
-			Description:    pulumi.String("Auto Scaling, which the EBS key lets encrypt launched volumes"),
-		}, pulumi.Parent(comp))
-		if err != nil {
-			return nil, fmt.Errorf("creating the Auto Scaling service-linked role: %w", err)
-		}
-		keyOpts = append(keyOpts, pulumi.DependsOn([]pulumi.Resource{role}))
+	if a.AutoScalingRole != nil {
+		keyOpts = append(keyOpts, pulumi.DependsOn([]pulumi.Resource{a.AutoScalingRole}))
 	}
 	arns := map[string]pulumi.StringOutput{}
 	for _, p := range purposes {

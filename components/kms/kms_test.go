@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
@@ -127,20 +130,26 @@ func TestEBSKeyLetsAutoScalingEncryptLaunchedVolumes(t *testing.T) {
 	}
 }
 
-func TestTheBaselineCreatesTheRoleBeforeTheKeysNameIt(t *testing.T) {
+func TestTheKeysWaitForTheRoleTheirPolicyNames(t *testing.T) {
 	t.Parallel()
-	rs := keys.MustRun(t, (&KeysArgs{AccountID: "123456789012", Region: "us-east-1", CreateAutoScalingRole: true}))
+	rs := offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
+		role, err := iam.NewServiceLinkedRole(ctx, "autoscaling", &iam.ServiceLinkedRoleArgs{AwsServiceName: pulumi.String("autoscaling.amazonaws.com")})
+		if err != nil {
+			return err
+		}
+		_, err = NewKeys(ctx, "keys", &KeysArgs{AccountID: "123456789012", Region: "us-east-1", AutoScalingRole: role})
+		return err
+	})
 	role := offlinetest.One(t, rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
-	if got := role.String("awsServiceName"); got != "autoscaling.amazonaws.com" {
-		t.Errorf("awsServiceName = %q", got)
-	}
 	for _, k := range offlinetest.Of(rs, "aws:kms/key:Key") {
-		if !slices.Contains(k.Dependencies, role.URN) {
+		if !slices.Contains(k.Options.DependsOn, role.URN) {
 			t.Errorf("%s does not wait for the role its policy names", k.Name)
 		}
 	}
-	if n := len(offlinetest.Of(keys.MustRun(t, (&KeysArgs{AccountID: "123456789012", Region: "us-east-1"})), "aws:iam/serviceLinkedRole:ServiceLinkedRole")); n != 0 {
-		t.Errorf("%d service-linked roles without CreateAutoScalingRole", n)
+	for _, k := range offlinetest.Of(keys.MustRun(t, &KeysArgs{AccountID: "123456789012", Region: "us-east-1"}), "aws:kms/key:Key") {
+		if len(k.Options.DependsOn) != 0 {
+			t.Errorf("%s waits for %v without a role to wait for", k.Name, k.Options.DependsOn)
+		}
 	}
 }
 

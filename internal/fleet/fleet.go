@@ -36,6 +36,9 @@ type Fleet struct {
 	Project *project.Project
 	// Stages are the environments a release goes through, in order.
 	Stages []string
+	// Accounts are the account stacks, each its account's baseline: they run no release, and deploy
+	// before the stages.
+	Accounts []string
 	// Progress receives what is happening: the steps and the engine's own progress. Optional.
 	Progress io.Writer
 	// PolicyPacks are the policy packs every update runs with (the HIPAA pack's built analyzer), so a

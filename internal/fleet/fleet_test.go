@@ -14,7 +14,10 @@ import (
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
-var stages = []string{"dev", "test", "qa", "prod"}
+var (
+	stages   = []string{"dev", "test", "qa", "prod"}
+	accounts = []string{"account-nonprod", "account-prod"}
+)
 
 // harness is a fleet over the stand-in workspace.
 type harness struct {
@@ -28,7 +31,7 @@ func newHarness(t *testing.T) *harness {
 	env := fleettest.New(t, filepath.Join("..", ".."))
 	progress := &bytes.Buffer{}
 	return &harness{
-		Fleet:    &Fleet{Workspace: env.Workspace, Project: env.Project, Stages: stages, Progress: progress, Check: env.Check},
+		Fleet:    &Fleet{Workspace: env.Workspace, Project: env.Project, Stages: stages, Accounts: accounts, Progress: progress, Check: env.Check},
 		Env:      env,
 		progress: progress,
 	}
@@ -185,7 +188,8 @@ func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
 	if err := h.PromoteAll(ctx, "release-7f3a", false); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	// Standing an environment up again keeps what it runs.
+	// Standing every stack up again creates the account stacks first, and keeps what each stage runs.
+	refused(t, h.Up(ctx, "account-nonprod", "release-7f3a"), "account-nonprod is an account stack, which runs no release")
 	if err := h.UpAll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -194,8 +198,14 @@ func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
 			t.Errorf("%s: %+v", stack, got)
 		}
 	}
-	if !strings.Contains(h.progress.String(), "[4/4] prod") {
-		t.Errorf("no progress of the stages:\n%s", h.progress)
+	for _, stack := range accounts {
+		if got := h.running(t, stack); !got.Created || got.Release != "" || got.LastResult != "succeeded" {
+			t.Errorf("%s: %+v, want created, running no release", stack, got)
+		}
+	}
+	progress := h.progress.String()
+	if a, d := strings.Index(progress, "[1/6] account-nonprod"), strings.Index(progress, "[3/6] dev"); a < 0 || d < a || !strings.Contains(progress, "[6/6] prod") {
+		t.Errorf("the account stacks did not come first:\n%s", progress)
 	}
 }
 

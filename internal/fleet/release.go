@@ -123,13 +123,16 @@ func (f *Fleet) Up(ctx context.Context, stack, release string) error {
 }
 
 func (f *Fleet) up(ctx context.Context, stack, release string) error {
+	if slices.Contains(f.Accounts, stack) {
+		return f.upAccount(ctx, stack, release)
+	}
 	if release != "" {
 		if _, err := imageref.Parse(release); err != nil {
 			return refusal.Of(err)
 		}
 	}
-	if err := f.stage(stack); err != nil {
-		return err
+	if !slices.Contains(f.Stages, stack) {
+		return refusal.New("unknown stack %q: the stages are %s, and the account stacks %s", stack, strings.Join(f.Stages, ", "), strings.Join(f.Accounts, ", "))
 	}
 	_, current, err := f.current(ctx, stack)
 	if err != nil {
@@ -147,16 +150,29 @@ func (f *Fleet) up(ctx context.Context, stack, release string) error {
 	return f.deploy(ctx, stack, true, release, fmt.Sprintf("update %s, running %s", stack, release))
 }
 
-// UpAll updates every stage in order, each keeping its release, and stops at the first that fails.
+// upAccount creates or updates an account stack, which runs no release.
+func (f *Fleet) upAccount(ctx context.Context, stack, release string) error {
+	if release != "" {
+		return refusal.New("%s is an account stack, which runs no release; leave --release out", stack)
+	}
+	if err := f.check(stack, ""); err != nil {
+		return err
+	}
+	return f.update(ctx, stack, true, auto.ConfigMap{}, fmt.Sprintf("update the account baseline %s", stack))
+}
+
+// UpAll updates every account stack, then every stage in order, each keeping its release, and stops at
+// the first that fails.
 func (f *Fleet) UpAll(ctx context.Context) error {
 	return f.preserve(func() error { return f.upAll(ctx) })
 }
 
 func (f *Fleet) upAll(ctx context.Context) error {
-	for i, stage := range f.Stages {
-		f.say("[%d/%d] %s", i+1, len(f.Stages), stage)
-		if err := f.Up(ctx, stage, ""); err != nil {
-			return fmt.Errorf("stopped at %s: %w", stage, err)
+	all := append(slices.Clone(f.Accounts), f.Stages...)
+	for i, stack := range all {
+		f.say("[%d/%d] %s", i+1, len(all), stack)
+		if err := f.Up(ctx, stack, ""); err != nil {
+			return fmt.Errorf("stopped at %s: %w", stack, err)
 		}
 	}
 	return nil
@@ -223,7 +239,8 @@ type Status struct {
 	ExpiresAt string `json:"expiresAt,omitempty"`
 }
 
-// Status reports what runs where: every stage, then every other stack of the backend (the demos).
+// Status reports what runs where: every stage, the account stacks (which run no release), then every
+// other stack of the backend (the demos).
 func (f *Fleet) Status(ctx context.Context) ([]Status, error) {
 	var out []Status
 	err := f.preserve(func() (err error) {
@@ -238,7 +255,7 @@ func (f *Fleet) status(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing stacks: %w", err)
 	}
-	names := slices.Clone(f.Stages)
+	names := append(slices.Clone(f.Stages), f.Accounts...)
 	for _, s := range summaries {
 		if !slices.Contains(names, s.Name) {
 			names = append(names, s.Name)

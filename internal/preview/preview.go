@@ -65,7 +65,7 @@ func run(p *project.Project, stack, release string, program pulumi.RunFunc) ([]o
 }
 
 // config is the configuration stack's program receives, with release (or the stack's own, or
-// DefaultRelease) as the image the tiers run.
+// DefaultRelease) as the image the tiers run; an account stack's runs none unless one is asked for.
 func config(p *project.Project, stack, release string) (map[string]string, []string, error) {
 	var cfg map[string]string
 	var secrets []string
@@ -82,7 +82,7 @@ func config(p *project.Project, stack, release string) (map[string]string, []str
 	switch {
 	case release != "":
 		cfg[key] = release
-	case cfg[key] == "":
+	case cfg[key] == "" && cfg[p.Name+":accountBaseline"] != "true": // an account stack runs none
 		cfg[key] = DefaultRelease
 	}
 	return cfg, secrets, err

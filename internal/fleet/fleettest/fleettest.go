@@ -58,6 +58,11 @@ func (e *Env) standIn(ctx *pulumi.Context) error {
 	if fail {
 		return fmt.Errorf("the web tier did not become healthy on %s running %s", ctx.Stack(), cfg.Release.Image)
 	}
+	if cfg.AccountBaseline {
+		// An account stack runs no release: it exports none.
+		var baseline struct{ pulumi.ResourceState }
+		return ctx.RegisterComponentResource("hipaa:baseline:Account", "hipaa-"+ctx.Stack()+"-baseline", &baseline)
+	}
 	var tier struct{ pulumi.ResourceState }
 	if err := ctx.RegisterComponentResource("hipaa:app:Tier", "hipaa-"+ctx.Stack()+"-web", &tier); err != nil {
 		return err

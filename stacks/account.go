@@ -1,0 +1,89 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/components/baseline"
+	"github.com/hipaa-platform/platform/components/bucket"
+	"github.com/hipaa-platform/platform/components/kms"
+)
+
+// An account stack (hipaa:accountBaseline) declares its account's singletons and nothing else, so that
+// no environment's destroy can take the account's trail, detector or settings with it: the Auto Scaling
+// service-linked role (adopted when it exists), the keys and the log bucket the baseline needs, and the
+// baseline. Everything in it is protected.
+
+// autoScalingRole declares the account's Auto Scaling service-linked role, adopting the one that exists.
+func (s *stack) autoScalingRole() (err error) {
+	s.AutoScalingRole, err = baseline.NewAutoScalingRole(s.ctx, s.n.Name("autoscaling"), s.n.Tags(), s.stateful())
+	return err
+}
+
+// requireAutoScalingRole stops an environment, before it declares anything, in an account whose Auto
+// Scaling service-linked role does not exist yet: the environment's EBS key names the role, and KMS
+// refuses a key policy naming a role that does not exist.
+func (s *stack) requireAutoScalingRole() error {
+	role, err := baseline.FindAutoScalingRole(s.ctx)
+	if err != nil {
+		return err
+	}
+	if role == nil {
+		return fmt.Errorf("account %s has no Auto Scaling service-linked role (%s), which the stack's EBS key must name: "+
+			"deploy the account's baseline stack first (platformctl up --stack account-nonprod, or account-prod), which adopts or creates it",
+			s.account, baseline.AutoScalingRoleName)
+	}
+	return nil
+}
+
+// accountKeys are the keys of the baseline: the logs key for the trail and the log bucket, and the EBS
+// key the account encrypts new volumes with by default. They wait for the role the EBS key names.
+func (s *stack) accountKeys() (err error) {
+	s.Keys, err = kms.NewKeys(s.ctx, s.n.Name("keys"), &kms.KeysArgs{
+		AccountID:       s.account,
+		Region:          s.cfg.Region,
+		Purposes:        []string{kms.EBS, kms.Logs},
+		AutoScalingRole: s.AutoScalingRole,
+		Tags:            s.n.Tags(),
+	}, s.stateful())
+	return err
+}
+
+// logBucket creates the bucket every other bucket of the stack logs its access to.
+func (s *stack) logBucket() (err error) {
+	s.Buckets.Logs, err = bucket.NewBucket(s.ctx, s.n.Name("logs"), &bucket.BucketArgs{
+		KmsKeyArn:       s.Keys.LogsKeyArn,
+		BucketName:      s.bucketName("logs"),
+		AccessLogSink:   true,
+		AccountID:       s.account,
+		Purpose:         "logs",
+		ExpireAfterDays: s.cfg.LogRetentionDays,
+		ForceDestroy:    s.cfg.ForceDestroy,
+		Tags:            s.n.Tags(),
+	}, s.stateful())
+	return err
+}
+
+func (s *stack) baseline() (err error) {
+	s.Baseline, err = baseline.NewAccount(s.ctx, s.n.Name("baseline"), &baseline.AccountArgs{
+		AccountID:        s.account,
+		Region:           s.cfg.Region,
+		LogsKeyArn:       s.Keys.LogsKeyArn,
+		EbsKeyArn:        s.Keys.EbsKeyArn,
+		AccessLogBucket:  s.Buckets.Logs.BucketName,
+		LogRetentionDays: s.cfg.LogRetentionDays,
+		Tags:             s.n.Tags(),
+	}, s.stateful())
+	return err
+}
+
+// exportAccount exports what an account stack declares.
+func (s *stack) exportAccount() {
+	ctx := s.ctx
+	ctx.Export("autoScalingRoleArn", s.AutoScalingRole.Arn)
+	ctx.Export("kmsKeyArns", pulumi.StringMap{kms.EBS: s.Keys.EbsKeyArn, kms.Logs: s.Keys.LogsKeyArn})
+	ctx.Export("buckets", pulumi.StringMap{"logs": s.Buckets.Logs.BucketName, "trail": s.Baseline.TrailBucketName})
+	ctx.Export("trailArn", s.Baseline.TrailArn)
+	ctx.Export("guardDutyDetectorId", s.Baseline.DetectorId)
+}
