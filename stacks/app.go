@@ -102,9 +102,10 @@ func (s *stack) tierArgs(role, instanceType string, t TierConfig, group pulumi.S
 				return base64.StdEncoding.EncodeToString([]byte(pem))
 			}).(pulumi.StringOutput),
 		},
-		MinSize: t.MinSize,
-		MaxSize: t.MaxSize,
-		Region:  s.cfg.Region,
-		Tags:    s.n.Tags(),
+		MinSize:    t.MinSize,
+		MaxSize:    t.MaxSize,
+		Region:     s.cfg.Region,
+		Tags:       s.n.Tags(),
+		LaunchTags: s.cfg.DefaultTags,
 	}, nil
 }

@@ -46,6 +46,9 @@ type Config struct {
 	ExpiresAt time.Time
 	// Owner is who the stack is for, from aws:defaultTags.
 	Owner string
+	// DefaultTags are aws:defaultTags' tags, which the AWS provider puts on every resource it creates, but
+	// not on what a launch template launches.
+	DefaultTags map[string]string
 	// Monitoring are the monitoring dials.
 	Monitoring MonitoringConfig
 }
@@ -163,8 +166,9 @@ func read(own, aws reader) *Config {
 			ImageName:   own.string("monitoringImageName", nonEmpty),
 		},
 		ExpiresAt: readTime(own, "expiresAt"),
-		Owner:     ownerOf(aws.string("defaultTags", defaultTags(own.stack))),
 	}
+	c.DefaultTags = tagsOf(aws.string("defaultTags", defaultTags(own.stack)))
+	c.Owner = c.DefaultTags["Owner"]
 	if account {
 		c.checkAccountStack(own)
 	} else {
@@ -319,13 +323,13 @@ func nonEmpty(s string) error {
 	return nil
 }
 
-// ownerOf reads the Owner tag of a valid aws:defaultTags.
-func ownerOf(defaultTags string) string {
+// tagsOf reads the tags of a valid aws:defaultTags.
+func tagsOf(defaultTags string) map[string]string {
 	var v struct {
 		Tags map[string]string `json:"tags"`
 	}
 	_ = json.Unmarshal([]byte(defaultTags), &v) // checked by defaultTags; an invalid value is reported there
-	return v.Tags["Owner"]
+	return v.Tags
 }
 
 // defaultTags checks aws:defaultTags: every resource the AWS provider creates is tagged with the project,

@@ -44,6 +44,7 @@ func (s *stack) database() error {
 		BackupRetentionDays:   s.cfg.BackupRetentionDays,
 		ArchiveTimeoutSeconds: d.ArchiveTimeoutSeconds,
 		Region:                s.cfg.Region,
+		DisposableSecrets:     s.cfg.DataClass == naming.Synthetic,
 		Tags:                  s.n.Tags(),
 	}, s.stateful())
 	return err

@@ -35,6 +35,7 @@ func (s *stack) monitoring() error {
 			PasswordSecret: db.MonitoringSecretName,
 			TLSSecret:      db.MonitoringTLSSecretName,
 			SecretArns:     pulumi.StringArray{db.MonitoringSecretArn, db.MonitoringTLSSecretArn},
+			SecretVersions: db.MonitoringSecretVersions,
 		},
 		LoadBalancer: &monitoring.LoadBalancer{
 			ArnSuffix: s.Web.LoadBalancerArnSuffix, TargetGroupArnSuffix: s.Web.TargetGroupArnSuffix,

@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -453,6 +454,36 @@ func TestADemoProfileKeepsTheSafeguards(t *testing.T) {
 	for _, b := range offlinetest.Of(rs, "aws:s3/bucketV2:BucketV2") {
 		if b.Value("forceDestroy") != true || b.String("tags.DataClass") != "synthetic" {
 			t.Errorf("demo bucket %s forceDestroy=%v DataClass=%q", b.Name, b.Value("forceDestroy"), b.String("tags.DataClass"))
+		}
+	}
+}
+
+func TestADemoCanBeCreatedAgainUnderItsName(t *testing.T) {
+	t.Parallel()
+	rs := previewStack(t, "demo-acme")
+	for _, s := range offlinetest.Of(rs, "aws:secretsmanager/secret:Secret") {
+		if s.Value("recoveryWindowInDays") != 0.0 {
+			t.Errorf("demo secret %s keeps its name for %v days after a destroy", s.Name, s.Value("recoveryWindowInDays"))
+		}
+	}
+	for _, s := range offlinetest.Of(previewStack(t, "prod"), "aws:secretsmanager/secret:Secret") {
+		if s.Value("recoveryWindowInDays") != 30.0 {
+			t.Errorf("prod secret %s can be restored for %v days, want 30", s.Name, s.Value("recoveryWindowInDays"))
+		}
+	}
+	// The hosts Auto Scaling launches carry the demo's owner and expiry, which the reaper and the
+	// account's cost reports go by: the provider's default tags do not reach them.
+	for _, lt := range offlinetest.Of(rs, "aws:ec2/launchTemplate:LaunchTemplate") {
+		specs, _ := lt.Value("tagSpecifications").([]any)
+		if len(specs) == 0 {
+			t.Fatalf("%s has no tag specifications", lt.Name)
+		}
+		for i := range specs {
+			for k, want := range map[string]string{"Owner": preview.DemoOwner, "ExpiresAt": preview.DemoExpiry, "Environment": "demo-acme"} {
+				if got := lt.String(fmt.Sprintf("tagSpecifications.%d.tags.%s", i, k)); got != want {
+					t.Errorf("%s: launched %s tag %s = %q, want %q", lt.Name, lt.String(fmt.Sprintf("tagSpecifications.%d.resourceType", i)), k, got, want)
+				}
+			}
 		}
 	}
 }

@@ -112,6 +112,10 @@ type TierArgs struct {
 	Region string
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
+	// LaunchTags are added to the instances the group launches and their volumes, beyond Tags: the
+	// provider's default tags (the stack's Owner, a demo's ExpiresAt) reach the launch template itself,
+	// not what it launches. Optional.
+	LaunchTags map[string]string
 }
 
 // Tier is one tier of hosts.
@@ -310,6 +314,9 @@ func NewTier(ctx *pulumi.Context, name string, args *TierArgs, opts ...pulumi.Re
 // which the group's instance refresh rolls out.
 func launchTemplate(ctx *pulumi.Context, name string, a *TierArgs, identity *hostrole.Role, logGroup pulumi.StringOutput, parent pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
 	tags := naming.Tags(a.Tags, name)
+	for k, v := range a.LaunchTags {
+		tags[k] = pulumi.String(v)
+	}
 	tags["Tier"] = pulumi.String(a.Role)
 	t, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		Description:  pulumi.Sprintf("%s tier of %s", a.Role, name),
@@ -350,7 +357,7 @@ func launchTemplate(ctx *pulumi.Context, name string, a *TierArgs, identity *hos
 		},
 		UpdateDefaultVersion: pulumi.Bool(true),
 		Tags:                 naming.Tags(a.Tags, name),
-	}, parent)
+	}, parent, pulumi.DependsOn(identity.Permissions())) // the hosts it launches call AWS as they boot
 	if err != nil {
 		return nil, fmt.Errorf("creating the launch template: %w", err)
 	}

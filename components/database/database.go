@@ -49,6 +49,7 @@ const (
 	defaultThroughputMiBps    = 125
 	defaultArchiveTimeout     = 60
 	firstHostOffset           = 10 // hosts take fixed addresses from .10 of their subnet
+	secretRecoveryDays        = 30
 	pgVersion                 = 15
 	dataDevice                = "/dev/sdf" // on Nitro an NVMe device; the bootstrap finds it
 	rootVolumeGiB             = 30
@@ -107,6 +108,11 @@ type ClusterArgs struct {
 	ArchiveTimeoutSeconds int
 	// Region is the cluster's region (the S3 endpoint). Required.
 	Region string
+	// DisposableSecrets deletes the cluster's secrets at once when they are destroyed, for a stack of
+	// synthetic data that is destroyed and created again under the same name: Secrets Manager keeps a
+	// deleted secret's name taken for its recovery window (RecoveryWindowInDays, 7 to 30; 0 deletes at
+	// once). Optional; default false, a 30-day window in which a deleted secret can be restored.
+	DisposableSecrets bool
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
 }
@@ -159,6 +165,8 @@ type Cluster struct {
 	// MonitoringSecretName and MonitoringTLSSecretName name the secrets the monitoring host reads: the
 	// monitoring user's password and its client certificate (the latter empty without a MonitoringHost).
 	MonitoringSecretName, MonitoringTLSSecretName string
+	// MonitoringSecretVersions hold those secrets' values, which the monitoring host waits for.
+	MonitoringSecretVersions []pulumi.Resource
 }
 
 func (a *ClusterArgs) validate(name string) error {
@@ -240,6 +248,14 @@ func (a *ClusterArgs) validate(name string) error {
 		return fmt.Errorf("database %q: Region is required", name)
 	}
 	return nil
+}
+
+// recoveryWindow is the recovery window of the cluster's secrets.
+func (a *ClusterArgs) recoveryWindow() int {
+	if a.DisposableSecrets {
+		return 0
+	}
+	return secretRecoveryDays
 }
 
 func (a ClusterArgs) withDefaults() ClusterArgs {
@@ -337,6 +353,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if m := a.MonitoringHost; m != nil {
 		comp.MonitoringTLSSecretArn = pki.hostSecretArns[m.Name]
 		comp.MonitoringTLSSecretName = pki.hostSecretNames[m.Name]
+		comp.MonitoringSecretVersions = []pulumi.Resource{creds.versions["monitoring"], pki.hostSecretVersions[m.Name]}
 	}
 	hostsJSON, _ := json.Marshal(hosts)
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
@@ -355,12 +372,13 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 
 // credentials are the generated passwords, each in its own secret.
 type credentials struct {
-	names map[string]string // role → secret name
-	arns  map[string]pulumi.StringOutput
+	names    map[string]string // role → secret name
+	arns     map[string]pulumi.StringOutput
+	versions map[string]*secretsmanager.SecretVersion
 }
 
 func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pulumi.ResourceOption) (*credentials, error) {
-	c := &credentials{names: map[string]string{}, arns: map[string]pulumi.StringOutput{}}
+	c := &credentials{names: map[string]string{}, arns: map[string]pulumi.StringOutput{}, versions: map[string]*secretsmanager.SecretVersion{}}
 	for _, role := range []string{"superuser", "replication", "app", "monitoring"} {
 		n := name + "-" + role
 		pw, err := random.NewRandomPassword(ctx, n, &random.RandomPasswordArgs{
@@ -374,31 +392,52 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 			Name:                 pulumi.String(secretName),
 			Description:          pulumi.String("PostgreSQL " + role + " password of " + name),
 			KmsKeyId:             a.SecretsKeyArn,
-			RecoveryWindowInDays: pulumi.Int(30),
+			RecoveryWindowInDays: pulumi.Int(a.recoveryWindow()),
 			Tags:                 naming.Tags(a.Tags, n),
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("creating the %s secret: %w", role, err)
 		}
-		if _, err := secretsmanager.NewSecretVersion(ctx, n, &secretsmanager.SecretVersionArgs{
+		version, err := secretsmanager.NewSecretVersion(ctx, n, &secretsmanager.SecretVersionArgs{
 			SecretId: sec.ID(), SecretString: pw.Result,
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, fmt.Errorf("storing the %s password: %w", role, err)
 		}
+		c.versions[role] = version
 		c.names[role] = secretName
 		c.arns[role] = sec.Arn
 	}
 	return c, nil
 }
 
-// secretsOf lists, in a fixed order, the secrets a host reads at boot: its own TLS bundle and the
-// replication password; the primary also the passwords its bootstrap sets.
-func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
-	arns := pulumi.StringArray{pki.hostSecretArns[h.Name], creds.arns["replication"]}
+// readsAtBoot are the roles of the passwords a host reads as it boots: the replication password; the
+// primary also the passwords its bootstrap sets.
+func readsAtBoot(h Host) []string {
 	if h.Role == hostconfig.Primary {
-		arns = append(arns, creds.arns["superuser"], creds.arns["app"], creds.arns["monitoring"])
+		return []string{"replication", "superuser", "app", "monitoring"}
+	}
+	return []string{"replication"}
+}
+
+// secretsOf lists, in a fixed order, the secrets a host reads at boot: its own TLS bundle and the
+// passwords readsAtBoot names.
+func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
+	arns := pulumi.StringArray{pki.hostSecretArns[h.Name]}
+	for _, role := range readsAtBoot(h) {
+		arns = append(arns, creds.arns[role])
 	}
 	return arns
+}
+
+// versionsOf are the secret versions behind secretsOf: the host is created after them, so that its
+// first boot finds every value it reads.
+func versionsOf(h Host, creds *credentials, pki *pki) []pulumi.Resource {
+	out := []pulumi.Resource{pki.hostSecretVersions[h.Name]}
+	for _, role := range readsAtBoot(h) {
+		out = append(out, creds.versions[role])
+	}
+	return out
 }
 
 // newInstanceProfile gives one host exactly what it needs: its own secrets (through the secrets key,
@@ -470,7 +509,7 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		Ami: a.AmiId, InstanceType: a.InstanceType,
 		SubnetId: subnet.ID, PrivateIp: h.Address, SecurityGroupId: a.SecurityGroupId,
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
-		UserDataBase64: userData, Tags: tags, BaseTags: a.Tags,
+		UserDataBase64: userData, WaitFor: versionsOf(h, creds, pki), Tags: tags, BaseTags: a.Tags,
 	}, parent)
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err

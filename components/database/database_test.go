@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -357,5 +358,75 @@ func TestMonitoringIsAdmittedFromItsHostAlone(t *testing.T) {
 	}
 	if _, ok := offlinetest.Named(rs, "aws:secretsmanager/secret:Secret", "monitoring-tls"); !ok {
 		t.Error("no client certificate secret for the monitoring host")
+	}
+}
+
+func TestEachHostWaitsForItsPermissionsAndTheSecretsItReadsAtBoot(t *testing.T) {
+	t.Parallel()
+	rs := cluster.MustRun(t, validArgs())
+	byName := map[string]offline.Resource{}
+	for _, r := range rs {
+		byName[r.Type+" "+r.Name] = r
+	}
+	urn := func(typ, name string) string {
+		r, ok := byName[typ+" "+name]
+		if !ok {
+			t.Fatalf("no %s %s", typ, name)
+		}
+		return r.URN
+	}
+	const version = "aws:secretsmanager/secretVersion:SecretVersion"
+	for host, reads := range map[string][]string{
+		"db-0": {"db-0-tls", "db-replication", "db-superuser", "db-app", "db-monitoring"},
+		"db-1": {"db-1-tls", "db-replication"},
+	} {
+		in := byName["aws:ec2/instance:Instance "+host]
+		want := []string{urn("aws:iam/rolePolicy:RolePolicy", host), urn("aws:iam/rolePolicyAttachment:RolePolicyAttachment", host+"-ssm")}
+		for _, v := range reads {
+			want = append(want, urn(version, v))
+		}
+		for _, w := range want {
+			if !slices.Contains(in.Options.DependsOn, w) {
+				t.Errorf("%s does not wait for %s", host, w)
+			}
+		}
+		// What a replica does not read, it does not wait for either.
+		if host == "db-1" && slices.Contains(in.Options.DependsOn, urn(version, "db-app")) {
+			t.Errorf("%s waits for the application's password, which it never reads", host)
+		}
+	}
+}
+
+func TestAnUpdateNeverStopsOrReplacesAHostOnItsOwn(t *testing.T) {
+	t.Parallel()
+	for _, in := range offlinetest.Of(cluster.MustRun(t, validArgs()), "aws:ec2/instance:Instance") {
+		o := in.Options
+		for _, k := range []string{"ami", "userData", "userDataBase64"} {
+			if !slices.Contains(o.IgnoreChanges, k) {
+				t.Errorf("%s: a change of %s would stop or replace the host", in.Name, k)
+			}
+		}
+		if !o.DeleteBeforeReplace {
+			t.Errorf("%s: a replacement would be created while the old host holds its fixed address", in.Name)
+		}
+		if _, ok := in.Inputs["volumeTags"]; ok {
+			t.Errorf("%s: volumeTags would fight the data volume's own tags", in.Name)
+		}
+		if in.String("rootBlockDevice.tags.Name") != in.Name+"-root" {
+			t.Errorf("%s: root volume tagged %v", in.Name, in.Value("rootBlockDevice.tags"))
+		}
+	}
+}
+
+func TestDisposableSecretsAreDeletedAtOnce(t *testing.T) {
+	t.Parallel()
+	for disposable, want := range map[bool]float64{false: 30, true: 0} {
+		args := validArgs()
+		args.DisposableSecrets = disposable
+		for _, s := range offlinetest.Of(cluster.MustRun(t, args), "aws:secretsmanager/secret:Secret") {
+			if got := s.Value("recoveryWindowInDays"); got != want {
+				t.Errorf("disposable %v: %s recovery window %v, want %v", disposable, s.Name, got, want)
+			}
+		}
 	}
 }

@@ -16,6 +16,8 @@ type pki struct {
 	caCert          pulumi.StringOutput
 	hostSecretNames map[string]string
 	hostSecretArns  map[string]pulumi.StringOutput
+	// hostSecretVersions hold each host's bundle: what its bootstrap reads.
+	hostSecretVersions map[string]*secretsmanager.SecretVersion
 }
 
 // newPKI makes the CA and one key and certificate per host, valid for the host's fixed address and
@@ -37,7 +39,8 @@ func newPKI(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, pare
 	if err != nil {
 		return nil, fmt.Errorf("creating the CA: %w", err)
 	}
-	p := &pki{caCert: ca.CertPem, hostSecretNames: map[string]string{}, hostSecretArns: map[string]pulumi.StringOutput{}}
+	p := &pki{caCert: ca.CertPem, hostSecretNames: map[string]string{}, hostSecretArns: map[string]pulumi.StringOutput{},
+		hostSecretVersions: map[string]*secretsmanager.SecretVersion{}}
 	for _, h := range hosts {
 		key, err := tls.NewPrivateKey(ctx, h.Name, &tls.PrivateKeyArgs{Algorithm: pulumi.String("ECDSA"), EcdsaCurve: pulumi.String("P256")}, parent)
 		if err != nil {
@@ -68,7 +71,7 @@ func newPKI(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, pare
 			Name:                 pulumi.String(secretName),
 			Description:          pulumi.String("TLS key and certificate of " + h.Name),
 			KmsKeyId:             a.SecretsKeyArn,
-			RecoveryWindowInDays: pulumi.Int(30),
+			RecoveryWindowInDays: pulumi.Int(a.recoveryWindow()),
 			Tags:                 naming.Tags(a.Tags, h.Name+"-tls"),
 		}, parent)
 		if err != nil {
@@ -78,11 +81,13 @@ func newPKI(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, pare
 			b, err := json.Marshal(map[string]string{"key": v[0].(string), "cert": v[1].(string), "ca": v[2].(string)})
 			return string(b), err
 		}).(pulumi.StringOutput)
-		if _, err := secretsmanager.NewSecretVersion(ctx, h.Name+"-tls", &secretsmanager.SecretVersionArgs{
+		version, err := secretsmanager.NewSecretVersion(ctx, h.Name+"-tls", &secretsmanager.SecretVersionArgs{
 			SecretId: sec.ID(), SecretString: pulumi.ToSecret(bundle).(pulumi.StringOutput),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, fmt.Errorf("storing %s's TLS key: %w", h.Name, err)
 		}
+		p.hostSecretVersions[h.Name] = version
 		p.hostSecretNames[h.Name] = secretName
 		p.hostSecretArns[h.Name] = sec.Arn
 	}

@@ -23,10 +23,13 @@ func Trust() string {
 	return iampolicy.New(iampolicy.Allow("EC2Assume", []string{"sts:AssumeRole"}, nil).ForService("ec2.amazonaws.com")).JSON()
 }
 
-// Role is a host's role and instance profile.
+// Role is a host's role and instance profile, and the policies that give the role its permissions.
 type Role struct {
 	Role    *iam.Role
 	Profile *iam.InstanceProfile
+	// Policy is the role's inline policy; SessionManager attaches Session Manager's.
+	Policy         *iam.RolePolicy
+	SessionManager *iam.RolePolicyAttachment
 }
 
 // New creates the role named name with the inline policy, Session Manager, and the instance profile.
@@ -39,19 +42,28 @@ func New(ctx *pulumi.Context, name, description string, policy pulumi.StringInpu
 	if err != nil {
 		return nil, fmt.Errorf("creating %s's role: %w", name, err)
 	}
-	if _, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, opts...); err != nil {
+	inline, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("creating %s's policy: %w", name, err)
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
+	ssm, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
 		Role: role.Name, PolicyArn: pulumi.String(SessionManagerPolicy),
-	}, opts...); err != nil {
+	}, opts...)
+	if err != nil {
 		return nil, fmt.Errorf("attaching Session Manager to %s: %w", name, err)
 	}
 	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name, Tags: naming.Tags(tags, name)}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s's instance profile: %w", name, err)
 	}
-	return &Role{Role: role, Profile: profile}, nil
+	return &Role{Role: role, Profile: profile, Policy: inline, SessionManager: ssm}, nil
+}
+
+// Permissions are what a host launched under the role needs to exist before it boots: the role's
+// policies. The instance profile names only the role, so nothing else makes a host wait for them, and a
+// host that boots first fails its first calls with AccessDenied.
+func (r *Role) Permissions() []pulumi.Resource {
+	return []pulumi.Resource{r.Policy, r.SessionManager}
 }
 
 // Instance is one host with a fixed address.
@@ -65,9 +77,12 @@ type Instance struct {
 	// EbsKeyArn encrypts its root volume of RootVolumeGiB. Required.
 	EbsKeyArn     pulumi.StringInput
 	RootVolumeGiB int
-	// UserDataBase64 is its setup; ReplaceOnUserDataChange replaces the host when the setup changes.
-	UserDataBase64          string
-	ReplaceOnUserDataChange bool
+	// UserDataBase64 is its first boot's setup. Later setups reach the running host another way
+	// (Systems Manager), so a change of it changes nothing on the instance.
+	UserDataBase64 string
+	// WaitFor are what the host reads as it boots, beyond its role's permissions: the secret versions
+	// its setup fetches. Optional.
+	WaitFor []pulumi.Resource
 	// Tags are the instance's; the root volume is tagged Name <name>-root.
 	Tags     pulumi.StringMap
 	BaseTags map[string]string
@@ -75,9 +90,19 @@ type Instance struct {
 
 // NewInstance creates the host with the safeguards every host of the platform has, which are therefore
 // not arguments: dedicated tenancy, IMDSv2 only (hop limit 1), no public IP, one-minute monitoring, a
-// root volume encrypted with the EBS key, and this role's instance profile. A new image is not a
-// reason to replace a running host, so the AMI's changes are ignored.
+// root volume encrypted with the EBS key, and this role's instance profile. It is created after the role's
+// policies and what else it reads at boot. Updates never stop or replace it on their own:
+//   - a new image is not a reason to replace a running host, so the AMI's changes are ignored;
+//   - a change of user data would stop and start the instance (the provider's Instance.userData: "Updates
+//     to this field will trigger a stop/start of the EC2 instance by default"), so user data changes
+//     are ignored: it only brings the host up the first time;
+//   - the root volume is tagged through rootBlockDevice.tags, not volumeTags, which would also tag the
+//     attached data volumes and fight their own tags on every update (the provider's note on volumeTags).
+//
+// A replacement that does happen (a new instance type in another family, a new subnet) deletes the host
+// before it creates the new one: the fixed address is the old host's until it is gone.
 func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ...pulumi.ResourceOption) (*ec2.Instance, error) {
+	wait := append(r.Permissions(), i.WaitFor...)
 	inst, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
 		Ami:                      i.Ami,
 		InstanceType:             pulumi.String(i.InstanceType),
@@ -93,12 +118,14 @@ func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ..
 		},
 		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{
 			Encrypted: pulumi.Bool(true), KmsKeyId: i.EbsKeyArn, VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(i.RootVolumeGiB),
+			Tags: naming.Tags(i.BaseTags, name+"-root"),
 		},
-		UserDataBase64:          pulumi.String(i.UserDataBase64),
-		UserDataReplaceOnChange: pulumi.Bool(i.ReplaceOnUserDataChange),
-		Tags:                    i.Tags,
-		VolumeTags:              naming.Tags(i.BaseTags, name+"-root"),
-	}, append(opts, pulumi.IgnoreChanges([]string{"ami"}))...)
+		UserDataBase64: pulumi.String(i.UserDataBase64),
+		Tags:           i.Tags,
+	}, append(opts,
+		pulumi.IgnoreChanges([]string{"ami", "userData", "userDataBase64"}),
+		pulumi.DeleteBeforeReplace(true),
+		pulumi.DependsOn(wait))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", name, err)
 	}

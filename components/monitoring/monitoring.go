@@ -44,6 +44,9 @@ type Database struct {
 	PasswordSecret, TLSSecret string
 	// SecretArns are those two secrets' ARNs, which the host's role may read. Required.
 	SecretArns pulumi.StringArrayInput
+	// SecretVersions hold those two secrets' values: the host is created after them, since its first
+	// boot reads them. Optional.
+	SecretVersions []pulumi.Resource
 }
 
 // LoadBalancer is the application's load balancer, for its alarms and HTTPS checks.
@@ -210,7 +213,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		Ami: a.AmiId, InstanceType: a.InstanceType,
 		SubnetId: a.Subnet.ID, PrivateIp: comp.Address, SecurityGroupId: a.SecurityGroupId,
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
-		UserDataBase64: userData, ReplaceOnUserDataChange: true,
+		UserDataBase64: userData, WaitFor: a.Database.SecretVersions,
 		Tags: tags, BaseTags: a.Tags,
 	}, parent)
 	if err != nil {
