@@ -241,8 +241,21 @@ func (c *Config) validate(own reader) {
 		own.fail("engineMaxSize", fmt.Errorf("got %d, below engineMinSize %d", c.Engine.MaxSize, c.Engine.MinSize))
 	}
 	c.validateRegistry(own)
+	c.validateVolume(own)
 	if c.Database.HighAvailability && c.Database.Replicas < 1 {
 		own.fail("dbReplicas", fmt.Errorf("got %d with dbHighAvailability true; want at least 1", c.Database.Replicas))
+	}
+}
+
+// validateVolume checks the database volume's IOPS against its size and its throughput against its
+// IOPS, as EBS does.
+func (c *Config) validateVolume(own reader) {
+	d := c.Database
+	v := database.Volume{SizeGiB: d.VolumeSizeGiB, Iops: d.VolumeIops, ThroughputMiBps: d.VolumeThroughputMiBps}
+	var bad *database.VolumeError
+	if errors.As(v.Check(), &bad) {
+		key := map[string]string{"Iops": "dbVolumeIops", "ThroughputMiBps": "dbVolumeThroughputMiBps"}[bad.Field]
+		own.fail(key, errors.New(bad.Message))
 	}
 }
 

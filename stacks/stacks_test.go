@@ -425,6 +425,11 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 		{"engine target", map[string]string{"hipaa:engineCpuTarget": "95"}, "hipaa:engineCpuTarget", "got 95, want 20 to 90"},
 		{"domain", map[string]string{"hipaa:appDomain": "Clinic.Example.com"}, "hipaa:appDomain", "want a lower-case DNS host name"},
 		{"expiry", map[string]string{"hipaa:expiresAt": "tomorrow"}, "hipaa:expiresAt", "want an RFC 3339 time"},
+		{"IOPS beyond the volume's size", map[string]string{"hipaa:dbVolumeSizeGiB": "20", "hipaa:dbVolumeIops": "12000"},
+			"hipaa:dbVolumeIops", "got 12000 IOPS for 20 GiB; want at most 10000"},
+		{"throughput beyond the IOPS", map[string]string{"hipaa:dbVolumeIops": "3000", "hipaa:dbVolumeThroughputMiBps": "1000"},
+			"hipaa:dbVolumeThroughputMiBps", "got 1000 MiB/s with 3000 IOPS; want at most 750 MiB/s"},
+		{"an account stack with a release", map[string]string{"hipaa:accountBaseline": "true"}, "hipaa:release", "set on an account stack"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -543,8 +548,8 @@ func TestMonitoringWatchesEveryDatabaseHostFromItsFixedAddress(t *testing.T) {
 	if !ok {
 		t.Fatal("no Nagios host in prod")
 	}
-	if got := mon.String("privateIp"); got != "10.40.64.5" {
-		t.Errorf("Nagios host at %s, want 10.40.64.5 (the first app subnet's reserved block)", got)
+	if got := mon.String("privateIp"); got != "10.40.64.16" {
+		t.Errorf("Nagios host at %s, want 10.40.64.16 (the first app subnet's reserved block)", got)
 	}
 	reservations := offlinetest.Of(rs, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")
 	if len(reservations) != 6 {

@@ -48,7 +48,6 @@ const (
 	defaultIops               = 3000
 	defaultThroughputMiBps    = 125
 	defaultArchiveTimeout     = 60
-	firstHostOffset           = 10 // hosts take fixed addresses from .10 of their subnet
 	secretRecoveryDays        = 30
 	pgVersion                 = 15
 	dataDevice                = "/dev/sdf" // on Nitro an NVMe device; the bootstrap finds it
@@ -189,8 +188,8 @@ func (a *ClusterArgs) validate(name string) error {
 		return fmt.Errorf("database %q: Subnets: got %d with HighAvailability; want at least 2 zones", name, len(a.Subnets))
 	}
 	for i, s := range a.Subnets {
-		if !s.CIDR.IsValid() || s.CIDR.Bits() > 28 || s.Zone == "" {
-			return fmt.Errorf("database %q: Subnets[%d]: want a zone and an IPv4 block of /28 or larger", name, i)
+		if !s.CIDR.IsValid() || s.CIDR.Bits() > network.MaxFixedSubnetBits || s.Zone == "" {
+			return fmt.Errorf("database %q: Subnets[%d]: want a zone and an IPv4 block of /%d or larger", name, i, network.MaxFixedSubnetBits)
 		}
 	}
 	if len(a.ClientCIDRs) == 0 {
@@ -244,8 +243,37 @@ func (a *ClusterArgs) validate(name string) error {
 			return fmt.Errorf("database %q: %s: %w", name, dial.field, err)
 		}
 	}
+	if err := a.withDefaults().Volume.Check(); err != nil {
+		return fmt.Errorf("database %q: %w", name, err)
+	}
 	if a.Region == "" {
 		return fmt.Errorf("database %q: Region is required", name)
+	}
+	return nil
+}
+
+// gp3's ratios (Amazon EBS User Guide, "General Purpose SSD volumes", gp3): at most 500 provisioned
+// IOPS per GiB of volume, and at most 0.25 MiB/s of provisioned throughput per provisioned IOPS. EC2
+// refuses a volume outside them when it creates or modifies it.
+const (
+	MaxIopsPerGiB       = 500
+	IopsPerMiBps        = 4 // 0.25 MiB/s per IOPS
+	volumeRatioGuidance = "EBS allows a gp3 volume at most 500 IOPS per GiB and 0.25 MiB/s of throughput per IOPS"
+)
+
+// VolumeError is a combination of a volume's dials that EBS refuses; Field is the Volume field to change.
+type VolumeError struct{ Field, Message string }
+
+func (e *VolumeError) Error() string { return "Volume." + e.Field + ": " + e.Message }
+
+// Check checks the volume's dials against each other: IOPS within what its size allows, throughput
+// within what its IOPS allow. It returns a *VolumeError.
+func (v Volume) Check() error {
+	if v.Iops > MaxIopsPerGiB*v.SizeGiB {
+		return &VolumeError{"Iops", fmt.Sprintf("got %d IOPS for %d GiB; want at most %d (%s)", v.Iops, v.SizeGiB, MaxIopsPerGiB*v.SizeGiB, volumeRatioGuidance)}
+	}
+	if v.ThroughputMiBps*IopsPerMiBps > v.Iops {
+		return &VolumeError{"ThroughputMiBps", fmt.Sprintf("got %d MiB/s with %d IOPS; want at most %d MiB/s, or more IOPS (%s)", v.ThroughputMiBps, v.Iops, v.Iops/IopsPerMiBps, volumeRatioGuidance)}
 	}
 	return nil
 }
@@ -275,13 +303,13 @@ func (a ClusterArgs) withDefaults() ClusterArgs {
 }
 
 // plan places the hosts: the primary in the first subnet, each replica in the next subnet in turn, each
-// at a fixed address from .10 of its subnet, inside the block the network reserves for fixed addresses.
+// at the next fixed address of its subnet, in the block the network reserves for them.
 func plan(name string, a ClusterArgs) ([]Host, error) {
 	used := map[int]int{}
 	var hosts []Host
 	for i := 0; i <= a.Replicas; i++ {
 		sn := i % len(a.Subnets)
-		addr, err := a.Subnets[sn].Address(firstHostOffset + used[sn])
+		addr, err := a.Subnets[sn].Fixed(used[sn])
 		if err != nil {
 			return nil, fmt.Errorf("database %q: placing host %d: %w", name, i, err)
 		}
@@ -441,8 +469,8 @@ func versionsOf(h Host, creds *credentials, pki *pki) []pulumi.Resource {
 }
 
 // newInstanceProfile gives one host exactly what it needs: its own secrets (through the secrets key,
-// only via Secrets Manager), the cluster's prefix of the backup bucket (through the backup key, only via
-// S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
+// only via Secrets Manager), the listing of the backup bucket and the objects of the cluster's prefix
+// (through the backup key, only via S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
 // application's password.
 func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, parent pulumi.ResourceOption) (*hostrole.Role, error) {
 	prefix := name + "/"
@@ -453,8 +481,11 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 				iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, secrets),
 				iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{secretsKey}).
 					When("StringEquals", "kms:ViaService", "secretsmanager."+a.Region+".amazonaws.com"),
-				iampolicy.Allow("ListOwnBackupPrefix", []string{"s3:ListBucket"}, []string{bucket}).
-					When("StringLike", "s3:prefix", prefix+"*"),
+				// Plain ListBucket on the stack's own backup bucket, not limited to the prefix: without
+				// it S3 answers a GET of a missing object with 403 instead of 404 (S3 API reference,
+				// GetObject, "Permissions"), and pgBackRest cannot tell a WAL file or backup that is not
+				// there yet from one it may not read. Reading and writing stay limited to the prefix.
+				iampolicy.Allow("ListBackupBucket", []string{"s3:ListBucket"}, []string{bucket}),
 				iampolicy.Allow("ReadWriteOwnBackups", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, []string{bucket + "/" + prefix + "*"}),
 				iampolicy.Allow("UseBackupKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{backupKey}).
 					When("StringEquals", "kms:ViaService", "s3."+a.Region+".amazonaws.com"),

@@ -46,7 +46,7 @@ func validArgs() *ClusterArgs {
 	return &ClusterArgs{
 		InstanceType: "r6i.large", AmiId: pulumi.String("ami-123"), Replicas: 1, HighAvailability: true,
 		Subnets: subnets(3), SecurityGroupId: pulumi.String("sg-db"),
-		ClientCIDRs: []string{"10.40.64.0/21", "10.40.72.0/21"}, MonitoringHost: &MonitoringHost{Name: "monitoring", Address: "10.40.64.5"},
+		ClientCIDRs: []string{"10.40.64.0/21", "10.40.72.0/21"}, MonitoringHost: &MonitoringHost{Name: "monitoring", Address: "10.40.64.16"},
 		Volume:    Volume{SizeGiB: 200, Iops: 6000, ThroughputMiBps: 250},
 		EbsKeyArn: pulumi.String(ebsKey), SecretsKeyArn: pulumi.String(secretsKey), BackupKeyArn: pulumi.String(backupKey),
 		BackupBucketName: "hipaa-unit-backups", BackupBucketArn: pulumi.String(bucketArn),
@@ -92,8 +92,8 @@ func TestHostsAreDedicatedPrivateEncryptedAndSpread(t *testing.T) {
 	if len(zones) != 2 {
 		t.Errorf("primary and replica share a subnet: %v", zones)
 	}
-	if p, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "db-0"); p.String("privateIp") != "10.40.128.10" {
-		t.Errorf("primary address %q, want the fixed 10.40.128.10", p.String("privateIp"))
+	if p, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "db-0"); p.String("privateIp") != "10.40.128.16" {
+		t.Errorf("primary address %q, want the fixed 10.40.128.16", p.String("privateIp"))
 	}
 	for _, v := range offlinetest.Of(rs, "aws:ebs/volume:Volume") {
 		for k, want := range map[string]any{"encrypted": true, "kmsKeyId": ebsKey, "type": "gp3", "size": 200.0, "iops": 6000.0, "throughput": 250.0} {
@@ -163,7 +163,7 @@ func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 		}
 		for _, fragment := range []string{
 			`"Resource":["` + bucketArn + `/db/*"]`,
-			`"s3:prefix":"db/*"`,
+			`{"Sid":"ListBackupBucket","Effect":"Allow","Action":["s3:ListBucket"],"Resource":["` + bucketArn + `"]}`,
 			`"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"`,
 			`"kms:ViaService":"s3.us-east-1.amazonaws.com"`,
 			`"Resource":["` + backupKey + `"]`,
@@ -200,15 +200,15 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	_, p := userData(t, primary)
 	_, r := userData(t, replica)
 	for _, want := range []string{"ssl = on", "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = scram-sha-256",
-		"archive_timeout = 60", "hostssl  replication       replicator  10.40.136.10/32  scram-sha-256",
+		"archive_timeout = 60", "hostssl  replication       replicator  10.40.136.16/32  scram-sha-256",
 		"pg_create_physical_replication_slot('db_1')", "tls-server-auth=db-1=main", "repo1-s3-kms-key-id=arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
 		"repo1-s3-bucket=hipaa-unit-backups", "repo1-path=/db/pgbackrest", "repo1-retention-full=35"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("the primary's user data lacks %q", want)
 		}
 	}
-	for _, want := range []string{"backup-standby=y", "pg2-host=10.40.128.10", "pg2-host-type=tls",
-		"primary_conninfo = 'host=10.40.128.10 port=5432 user=replicator application_name=db-1 sslmode=verify-full",
+	for _, want := range []string{"backup-standby=y", "pg2-host=10.40.128.16", "pg2-host-type=tls",
+		"primary_conninfo = 'host=10.40.128.16 port=5432 user=replicator application_name=db-1 sslmode=verify-full",
 		"primary_slot_name = 'db_1'", "pgbackrest-full.timer", "pgbackrest-incr.timer"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("the replica's user data lacks %q", want)
@@ -304,6 +304,10 @@ func TestBadArgsNameTheField(t *testing.T) {
 		{"archive timeout", func(a *ClusterArgs) { a.ArchiveTimeoutSeconds = 5 }, "ArchiveTimeoutSeconds: got 5, want 15 to 3600"},
 		{"iops", func(a *ClusterArgs) { a.Volume.Iops = 100 }, "Volume.Iops: got 100, want 3000 to 16000"},
 		{"size", func(a *ClusterArgs) { a.Volume.SizeGiB = 5 }, "Volume.SizeGiB: got 5"},
+		{"iops for the size", func(a *ClusterArgs) { a.Volume = Volume{SizeGiB: 20, Iops: 16000} }, "Volume.Iops: got 16000 IOPS for 20 GiB; want at most 10000"},
+		{"throughput for the iops", func(a *ClusterArgs) { a.Volume = Volume{SizeGiB: 100, ThroughputMiBps: 1000} },
+			"Volume.ThroughputMiBps: got 1000 MiB/s with 3000 IOPS; want at most 750 MiB/s"},
+		{"small subnet", func(a *ClusterArgs) { a.Subnets[0].CIDR = netip.MustParsePrefix("10.40.128.0/27") }, "Subnets[0]: want a zone and an IPv4 block of /26 or larger"},
 		{"client cidr", func(a *ClusterArgs) { a.ClientCIDRs = []string{"anywhere"} }, `ClientCIDRs[0] "anywhere" is not a CIDR block`},
 		{"no clients", func(a *ClusterArgs) { a.ClientCIDRs = nil }, "ClientCIDRs is empty"},
 		{"no bucket", func(a *ClusterArgs) { a.BackupBucketName = "" }, "BackupBucketName is required"},
@@ -340,11 +344,11 @@ func TestMonitoringIsAdmittedFromItsHostAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 		hba := files["pg_hba.conf"]
-		if !strings.Contains(hba, "nagios  10.40.64.5/32  scram-sha-256") || strings.Contains(hba, "nagios  10.40.64.0/21") {
+		if !strings.Contains(hba, "nagios  10.40.64.16/32  scram-sha-256") || strings.Contains(hba, "nagios  10.40.64.0/21") {
 			t.Errorf("%s pg_hba.conf does not admit monitoring from its host alone:\n%s", host, hba)
 		}
 		nrpe := files["nrpe.cfg"]
-		for _, want := range []string{"allowed_hosts=10.40.64.5\n", "ssl_version=TLSv1.2+", "ssl_client_certs=2", "dont_blame_nrpe=0", "command[check_disk]=", "command[check_tls_cert]="} {
+		for _, want := range []string{"allowed_hosts=10.40.64.16\n", "ssl_version=TLSv1.2+", "ssl_client_certs=2", "dont_blame_nrpe=0", "command[check_disk]=", "command[check_tls_cert]="} {
 			if !strings.Contains(nrpe, want) {
 				t.Errorf("%s nrpe.cfg lacks %q:\n%s", host, want, nrpe)
 			}

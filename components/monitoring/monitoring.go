@@ -24,9 +24,8 @@ const Type = "hipaa:monitoring:Monitoring"
 // Defaults.
 const (
 	rootVolumeGiB = 30
-	// HostOffset is the monitoring host's address in its subnet, in the block the network reserves for
-	// fixed addresses.
-	HostOffset = 5
+	// HostOffset is the monitoring host's place in its subnet's block of fixed addresses.
+	HostOffset = 0
 )
 
 // Database is the cluster Nagios and the alarms watch.
@@ -116,8 +115,8 @@ func (a *MonitoringArgs) validate(name string) error {
 			return fail("%s is required", field)
 		}
 	}
-	if !a.Subnet.CIDR.IsValid() || a.Subnet.CIDR.Bits() > network.FixedBits {
-		return fail("Subnet.CIDR %v: want an IPv4 block of /%d or larger", a.Subnet.CIDR, network.FixedBits)
+	if !a.Subnet.CIDR.IsValid() || a.Subnet.CIDR.Bits() > network.MaxFixedSubnetBits {
+		return fail("Subnet.CIDR %v: want an IPv4 block of /%d or larger", a.Subnet.CIDR, network.MaxFixedSubnetBits)
 	}
 	d := a.Database
 	switch {
@@ -154,11 +153,10 @@ func (a *MonitoringArgs) validate(name string) error {
 	return nil
 }
 
-// Place is where the Nagios host named name will be: the fixed address HostOffset of subnet, in the
-// block the network reserves, known before anything is created so that the database can admit it
+// Place is where the Nagios host named name will be: the fixed address HostOffset of subnet's block, known before anything is created so that the database can admit it
 // alone. The stack places the host with it before the database, and NewMonitoring puts it there.
 func Place(name string, subnet network.SubnetInfo) (database.MonitoringHost, error) {
-	addr, err := subnet.Address(HostOffset)
+	addr, err := subnet.Fixed(HostOffset)
 	if err != nil {
 		return database.MonitoringHost{}, fmt.Errorf("monitoring %q: placing the host: %w", name, err)
 	}

@@ -52,7 +52,7 @@ func TestNagiosHostIsPrivateDedicatedAndEncrypted(t *testing.T) {
 	for path, want := range map[string]any{
 		"tenancy":                    "dedicated",
 		"associatePublicIpAddress":   false,
-		"privateIp":                  "10.40.64.5",
+		"privateIp":                  "10.40.64.16",
 		"metadataOptions.httpTokens": "required",
 		"rootBlockDevice.encrypted":  true,
 		"rootBlockDevice.kmsKeyId":   ebsKey,

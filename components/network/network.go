@@ -90,20 +90,36 @@ type SubnetInfo struct {
 	CIDR netip.Prefix
 }
 
-// FixedBits is the prefix length of the block at the start of each app and data subnet that AWS never
-// hands out by itself (an explicit CIDR reservation): hosts with fixed addresses (the database hosts,
-// the monitoring host) take theirs from it, so no interface endpoint or Auto Scaling instance can take
-// one first.
+// FixedBits is the prefix length of the block each app and data subnet keeps for hosts with fixed
+// addresses (an explicit CIDR reservation, which AWS never hands out by itself): the database hosts and
+// the monitoring host take theirs from it, so no interface endpoint or Auto Scaling instance can take one
+// first. The block is the subnet's second /28, .16 to .31: AWS keeps the first four addresses of every
+// subnet and its last (Amazon VPC User Guide, "Subnet CIDR blocks"), which the first block would hold.
 const FixedBits = 28
 
-// Address returns the subnet's address at offset, which must fall in the reserved block (4 to 15: AWS
-// keeps the first four).
-func (s SubnetInfo) Address(offset int) (netip.Addr, error) {
-	if offset < 4 || offset >= 1<<(32-FixedBits) {
-		return netip.Addr{}, fmt.Errorf("offset %d is outside the reserved block .4 to .%d", offset, 1<<(32-FixedBits)-1)
+// MaxFixedSubnetBits is the smallest subnet that holds the fixed block clear of its last address, a /26.
+const MaxFixedSubnetBits = 26
+
+// FixedBlock is the block of a subnet kept for fixed addresses.
+func FixedBlock(subnet netip.Prefix) netip.Prefix {
+	addr := subnet.Masked().Addr()
+	for range 1 << (32 - FixedBits) {
+		addr = addr.Next()
 	}
-	addr := s.CIDR.Masked().Addr()
-	for range offset {
+	return netip.PrefixFrom(addr, FixedBits)
+}
+
+// Fixed returns the i-th address of the subnet's fixed block, 0 to 15.
+func (s SubnetInfo) Fixed(i int) (netip.Addr, error) {
+	size := 1 << (32 - FixedBits)
+	if i < 0 || i >= size {
+		return netip.Addr{}, fmt.Errorf("fixed address %d is outside the subnet's fixed block of %d", i, size)
+	}
+	if s.CIDR.Bits() > MaxFixedSubnetBits {
+		return netip.Addr{}, fmt.Errorf("subnet %s is smaller than a /%d, too small for a fixed block clear of AWS's reserved addresses", s.CIDR, MaxFixedSubnetBits)
+	}
+	addr := FixedBlock(s.CIDR).Addr()
+	for range i {
 		addr = addr.Next()
 	}
 	return addr, nil
@@ -369,9 +385,9 @@ func (b *builder) dataSubnet(i int, zone, suffix string) error {
 	return nil
 }
 
-// reserve keeps the first FixedBits block of a subnet for hosts with fixed addresses.
+// reserve keeps the subnet's fixed block for hosts with fixed addresses.
 func reserve(ctx *pulumi.Context, name string, sn *ec2.Subnet, cidr netip.Prefix, all *[]pulumi.Resource, parent pulumi.ResourceOption) error {
-	block := netip.PrefixFrom(cidr.Masked().Addr(), FixedBits)
+	block := FixedBlock(cidr)
 	r, err := ec2.NewSubnetCidrReservation(ctx, name+"-fixed", &ec2.SubnetCidrReservationArgs{
 		SubnetId:        sn.ID(),
 		CidrBlock:       pulumi.String(block.String()),

@@ -241,3 +241,54 @@ func TestBadArgsNameTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestTheFixedBlockOfEveryPrivateSubnetLeavesAWSsAddressesAlone(t *testing.T) {
+	t.Parallel()
+	for _, cidr := range []string{"10.40.0.0/16", "10.40.0.0/20"} { // the largest and smallest VPCs
+		args := validArgs()
+		args.CidrBlock = cidr
+		rs := vpc.MustRun(t, args)
+		subnets := map[string]netip.Prefix{}
+		for _, s := range offlinetest.Of(rs, "aws:ec2/subnet:Subnet") {
+			subnets[s.ID] = netip.MustParsePrefix(s.String("cidrBlock"))
+		}
+		reservations := offlinetest.Of(rs, "aws:ec2/subnetCidrReservation:SubnetCidrReservation")
+		if len(reservations) != 2*len(args.AvailabilityZones) {
+			t.Errorf("%s: %d reservations, want one per app and data subnet", cidr, len(reservations))
+		}
+		for _, r := range reservations {
+			subnet, block := subnets[r.String("subnetId")], netip.MustParsePrefix(r.String("cidrBlock"))
+			first, last := subnet.Masked().Addr(), lastAddr(subnet)
+			reservedByAWS := []netip.Addr{first, first.Next(), first.Next().Next(), first.Next().Next().Next(), last}
+			for _, a := range reservedByAWS {
+				if block.Contains(a) {
+					t.Errorf("%s: reservation %s of subnet %s holds %s, which AWS keeps", cidr, block, subnet, a)
+				}
+			}
+			if !subnet.Contains(block.Addr()) || !subnet.Contains(lastAddr(block)) || r.String("reservationType") != "explicit" {
+				t.Errorf("%s: reservation %s (%s) is not an explicit block inside %s", cidr, block, r.String("reservationType"), subnet)
+			}
+		}
+	}
+	s := SubnetInfo{CIDR: netip.MustParsePrefix("10.40.128.0/21")}
+	if a, err := s.Fixed(0); err != nil || a.String() != "10.40.128.16" {
+		t.Errorf("Fixed(0) = %v, %v; want 10.40.128.16", a, err)
+	}
+	if a, err := s.Fixed(15); err != nil || a.String() != "10.40.128.31" {
+		t.Errorf("Fixed(15) = %v, %v; want 10.40.128.31", a, err)
+	}
+	if _, err := s.Fixed(16); err == nil {
+		t.Error("Fixed(16) is outside the block and was accepted")
+	}
+	if _, err := (SubnetInfo{CIDR: netip.MustParsePrefix("10.40.128.0/27")}).Fixed(0); err == nil {
+		t.Error("a /27, whose last address is in the block, was accepted")
+	}
+}
+
+// lastAddr is a block's last address.
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As4()
+	n := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	n |= 1<<(32-p.Bits()) - 1
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+}
