@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -36,11 +35,7 @@ func certificate(ctx *pulumi.Context, domain string) (*acm.LookupCertificateResu
 // tiers creates the web tier behind the load balancer and the engine tier, both running the release
 // and both connecting to the database primary with verified TLS.
 func (s *stack) tiers() error {
-	cert, err := certificate(s.ctx, s.cfg.App.Domain)
-	if err != nil {
-		return fmt.Errorf("finding the issued certificate for %s (config %s:appDomain): %w", s.cfg.App.Domain, s.cfg.Project, err)
-	}
-	web, err := s.tierArgs("web", s.cfg.InstanceTypes.App, s.cfg.App, s.Groups.App)
+	web, err := s.tierArgs("web", s.found.webImage, s.cfg.InstanceTypes.App, s.cfg.App, s.Groups.App)
 	if err != nil {
 		return err
 	}
@@ -51,7 +46,7 @@ func (s *stack) tiers() error {
 	web.LoadBalancer = &app.LoadBalancer{
 		SubnetIds:          public,
 		SecurityGroupId:    s.Groups.LoadBalancer,
-		CertificateArn:     cert.Arn,
+		CertificateArn:     s.found.certificateArn,
 		LogBucket:          s.Buckets.LoadBalancerLogs.BucketName,
 		LogBucketReady:     s.Buckets.LoadBalancerLogs.Ready,
 		LogPrefix:          loadBalancerLogPrefix,
@@ -61,7 +56,7 @@ func (s *stack) tiers() error {
 	if s.Web, err = app.NewTier(s.ctx, s.n.Name("web"), web); err != nil {
 		return err
 	}
-	engine, err := s.tierArgs("engine", s.cfg.InstanceTypes.Engine, s.cfg.Engine, s.Groups.Engine)
+	engine, err := s.tierArgs("engine", s.found.engineImage, s.cfg.InstanceTypes.Engine, s.cfg.Engine, s.Groups.Engine)
 	if err != nil {
 		return err
 	}
@@ -72,11 +67,7 @@ func (s *stack) tiers() error {
 
 // tierArgs are what the web and engine tiers share: the release, the app subnets, the keys, the
 // database's address, port and secret, and an image of the tier's architecture.
-func (s *stack) tierArgs(role, instanceType string, t TierConfig, group pulumi.StringOutput) (*app.TierArgs, error) {
-	ami, err := s.hostImage(instanceType)
-	if err != nil {
-		return nil, err
-	}
+func (s *stack) tierArgs(role string, ami pulumi.StringInput, instanceType string, t TierConfig, group pulumi.StringOutput) (*app.TierArgs, error) {
 	db := s.Database
 	return &app.TierArgs{
 		Role:             role,

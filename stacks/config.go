@@ -37,6 +37,7 @@ type Config struct {
 	BackupRetentionDays int
 	BackupObjectLock    bool
 	InstanceTypes       InstanceTypes
+	Images              Images
 	Database            DatabaseConfig
 	Release             ReleaseConfig
 	Registry            RegistryConfig
@@ -96,6 +97,14 @@ type DatabaseConfig struct {
 	ImageName             string
 }
 
+// Images are the AMIs pinned for the tiers; empty for the newest image of the tier's name pattern.
+type Images struct {
+	// App is the web and engine tiers' (Amazon Linux 2023).
+	App string
+	// Database and Monitoring are the account's own images of those hosts.
+	Database, Monitoring string
+}
+
 // InstanceTypes are the EC2 types of each tier; every one must run with dedicated tenancy.
 type InstanceTypes struct {
 	App        string
@@ -138,6 +147,11 @@ func read(own, aws reader) *Config {
 			Engine:     own.string("engineInstanceType", check.DedicatedInstanceType),
 			Database:   own.string("dbInstanceType", check.DedicatedInstanceType),
 			Monitoring: own.string("monitoringInstanceType", check.DedicatedInstanceType),
+		},
+		Images: Images{
+			App:        own.string("appImageId", optional(check.ImageID)),
+			Database:   own.string("dbImageId", optional(check.ImageID)),
+			Monitoring: own.string("monitoringImageId", optional(check.ImageID)),
 		},
 		Database: readDatabase(own),
 		Release: ReleaseConfig{
@@ -242,6 +256,10 @@ func (c *Config) validate(own reader) {
 	}
 	c.validateRegistry(own)
 	c.validateVolume(own)
+	if c.Images.App != "" && check.Architecture(c.InstanceTypes.App) != check.Architecture(c.InstanceTypes.Engine) {
+		own.fail("appImageId", fmt.Errorf("pins one image for the web and engine tiers, but appInstanceType %s is %s and engineInstanceType %s is %s; give them one architecture",
+			c.InstanceTypes.App, check.Architecture(c.InstanceTypes.App), c.InstanceTypes.Engine, check.Architecture(c.InstanceTypes.Engine)))
+	}
 	if c.Database.HighAvailability && c.Database.Replicas < 1 {
 		own.fail("dbReplicas", fmt.Errorf("got %d with dbHighAvailability true; want at least 1", c.Database.Replicas))
 	}

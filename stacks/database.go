@@ -16,18 +16,15 @@ func (s *stack) placeMonitoring() (err error) {
 // database places the Postgres cluster in the data subnets, admits the application from the app
 // subnets and monitoring from its host, and backs it up into the backup bucket.
 func (s *stack) database() error {
-	ami, err := s.accountImage("dbImageName", s.cfg.Database.ImageName, s.cfg.InstanceTypes.Database)
-	if err != nil {
-		return err
-	}
 	clients := make([]string, len(s.Network.Tiers.App))
 	for i, sn := range s.Network.Tiers.App {
 		clients[i] = sn.CIDR.String()
 	}
 	d := s.cfg.Database
+	var err error
 	s.Database, err = database.NewCluster(s.ctx, s.n.Name("db"), &database.ClusterArgs{
 		InstanceType:          s.cfg.InstanceTypes.Database,
-		AmiId:                 ami,
+		AmiId:                 s.found.dbImage,
 		Replicas:              d.Replicas,
 		HighAvailability:      d.HighAvailability,
 		Subnets:               s.Network.Tiers.Data,

@@ -39,6 +39,7 @@ func (s *stack) export() {
 		kms.Secrets: s.Keys.SecretsKeyArn,
 	})
 	ctx.Export("buckets", s.Buckets.names())
+	ctx.Export("images", pulumi.ToStringMap(s.Images))
 	ctx.Export("databaseHosts", pulumi.ToMap(hostsMap(s.Database.Hosts)))
 	ctx.Export("databasePrimary", s.Database.PrimaryAddress)
 	ctx.Export("databaseCACert", s.Database.CACertPem)

@@ -10,18 +10,15 @@ import (
 // monitoring creates the Nagios host, the alarms and the alert topic, watching the database and the
 // web tier's load balancer.
 func (s *stack) monitoring() error {
-	ami, err := s.accountImage("monitoringImageName", s.cfg.Monitoring.ImageName, s.cfg.InstanceTypes.Monitoring)
-	if err != nil {
-		return err
-	}
 	db := s.Database
 	ids := map[string]pulumi.StringInput{}
 	for h, id := range db.InstanceIds {
 		ids[h] = id
 	}
+	var err error
 	s.Monitoring, err = monitoring.NewMonitoring(s.ctx, s.MonitoringHost.Name, &monitoring.MonitoringArgs{
 		InstanceType:    s.cfg.InstanceTypes.Monitoring,
-		AmiId:           ami,
+		AmiId:           s.found.monitoringImage,
 		Subnet:          s.Network.Tiers.App[0],
 		SecurityGroupId: s.Groups.Monitoring,
 		EbsKeyArn:       s.Keys.EbsKeyArn,

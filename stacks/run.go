@@ -41,7 +41,8 @@ func Run(ctx *pulumi.Context) error {
 	}
 	s := &stack{
 		ctx: ctx, cfg: cfg, account: identity.AccountId, zones: zones.Names[:cfg.AvailabilityZones],
-		n: naming.Namer{Project: cfg.Project, Stack: cfg.Stack, DataClass: cfg.DataClass},
+		n:        naming.Namer{Project: cfg.Project, Stack: cfg.Stack, DataClass: cfg.DataClass},
+		Platform: Platform{Images: map[string]string{}},
 	}
 	return s.deploy()
 }
@@ -64,6 +65,8 @@ type Platform struct {
 	Web            *app.Tier
 	Engine         *app.Tier
 	Monitoring     *monitoring.Monitoring
+	// Images are the AMIs the tiers run, by the configuration key that pins each.
+	Images map[string]string
 }
 
 // stack is one stack's wiring: its context, configuration, account, zones and namer, and what it has
@@ -74,6 +77,7 @@ type stack struct {
 	account string
 	zones   []string
 	n       naming.Namer
+	found   found
 	Platform
 }
 
@@ -87,6 +91,7 @@ type step struct {
 func (s *stack) deploy() error {
 	steps := []step{
 		{"Auto Scaling role", s.requireAutoScalingRole},
+		{"look-ups", s.lookUp},
 		{"keys", s.keys},
 		{"network", s.network},
 		{"firewall", s.firewall},

@@ -628,3 +628,35 @@ func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 		}
 	}
 }
+
+func TestPinnedImagesAreNeverLookedUpByName(t *testing.T) {
+	t.Parallel()
+	const app, db, mon = "ami-0aaaaaaaaaaaaaaa1", "ami-0bbbbbbbbbbbbbbb2", "ami-0ccccccccccccccc3"
+	rec, err := record(t, map[string]string{"hipaa:appImageId": app, "hipaa:dbImageId": db, "hipaa:monitoringImageId": mon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rec.Of("aws:ec2/getAmi:getAmi") {
+		if v, ok := c.Args["mostRecent"]; ok && v.IsBool() && v.BoolValue() {
+			t.Errorf("a pinned stack looked up the newest image: %v", c.Args)
+		}
+	}
+	for _, lt := range offlinetest.Of(rec.Resources, "aws:ec2/launchTemplate:LaunchTemplate") {
+		if lt.String("imageId") != app {
+			t.Errorf("%s runs %s, want the pinned %s", lt.Name, lt.String("imageId"), app)
+		}
+	}
+	for name, want := range map[string]string{"hipaa-dev-db-0": db, "hipaa-dev-db-1": db, "hipaa-dev-monitoring": mon} {
+		if in, _ := offlinetest.Named(rec.Resources, "aws:ec2/instance:Instance", name); in.String("ami") != want {
+			t.Errorf("%s runs %s, want the pinned %s", name, in.String("ami"), want)
+		}
+	}
+	// A pinned image of the wrong architecture is refused before anything is declared.
+	rs, err := runWith(t, map[string]string{"hipaa:dbImageId": db, "hipaa:dbInstanceType": "r7g.large"})
+	if err == nil || !strings.Contains(err.Error(), "hipaa:dbImageId: the pinned image "+db+" is x86_64, but r7g.large needs arm64") {
+		t.Errorf("error = %v, want the architecture named", err)
+	}
+	if len(rs) != 0 {
+		t.Errorf("%d resources declared before the image was refused", len(rs))
+	}
+}

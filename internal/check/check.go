@@ -146,6 +146,17 @@ func Architecture(instanceType string) string {
 	return "x86_64"
 }
 
+// imageID is an AMI ID: ami- and 8 or 17 hexadecimal digits (EC2 API reference, "Resource IDs").
+var imageID = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// ImageID checks an AMI ID.
+func ImageID(s string) error {
+	if !imageID.MatchString(s) {
+		return fmt.Errorf("got %q, want an AMI ID such as ami-0123456789abcdef0", s)
+	}
+	return nil
+}
+
 // Regions are the AWS regions a stack may name, as pulumi-aws v6.83.4 lists them (sdk/go/aws/pulumiEnums.go,
 // type Region): commercial, China, GovCloud and the isolated regions.
 var Regions = []string{

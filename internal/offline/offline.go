@@ -495,9 +495,29 @@ func amiOf(args resource.PropertyMap) resource.PropertyMap {
 	}
 	sum := sha256.Sum256([]byte(key))
 	id := "ami-0" + hex.EncodeToString(sum[:])[:16]
+	if pinned, ok := filterValue(args, "image-id"); ok {
+		id = pinned // an image looked up by ID is that image; the offline account's are x86_64 unless asked
+	}
 	return resource.NewPropertyMapFromMap(map[string]any{
 		"id": id, "imageId": id, "name": "offline-image", "architecture": arch,
 	})
+}
+
+// filterValue is the first value of the lookup's filter name.
+func filterValue(args resource.PropertyMap, name string) (string, bool) {
+	filters := args["filters"]
+	if !filters.IsArray() {
+		return "", false
+	}
+	for _, f := range filters.ArrayValue() {
+		if !f.IsObject() || f.ObjectValue()["name"] != resource.NewProperty(name) {
+			continue
+		}
+		if values := f.ObjectValue()["values"]; values.IsArray() && len(values.ArrayValue()) > 0 && values.ArrayValue()[0].IsString() {
+			return values.ArrayValue()[0].StringValue(), true
+		}
+	}
+	return "", false
 }
 
 // image answers ecr.getImage: the named tag or digest exists, and a tag's digest is derived from the tag,
