@@ -35,6 +35,8 @@ func (s *stack) database() error {
 		EbsKeyArn:             s.Keys.EbsKeyArn,
 		SecretsKeyArn:         s.Keys.SecretsKeyArn,
 		BackupKeyArn:          s.Keys.S3KeyArn,
+		LogsKeyArn:            s.Keys.LogsKeyArn,
+		LogRetentionDays:      s.cfg.LogRetentionDays,
 		BackupKeyAlias:        s.Keys.AliasArns[kms.S3],
 		BackupBucketName:      s.bucketName(naming.PurposeBackups),
 		BackupBucketArn:       s.Buckets.Backups.Arn,

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -44,11 +47,14 @@ const AppDatabase, AppUser = "clinic", "app"
 
 // Defaults.
 const (
-	defaultVolumeGiB          = 100
-	defaultIops               = 3000
-	defaultThroughputMiBps    = 125
-	defaultArchiveTimeout     = 60
-	secretRecoveryDays        = 30
+	defaultVolumeGiB       = 100
+	defaultIops            = 3000
+	defaultThroughputMiBps = 125
+	defaultArchiveTimeout  = 60
+	secretRecoveryDays     = 30
+	// primaryWaitSeconds bounds one converge run's wait of a replica for its primary; the next run waits
+	// again, after the unit's back-off.
+	primaryWaitSeconds        = 600
 	pgVersion                 = 15
 	dataDevice                = "/dev/sdf" // on Nitro an NVMe device; the bootstrap finds it
 	rootVolumeGiB             = 30
@@ -91,8 +97,12 @@ type ClusterArgs struct {
 	MonitoringHost *MonitoringHost
 	// Volume sizes each host's data volume. Optional; defaults as Volume says.
 	Volume Volume
-	// EbsKeyArn encrypts the volumes; SecretsKeyArn the secrets; BackupKeyArn the backups. Required.
-	EbsKeyArn, SecretsKeyArn, BackupKeyArn pulumi.StringInput
+	// EbsKeyArn encrypts the volumes; SecretsKeyArn the secrets; BackupKeyArn the backups; LogsKeyArn each
+	// host's log group. Required.
+	EbsKeyArn, SecretsKeyArn, BackupKeyArn, LogsKeyArn pulumi.StringInput
+	// LogRetentionDays is how long each host's log group keeps its logs, a CloudWatch Logs retention of at
+	// least 365. Required.
+	LogRetentionDays int
 	// BackupKeyAlias is the backup key's alias ARN, which pgBackRest names the key by: known before
 	// deployment, so each host's whole configuration is, and a preview can check it. Required.
 	BackupKeyAlias string
@@ -208,8 +218,11 @@ func (a *ClusterArgs) validate(name string) error {
 			return fmt.Errorf("database %q: MonitoringHost.Name is required", name)
 		}
 	}
+	if err := check.LogRetention(a.LogRetentionDays); err != nil {
+		return fmt.Errorf("database %q: LogRetentionDays: %w", name, err)
+	}
 	for field, v := range map[string]pulumi.StringInput{"AmiId": a.AmiId, "SecurityGroupId": a.SecurityGroupId, "EbsKeyArn": a.EbsKeyArn,
-		"SecretsKeyArn": a.SecretsKeyArn, "BackupKeyArn": a.BackupKeyArn, "BackupBucketArn": a.BackupBucketArn} {
+		"SecretsKeyArn": a.SecretsKeyArn, "BackupKeyArn": a.BackupKeyArn, "BackupBucketArn": a.BackupBucketArn, "LogsKeyArn": a.LogsKeyArn} {
 		if v == nil {
 			return fmt.Errorf("database %q: %s is required", name, field)
 		}
@@ -358,7 +371,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	configs := pulumi.StringMap{}
 	comp.InstanceIds = map[string]pulumi.StringOutput{}
 	for i, h := range hosts {
-		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), parent)
+		logs, err := cloudwatch.NewLogGroup(ctx, h.Name, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String(hostLogGroup(h.Name)),
+			KmsKeyId:        a.LogsKeyArn,
+			RetentionInDays: pulumi.Int(a.LogRetentionDays),
+			Tags:            naming.Tags(a.Tags, h.Name),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating %s's log group: %w", h.Name, err)
+		}
+		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), logs.Arn, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -472,12 +494,16 @@ func versionsOf(h Host, creds *credentials, pki *pki) []pulumi.Resource {
 // only via Secrets Manager), the listing of the backup bucket and the objects of the cluster's prefix
 // (through the backup key, only via S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
 // application's password.
-func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, parent pulumi.ResourceOption) (*hostrole.Role, error) {
+func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, logGroupArn pulumi.StringOutput,
+	parent pulumi.ResourceOption,
+) (*hostrole.Role, error) {
 	prefix := name + "/"
-	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn).ApplyT(
+	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn, logGroupArn).ApplyT(
 		func(v []any) string {
-			secrets, bucket, backupKey, secretsKey := v[0].([]string), v[1].(string), v[2].(string), v[3].(string)
+			secrets, bucket, backupKey, secretsKey, logs := v[0].([]string), v[1].(string), v[2].(string), v[3].(string), v[4].(string)
 			return iampolicy.New(
+				// The CloudWatch agent ships the converge and PostgreSQL logs to the host's own group.
+				iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []string{logs, logs + ":*"}),
 				iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, secrets),
 				iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{secretsKey}).
 					When("StringEquals", "kms:ViaService", "secretsmanager."+a.Region+".amazonaws.com"),
@@ -494,6 +520,8 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 					When("StringEquals", "cloudwatch:namespace", MetricsNamespace),
 				iampolicy.Allow("PublishAgentMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
 					When("StringEquals", "cloudwatch:namespace", "CWAgent"),
+				iampolicy.Allow("PublishConvergence", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
+					When("StringEquals", "cloudwatch:namespace", converge.Namespace),
 			).JSON()
 		}).(pulumi.StringOutput)
 	return hostrole.New(ctx, h.Name, "PostgreSQL "+h.Role+" "+h.Name, policy, a.Tags, parent)
@@ -545,16 +573,62 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
-	if _, err := ec2.NewVolumeAttachment(ctx, h.Name+"-data", &ec2.VolumeAttachmentArgs{
+	attachment, err := ec2.NewVolumeAttachment(ctx, h.Name+"-data", &ec2.VolumeAttachmentArgs{
 		DeviceName: pulumi.String(dataDevice), InstanceId: inst.ID(), VolumeId: vol.ID(),
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, fmt.Errorf("attaching %s's volume: %w", h.Name, err)
+	}
+	if err := newConvergence(ctx, h.Name, p, inst, a.Tags, parent, pulumi.DependsOn([]pulumi.Resource{attachment})); err != nil {
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	exported, err := json.Marshal(files)
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	return pulumi.String(exported).ToStringOutput(), inst.ID().ToStringOutput(), nil
+}
+
+// hostLogGroup is a database host's log group: its converge runs and PostgreSQL's logs.
+func hostLogGroup(host string) string { return "/" + host + "/host" }
+
+// newConvergence delivers the host's configuration to the running host: a Systems Manager document
+// whose content is the rendered bundle, and a State Manager association that runs it on the instance.
+// The provider makes each new content the document's default version (terraform-provider-aws
+// internal/service/ssm/document.go, resourceDocumentUpdate), and the association names that version,
+// so a changed configuration updates the association, which Systems Manager runs at once ("when you
+// create or update an association, the system runs it immediately", the provider's applyOnlyAtCronInterval);
+// it also runs every half hour, which puts back a file changed by hand. The host's user data is ignored
+// after its first boot: no change of configuration stops or replaces a database host.
+func newConvergence(ctx *pulumi.Context, host string, p hostconfig.Params, inst *ec2.Instance, tags map[string]string, opts ...pulumi.ResourceOption) error {
+	content, err := hostconfig.Document(p)
+	if err != nil {
+		return err
+	}
+	doc, err := ssm.NewDocument(ctx, host+"-converge", &ssm.DocumentArgs{
+		DocumentType:   pulumi.String("Command"),
+		DocumentFormat: pulumi.String("JSON"),
+		TargetType:     pulumi.String("/AWS::EC2::Instance"),
+		Content:        pulumi.String(content),
+		Tags:           naming.Tags(tags, host+"-converge"),
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("creating %s's configuration document: %w", host, err)
+	}
+	if _, err := ssm.NewAssociation(ctx, host+"-converge", &ssm.AssociationArgs{
+		AssociationName:    pulumi.String(host + "-converge"),
+		Name:               doc.Name,
+		DocumentVersion:    doc.DefaultVersion,
+		Targets:            ssm.AssociationTargetArray{ssm.AssociationTargetArgs{Key: pulumi.String("InstanceIds"), Values: pulumi.StringArray{inst.ID()}}},
+		ScheduleExpression: pulumi.String("rate(30 minutes)"),
+		ComplianceSeverity: pulumi.String("HIGH"),
+		MaxConcurrency:     pulumi.String("1"),
+		MaxErrors:          pulumi.String("0"),
+		Tags:               naming.Tags(tags, host+"-converge"),
+	}, opts...); err != nil {
+		return fmt.Errorf("associating %s with its configuration: %w", host, err)
+	}
+	return nil
 }
 
 // backupHost is the host that takes the backups: the first replica, so the primary is not slowed, or
@@ -583,6 +657,11 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		AppDatabase: AppDatabase, AppUser: AppUser, ReplicationUser: "replicator", MonitoringUser: "nagios",
 		ClientCIDRs:           a.ClientCIDRs,
 		ApplicationName:       h.Name,
+		SlotPrefix:            slot(name) + "_",
+		PrimaryWaitSeconds:    primaryWaitSeconds,
+		MountPoint:            "/var/lib/postgresql",
+		AWSCLI:                "/usr/bin/aws",
+		LogGroup:              hostLogGroup(h.Name),
 		ArchiveTimeoutSeconds: a.ArchiveTimeoutSeconds,
 		Secrets: hostconfig.Secrets{TLS: pki.hostSecretNames[h.Name], Replication: creds.names["replication"],
 			App: creds.names["app"], Monitoring: creds.names["monitoring"]},
@@ -605,8 +684,8 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 			nrpe.Backup = &nagios.NrpeBackup{Stanza: p.Backup.Stanza, ConfigFile: p.Backup.ConfigFile}
 		}
 		mon := &hostconfig.Monitoring{
-			NrpePort: NrpePort, AllowedHosts: []string{m.Address}, NrpeDir: "/etc/hipaa/nrpe", NrpeUser: "nagios", PidFile: "/run/nagios/nrpe.pid",
-			Namespace: MetricsNamespace, Cluster: name, AsPostgres: "sudo -u postgres", AWSCLI: "/usr/bin/aws",
+			NrpePort: NrpePort, AllowedHosts: []string{m.Address}, NrpeDir: "/etc/hipaa/nrpe", NrpeConfig: "/etc/nagios/nrpe-hipaa.cfg",
+			NrpeUser: "nagios", PidFile: "/run/nagios/nrpe.pid", Namespace: MetricsNamespace, Cluster: name, AsPostgres: "runuser -u postgres --",
 		}
 		for _, c := range nagios.NrpeCommands(nrpe) {
 			mon.Commands = append(mon.Commands, hostconfig.Command{Name: c.Name, Line: c.Line})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
+	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/placeholder"
@@ -27,6 +28,7 @@ const (
 	ebsKey     = "arn:aws:kms:us-east-1:123456789012:key/ebs"
 	secretsKey = "arn:aws:kms:us-east-1:123456789012:key/secrets"
 	backupKey  = "arn:aws:kms:us-east-1:123456789012:key/s3"
+	logsKey    = "arn:aws:kms:us-east-1:123456789012:key/logs"
 	bucketArn  = "arn:aws:s3:::hipaa-unit-backups"
 )
 
@@ -49,6 +51,7 @@ func validArgs() *ClusterArgs {
 		ClientCIDRs: []string{"10.40.64.0/21", "10.40.72.0/21"}, MonitoringHost: &MonitoringHost{Name: "monitoring", Address: "10.40.64.16"},
 		Volume:    Volume{SizeGiB: 200, Iops: 6000, ThroughputMiBps: 250},
 		EbsKeyArn: pulumi.String(ebsKey), SecretsKeyArn: pulumi.String(secretsKey), BackupKeyArn: pulumi.String(backupKey),
+		LogsKeyArn: pulumi.String(logsKey), LogRetentionDays: 365,
 		BackupBucketName: "hipaa-unit-backups", BackupBucketArn: pulumi.String(bucketArn),
 		BackupKeyAlias:      "arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
 		BackupRetentionDays: 35, Region: "us-east-1", Tags: map[string]string{"DataClass": "phi"},
@@ -201,7 +204,7 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	_, r := userData(t, replica)
 	for _, want := range []string{"ssl = on", "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = scram-sha-256",
 		"archive_timeout = 60", "hostssl  replication       replicator  10.40.136.16/32  scram-sha-256",
-		"pg_create_physical_replication_slot('db_1')", "tls-server-auth=db-1=main", "repo1-s3-kms-key-id=arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
+		"unnest(ARRAY['db_1']::text[])", "starts_with(slot_name::text, 'db_')", "tls-server-auth=db-1=main", "repo1-s3-kms-key-id=arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
 		"repo1-s3-bucket=hipaa-unit-backups", "repo1-path=/db/pgbackrest", "repo1-retention-full=35"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("the primary's user data lacks %q", want)
@@ -246,6 +249,60 @@ func TestUserDataOfTheLargestClusterFitsEC2(t *testing.T) {
 			t.Errorf("%s: user data is %d bytes, over EC2's %d", in.Name, len(raw), limit)
 		}
 		t.Logf("%s: %d bytes of configuration, %d bytes of user data", in.Name, len(decoded), len(raw))
+	}
+	for _, d := range offlinetest.Of(rs, "aws:ssm/document:Document") {
+		if n := len(d.String("content")); n > converge.MaxDocumentBytes {
+			t.Errorf("%s: the document is %d bytes, over Systems Manager's %d", d.Name, n, converge.MaxDocumentBytes)
+		}
+	}
+}
+
+func TestEachRunningHostTakesItsConfigurationFromSystemsManager(t *testing.T) {
+	t.Parallel()
+	rs := cluster.MustRun(t, validArgs())
+	for _, in := range offlinetest.Of(rs, "aws:ec2/instance:Instance") {
+		doc, ok := offlinetest.Named(rs, "aws:ssm/document:Document", in.Name+"-converge")
+		if !ok {
+			t.Fatalf("%s has no configuration document", in.Name)
+		}
+		if doc.String("documentType") != "Command" || doc.String("targetType") != "/AWS::EC2::Instance" {
+			t.Errorf("%s: document type %q target %q", doc.Name, doc.String("documentType"), doc.String("targetType"))
+		}
+		commands, err := converge.Commands(doc.String("content"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The document writes the same files as the first boot, then runs the converge unit.
+		_, firstBoot := userData(t, in)
+		for _, path := range []string{"/etc/hipaa/postgresql.conf", "/etc/hipaa/pg_hba.conf", "/usr/local/sbin/hipaa-db-converge"} {
+			if !strings.Contains(commands, "put "+path+" ") || !strings.Contains(firstBoot, path) {
+				t.Errorf("%s: %s is not in both the first boot and the document", in.Name, path)
+			}
+		}
+		if !strings.HasSuffix(strings.TrimSpace(commands), "systemctl start hipaa-db-converge.service") {
+			t.Errorf("%s: the document does not end by running the converge unit:\n%s", in.Name, commands)
+		}
+		assoc, ok := offlinetest.Named(rs, "aws:ssm/association:Association", in.Name+"-converge")
+		if !ok {
+			t.Fatalf("%s has no association", in.Name)
+		}
+		if assoc.String("name") != doc.ID || assoc.String("targets.0.key") != "InstanceIds" || assoc.String("targets.0.values.0") != in.ID {
+			t.Errorf("%s: association %v does not run %s on %s", in.Name, assoc.Inputs, doc.ID, in.ID)
+		}
+		// A new content is a new default version, which updates the association, which runs it.
+		if !slices.Contains(assoc.PropertyDependencies["documentVersion"], doc.URN) || assoc.String("scheduleExpression") != "rate(30 minutes)" {
+			t.Errorf("%s: the association does not follow the document's default version (%v) or has no schedule", in.Name, assoc.PropertyDependencies)
+		}
+		group, ok := offlinetest.Named(rs, "aws:cloudwatch/logGroup:LogGroup", in.Name)
+		if !ok || group.String("name") != "/"+in.Name+"/host" || group.String("kmsKeyId") != logsKey || group.Value("retentionInDays") != 365.0 {
+			t.Errorf("%s: log group %v", in.Name, group.Inputs)
+		}
+		policy, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", in.Name)
+		for _, sid := range []string{`"Sid":"WriteOwnLogs"`, `"cloudwatch:namespace":"` + converge.Namespace + `"`} {
+			if !strings.Contains(policy.String("policy"), sid) {
+				t.Errorf("%s's policy lacks %s", in.Name, sid)
+			}
+		}
 	}
 }
 

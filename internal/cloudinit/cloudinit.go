@@ -39,22 +39,47 @@ func Encode(files []File, runcmd [][]string) (string, error) {
 	return base64.StdEncoding.EncodeToString(z.Bytes()), nil
 }
 
-// AgentConfig is the CloudWatch agent's configuration for a host: memory, and the disk use of each of
-// paths, every minute. Each metric carries the InstanceId dimension, and disk use is also aggregated by
-// InstanceId and path alone, which is what the platform's disk alarms name.
-func AgentConfig(paths ...string) string {
-	resources, _ := json.Marshal(paths) // a list of strings always marshals
-	return `{
-  "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
-  "metrics": {
-    "namespace": "CWAgent",
-    "append_dimensions": {"InstanceId": "${aws:InstanceId}"},
-    "aggregation_dimensions": [["InstanceId", "path"], ["InstanceId"]],
-    "metrics_collected": {
-      "disk": {"measurement": ["used_percent"], "resources": ` + string(resources) + `, "drop_device": true},
-      "mem": {"measurement": ["used_percent"]}
-    }
-  }
+// AgentConfig is the CloudWatch agent's configuration for a host that ships no logs.
+func AgentConfig(paths ...string) string { return Agent{DiskPaths: paths}.Config() }
+
+// Agent is what a host's CloudWatch agent collects: memory, and the disk use of each of DiskPaths, every
+// minute; and each of Logs, into LogGroup. Each metric carries the InstanceId dimension, and disk use is
+// also aggregated by InstanceId and path alone, which is what the platform's disk alarms name.
+type Agent struct {
+	DiskPaths []string
+	LogGroup  string
+	Logs      []LogFile
 }
-`
+
+// LogFile is a file the agent ships, to the stream named by the instance and Stream.
+type LogFile struct{ Path, Stream string }
+
+// Config is the agent's JSON configuration.
+func (a Agent) Config() string {
+	type collect struct {
+		FilePath      string `json:"file_path"`
+		LogGroupName  string `json:"log_group_name"`
+		LogStreamName string `json:"log_stream_name"`
+	}
+	config := map[string]any{
+		"agent": map[string]any{"metrics_collection_interval": 60, "run_as_user": "cwagent"},
+		"metrics": map[string]any{
+			"namespace":              "CWAgent",
+			"append_dimensions":      map[string]string{"InstanceId": "${aws:InstanceId}"},
+			"aggregation_dimensions": [][]string{{"InstanceId", "path"}, {"InstanceId"}},
+			"metrics_collected": map[string]any{
+				"disk": map[string]any{"measurement": []string{"used_percent"}, "resources": a.DiskPaths, "drop_device": true},
+				"mem":  map[string]any{"measurement": []string{"used_percent"}},
+			},
+		},
+	}
+	if len(a.Logs) > 0 {
+		var list []collect
+		for _, l := range a.Logs {
+			list = append(list, collect{FilePath: l.Path, LogGroupName: a.LogGroup, LogStreamName: "{instance_id}/" + l.Stream})
+		}
+		config["logs"] = map[string]any{"logs_collected": map[string]any{"files": map[string]any{"collect_list": list}}}
+	}
+	out, _ := json.MarshalIndent(config, "", "  ") // maps of plain values always marshal, keys sorted
+	return string(out) + "\n"
 }

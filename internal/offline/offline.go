@@ -271,6 +271,13 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 	case "aws:sns/topic:Topic":
 		id = fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.opts.Region, AccountID, state["name"].StringValue())
 		arn = id
+	case "aws:ssm/document:Document":
+		// Each new content becomes the document's default version.
+		state["name"] = resource.NewProperty(r.Name + "-" + hash[:7])
+		state["defaultVersion"] = resource.NewProperty("1")
+		state["latestVersion"] = resource.NewProperty("1")
+		id = state["name"].StringValue()
+		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:document/%s", m.opts.Region, AccountID, id)
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		state["latestVersion"] = resource.NewProperty(1.0)
 	case "aws:lb/loadBalancer:LoadBalancer":

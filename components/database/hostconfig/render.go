@@ -17,6 +17,7 @@ import (
 	"text/template"
 
 	"github.com/hipaa-platform/platform/internal/cloudinit"
+	"github.com/hipaa-platform/platform/internal/converge"
 )
 
 //go:embed templates/*.tmpl
@@ -64,6 +65,20 @@ type Params struct {
 	// ApplicationName names the replica to the primary (pg_stat_replication.application_name).
 	ApplicationName string
 
+	// SlotPrefix begins the name of every replica's slot of the cluster: a slot with it that no replica
+	// wants any more is dropped.
+	SlotPrefix string
+	// PrimaryWaitSeconds bounds how long one converge run of a replica waits for its primary to accept
+	// replication before it fails (and is retried).
+	PrimaryWaitSeconds int
+
+	// MountPoint is where the data volume is mounted: the parent of the version's data directories.
+	MountPoint string
+	// AWSCLI is the AWS CLI's path on the image.
+	AWSCLI string
+	// LogGroup is the host's log group, where the CloudWatch agent ships the converge log.
+	LogGroup string
+
 	// ArchiveTimeoutSeconds bounds the recovery point objective.
 	ArchiveTimeoutSeconds int
 	Backup                Backup
@@ -82,19 +97,18 @@ type Monitoring struct {
 	NrpePort int
 	// AllowedHosts are the addresses NRPE answers: the monitoring host's.
 	AllowedHosts []string
-	// NrpeDir holds the copies of this host's certificate and key that the NRPE user reads.
-	NrpeDir string
+	// NrpeDir holds the copies of this host's certificate and key that the NRPE user reads; NrpeConfig is
+	// the configuration NRPE runs with.
+	NrpeDir, NrpeConfig string
 	// NrpeUser runs the checks; PidFile is the daemon's.
 	NrpeUser, PidFile string
 	// Commands are NRPE's commands, by name.
 	Commands []Command
 	// Namespace is the CloudWatch namespace of the published metrics; Cluster their Cluster dimension.
 	Namespace, Cluster string
-	// AsPostgres prefixes the commands the metrics script runs as the postgres user ("sudo -u postgres"
+	// AsPostgres prefixes the commands the metrics script runs as the postgres user ("runuser -u postgres --"
 	// on a host; empty in the tests, which run as that user already).
 	AsPostgres string
-	// AWSCLI is the AWS CLI the metrics script publishes with.
-	AWSCLI string
 }
 
 // Command is one NRPE command.
@@ -165,6 +179,20 @@ type TLSServer struct {
 // PgBin is where the PostgreSQL binaries of the host's version are.
 func (p Params) PgBin() string { return fmt.Sprintf("/usr/lib/postgresql/%d/bin", p.PgVersion) }
 
+// PgUnit is the systemd unit of the host's cluster, as Debian's packaging names it.
+func (p Params) PgUnit() string { return fmt.Sprintf("postgresql@%d-main.service", p.PgVersion) }
+
+// Converge is how the host converges: its unit, state, log and the AWS CLI it calls.
+func (p Params) Converge() converge.Host {
+	return converge.Host{
+		Name: p.Name, Unit: "hipaa-db-converge", Description: "converge the PostgreSQL " + p.Role + " to its rendered configuration",
+		Region: p.Backup.Region, AWSCLI: p.AWSCLI, StateDir: "/var/lib/hipaa", LogFile: ConvergeLog, Every: "15min",
+	}
+}
+
+// ConvergeLog is where every converge run of a database host logs.
+const ConvergeLog = "/var/log/hipaa/converge.log"
+
 // Files maps each rendered file's destination path to its content.
 type Files map[string]string
 
@@ -200,8 +228,16 @@ func (p *Params) validate() error {
 			}
 		}
 	}
-	if p.Role == Replica && (p.Primary.Host == "" || p.SlotName == "") {
-		return fmt.Errorf("a replica needs Primary.Host and SlotName")
+	if p.Role == Replica && (p.Primary.Host == "" || p.SlotName == "" || p.PrimaryWaitSeconds < 5) {
+		return fmt.Errorf("a replica needs Primary.Host, SlotName and PrimaryWaitSeconds of at least 5")
+	}
+	if p.Role == Primary && !identifier.MatchString(p.SlotPrefix) {
+		return fmt.Errorf("SlotPrefix %q: want the beginning of a lower-case SQL identifier", p.SlotPrefix)
+	}
+	for _, s := range p.Slots {
+		if !strings.HasPrefix(s, p.SlotPrefix) {
+			return fmt.Errorf("Slots: %q does not begin with SlotPrefix %q, so it would be dropped", s, p.SlotPrefix)
+		}
 	}
 	if m := p.Monitoring; m != nil {
 		for _, a := range m.AllowedHosts {
@@ -225,7 +261,7 @@ func (p *Params) validate() error {
 		return fmt.Errorf("ArchiveTimeoutSeconds %d: want at least 1", p.ArchiveTimeoutSeconds)
 	}
 	for field, v := range map[string]string{"DataDir": p.DataDir, "ConfDir": p.ConfDir, "SocketDir": p.SocketDir,
-		"TLS.CertFile": p.TLS.CertFile, "TLS.KeyFile": p.TLS.KeyFile, "TLS.CAFile": p.TLS.CAFile} {
+		"TLS.CertFile": p.TLS.CertFile, "TLS.KeyFile": p.TLS.KeyFile, "TLS.CAFile": p.TLS.CAFile, "MountPoint": p.MountPoint, "AWSCLI": p.AWSCLI} {
 		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "'\" \n") {
 			return fmt.Errorf("%s %q: want an absolute path without quotes or spaces", field, v)
 		}
@@ -240,14 +276,19 @@ func Config(p Params) (Files, error) {
 	}
 	names := []string{"postgresql.conf", "pg_hba.conf", "pgbackrest.conf"}
 	if p.Role == Primary {
-		names = append(names, "roles.sql")
+		names = append(names, "roles.sql", "missing.sql", "slots.sql")
 	}
 	if p.Monitoring != nil {
 		names = append(names, "nrpe.cfg", "metrics.sh")
 	}
 	files := Files{}
 	if p.Monitoring != nil {
-		files["cloudwatch-agent.json"] = cloudinit.AgentConfig("/", "/var/lib/postgresql")
+		agent := cloudinit.Agent{DiskPaths: []string{"/", p.MountPoint}}
+		if p.LogGroup != "" {
+			agent.LogGroup = p.LogGroup
+			agent.Logs = []cloudinit.LogFile{{Path: ConvergeLog, Stream: "converge"}, {Path: p.LogDir + "/*.log", Stream: "postgresql"}}
+		}
+		files["cloudwatch-agent.json"] = agent.Config()
 	}
 	for _, n := range names {
 		out, err := execute(n+".tmpl", p)
@@ -267,17 +308,18 @@ func execute(name string, p Params) (string, error) {
 	return b.String(), nil
 }
 
-// UserData renders a host's whole setup as cloud-init user data: the configuration files under
-// /etc/hipaa, the systemd units, and the bootstrap run once at first boot; gzip-compressed and base64
-// encoded, as EC2's userDataBase64 takes it.
-func UserData(p Params) (string, error) {
+// Bundle is a host's whole setup, as files: the configuration under /etc/hipaa, the units of the backups
+// and of monitoring staged under /etc/hipaa/systemd (the converge script installs them), and the converge
+// script with its own units. The first boot writes it from the user data, and the Systems Manager
+// document writes it again whenever it changes.
+func Bundle(p Params) ([]cloudinit.File, error) {
 	files, err := Config(p)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var wf []cloudinit.File
+	var out []cloudinit.File
 	for _, n := range slices.Sorted(maps.Keys(files)) {
-		wf = append(wf, cloudinit.File{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
+		out = append(out, cloudinit.File{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
 	}
 	units := map[string]string{}
 	if p.Backup.Scheduled {
@@ -294,16 +336,38 @@ func UserData(p Params) (string, error) {
 		units["nagios-nrpe-server.service.d/hipaa.conf"] = "nrpe-dropin.conf.tmpl"
 	}
 	for _, n := range slices.Sorted(maps.Keys(units)) {
-		out, err := execute(units[n], p)
+		content, err := execute(units[n], p)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		wf = append(wf, cloudinit.File{Path: "/etc/systemd/system/" + n, Permissions: "0644", Content: out})
+		out = append(out, cloudinit.File{Path: "/etc/hipaa/systemd/" + n, Permissions: "0644", Content: content})
 	}
-	boot, err := execute("bootstrap.sh.tmpl", p)
+	body, err := execute("converge.sh.tmpl", p)
+	if err != nil {
+		return nil, err
+	}
+	own, err := p.Converge().Files(body)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, own...), nil
+}
+
+// UserData is the host's first boot as cloud-init user data: the bundle written and the converge unit
+// started; gzip-compressed and base64 encoded, as EC2's userDataBase64 takes it.
+func UserData(p Params) (string, error) {
+	bundle, err := Bundle(p)
 	if err != nil {
 		return "", err
 	}
-	wf = append(wf, cloudinit.File{Path: "/usr/local/sbin/hipaa-db-bootstrap", Permissions: "0700", Content: boot})
-	return cloudinit.Encode(wf, [][]string{{"systemctl", "daemon-reload"}, {"/usr/local/sbin/hipaa-db-bootstrap"}})
+	return p.Converge().UserData(bundle)
+}
+
+// Document is the Systems Manager document that brings the running host to this configuration.
+func Document(p Params) (string, error) {
+	bundle, err := Bundle(p)
+	if err != nil {
+		return "", err
+	}
+	return p.Converge().Document(bundle)
 }

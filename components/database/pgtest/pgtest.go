@@ -6,18 +6,9 @@ package pgtest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -27,21 +18,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
-
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
+	"github.com/hipaa-platform/platform/internal/standin"
 )
 
 // Bin is where Debian installs PostgreSQL 15's programs.
 const Bin = "/usr/lib/postgresql/15/bin"
 
-// Test credentials of the S3 stand-in; pgBackRest gets them from its environment, never from a file.
+// The backup bucket and stanza of the tests.
 const (
-	s3Key    = "hipaa-test-key"
-	s3Secret = "hipaa-test-secret"
-	Bucket   = "hipaa-backups"
-	Stanza   = "main"
+	Bucket = "hipaa-backups"
+	Stanza = "main"
 )
 
 // Passwords of the test roles.
@@ -69,13 +56,12 @@ func Missing() string {
 type Env struct {
 	Dir     string
 	CAFile  string
-	s3      *httptest.Server
+	s3      *standin.S3
 	s3Port  int
 	uid     uint32
 	gid     uint32
 	servers []*Server
-	nextKey int
-	ca      *ca
+	ca      *standin.CA
 }
 
 // New makes an environment under dir (which it makes traversable by the postgres user).
@@ -159,7 +145,7 @@ func (e *Env) WriteFile(path, content string, mode os.FileMode) error {
 func (e *Env) Command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = e.Dir
-	cmd.Env = append(os.Environ(), "PGBACKREST_REPO1_S3_KEY="+s3Key, "PGBACKREST_REPO1_S3_KEY_SECRET="+s3Secret,
+	cmd.Env = append(os.Environ(), "PGBACKREST_REPO1_S3_KEY="+standin.S3Key, "PGBACKREST_REPO1_S3_KEY_SECRET="+standin.S3Secret,
 		"HOME="+e.Dir, "PGCONNECT_TIMEOUT=10")
 	if e.uid != 0 {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: e.uid, Gid: e.gid}}
@@ -177,96 +163,27 @@ func (e *Env) Run(name string, args ...string) (string, error) {
 }
 
 // ca is the environment's internal certificate authority.
-type ca struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func (e *Env) authority() (*ca, error) {
-	if e.ca != nil {
-		return e.ca, nil
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hipaa test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	cert, _ := x509.ParseCertificate(der)
-	e.ca = &ca{cert: cert, key: key}
-	return e.ca, nil
-}
-
-// issue makes a key and a certificate for name, valid for 127.0.0.1 and localhost, for servers and
-// clients alike. 127.0.0.1 is also a DNS name in it: pgBackRest matches the storage host it connects to
-// against DNS names only.
+// issue makes a key and a certificate for name, valid for 127.0.0.1 and localhost.
 func (e *Env) issue(name string) (certPEM, keyPEM []byte, err error) {
-	auth, err := e.authority()
-	if err != nil {
-		return nil, nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	e.nextKey++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(int64(e.nextKey) + 1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		DNSNames: []string{"localhost", name, "127.0.0.1"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, auth.cert, &key.PublicKey, auth.key)
-	if err != nil {
-		return nil, nil, err
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), nil
+	return e.ca.Issue(name, "localhost", "127.0.0.1")
 }
 
-func (e *Env) writeCA() error {
-	auth, err := e.authority()
-	if err != nil {
-		return err
-	}
-	e.CAFile = filepath.Join(e.Dir, "ca.crt")
-	return e.write(e.CAFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: auth.cert.Raw})), 0o644)
-}
-
-// startS3 serves an in-memory S3 over TLS with a certificate of the internal CA, as pgBackRest requires.
+// startS3 makes the CA and serves an in-memory S3 over TLS on loopback with a certificate of it.
 func (e *Env) startS3() error {
-	if err := e.writeCA(); err != nil {
-		return err
-	}
-	certPEM, keyPEM, err := e.issue("s3")
+	ca, err := standin.NewCA()
 	if err != nil {
 		return err
 	}
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	e.ca = ca
+	e.CAFile = filepath.Join(e.Dir, "ca.crt")
+	if err := e.write(e.CAFile, string(ca.PEM()), 0o644); err != nil {
+		return err
+	}
+	s3, err := standin.StartS3(ca, "127.0.0.1", Bucket)
 	if err != nil {
 		return err
 	}
-	backend := s3mem.New()
-	if err := backend.CreateBucket(Bucket); err != nil {
-		return err
-	}
-	srv := httptest.NewUnstartedServer(gofakes3.New(backend).Server())
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
-	srv.StartTLS()
-	e.s3 = srv
-	e.s3Port = srv.Listener.Addr().(*net.TCPAddr).Port
+	e.s3, e.s3Port = s3, s3.Port
 	return nil
 }
 
@@ -317,7 +234,8 @@ func (e *Env) Params(role, name string) (hostconfig.Params, error) {
 		PassFile:    home + "/pgpass",
 		AppDatabase: "clinic", AppUser: "app", ReplicationUser: "replicator", MonitoringUser: "nagios",
 		ClientCIDRs: []string{"127.0.0.1/32"}, MonitoringCIDRs: []string{"127.0.0.1/32"}, ReplicaCIDRs: []string{"127.0.0.1/32"},
-		SlotName: slot, ApplicationName: name,
+		SlotName: slot, ApplicationName: name, SlotPrefix: "db_", PrimaryWaitSeconds: 60,
+		MountPoint: home, AWSCLI: "/bin/false",
 		ArchiveTimeoutSeconds: 60,
 		Backup: hostconfig.Backup{
 			ConfigFile: home + "/pgbackrest/pgbackrest.conf", Stanza: Stanza,
@@ -455,16 +373,21 @@ func (s *Server) Connect(conninfo, sql string) (string, error) {
 	return strings.TrimSpace(out.String()), nil
 }
 
-// RunRoles runs the rendered roles.sql with the test passwords.
+// RunRoles runs the rendered roles.sql with the test passwords, then slots.sql, as a primary's converge
+// script does.
 func (s *Server) RunRoles() error {
-	path := filepath.Join(s.Params.ConfDir, "roles.sql")
-	if err := s.env.write(path, s.Files["roles.sql"], 0o600); err != nil {
-		return err
+	for _, name := range []string{"roles.sql", "slots.sql"} {
+		path := filepath.Join(s.Params.ConfDir, name)
+		if err := s.env.write(path, s.Files[name], 0o600); err != nil {
+			return err
+		}
+		if _, err := s.env.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port),
+			"-d", "postgres", "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
+			"-v", "monitoring_password="+MonitoringPassword, "-f", path); err != nil {
+			return err
+		}
 	}
-	_, err := s.env.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port),
-		"-d", "postgres", "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
-		"-v", "monitoring_password="+MonitoringPassword, "-f", path)
-	return err
+	return nil
 }
 
 // BaseBackup makes the replica's data directory from the primary, over TLS with verify-full, through

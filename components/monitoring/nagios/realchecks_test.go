@@ -287,8 +287,9 @@ func startNRPE(t *testing.T, env *pgtest.Env, replica *pgtest.Server, r *runner,
 	hp := replica.Params
 	mon := &hostconfig.Monitoring{
 		NrpePort: p.Hosts[1].NrpePort, AllowedHosts: []string{"127.0.0.1"}, NrpeDir: dir, NrpeUser: env.User(), PidFile: dir + "/nrpe.pid",
-		Namespace: "HIPAA/Database", Cluster: "db", AWSCLI: "/bin/false",
+		Namespace: "HIPAA/Database", Cluster: "db",
 	}
+	hp.AWSCLI = "/bin/false"
 	for _, c := range NrpeCommands(NrpeParams{PluginDir: p.PluginDir, DataDir: hp.DataDir, CertFile: hp.TLS.CertFile}) {
 		mon.Commands = append(mon.Commands, hostconfig.Command{Name: c.Name, Line: c.Line})
 	}
@@ -360,8 +361,9 @@ func publishMetrics(t *testing.T, env *pgtest.Env, c *pgtest.Cluster) string {
 		hp := s.Params
 		hp.Monitoring = &hostconfig.Monitoring{
 			NrpePort: 5666, AllowedHosts: []string{"127.0.0.1"}, NrpeDir: "/unused", NrpeUser: "nagios", PidFile: "/unused",
-			Namespace: "HIPAA/Database", Cluster: "db", AWSCLI: fake,
+			Namespace: "HIPAA/Database", Cluster: "db",
 		}
+		hp.AWSCLI = fake
 		files, err := hostconfig.Config(hp)
 		if err != nil {
 			t.Fatal(err)

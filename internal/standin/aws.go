@@ -1,0 +1,174 @@
+package standin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AWS answers, on one address, the calls the converge scripts make with the AWS CLI: the instance
+// metadata service (a session token and the role's credentials, as IMDSv2 hands them out), Secrets
+// Manager's GetSecretValue, and CloudWatch's PutMetricData. The CLI reaches it through
+// AWS_EC2_METADATA_SERVICE_ENDPOINT and --endpoint-url (HIPAA_AWS_ENDPOINT in the scripts).
+type AWS struct {
+	// URL is the stand-in's base URL, for both variables.
+	URL string
+
+	srv     *http.Server
+	mu      sync.Mutex
+	secrets map[string]string
+	metrics []Metric
+	reads   map[string]int
+}
+
+// Metric is one datum a host published.
+type Metric struct {
+	Namespace, Name string
+	Dimensions      map[string]string
+	Value           string
+}
+
+// StartAWS serves the stand-in on host (an IP address).
+func StartAWS(host string) (*AWS, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return nil, err
+	}
+	a := &AWS{URL: "http://" + l.Addr().String(), secrets: map[string]string{}, reads: map[string]int{}}
+	a.srv = &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = a.srv.Serve(l) }()
+	return a, nil
+}
+
+// Close stops the stand-in.
+func (a *AWS) Close() { _ = a.srv.Close() }
+
+// SetSecret stores a secret's value under its name.
+func (a *AWS) SetSecret(name, value string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.secrets[name] = value
+}
+
+// Metrics are the data published so far with metric name, from the host whose Host dimension is host
+// (any host when empty).
+func (a *AWS) Metrics(name, host string) []Metric {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []Metric
+	for _, m := range a.metrics {
+		if m.Name == name && (host == "" || m.Dimensions["Host"] == host) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Reads is how often a secret has been read.
+func (a *AWS) Reads(name string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reads[name]
+}
+
+const imdsToken = "standin-imds-token"
+
+func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/latest/"):
+		a.imds(w, r)
+	case r.Header.Get("X-Amz-Target") == "secretsmanager.GetSecretValue":
+		a.getSecretValue(w, r)
+	case r.Method == http.MethodPost:
+		a.query(w, r)
+	default:
+		http.Error(w, "the stand-in answers no such call", http.StatusNotImplemented)
+	}
+}
+
+// imds answers IMDSv2: a token for a PUT, then the role's name and credentials for that token only.
+func (a *AWS) imds(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPut && r.URL.Path == "/latest/api/token" {
+		fmt.Fprint(w, imdsToken)
+		return
+	}
+	if r.Header.Get("X-aws-ec2-metadata-token") != imdsToken {
+		http.Error(w, "", http.StatusUnauthorized)
+		return
+	}
+	switch strings.TrimSuffix(r.URL.Path, "/") {
+	case "/latest/meta-data/iam/security-credentials":
+		fmt.Fprint(w, "standin-role")
+	case "/latest/meta-data/iam/security-credentials/standin-role":
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIASTANDIN000000000", "SecretAccessKey": "standin-secret",
+			"Token": "standin-session", "LastUpdated": time.Now().UTC().Format(time.RFC3339),
+			"Expiration": time.Now().Add(6 * time.Hour).UTC().Format(time.RFC3339),
+		})
+	case "/latest/meta-data/instance-id":
+		fmt.Fprint(w, "i-0standin0000000")
+	case "/latest/meta-data/placement/region":
+		fmt.Fprint(w, "us-east-1")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// getSecretValue answers the JSON protocol's GetSecretValue, as Secrets Manager does, or its
+// ResourceNotFoundException.
+func (a *AWS) getSecretValue(w http.ResponseWriter, r *http.Request) {
+	var in struct{ SecretId string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	a.mu.Lock()
+	value, ok := a.secrets[in.SecretId]
+	if ok {
+		a.reads[in.SecretId]++
+	}
+	a.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if !ok {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "ResourceNotFoundException", "Message": "Secrets Manager can't find the specified secret."})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"ARN":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + in.SecretId + "-AbCdEf",
+		"Name": in.SecretId, "SecretString": value, "VersionId": "standin-version", "VersionStages": []string{"AWSCURRENT"},
+		"CreatedDate": float64(time.Now().Unix()),
+	})
+}
+
+// query answers the query protocol's PutMetricData, as CloudWatch does.
+func (a *AWS) query(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("Action") != "PutMetricData" {
+		http.Error(w, "the stand-in answers PutMetricData only", http.StatusNotImplemented)
+		return
+	}
+	a.mu.Lock()
+	for i := 1; form.Get(fmt.Sprintf("MetricData.member.%d.MetricName", i)) != ""; i++ {
+		p := fmt.Sprintf("MetricData.member.%d.", i)
+		m := Metric{Namespace: form.Get("Namespace"), Name: form.Get(p + "MetricName"), Value: form.Get(p + "Value"), Dimensions: map[string]string{}}
+		for j := 1; form.Get(fmt.Sprintf("%sDimensions.member.%d.Name", p, j)) != ""; j++ {
+			m.Dimensions[form.Get(fmt.Sprintf("%sDimensions.member.%d.Name", p, j))] = form.Get(fmt.Sprintf("%sDimensions.member.%d.Value", p, j))
+		}
+		a.metrics = append(a.metrics, m)
+	}
+	a.mu.Unlock()
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprint(w, `<PutMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><ResponseMetadata><RequestId>standin</RequestId></ResponseMetadata></PutMetricDataResponse>`)
+}
