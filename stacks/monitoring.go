@@ -17,13 +17,15 @@ func (s *stack) monitoring() error {
 	}
 	var err error
 	s.Monitoring, err = monitoring.NewMonitoring(s.ctx, s.MonitoringHost.Name, &monitoring.MonitoringArgs{
-		InstanceType:    s.cfg.InstanceTypes.Monitoring,
-		AmiId:           s.found.monitoringImage,
-		Subnet:          s.Network.Tiers.App[0],
-		SecurityGroupId: s.Groups.Monitoring,
-		EbsKeyArn:       s.Keys.EbsKeyArn,
-		SecretsKeyArn:   s.Keys.SecretsKeyArn,
-		AlertsKeyArn:    s.Keys.LogsKeyArn,
+		InstanceType:     s.cfg.InstanceTypes.Monitoring,
+		AmiId:            s.found.monitoringImage,
+		Subnet:           s.Network.Tiers.App[0],
+		SecurityGroupId:  s.Groups.Monitoring,
+		EbsKeyArn:        s.Keys.EbsKeyArn,
+		SecretsKeyArn:    s.Keys.SecretsKeyArn,
+		AlertsKeyArn:     s.Keys.LogsKeyArn,
+		LogsKeyArn:       s.Keys.LogsKeyArn,
+		LogRetentionDays: s.cfg.LogRetentionDays,
 		Database: monitoring.Database{
 			Hosts:          db.Hosts,
 			InstanceIds:    ids,

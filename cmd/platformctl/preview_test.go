@@ -207,7 +207,7 @@ func TestPreviewShowsWhatTheMonitoringHostRuns(t *testing.T) {
 	if code := runArgs([]string{"--dir", "../..", "preview", "--stack", "prod", "--host", "hipaa-prod-monitoring"}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, want := range []string{"==> /etc/nagios4/hipaa/hosts.cfg <==", "host_name     hipaa-prod-db-2", "service_description  backup-age",
+	for _, want := range []string{"==> /etc/hipaa/nagios/hosts.cfg <==", "==> /usr/local/sbin/hipaa-monitoring-converge <==", "host_name     hipaa-prod-db-2", "service_description  backup-age",
 		"service_description  replication-lag-hipaa-prod-db-1", "Listen 127.0.0.1:80"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q", want)

@@ -7,11 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -371,14 +369,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	configs := pulumi.StringMap{}
 	comp.InstanceIds = map[string]pulumi.StringOutput{}
 	for i, h := range hosts {
-		logs, err := cloudwatch.NewLogGroup(ctx, h.Name, &cloudwatch.LogGroupArgs{
-			Name:            pulumi.String(hostLogGroup(h.Name)),
-			KmsKeyId:        a.LogsKeyArn,
-			RetentionInDays: pulumi.Int(a.LogRetentionDays),
-			Tags:            naming.Tags(a.Tags, h.Name),
-		}, parent)
+		logs, err := hostrole.NewLogGroup(ctx, h.Name, a.LogsKeyArn, a.LogRetentionDays, a.Tags, parent)
 		if err != nil {
-			return nil, fmt.Errorf("creating %s's log group: %w", h.Name, err)
+			return nil, err
 		}
 		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), logs.Arn, parent)
 		if err != nil {
@@ -579,7 +572,11 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, fmt.Errorf("attaching %s's volume: %w", h.Name, err)
 	}
-	if err := newConvergence(ctx, h.Name, p, inst, a.Tags, parent, pulumi.DependsOn([]pulumi.Resource{attachment})); err != nil {
+	document, err := hostconfig.Document(p)
+	if err != nil {
+		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
+	}
+	if err := hostrole.NewConvergence(ctx, h.Name, document, inst, a.Tags, parent, pulumi.DependsOn([]pulumi.Resource{attachment})); err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	exported, err := json.Marshal(files)
@@ -587,48 +584,6 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	return pulumi.String(exported).ToStringOutput(), inst.ID().ToStringOutput(), nil
-}
-
-// hostLogGroup is a database host's log group: its converge runs and PostgreSQL's logs.
-func hostLogGroup(host string) string { return "/" + host + "/host" }
-
-// newConvergence delivers the host's configuration to the running host: a Systems Manager document
-// whose content is the rendered bundle, and a State Manager association that runs it on the instance.
-// The provider makes each new content the document's default version (terraform-provider-aws
-// internal/service/ssm/document.go, resourceDocumentUpdate), and the association names that version,
-// so a changed configuration updates the association, which Systems Manager runs at once ("when you
-// create or update an association, the system runs it immediately", the provider's applyOnlyAtCronInterval);
-// it also runs every half hour, which puts back a file changed by hand. The host's user data is ignored
-// after its first boot: no change of configuration stops or replaces a database host.
-func newConvergence(ctx *pulumi.Context, host string, p hostconfig.Params, inst *ec2.Instance, tags map[string]string, opts ...pulumi.ResourceOption) error {
-	content, err := hostconfig.Document(p)
-	if err != nil {
-		return err
-	}
-	doc, err := ssm.NewDocument(ctx, host+"-converge", &ssm.DocumentArgs{
-		DocumentType:   pulumi.String("Command"),
-		DocumentFormat: pulumi.String("JSON"),
-		TargetType:     pulumi.String("/AWS::EC2::Instance"),
-		Content:        pulumi.String(content),
-		Tags:           naming.Tags(tags, host+"-converge"),
-	}, opts...)
-	if err != nil {
-		return fmt.Errorf("creating %s's configuration document: %w", host, err)
-	}
-	if _, err := ssm.NewAssociation(ctx, host+"-converge", &ssm.AssociationArgs{
-		AssociationName:    pulumi.String(host + "-converge"),
-		Name:               doc.Name,
-		DocumentVersion:    doc.DefaultVersion,
-		Targets:            ssm.AssociationTargetArray{ssm.AssociationTargetArgs{Key: pulumi.String("InstanceIds"), Values: pulumi.StringArray{inst.ID()}}},
-		ScheduleExpression: pulumi.String("rate(30 minutes)"),
-		ComplianceSeverity: pulumi.String("HIGH"),
-		MaxConcurrency:     pulumi.String("1"),
-		MaxErrors:          pulumi.String("0"),
-		Tags:               naming.Tags(tags, host+"-converge"),
-	}, opts...); err != nil {
-		return fmt.Errorf("associating %s with its configuration: %w", host, err)
-	}
-	return nil
 }
 
 // backupHost is the host that takes the backups: the first replica, so the primary is not slowed, or
@@ -661,7 +616,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		PrimaryWaitSeconds:    primaryWaitSeconds,
 		MountPoint:            "/var/lib/postgresql",
 		AWSCLI:                "/usr/bin/aws",
-		LogGroup:              hostLogGroup(h.Name),
+		LogGroup:              hostrole.LogGroupName(h.Name),
 		ArchiveTimeoutSeconds: a.ArchiveTimeoutSeconds,
 		Secrets: hostconfig.Secrets{TLS: pki.hostSecretNames[h.Name], Replication: creds.names["replication"],
 			App: creds.names["app"], Monitoring: creds.names["monitoring"]},

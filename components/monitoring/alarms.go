@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
@@ -47,6 +48,12 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 				namespace: "CWAgent", metric: "disk_used_percent", dimensions: pulumi.StringMap{"InstanceId": id, "path": pulumi.String("/")},
 				statistic: "Maximum", period: 300, periods: 1, comparison: "GreaterThanThreshold", threshold: 85, missing: "breaching"},
 		)
+		// Every run of a host's converge unit (at boot, each quarter hour, after each change) publishes
+		// Converged; two half-hours without a successful run, or without any run, is a host whose setup
+		// has not converged.
+		alarms = append(alarms, alarm{name: h + "-converged", description: h + " has not converged to its configuration for 30 minutes (its converge log is in its log group)",
+			namespace: converge.Namespace, metric: "Converged", dimensions: pulumi.StringMap{"Host": pulumi.String(h)},
+			statistic: "Maximum", period: 900, periods: 2, comparison: "LessThanThreshold", threshold: 1, missing: "breaching"})
 		if h != name {
 			alarms = append(alarms, alarm{name: h + "-data-disk", description: h + "'s Postgres volume is more than 80% full (CloudWatch agent)",
 				namespace: "CWAgent", metric: "disk_used_percent", dimensions: pulumi.StringMap{"InstanceId": id, "path": pulumi.String("/var/lib/postgresql")},

@@ -6,47 +6,94 @@ import (
 	"path"
 	"text/template"
 
+	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
+	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 )
 
 // pkiDir holds the internal CA and the host's NRPE client certificate.
 const pkiDir = "/etc/nagios4/pki"
 
-var bootstrap = template.Must(template.New("bootstrap").Parse(`#!/bin/bash
-# {{.Name}}: bootstrap of the Nagios host, on the account's monitoring image (Nagios 4, the monitoring
-# plugins, check_nrpe, check_pgbackrest, Apache, the CloudWatch agent and the AWS CLI installed).
-# Secrets come from Secrets Manager; none is written into this script.
-set -euo pipefail
-umask 077
-secret() { aws secretsmanager get-secret-value --region {{.Region}} --secret-id "$1" --query SecretString --output text; }
+// steps are the Nagios host's converge steps, on the account's monitoring image (Nagios 4, the
+// monitoring plugins, check_nrpe, check_pgbackrest, Apache, the Systems Manager and CloudWatch agents and
+// the AWS CLI installed). Secrets come from Secrets Manager and are never printed.
+var steps = template.Must(template.New("steps").Parse(`shopt -s lastpipe
 
 # The internal CA, to verify the database hosts, and this host's client certificate for their NRPE.
 install -d -o nagios -g nagios -m 700 {{.PKIDir}}
-secret {{.TLSSecret}} | python3 -c 'import json,sys; d=json.load(sys.stdin); open("{{.PKIDir}}/client.key","w").write(d["key"]); open("{{.PKIDir}}/client.crt","w").write(d["cert"]); open("{{.PKIDir}}/ca.crt","w").write(d["ca"])'
-chown nagios:nagios {{.PKIDir}}/client.key {{.PKIDir}}/client.crt {{.PKIDir}}/ca.crt
+tls=$(secret {{.TLSSecret}})
+for part in key:client.key cert:client.crt ca:ca.crt; do
+  printf '%s' "$tls" | python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)[sys.argv[1]])' "${part%%:*}" |
+    put "{{.PKIDir}}/${part#*:}" 600 nagios:nagios
+done
+unset tls
 
 # The monitoring user's password, in libpq's passfile: never on a command line or in the configuration.
+password=$(secret {{.PasswordSecret}})
 install -d -o nagios -g nagios -m 750 /var/lib/nagios
-printf '*:*:*:nagios:%s\n' "$(secret {{.PasswordSecret}})" > /var/lib/nagios/.pgpass
-chown nagios:nagios /var/lib/nagios/.pgpass
-chmod 600 /var/lib/nagios/.pgpass
+printf '*:*:*:nagios:%s\n' "$password" | put /var/lib/nagios/.pgpass 600 nagios:nagios
+unset password
 
-# Nagios runs the generated configuration, checked before it starts.
+# Nagios runs the generated configuration, verified before it is loaded: a configuration that does not
+# verify stops the run, and Nagios keeps the last one.
 install -d -o nagios -g nagios -m 750 {{.StateDir}} {{.StateDir}}/spool/checkresults {{.StateDir}}/rw {{.LogDir}}
-chown -R root:nagios {{.ConfigDir}}
-chmod 640 {{.ConfigDir}}/*.cfg
-ln -sf {{.ConfigDir}}/nagios.cfg /etc/nagios4/nagios.cfg
-nagios4 -v /etc/nagios4/nagios.cfg
-systemctl enable --now nagios4
+install -d -o root -g nagios -m 750 {{.ConfigDir}}
+config_changed=0
+for staged in /etc/hipaa/nagios/*.cfg; do
+  dest={{.ConfigDir}}/${staged##*/}
+  put "$dest" 640 root:nagios < "$staged"
+  [ "$PUT_CHANGED" = 0 ] || config_changed=1
+done
+for cfg in {{.ConfigDir}}/*.cfg; do
+  if [ ! -e "/etc/hipaa/nagios/${cfg##*/}" ]; then
+    rm -f "$cfg"
+    config_changed=1
+    changed "removed $cfg"
+  fi
+done
+if [ "$(readlink /etc/nagios4/nagios.cfg)" != {{.ConfigDir}}/nagios.cfg ]; then
+  ln -sf {{.ConfigDir}}/nagios.cfg /etc/nagios4/nagios.cfg
+  config_changed=1
+  changed "linked /etc/nagios4/nagios.cfg"
+fi
+put {{.NotifyCommand}} 755 root:root < /etc/hipaa/hipaa-notify
+if [ "$config_changed" = 1 ] || ! systemctl is-active --quiet nagios4; then
+  if ! verified=$(nagios4 -v /etc/nagios4/nagios.cfg 2>&1); then
+    printf '%s\n' "$verified"
+    log "the new Nagios configuration does not verify; Nagios keeps the last one"
+    false
+  fi
+fi
+if ! systemctl is-active --quiet nagios4; then
+  running nagios4
+elif [ "$config_changed" = 1 ]; then
+  systemctl reload nagios4
+  changed "reloaded nagios4"
+fi
 
 # The web interface listens on loopback only: operators reach it with Session Manager port forwarding.
-install -m 644 /etc/hipaa/apache-ports.conf /etc/apache2/ports.conf
-systemctl enable apache2
-systemctl restart apache2
+put /etc/apache2/ports.conf 644 root:root < /etc/hipaa/apache-ports.conf
+apache_changed=$PUT_CHANGED
+if ! systemctl is-active --quiet apache2; then
+  running apache2
+elif [ "$apache_changed" = 1 ]; then
+  # A restart, not a reload: measured on the booted host, a graceful reload kept the package's
+  # 0.0.0.0:80 socket open. Only the web interface restarts; Nagios keeps checking.
+  systemctl restart apache2
+  changed "restarted apache2 on its new addresses"
+fi
 
-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/etc/hipaa/cloudwatch-agent.json
+agent=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+if [ -x "$agent" ]; then
+  put "$state/cloudwatch-agent.json" 600 root:root < /etc/hipaa/cloudwatch-agent.json
+  if [ "$PUT_CHANGED" = 1 ] || ! systemctl is-active --quiet amazon-cloudwatch-agent; then
+    "$agent" -a fetch-config -m ec2 -s -c file:/etc/hipaa/cloudwatch-agent.json
+  fi
+else
+  log "the image has no CloudWatch agent ($agent): this host ships no disk or memory metrics and no logs"
+fi
 `))
 
 // notify publishes Nagios's notifications to the topic.
@@ -63,27 +110,43 @@ func TopicArn(partition, region, account, name string) string {
 	return fmt.Sprintf("arn:%s:sns:%s:%s:%s-alerts", partition, region, account, name)
 }
 
-// UserData renders the Nagios host's setup as gzipped cloud-init user data: the generated configuration,
-// the notification script, Apache on loopback, the CloudWatch agent's configuration and the bootstrap.
-// p are the parameters files were rendered from. Every part is known before deployment, so a preview
-// shows exactly what the host will run.
-func UserData(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files) (string, error) {
-	var boot bytes.Buffer
-	if err := bootstrap.Execute(&boot, map[string]string{
-		"Name": name, "Region": a.Region, "PKIDir": pkiDir, "TLSSecret": a.Database.TLSSecret, "PasswordSecret": a.Database.PasswordSecret,
-		"StateDir": p.StateDir, "LogDir": p.LogDir, "ConfigDir": p.Dir,
+// Converge is how the Nagios host converges.
+func Converge(name, region string) converge.Host {
+	return converge.Host{
+		Name: name, Unit: "hipaa-monitoring-converge", Description: "converge the Nagios host to its rendered configuration",
+		Region: region, AWSCLI: "/usr/bin/aws", StateDir: "/var/lib/hipaa", LogFile: convergeLog, Every: "15min",
+	}
+}
+
+// convergeLog is where every converge run of the Nagios host logs.
+const convergeLog = "/var/log/hipaa/converge.log"
+
+// Bundle is the Nagios host's whole setup, as files: the generated configuration staged under
+// /etc/hipaa/nagios, the notification script, Apache on loopback, the CloudWatch agent's configuration,
+// and the converge script with its units. p are the parameters files were rendered from. Every part is
+// known before deployment, so a preview shows exactly what the host will run.
+func Bundle(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files) ([]cloudinit.File, error) {
+	var body bytes.Buffer
+	if err := steps.Execute(&body, map[string]string{
+		"PKIDir": pkiDir, "TLSSecret": a.Database.TLSSecret, "PasswordSecret": a.Database.PasswordSecret,
+		"StateDir": p.StateDir, "LogDir": p.LogDir, "ConfigDir": p.Dir, "NotifyCommand": p.NotifyCommand,
 	}); err != nil {
-		return "", err
+		return nil, err
 	}
-	var wf []cloudinit.File
+	var out []cloudinit.File
 	for _, n := range files.Names() {
-		wf = append(wf, cloudinit.File{Path: path.Join(p.Dir, n), Permissions: "0640", Content: files[n]})
+		out = append(out, cloudinit.File{Path: path.Join("/etc/hipaa/nagios", n), Permissions: "0640", Content: files[n]})
 	}
-	wf = append(wf,
-		cloudinit.File{Path: p.NotifyCommand, Permissions: "0755", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
+	agent := cloudinit.Agent{DiskPaths: []string{"/"}, LogGroup: hostrole.LogGroupName(name),
+		Logs: []cloudinit.LogFile{{Path: convergeLog, Stream: "converge"}, {Path: p.LogDir + "/nagios.log", Stream: "nagios"}}}
+	out = append(out,
+		cloudinit.File{Path: "/etc/hipaa/hipaa-notify", Permissions: "0644", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
 		cloudinit.File{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},
-		cloudinit.File{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: cloudinit.AgentConfig("/")},
-		cloudinit.File{Path: "/usr/local/sbin/hipaa-monitoring-bootstrap", Permissions: "0700", Content: boot.String()},
+		cloudinit.File{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: agent.Config()},
 	)
-	return cloudinit.Encode(wf, [][]string{{"/usr/local/sbin/hipaa-monitoring-bootstrap"}})
+	own, err := Converge(name, a.Region).Files(body.String())
+	if err != nil {
+		return nil, err
+	}
+	return append(out, own...), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -67,8 +68,11 @@ type MonitoringArgs struct {
 	Subnet network.SubnetInfo
 	// SecurityGroupId is the monitoring group. Required.
 	SecurityGroupId pulumi.StringInput
-	// EbsKeyArn encrypts the volume; SecretsKeyArn the secrets it reads; AlertsKeyArn the topic. Required.
-	EbsKeyArn, SecretsKeyArn, AlertsKeyArn pulumi.StringInput
+	// EbsKeyArn encrypts the volume; SecretsKeyArn the secrets it reads; AlertsKeyArn the topic; LogsKeyArn
+	// the host's log group. Required.
+	EbsKeyArn, SecretsKeyArn, AlertsKeyArn, LogsKeyArn pulumi.StringInput
+	// LogRetentionDays is how long the host's log group keeps its logs, at least 365. Required.
+	LogRetentionDays int
 	// Database is the cluster to watch. Required.
 	Database Database
 	// LoadBalancer is the application's load balancer. Optional.
@@ -109,7 +113,10 @@ func (a *MonitoringArgs) validate(name string) error {
 	if err := check.DedicatedInstanceType(a.InstanceType); err != nil {
 		return fail("InstanceType: %v", err)
 	}
-	for field, v := range map[string]pulumi.StringInput{"AmiId": a.AmiId, "SecurityGroupId": a.SecurityGroupId, "EbsKeyArn": a.EbsKeyArn,
+	if err := check.LogRetention(a.LogRetentionDays); err != nil {
+		return fail("LogRetentionDays: %v", err)
+	}
+	for field, v := range map[string]pulumi.StringInput{"LogsKeyArn": a.LogsKeyArn, "AmiId": a.AmiId, "SecurityGroupId": a.SecurityGroupId, "EbsKeyArn": a.EbsKeyArn,
 		"SecretsKeyArn": a.SecretsKeyArn, "AlertsKeyArn": a.AlertsKeyArn, "Subnet.ID": a.Subnet.ID} {
 		if v == nil || v == (pulumi.StringOutput{}) {
 			return fail("%s is required", field)
@@ -197,11 +204,24 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	if err != nil {
 		return nil, err
 	}
-	identity, err := hostrole.New(ctx, name, "Nagios monitoring host "+name, hostPolicy(&a, topic.Arn), a.Tags, parent)
+	logs, err := hostrole.NewLogGroup(ctx, name, a.LogsKeyArn, a.LogRetentionDays, a.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
-	userData, err := UserData(name, &a, params, files)
+	identity, err := hostrole.New(ctx, name, "Nagios monitoring host "+name, hostPolicy(&a, topic.Arn, logs.Arn), a.Tags, parent)
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := Bundle(name, &a, params, files)
+	if err != nil {
+		return nil, fmt.Errorf("monitoring %q: %w", name, err)
+	}
+	converging := Converge(name, a.Region)
+	userData, err := converging.UserData(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("monitoring %q: %w", name, err)
+	}
+	document, err := converging.Document(bundle)
 	if err != nil {
 		return nil, fmt.Errorf("monitoring %q: %w", name, err)
 	}
@@ -215,6 +235,9 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		Tags: tags, BaseTags: a.Tags,
 	}, parent)
 	if err != nil {
+		return nil, err
+	}
+	if err := hostrole.NewConvergence(ctx, name, document, inst, a.Tags, parent); err != nil {
 		return nil, err
 	}
 	comp.Alarms, err = newAlarms(ctx, name, &a, inst.ID().ToStringOutput(), topic.Arn, parent)
@@ -297,12 +320,15 @@ func newTopic(ctx *pulumi.Context, name string, a *MonitoringArgs, parent pulumi
 	return topic, nil
 }
 
-// hostPolicy lets the Nagios host read its two secrets, publish to the topic and send its agent's
-// metrics.
-func hostPolicy(a *MonitoringArgs, topic pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(topic, a.Database.SecretArns.ToStringArrayOutput(), a.SecretsKeyArn, a.AlertsKeyArn).ApplyT(func(v []any) string {
-		topic, secrets, secretsKey, alertsKey := v[0].(string), v[1].([]string), v[2].(string), v[3].(string)
+// hostPolicy lets the Nagios host read its two secrets, publish to the topic, send its agent's metrics
+// and its convergence, and write its own log group.
+func hostPolicy(a *MonitoringArgs, topic, logGroupArn pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(topic, a.Database.SecretArns.ToStringArrayOutput(), a.SecretsKeyArn, a.AlertsKeyArn, logGroupArn).ApplyT(func(v []any) string {
+		topic, secrets, secretsKey, alertsKey, logs := v[0].(string), v[1].([]string), v[2].(string), v[3].(string), v[4].(string)
 		return iampolicy.New(
+			iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []string{logs, logs + ":*"}),
+			iampolicy.Allow("PublishConvergence", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
+				When("StringEquals", "cloudwatch:namespace", converge.Namespace),
 			iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, secrets),
 			iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{secretsKey}).
 				When("StringEquals", "kms:ViaService", "secretsmanager."+a.Region+".amazonaws.com"),

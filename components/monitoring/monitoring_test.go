@@ -10,6 +10,7 @@ import (
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
+	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
@@ -31,6 +32,7 @@ func args() *MonitoringArgs {
 		Subnet:          network.SubnetInfo{ID: pulumi.String("subnet-app-a").ToStringOutput(), Zone: "us-east-1a", CIDR: netip.MustParsePrefix("10.40.64.0/21")},
 		SecurityGroupId: pulumi.String("sg-monitoring"),
 		EbsKeyArn:       pulumi.String(ebsKey), SecretsKeyArn: pulumi.String("arn:aws:kms:us-east-1:123456789012:key/secrets"), AlertsKeyArn: pulumi.String(alertsKey),
+		LogsKeyArn: pulumi.String(alertsKey), LogRetentionDays: 365,
 		Database: Database{
 			Hosts:       hosts,
 			InstanceIds: map[string]pulumi.StringInput{"db-0": pulumi.String("i-db0"), "db-1": pulumi.String("i-db1")},
@@ -66,13 +68,13 @@ func TestNagiosHostIsPrivateDedicatedAndEncrypted(t *testing.T) {
 	if got := files["/etc/hipaa/apache-ports.conf"]; !strings.Contains(got, "Listen 127.0.0.1:80") {
 		t.Errorf("the web interface is not on loopback only: %q", got)
 	}
-	for _, want := range []string{"/etc/nagios4/hipaa/nagios.cfg", "/etc/nagios4/hipaa/hosts.cfg", "/usr/local/bin/hipaa-notify"} {
+	for _, want := range []string{"/etc/hipaa/nagios/nagios.cfg", "/etc/hipaa/nagios/hosts.cfg", "/etc/hipaa/hipaa-notify", "/usr/local/sbin/hipaa-monitoring-converge"} {
 		if files[want] == "" {
 			t.Errorf("user data lacks %s", want)
 		}
 	}
-	if !strings.Contains(files["/usr/local/bin/hipaa-notify"], "arn:aws:sns:us-east-1:123456789012:mon-alerts") {
-		t.Errorf("notifications go elsewhere: %s", files["/usr/local/bin/hipaa-notify"])
+	if !strings.Contains(files["/etc/hipaa/hipaa-notify"], "arn:aws:sns:us-east-1:123456789012:mon-alerts") {
+		t.Errorf("notifications go elsewhere: %s", files["/etc/hipaa/hipaa-notify"])
 	}
 	for path, content := range files {
 		if strings.Contains(content, "mock-password") {
@@ -124,6 +126,7 @@ func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 		"mon-status", "mon-cpu", "mon-disk",
 		"db-0-status", "db-0-cpu", "db-0-disk", "db-0-data-disk", "db-1-status", "db-1-data-disk",
 		"db-1-replication-lag", "db-backup-age", "mon-lb-5xx", "mon-target-5xx", "mon-unhealthy-targets",
+		"mon-converged", "db-0-converged", "db-1-converged",
 	} {
 		if !names[want] {
 			t.Errorf("no alarm %s; have %v", want, names)
@@ -133,9 +136,15 @@ func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 	if lag.String("treatMissingData") != "breaching" || lag.String("namespace") != database.MetricsNamespace {
 		t.Errorf("a replica that stops reporting must alarm: %v %v", lag.String("treatMissingData"), lag.String("namespace"))
 	}
-	// 3 for the Nagios host, 4 per database host, one lag per replica, the backup age, 3 for the load balancer.
-	if len(alarms) != 3+4*2+1+1+3 {
-		t.Errorf("%d alarms, want 16", len(alarms))
+	// A host that has not converged, or stopped saying so, alarms.
+	conv, _ := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-1-converged")
+	if conv.String("treatMissingData") != "breaching" || conv.String("namespace") != converge.Namespace || conv.String("dimensions.Host") != "db-1" ||
+		conv.String("comparisonOperator") != "LessThanThreshold" || conv.Value("threshold") != 1.0 {
+		t.Errorf("db-1-converged: %v", conv.Inputs)
+	}
+	// 4 for the Nagios host, 5 per database host, one lag per replica, the backup age, 3 for the load balancer.
+	if want := 4 + 5*2 + 1 + 1 + 3; len(alarms) != want {
+		t.Errorf("%d alarms, want %d", len(alarms), want)
 	}
 }
 

@@ -1,0 +1,114 @@
+package monitoring
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/components/monitoring/nagios"
+	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/converge"
+	"github.com/hipaa-platform/platform/internal/hosttest"
+	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
+)
+
+// renderNagios is the Nagios host the component declares on the test network: its user data as EC2
+// receives it and its Systems Manager document.
+func renderNagios(t *testing.T, n *hosttest.Network, thresholds *nagios.Thresholds) (addr netip.Addr, userData []byte, document string) {
+	t.Helper()
+	a := args()
+	a.Subnet = network.SubnetInfo{ID: pulumi.String("subnet-app-a").ToStringOutput(), Zone: "us-east-1a", CIDR: netip.PrefixFrom(n.Addr(0), 26)}
+	a.Thresholds = thresholds
+	rs := monitor.MustRun(t, a)
+	in := offlinetest.One(t, rs, "aws:ec2/instance:Instance")
+	raw, err := base64.StdEncoding.DecodeString(in.String("userDataBase64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, ok := offlinetest.Named(rs, "aws:ssm/document:Document", "mon-converge")
+	if !ok {
+		t.Fatal("the Nagios host has no configuration document")
+	}
+	return netip.MustParseAddr(in.String("privateIp")), raw, doc.String("content")
+}
+
+// TestTheBootedNagiosHostConvergesAndReloadsChangedChecks boots the Nagios host the component renders
+// and changes its checks' thresholds through its Systems Manager document: Nagios verifies and reloads
+// the new configuration, and keeps running.
+func TestTheBootedNagiosHostConvergesAndReloadsChangedChecks(t *testing.T) {
+	root := hosttest.Root(t)
+	n := hosttest.NewNetwork(t, root, "unused")
+	addr, userData, _ := renderNagios(t, n, nil)
+	cert, key, err := n.CA.Issue("mon", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, _ := json.Marshal(map[string]string{"key": string(key), "cert": string(cert), "ca": string(n.CA.PEM())})
+	n.AWS.SetSecret("db/tls/mon", string(bundle))
+	n.AWS.SetSecret("db/monitoring", "monitoringPassw0rd")
+	m := n.Boot(t, hosttest.Config{
+		Name: "mon", Addr: addr, UserData: userData,
+		Environment: map[string]string{"HIPAA_AWS_ENDPOINT": n.AWS.URL, "AWS_EC2_METADATA_SERVICE_ENDPOINT": n.AWS.URL + "/"},
+		Units:       []string{"hipaa-monitoring-converge.service"},
+	})
+	log := func() string { return m.File("/var/log/hipaa/converge.log") }
+	runs := func() int { return strings.Count(log(), ": converged: ") }
+	m.WaitFor(t, "the first converge run", 3*time.Minute, func() bool { return runs() >= 1 }, log)
+	for _, want := range []string{"changed: started nagios4", "changed: /etc/apache2/ports.conf", "changed: /etc/nagios4/pki/client.key"} {
+		if !strings.Contains(log(), want) {
+			t.Errorf("the first run lacks %q:\n%s", want, log())
+		}
+	}
+	// The web interface listens on loopback only, whether the package had started Apache or not.
+	if out, err := m.Exec("ss", "-Hltn", "sport", "= :80"); err != nil || !strings.Contains(out, "127.0.0.1:80") || strings.Contains(out, "*:80") || strings.Contains(out, "0.0.0.0:80") {
+		t.Errorf("the web interface listens beyond loopback (%v):\n%s", err, out)
+	}
+	pid := func() string {
+		out, err := m.Exec("systemctl", "show", "-p", "MainPID", "--value", "nagios4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(out)
+	}
+	before := pid()
+	if before == "0" {
+		t.Fatalf("Nagios is not running:\n%s", log())
+	}
+
+	// Tighter thresholds reach the running host through its document: verified, then reloaded.
+	tighter := nagios.DefaultThresholds
+	tighter.DiskFreeWarn, tighter.DiskFreeCrit = 30, 15
+	_, _, document := renderNagios(t, n, &tighter)
+	script, err := converge.Commands(document)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := len(log())
+	if out, err := m.Run(script); err != nil {
+		t.Fatalf("the document failed: %v\n%s\n%s", err, out, log()[mark:])
+	}
+	run := log()[mark:]
+	for _, want := range []string{"changed: /etc/nagios4/hipaa/", "changed: reloaded nagios4"} {
+		if !strings.Contains(run, want) {
+			t.Errorf("the change's run lacks %q:\n%s", want, run)
+		}
+	}
+	if after := pid(); after != before {
+		t.Errorf("Nagios was restarted (%s, then %s), not reloaded", before, after)
+	}
+	if hosts := m.File("/etc/nagios4/hipaa/hosts.cfg"); !strings.Contains(hosts, "check_local_disk!30!15!/") {
+		t.Errorf("the new thresholds are not in the running configuration:\n%s", hosts)
+	}
+	// And again: nothing changes, nothing is reloaded.
+	if _, err := m.Start("hipaa-monitoring-converge.service"); err != nil {
+		t.Fatal(err)
+	}
+	if last := log()[strings.LastIndex(log(), "converging"):]; !strings.Contains(last, "converged: 0 change(s)") {
+		t.Errorf("the second run changed something:\n%s", last)
+	}
+}
