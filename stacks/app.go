@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"encoding/base64"
 	"strconv"
 	"strings"
 
@@ -81,17 +80,17 @@ func (s *stack) tierArgs(role string, ami pulumi.StringInput, instanceType strin
 		EbsKeyArn:        s.Keys.EbsKeyArn,
 		LogsKeyArn:       s.Keys.LogsKeyArn,
 		LogRetentionDays: s.cfg.LogRetentionDays,
-		SecretArns:       pulumi.StringArray{db.AppSecretArn},
-		SecretsKeyArn:    s.Keys.SecretsKeyArn,
+		// The host fetches the password for the container, which reads it and the CA from files: the
+		// container never holds the instance's role (the metadata hop limit stays 1).
+		Secrets:       []app.Secret{{Env: "DATABASE_PASSWORD_FILE", File: "database-password", Arn: db.AppSecretArn}},
+		SecretsKeyArn: s.Keys.SecretsKeyArn,
+		Files:         []app.File{{Env: "DATABASE_CA_FILE", File: "database-ca.pem", Content: db.CACertPem}},
 		Environment: map[string]pulumi.StringInput{
-			"DATABASE_HOST":       db.PrimaryAddress,
-			"DATABASE_PORT":       pulumi.String(strconv.Itoa(database.PgPort)),
-			"DATABASE_NAME":       pulumi.String(database.AppDatabase),
-			"DATABASE_SSLMODE":    pulumi.String("verify-full"),
-			"DATABASE_SECRET_ARN": db.AppSecretArn,
-			"DATABASE_CA_PEM_B64": db.CACertPem.ApplyT(func(pem string) string {
-				return base64.StdEncoding.EncodeToString([]byte(pem))
-			}).(pulumi.StringOutput),
+			"DATABASE_HOST":    db.PrimaryAddress,
+			"DATABASE_PORT":    pulumi.String(strconv.Itoa(database.PgPort)),
+			"DATABASE_NAME":    pulumi.String(database.AppDatabase),
+			"DATABASE_USER":    pulumi.String(database.AppUser),
+			"DATABASE_SSLMODE": pulumi.String("verify-full"),
 		},
 		MinSize:    t.MinSize,
 		MaxSize:    t.MaxSize,

@@ -40,6 +40,7 @@ func (s *stack) monitoring() error {
 			ArnSuffix: s.Web.LoadBalancerArnSuffix, TargetGroupArnSuffix: s.Web.TargetGroupArnSuffix,
 			Domain: s.cfg.App.Domain, HealthPath: app.DefaultHealthPath,
 		},
+		Tiers:       []string{s.Web.Name, s.Engine.Name},
 		AlertEmails: s.cfg.Monitoring.AlertEmails,
 		AccountID:   s.account,
 		Region:      s.cfg.Region,

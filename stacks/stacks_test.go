@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/preview"
@@ -504,11 +505,12 @@ func TestTheTiersRunTheReleaseByDigestFromTheAccountsRepository(t *testing.T) {
 		t.Fatalf("%d launch templates, want the web and engine tiers'", len(templates))
 	}
 	for _, lt := range templates {
-		script, err := base64.StdEncoding.DecodeString(lt.String("userData"))
+		files, err := cloudinit.Decode(lt.String("userData"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(script), ".dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:") {
+		role := strings.TrimPrefix(lt.Name, "hipaa-dev-")
+		if script := files["/usr/local/sbin/hipaa-"+role+"-converge"]; !strings.Contains(script, ".dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:") {
 			t.Errorf("%s does not pull hipaa-app by digest:\n%s", lt.Name, script)
 		}
 	}

@@ -81,7 +81,8 @@ type TierArgs struct {
 	RepositoryArn pulumi.StringInput
 	// InstanceType is the hosts' EC2 type, a family that runs with dedicated tenancy. Required.
 	InstanceType string
-	// AmiId is the hosts' image; it must have Docker and the AWS CLI available. Required.
+	// AmiId is the hosts' image: Amazon Linux 2023 (dnf, the AWS CLI and the Systems Manager agent);
+	// Docker and the CloudWatch agent are installed at first boot when the image lacks them. Required.
 	AmiId pulumi.StringInput
 	// Subnets are the private subnets the hosts run in, one or more zones. Required.
 	Subnets []network.SubnetInfo
@@ -91,15 +92,18 @@ type TierArgs struct {
 	SecurityGroupId pulumi.StringInput
 	// EbsKeyArn encrypts the root volumes. Required.
 	EbsKeyArn pulumi.StringInput
-	// SecretArns are the Secrets Manager secrets the hosts may read; SecretsKeyArn is their key.
-	// Optional, but SecretsKeyArn is required when SecretArns is set.
-	SecretArns    pulumi.StringArrayInput
+	// Secrets are the Secrets Manager secrets the hosts fetch for the container, which reads each from a
+	// file; SecretsKeyArn is their key. The hosts' role may read these and no others. Optional, but
+	// SecretsKeyArn is required with Secrets.
+	Secrets       []Secret
 	SecretsKeyArn pulumi.StringInput
+	// Files are further files the container reads, not secret (a CA certificate). Optional.
+	Files []File
 	// LogsKeyArn encrypts the container log group, kept LogRetentionDays. Required.
 	LogsKeyArn       pulumi.StringInput
 	LogRetentionDays int
-	// Environment is passed to the container; not for secrets, which the container reads by ARN.
-	// Optional.
+	// Environment is passed to the container; never secrets, which the container reads from Secrets'
+	// files. Optional.
 	Environment map[string]pulumi.StringInput
 	// MinSize and MaxSize bound the group, 1 to 100. Required.
 	MinSize, MaxSize int
@@ -118,9 +122,25 @@ type TierArgs struct {
 	LaunchTags map[string]string
 }
 
+// Secret is a secret the host fetches for its container, and keeps current: the container finds it in
+// the file ContainerDir/File, named by the environment variable Env.
+type Secret struct {
+	Env, File string
+	Arn       pulumi.StringInput
+}
+
+// File is a file the host writes for its container, found as ContainerDir/File, named by Env.
+type File struct {
+	Env, File string
+	Content   pulumi.StringInput
+}
+
 // Tier is one tier of hosts.
 type Tier struct {
 	pulumi.ResourceState
+
+	// Name is the tier's name: its hosts publish their Converged metric under it.
+	Name string
 
 	// GroupName is the Auto Scaling group's name.
 	GroupName pulumi.StringOutput `pulumi:"groupName"`
@@ -141,6 +161,7 @@ var (
 	healthPath = regexp.MustCompile(`^/[A-Za-z0-9/_.-]*$`)
 	logPrefix  = regexp.MustCompile(`^[a-z0-9][a-z0-9/-]*[a-z0-9]$`)
 	envName    = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	fileName   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 )
 
 func (a *TierArgs) validate(name string) error {
@@ -167,8 +188,8 @@ func (a *TierArgs) validate(name string) error {
 		return fail("EbsKeyArn is required: root volumes are encrypted with the customer key")
 	case a.LogsKeyArn == nil:
 		return fail("LogsKeyArn is required: the container logs are encrypted with the customer key")
-	case a.SecretArns != nil && a.SecretsKeyArn == nil:
-		return fail("SecretsKeyArn is required with SecretArns")
+	case len(a.Secrets) > 0 && a.SecretsKeyArn == nil:
+		return fail("SecretsKeyArn is required with Secrets")
 	case a.Region == "":
 		return fail("Region is required")
 	}
@@ -189,9 +210,37 @@ func (a *TierArgs) validate(name string) error {
 			return fail("CPUTarget: %v", err)
 		}
 	}
+	seen := map[string]string{}
 	for k := range a.Environment {
 		if !envName.MatchString(k) {
 			return fail("Environment key %q must be upper-case letters, digits and _", k)
+		}
+		seen[k] = "Environment"
+	}
+	named := func(field, env, file string, set bool) error {
+		switch {
+		case !envName.MatchString(env):
+			return fail("%s Env %q must be upper-case letters, digits and _", field, env)
+		case !fileName.MatchString(file) || file == "tls.key" || file == "tls.crt":
+			return fail("%s File %q must be a plain file name (letters, digits, . - _), not tls.key or tls.crt", field, file)
+		case !set:
+			return fail("%s %s needs its value", field, env)
+		case seen[env] != "":
+			return fail("%s Env %s is also set by %s", field, env, seen[env])
+		case seen["file:"+file] != "":
+			return fail("%s File %s is also written for %s", field, file, seen["file:"+file])
+		}
+		seen[env], seen["file:"+file] = field, env
+		return nil
+	}
+	for _, sec := range a.Secrets {
+		if err := named("Secrets", sec.Env, sec.File, sec.Arn != nil); err != nil {
+			return err
+		}
+	}
+	for _, f := range a.Files {
+		if err := named("Files", f.Env, f.File, f.Content != nil); err != nil {
+			return err
 		}
 	}
 	if lb := a.LoadBalancer; lb != nil {
@@ -250,7 +299,7 @@ func NewTier(ctx *pulumi.Context, name string, args *TierArgs, opts ...pulumi.Re
 	}
 	a := args.withDefaults()
 
-	comp := &Tier{}
+	comp := &Tier{Name: name}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
 		return nil, err
 	}
@@ -350,7 +399,7 @@ func launchTemplate(ctx *pulumi.Context, name string, a *TierArgs, identity *hos
 				},
 			},
 		},
-		UserData: UserData(a, logGroup),
+		UserData: UserData(name, a, logGroup),
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
 			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tags},
 			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},

@@ -1,11 +1,7 @@
 package app
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +9,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/internal/cloudinit"
+	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
@@ -38,9 +36,10 @@ func engineArgs() *TierArgs {
 		EbsKeyArn:        pulumi.String(ebsKey),
 		LogsKeyArn:       pulumi.String("arn:aws:kms:us-east-1:123456789012:key/logs"),
 		LogRetentionDays: 365,
-		SecretArns:       pulumi.StringArray{pulumi.String(secret)},
+		Secrets:          []Secret{{Env: "DATABASE_PASSWORD_FILE", File: "database-password", Arn: pulumi.String(secret)}},
 		SecretsKeyArn:    pulumi.String("arn:aws:kms:us-east-1:123456789012:key/secrets"),
-		Environment:      map[string]pulumi.StringInput{"DATABASE_HOST": pulumi.String("10.0.20.10"), "DATABASE_SECRET_ARN": pulumi.String(secret)},
+		Files:            []File{{Env: "DATABASE_CA_FILE", File: "database-ca.pem", Content: pulumi.String("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n")}},
+		Environment:      map[string]pulumi.StringInput{"DATABASE_HOST": pulumi.String("10.0.20.10")},
 		MinSize:          2,
 		MaxSize:          6,
 		Region:           "us-east-1",
@@ -86,45 +85,69 @@ func TestLaunchTemplateCarriesTheHostSafeguards(t *testing.T) {
 	}
 }
 
-func TestBootScriptRunsTheReleaseByDigestAndParses(t *testing.T) {
-	t.Parallel()
-	rs := tier.MustRun(t, (webArgs()))
-	raw, err := base64.StdEncoding.DecodeString(offlinetest.One(t, rs, "aws:ec2/launchTemplate:LaunchTemplate").String("userData"))
+// hostFiles are the files a tier's first boot writes.
+func hostFiles(t *testing.T, rs []offline.Resource) map[string]string {
+	t.Helper()
+	files, err := cloudinit.Decode(offlinetest.One(t, rs, "aws:ec2/launchTemplate:LaunchTemplate").String("userData"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := string(raw)
+	return files
+}
+
+// TestTheContainerRunsAsItsUserWithItsFilesReadOnly: the host converges to the release by digest, run as
+// the container's user, which reads its password and CA from files in a read-only mount; no secret and
+// no secret's ARN is in what the container is given.
+func TestTheContainerRunsAsItsUserWithItsFilesReadOnly(t *testing.T) {
+	t.Parallel()
+	files := hostFiles(t, tier.MustRun(t, webArgs()))
+	script := files["/usr/local/sbin/hipaa-web-converge"]
 	for _, want := range []string{
 		"docker pull '" + image + "'",
 		"--password-stdin '123456789012.dkr.ecr.us-east-1.amazonaws.com'",
+		"--user 10001:10001",
+		"--volume '/run/hipaa/web:/run/secrets/platform:ro'",
+		"--env DATABASE_PASSWORD_FILE=/run/secrets/platform/database-password",
+		"--env DATABASE_CA_FILE=/run/secrets/platform/database-ca.pem",
+		"--env TLS_KEY_FILE=/run/secrets/platform/tls.key",
+		"secret '" + secret + "'",
+		`put "$dir/database-password" 400 10001:10001`,
+		"install -d -m 500 -o 10001 -g 10001",
 		"--publish 443:8443",
 		"--log-driver awslogs",
 		"--env DATABASE_HOST='10.0.20.10'",
 		"--cap-drop ALL",
 	} {
 		if !strings.Contains(script, want) {
-			t.Errorf("boot script lacks %q:\n%s", want, script)
+			t.Errorf("the converge script lacks %q:\n%s", want, script)
 		}
 	}
-	if strings.Contains(script, "mock-password") || strings.Contains(script, "SecretString") {
-		t.Error("a secret value is in the user data")
+	if got := files["/etc/hipaa/web/database-ca.pem"]; !strings.Contains(got, "BEGIN CERTIFICATE") {
+		t.Errorf("the CA is not staged for the container: %q", got)
 	}
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash to parse the script with")
+	if _, ok := files["/etc/systemd/system/hipaa-web-converge.timer"]; !ok {
+		t.Error("the host does not converge again after its first boot")
 	}
-	path := filepath.Join(t.TempDir(), "boot.sh")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
+	for path, content := range files {
+		if strings.Contains(content, "mock-password") || strings.Contains(content, "SECRET_ARN") {
+			t.Errorf("%s carries a secret or its ARN to the container", path)
+		}
 	}
-	if out, err := exec.Command(bash, "-n", path).CombinedOutput(); err != nil {
-		t.Errorf("bash -n: %v\n%s", err, out)
+}
+
+// TestTheEngineTierGetsNoTLSKeyOrPort: only a tier behind the load balancer makes a key and publishes a
+// port.
+func TestTheEngineTierGetsNoTLSKeyOrPort(t *testing.T) {
+	t.Parallel()
+	script := hostFiles(t, tier.MustRun(t, engineArgs()))["/usr/local/sbin/hipaa-engine-converge"]
+	if script == "" || strings.Contains(script, "--publish") || strings.Contains(script, "tls.key") {
+		t.Errorf("the engine's converge script:\n%s", script)
 	}
 }
 
 func TestBootRefusesAnImageNotPinnedByDigest(t *testing.T) {
 	t.Parallel()
-	if _, err := RenderBoot(bootParams{Role: "web", Image: "hipaa-app:v1"}); err == nil || !strings.Contains(err.Error(), "not pinned by digest") {
+	if _, err := Bundle("hipaa-unit-web", hostParams{Role: "web", Image: "hipaa-app:v1"}); err == nil || !strings.Contains(err.Error(), "not pinned by digest") {
 		t.Errorf("error = %v", err)
 	}
 	if got := shellQuote(`it's "x" $(rm -rf /)`); got != `'it'\''s "x" $(rm -rf /)'` {
@@ -237,9 +260,10 @@ func TestHostRoleMayOnlyPullReadItsSecretsAndLog(t *testing.T) {
 	rs := tier.MustRun(t, (webArgs()))
 	var doc struct {
 		Statement []struct {
-			Sid      string
-			Action   []string
-			Resource []string
+			Sid       string
+			Action    []string
+			Resource  []string
+			Condition map[string]map[string]string
 		}
 	}
 	if err := json.Unmarshal([]byte(offlinetest.One(t, rs, "aws:iam/rolePolicy:RolePolicy").String("policy")), &doc); err != nil {
@@ -247,7 +271,12 @@ func TestHostRoleMayOnlyPullReadItsSecretsAndLog(t *testing.T) {
 	}
 	for _, s := range doc.Statement {
 		for _, r := range s.Resource {
-			if r == "*" && !slices.Equal(s.Action, []string{"ecr:GetAuthorizationToken"}) {
+			// PutMetricData names no resource: its statements are limited by namespace instead.
+			metrics := slices.Equal(s.Action, []string{"cloudwatch:PutMetricData"})
+			if metrics && s.Condition["StringEquals"]["cloudwatch:namespace"] == "" {
+				t.Errorf("%s publishes metrics in any namespace", s.Sid)
+			}
+			if r == "*" && !slices.Equal(s.Action, []string{"ecr:GetAuthorizationToken"}) && !metrics {
 				t.Errorf("%s: %v on every resource", s.Sid, s.Action)
 			}
 		}
@@ -270,26 +299,32 @@ func TestHostRoleMayOnlyPullReadItsSecretsAndLog(t *testing.T) {
 func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
 	t.Parallel()
 	for want, mutate := range map[string]func(*TierArgs){
-		"Role":                           func(a *TierArgs) { a.Role = "Web Tier" },
-		"Image is required":              func(a *TierArgs) { a.Image = nil },
-		"RepositoryArn":                  func(a *TierArgs) { a.RepositoryArn = nil },
-		"Subnets is required":            func(a *TierArgs) { a.Subnets = nil },
-		"EbsKeyArn":                      func(a *TierArgs) { a.EbsKeyArn = nil },
-		"InstanceType":                   func(a *TierArgs) { a.InstanceType = "t3.micro" },
-		"LogRetentionDays":               func(a *TierArgs) { a.LogRetentionDays = 7 },
-		"MinSize":                        func(a *TierArgs) { a.MinSize = 0 },
-		"MaxSize":                        func(a *TierArgs) { a.MaxSize = 1 },
-		"CPUTarget":                      func(a *TierArgs) { a.CPUTarget = 99 },
-		"Environment key":                func(a *TierArgs) { a.Environment = map[string]pulumi.StringInput{"db-host": pulumi.String("x")} },
-		"SecretsKeyArn is required":      func(a *TierArgs) { a.SecretsKeyArn = nil },
-		"LoadBalancer.SubnetIds has 1":   func(a *TierArgs) { a.LoadBalancer.SubnetIds = a.LoadBalancer.SubnetIds[:1] },
-		"LoadBalancer.CertificateArn":    func(a *TierArgs) { a.LoadBalancer.CertificateArn = "arn:aws:iam::1:server-certificate/x" },
-		"LoadBalancer.SslPolicy":         func(a *TierArgs) { a.LoadBalancer.SslPolicy = "ELBSecurityPolicy-2016-08" },
-		"LoadBalancer.LogBucket":         func(a *TierArgs) { a.LoadBalancer.LogBucket = nil },
-		"LoadBalancer.LogPrefix":         func(a *TierArgs) { a.LoadBalancer.LogPrefix = "/web/" },
-		"LoadBalancer.HealthCheckPath":   func(a *TierArgs) { a.LoadBalancer.HealthCheckPath = "healthz" },
-		"LoadBalancer.RequestsPerTarget": func(a *TierArgs) { a.LoadBalancer.RequestsPerTarget = 1 },
-		"VpcId is required":              func(a *TierArgs) { a.VpcId = nil },
+		"Role":                            func(a *TierArgs) { a.Role = "Web Tier" },
+		"Image is required":               func(a *TierArgs) { a.Image = nil },
+		"RepositoryArn":                   func(a *TierArgs) { a.RepositoryArn = nil },
+		"Subnets is required":             func(a *TierArgs) { a.Subnets = nil },
+		"EbsKeyArn":                       func(a *TierArgs) { a.EbsKeyArn = nil },
+		"InstanceType":                    func(a *TierArgs) { a.InstanceType = "t3.micro" },
+		"LogRetentionDays":                func(a *TierArgs) { a.LogRetentionDays = 7 },
+		"MinSize":                         func(a *TierArgs) { a.MinSize = 0 },
+		"MaxSize":                         func(a *TierArgs) { a.MaxSize = 1 },
+		"CPUTarget":                       func(a *TierArgs) { a.CPUTarget = 99 },
+		"Environment key":                 func(a *TierArgs) { a.Environment = map[string]pulumi.StringInput{"db-host": pulumi.String("x")} },
+		"SecretsKeyArn is required":       func(a *TierArgs) { a.SecretsKeyArn = nil },
+		"Secrets Env \"db-password\"":     func(a *TierArgs) { a.Secrets[0].Env = "db-password" },
+		"Secrets File \"../x\"":           func(a *TierArgs) { a.Secrets[0].File = "../x" },
+		"Files File \"tls.key\"":          func(a *TierArgs) { a.Files[0].File = "tls.key" },
+		"Files Env DATABASE_HOST is also": func(a *TierArgs) { a.Files[0].Env = "DATABASE_HOST" },
+		"Files File database-password is also written":   func(a *TierArgs) { a.Files[0].File = "database-password" },
+		"Secrets DATABASE_PASSWORD_FILE needs its value": func(a *TierArgs) { a.Secrets[0].Arn = nil },
+		"LoadBalancer.SubnetIds has 1":                   func(a *TierArgs) { a.LoadBalancer.SubnetIds = a.LoadBalancer.SubnetIds[:1] },
+		"LoadBalancer.CertificateArn":                    func(a *TierArgs) { a.LoadBalancer.CertificateArn = "arn:aws:iam::1:server-certificate/x" },
+		"LoadBalancer.SslPolicy":                         func(a *TierArgs) { a.LoadBalancer.SslPolicy = "ELBSecurityPolicy-2016-08" },
+		"LoadBalancer.LogBucket":                         func(a *TierArgs) { a.LoadBalancer.LogBucket = nil },
+		"LoadBalancer.LogPrefix":                         func(a *TierArgs) { a.LoadBalancer.LogPrefix = "/web/" },
+		"LoadBalancer.HealthCheckPath":                   func(a *TierArgs) { a.LoadBalancer.HealthCheckPath = "healthz" },
+		"LoadBalancer.RequestsPerTarget":                 func(a *TierArgs) { a.LoadBalancer.RequestsPerTarget = 1 },
+		"VpcId is required":                              func(a *TierArgs) { a.VpcId = nil },
 	} {
 		a := webArgs()
 		mutate(a)

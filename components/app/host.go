@@ -1,9 +1,9 @@
 package app
 
 import (
-	"bytes"
+	"crypto/sha256"
 	"embed"
-	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,96 +12,188 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/components/registry"
+	"github.com/hipaa-platform/platform/internal/cloudinit"
+	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 )
 
-//go:embed templates/boot.sh.tmpl
+//go:embed templates/converge.sh.tmpl
 var templates embed.FS
 
-var boot = template.Must(template.New("boot.sh.tmpl").Funcs(template.FuncMap{"quote": shellQuote}).
-	ParseFS(templates, "templates/boot.sh.tmpl"))
+var steps = template.Must(template.New("converge.sh.tmpl").Funcs(template.FuncMap{"quote": shellQuote}).
+	ParseFS(templates, "templates/converge.sh.tmpl"))
 
-// hostPolicy is all a host may do: pull from the one repository, write its tier's container logs, and
-// read the tier's own secrets through Secrets Manager.
+// The container's user and where it finds what the host fetched for it.
+const (
+	// ContainerUID is the user and group the container runs as, whatever the image's USER says, and
+	// the owner of the files it reads: no other user of the host may read them.
+	ContainerUID = 10001
+	// ContainerDir is where the container finds its files, mounted read-only.
+	ContainerDir = "/run/secrets/platform"
+	// hostRoot holds, in a memory file system, each tier's files for its container.
+	hostRoot = "/run/hipaa"
+	// stageDir holds the files the user data and converge runs install from.
+	stageDir = "/etc/hipaa"
+)
+
+// hostPolicy is all a host may do: pull from the one repository, write its tier's logs, publish its
+// Converged metric, and read the tier's own secrets through Secrets Manager.
 func hostPolicy(a *TierArgs, logGroupArn pulumi.StringOutput) pulumi.StringOutput {
-	secrets := pulumi.StringArrayInput(pulumi.StringArray{})
-	if a.SecretArns != nil {
-		secrets = a.SecretArns
+	arns := pulumi.StringArray{}
+	for _, s := range a.Secrets {
+		arns = append(arns, s.Arn)
 	}
 	secretsKey := pulumi.StringInput(pulumi.String(""))
 	if a.SecretsKeyArn != nil {
 		secretsKey = a.SecretsKeyArn
 	}
-	return pulumi.All(a.RepositoryArn, logGroupArn, secrets.ToStringArrayOutput(), secretsKey).ApplyT(func(v []any) string {
+	return pulumi.All(a.RepositoryArn, logGroupArn, arns, secretsKey).ApplyT(func(v []any) string {
 		repo, logs, secrets, key := v[0].(string), v[1].(string), v[2].([]string), v[3].(string)
 		statements := []iampolicy.Statement{
 			// GetAuthorizationToken has no resource to name; it only lets the host log in, and the
 			// repository policy and the next statement decide what it may pull.
 			iampolicy.Allow("RegistryLogin", []string{"ecr:GetAuthorizationToken"}, []string{"*"}),
 			iampolicy.Allow("PullReleases", registry.PullActions, []string{repo}),
-			iampolicy.Allow("WriteContainerLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []string{logs, logs + ":*"}),
+			hostrole.WriteLogs("WriteContainerLogs", logs),
+			hostrole.PublishConvergence(),
+			hostrole.PublishAgentMetrics(),
 		}
 		if len(secrets) > 0 {
-			statements = append(statements,
-				iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, secrets),
-				iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{key}).
-					When("StringEquals", "kms:ViaService", "secretsmanager."+a.Region+".amazonaws.com"))
+			statements = append(statements, hostrole.ReadSecrets(secrets, key, a.Region)...)
 		}
 		return iampolicy.New(statements...).JSON()
 	}).(pulumi.StringOutput)
 }
 
-// bootParams are what a host's boot script is rendered from.
-type bootParams struct {
-	Role          string
-	Image         string
-	Registry      string
-	Region        string
-	LogGroup      string
-	HostPort      int
-	ContainerPort int
-	Serve         bool
-	Environment   [][2]string
+// hostParams are what a host's converge steps are rendered from.
+type hostParams struct {
+	Role, Image, Registry, Region, LogGroup string
+	Serve                                   bool
+	HostPort, ContainerPort                 int
+	Environment                             [][2]string
+	Secrets                                 []renderedSecret
+	Files                                   []renderedFile
 }
 
-// UserData renders the hosts' boot script, base64-encoded as launch templates take it: it logs in to the
-// registry with the instance's role, pulls the release by digest, makes the TLS key the load balancer
-// reaches the host with (it never leaves the host), and runs the container with its logs sent to the
-// tier's log group.
-func UserData(a *TierArgs, logGroup pulumi.StringOutput) pulumi.StringOutput {
+type renderedSecret struct{ Env, File, Arn string }
+
+type renderedFile struct{ Env, File, Content string }
+
+// Converge is how a tier's hosts converge: at first boot and every 15 minutes after, which also puts
+// back a container that stopped and refreshes its secrets. Each host publishes Converged under the
+// tier's name: the tier's alarm fires when any of its hosts has not converged.
+func Converge(name, role, region string) converge.Host {
+	return converge.Host{
+		Name: name, Unit: "hipaa-" + role + "-converge", Description: "run the " + role + " tier's release with what it reads",
+		Region: region, AWSCLI: "/usr/bin/aws", StateDir: "/var/lib/hipaa", LogFile: "/var/log/hipaa/converge.log", Every: "15min",
+	}
+}
+
+// UserData renders the hosts' first boot: the converge unit and what it installs from.
+func UserData(name string, a *TierArgs, logGroup pulumi.StringOutput) pulumi.StringOutput {
 	keys := slices.Sorted(maps.Keys(a.Environment))
 	values := pulumi.StringArray{}
 	for _, k := range keys {
 		values = append(values, a.Environment[k])
 	}
-	return pulumi.All(a.Image, logGroup, values).ApplyT(func(v []any) (string, error) {
-		image, group, vals := v[0].(string), v[1].(string), v[2].([]string)
-		p := bootParams{
+	arns, contents := pulumi.StringArray{}, pulumi.StringArray{}
+	for _, s := range a.Secrets {
+		arns = append(arns, s.Arn)
+	}
+	for _, f := range a.Files {
+		contents = append(contents, f.Content)
+	}
+	return pulumi.All(a.Image, logGroup, values, arns, contents).ApplyT(func(v []any) (string, error) {
+		image, group, vals, arns, contents := v[0].(string), v[1].(string), v[2].([]string), v[3].([]string), v[4].([]string)
+		p := hostParams{
 			Role: a.Role, Image: image, Registry: strings.SplitN(image, "/", 2)[0], Region: a.Region, LogGroup: group,
 			HostPort: defaultHostPort, ContainerPort: defaultContainerPort, Serve: a.LoadBalancer != nil,
 		}
 		for i, k := range keys {
 			p.Environment = append(p.Environment, [2]string{k, vals[i]})
 		}
-		script, err := RenderBoot(p)
+		for i, s := range a.Secrets {
+			p.Secrets = append(p.Secrets, renderedSecret{Env: s.Env, File: s.File, Arn: arns[i]})
+		}
+		for i, f := range a.Files {
+			p.Files = append(p.Files, renderedFile{Env: f.Env, File: f.File, Content: contents[i]})
+		}
+		files, err := Bundle(name, p)
 		if err != nil {
 			return "", err
 		}
-		return base64.StdEncoding.EncodeToString([]byte(script)), nil
+		// Gzipped and base64-encoded already, as a launch template takes it.
+		return Converge(name, a.Role, a.Region).UserData(files)
 	}).(pulumi.StringOutput)
 }
 
-// RenderBoot renders the boot script.
-func RenderBoot(p bootParams) (string, error) {
+// Bundle is a tier host's whole setup, as files: the files its container reads that are not secret,
+// the CloudWatch agent's configuration, and the converge script with its units.
+func Bundle(name string, p hostParams) ([]cloudinit.File, error) {
 	if !strings.Contains(p.Image, "@sha256:") {
-		return "", fmt.Errorf("app: image %q is not pinned by digest", p.Image)
+		return nil, fmt.Errorf("app: image %q is not pinned by digest", p.Image)
 	}
-	var b bytes.Buffer
-	if err := boot.Execute(&b, p); err != nil {
-		return "", fmt.Errorf("rendering the boot script: %w", err)
+	run := runArgs(p)
+	sum := sha256.Sum256([]byte(p.Image + "\n" + strings.Join(run, "\n")))
+	type staged struct {
+		renderedFile
+		Staged string
 	}
-	return b.String(), nil
+	var files []staged
+	var out []cloudinit.File
+	for _, f := range p.Files {
+		s := staged{f, stageDir + "/" + p.Role + "/" + f.File}
+		files = append(files, s)
+		out = append(out, cloudinit.File{Path: s.Staged, Permissions: "0644", Content: f.Content})
+	}
+	var body strings.Builder
+	if err := steps.Execute(&body, map[string]any{
+		"Role": p.Role, "Image": p.Image, "Registry": p.Registry, "Serve": p.Serve,
+		"UID": ContainerUID, "HostRoot": hostRoot, "HostDir": hostRoot + "/" + p.Role,
+		"Secrets": p.Secrets, "Files": files, "RunArgs": run, "Spec": hex.EncodeToString(sum[:8]),
+		"InspectFormat": `{{.State.Running}} {{index .Config.Labels "hipaa.spec"}}`,
+	}); err != nil {
+		return nil, fmt.Errorf("rendering the %s tier's converge steps: %w", p.Role, err)
+	}
+	agent := cloudinit.Agent{DiskPaths: []string{"/"}, LogGroup: p.LogGroup,
+		Logs: []cloudinit.LogFile{{Path: "/var/log/hipaa/converge.log", Stream: "converge"}}}
+	out = append(out, cloudinit.File{Path: stageDir + "/cloudwatch-agent.json", Permissions: "0644", Content: agent.Config()})
+	own, err := Converge(name, p.Role, p.Region).Files(body.String())
+	if err != nil {
+		return nil, err
+	}
+	return append(out, own...), nil
+}
+
+// runArgs are the container's docker run options, each one shell word or option pair, quoted: its user,
+// a read-only root, no capabilities, its files read-only, its logs to the tier's log group, and its
+// environment. No secret is among them: the container reads secrets from files.
+func runArgs(p hostParams) []string {
+	args := []string{
+		fmt.Sprintf("--user %d:%d", ContainerUID, ContainerUID),
+		"--read-only --tmpfs /tmp --security-opt no-new-privileges --cap-drop ALL",
+		"--log-driver awslogs --log-opt awslogs-region=" + shellQuote(p.Region) + " --log-opt awslogs-group=" + shellQuote(p.LogGroup),
+		"--volume " + shellQuote(hostRoot+"/"+p.Role+":"+ContainerDir+":ro"),
+	}
+	if p.Serve {
+		args = append(args,
+			fmt.Sprintf("--publish %d:%d", p.HostPort, p.ContainerPort),
+			"--env TLS_CERT_FILE="+ContainerDir+"/tls.crt --env TLS_KEY_FILE="+ContainerDir+"/tls.key",
+			fmt.Sprintf("--env PORT=%d", p.ContainerPort))
+	}
+	args = append(args, "--env PLATFORM_ROLE="+shellQuote(p.Role)+" --env AWS_REGION="+shellQuote(p.Region))
+	for _, s := range p.Secrets {
+		args = append(args, "--env "+s.Env+"="+ContainerDir+"/"+s.File)
+	}
+	for _, f := range p.Files {
+		args = append(args, "--env "+f.Env+"="+ContainerDir+"/"+f.File)
+	}
+	for _, e := range p.Environment {
+		args = append(args, "--env "+e[0]+"="+shellQuote(e[1]))
+	}
+	return args
 }
 
 // shellQuote quotes s for a POSIX shell: single quotes, with each single quote closed, escaped and

@@ -18,7 +18,6 @@ import (
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/check"
-	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -494,12 +493,9 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn, logGroupArn).ApplyT(
 		func(v []any) string {
 			secrets, bucket, backupKey, secretsKey, logs := v[0].([]string), v[1].(string), v[2].(string), v[3].(string), v[4].(string)
-			return iampolicy.New(
+			statements := append(hostrole.ReadSecrets(secrets, secretsKey, a.Region),
 				// The CloudWatch agent ships the converge and PostgreSQL logs to the host's own group.
-				iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []string{logs, logs + ":*"}),
-				iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, secrets),
-				iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{secretsKey}).
-					When("StringEquals", "kms:ViaService", "secretsmanager."+a.Region+".amazonaws.com"),
+				hostrole.WriteLogs("WriteOwnLogs", logs),
 				// Plain ListBucket on the stack's own backup bucket, not limited to the prefix: without
 				// it S3 answers a GET of a missing object with 403 instead of 404 (S3 API reference,
 				// GetObject, "Permissions"), and pgBackRest cannot tell a WAL file or backup that is not
@@ -511,11 +507,10 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 				// PutMetricData names no resource; the namespace condition is its only limit.
 				iampolicy.Allow("PublishDatabaseMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
 					When("StringEquals", "cloudwatch:namespace", MetricsNamespace),
-				iampolicy.Allow("PublishAgentMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
-					When("StringEquals", "cloudwatch:namespace", "CWAgent"),
-				iampolicy.Allow("PublishConvergence", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
-					When("StringEquals", "cloudwatch:namespace", converge.Namespace),
-			).JSON()
+				hostrole.PublishAgentMetrics(),
+				hostrole.PublishConvergence(),
+			)
+			return iampolicy.New(statements...).JSON()
 		}).(pulumi.StringOutput)
 	return hostrole.New(ctx, h.Name, "PostgreSQL "+h.Role+" "+h.Name, policy, a.Tags, parent)
 }

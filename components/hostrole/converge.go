@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/internal/converge"
+	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
@@ -61,4 +63,31 @@ func NewConvergence(ctx *pulumi.Context, host, content string, inst *ec2.Instanc
 		return fmt.Errorf("associating %s with its configuration: %w", host, err)
 	}
 	return nil
+}
+
+// WriteLogs lets a host's agents write to one log group: sid names the statement.
+func WriteLogs(sid, logGroupArn string) iampolicy.Statement {
+	return iampolicy.Allow(sid, []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []string{logGroupArn, logGroupArn + ":*"})
+}
+
+// PublishConvergence lets a host publish its Converged metric. PutMetricData names no resource; the
+// namespace condition is its only limit.
+func PublishConvergence() iampolicy.Statement {
+	return iampolicy.Allow("PublishConvergence", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
+		When("StringEquals", "cloudwatch:namespace", converge.Namespace)
+}
+
+// ReadSecrets lets a host read secrets, and decrypt them with their key only through Secrets Manager.
+func ReadSecrets(arns []string, keyArn, region string) []iampolicy.Statement {
+	return []iampolicy.Statement{
+		iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, arns),
+		iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{keyArn}).
+			When("StringEquals", "kms:ViaService", "secretsmanager."+region+".amazonaws.com"),
+	}
+}
+
+// PublishAgentMetrics lets a host's CloudWatch agent publish its disk and memory metrics.
+func PublishAgentMetrics() iampolicy.Statement {
+	return iampolicy.Allow("PublishAgentMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
+		When("StringEquals", "cloudwatch:namespace", "CWAgent")
 }

@@ -60,6 +60,13 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 				statistic: "Maximum", period: 300, periods: 1, comparison: "GreaterThanThreshold", threshold: 80, missing: "breaching"})
 		}
 	}
+	// An application tier's hosts publish under the tier's name: the lowest value is the host furthest
+	// behind.
+	for _, t := range a.Tiers {
+		alarms = append(alarms, alarm{name: t + "-converged", description: "a host of " + t + " has not converged for 30 minutes: its container may not run (its converge log is in the tier's log group)",
+			namespace: converge.Namespace, metric: "Converged", dimensions: pulumi.StringMap{"Host": pulumi.String(t)},
+			statistic: "Minimum", period: 900, periods: 2, comparison: "LessThanThreshold", threshold: 1, missing: "breaching"})
+	}
 	cluster := pulumi.String(a.Database.Cluster)
 	for _, h := range a.Database.Hosts[1:] {
 		alarms = append(alarms, alarm{name: h.Name + "-replication-lag",

@@ -19,9 +19,7 @@ const pkiDir = "/etc/nagios4/pki"
 // steps are the Nagios host's converge steps, on the account's monitoring image (Nagios 4, the
 // monitoring plugins, check_nrpe, check_pgbackrest, Apache, the Systems Manager and CloudWatch agents and
 // the AWS CLI installed). Secrets come from Secrets Manager and are never printed.
-var steps = template.Must(template.New("steps").Parse(`shopt -s lastpipe
-
-# The internal CA, to verify the database hosts, and this host's client certificate for their NRPE.
+var steps = template.Must(template.New("steps").Parse(`# The internal CA, to verify the database hosts, and this host's client certificate for their NRPE.
 install -d -o nagios -g nagios -m 700 {{.PKIDir}}
 tls=$(secret {{.TLSSecret}})
 for part in key:client.key cert:client.crt ca:ca.crt; do

@@ -14,7 +14,6 @@ import (
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/check"
-	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -77,6 +76,9 @@ type MonitoringArgs struct {
 	Database Database
 	// LoadBalancer is the application's load balancer. Optional.
 	LoadBalancer *LoadBalancer
+	// Tiers are the application tiers whose hosts publish Converged under the tier's name: each gets an
+	// alarm that fires when any of its hosts has not converged. Optional.
+	Tiers []string
 	// AlertEmails subscribe to the topic (each confirms by e-mail). Optional.
 	AlertEmails []string
 	// Thresholds are the checks' and alarms' limits. Optional; default nagios.DefaultThresholds.
@@ -325,18 +327,13 @@ func newTopic(ctx *pulumi.Context, name string, a *MonitoringArgs, parent pulumi
 func hostPolicy(a *MonitoringArgs, topic, logGroupArn pulumi.StringOutput) pulumi.StringOutput {
 	return pulumi.All(topic, a.Database.SecretArns.ToStringArrayOutput(), a.SecretsKeyArn, a.AlertsKeyArn, logGroupArn).ApplyT(func(v []any) string {
 		topic, secrets, secretsKey, alertsKey, logs := v[0].(string), v[1].([]string), v[2].(string), v[3].(string), v[4].(string)
-		return iampolicy.New(
-			iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []string{logs, logs + ":*"}),
-			iampolicy.Allow("PublishConvergence", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
-				When("StringEquals", "cloudwatch:namespace", converge.Namespace),
-			iampolicy.Allow("ReadOwnSecrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, secrets),
-			iampolicy.Allow("DecryptOwnSecrets", []string{"kms:Decrypt"}, []string{secretsKey}).
-				When("StringEquals", "kms:ViaService", "secretsmanager."+a.Region+".amazonaws.com"),
+		return iampolicy.New(append(hostrole.ReadSecrets(secrets, secretsKey, a.Region),
+			hostrole.WriteLogs("WriteOwnLogs", logs),
+			hostrole.PublishConvergence(),
 			iampolicy.Allow("Notify", []string{"sns:Publish"}, []string{topic}),
 			iampolicy.Allow("EncryptNotifications", []string{"kms:GenerateDataKey*", "kms:Decrypt"}, []string{alertsKey}).
 				When("StringEquals", "kms:ViaService", "sns."+a.Region+".amazonaws.com"),
-			iampolicy.Allow("PublishAgentMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).
-				When("StringEquals", "cloudwatch:namespace", "CWAgent"),
-		).JSON()
+			hostrole.PublishAgentMetrics(),
+		)...).JSON()
 	}).(pulumi.StringOutput)
 }

@@ -77,6 +77,8 @@ var prelude = template.Must(template.New("prelude").Parse(`#!/bin/bash
 # Run by {{.Unit}}.service at boot, {{.Every}} after each run, and by the Systems Manager document that
 # delivers a new configuration; a failed run is retried after a back-off that grows with each failure.
 set -Eeuo pipefail
+# The last command of a pipeline runs in this shell, so "... | put" counts its change.
+shopt -s lastpipe
 umask 077
 state={{.StateDir}}
 install -d -m 700 "$state"
@@ -110,13 +112,14 @@ failed() {
 trap 'failed $? $LINENO' ERR
 
 # put DEST MODE OWNER: standard input becomes DEST when its content, mode or owner differs from DEST's;
-# PUT_CHANGED says whether it did. The file is replaced whole, never written in place.
+# PUT_CHANGED says whether it did. The file is replaced whole, never written in place. OWNER is names
+# or numbers (a container's user has no name on the host).
 PUT_CHANGED=0
 put() {
   local dest=$1 mode=$2 owner=$3 tmp
   tmp=$(mktemp "$(dirname "$dest")/.converge.XXXXXX")
   cat > "$tmp"
-  if [ -f "$dest" ] && cmp -s "$tmp" "$dest" && [ "$(stat -c '%a %U:%G' "$dest")" = "$mode $owner" ]; then
+  if [ -f "$dest" ] && cmp -s "$tmp" "$dest" && stat --printf '%a %U:%G\n%a %u:%g\n' "$dest" | grep -qxF "$mode $owner"; then
     rm -f "$tmp"
     PUT_CHANGED=0
     return 0

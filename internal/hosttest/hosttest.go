@@ -147,8 +147,8 @@ type Config struct {
 	// Environment is given to each of Units with a drop-in: how the machine reaches the stand-ins.
 	Environment map[string]string
 	Units       []string
-	// Files are further files of the test's own (path to content).
-	Files map[string]string
+	// Files are further files of the test's own (path to content); Executables the same, executable.
+	Files, Executables map[string]string
 }
 
 // Boot boots a machine and waits until its systemd has reached its default target.
@@ -186,14 +186,20 @@ func (n *Network) Boot(t *testing.T, c Config) *Machine {
 	for p, content := range c.Files {
 		files[p] = content
 	}
-	for p, content := range files {
+	write := func(p, content string, mode os.FileMode) {
 		full := filepath.Join(m.root, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(full, []byte(content), mode); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for p, content := range files {
+		write(p, content, 0o644)
+	}
+	for p, content := range c.Executables {
+		write(p, content, 0o755)
 	}
 	if err := os.Symlink("/lib/systemd/system/systemd-networkd.service", filepath.Join(m.root, "etc/systemd/system/multi-user.target.wants/systemd-networkd.service")); err != nil && !errors.Is(err, os.ErrExist) {
 		t.Fatal(err)

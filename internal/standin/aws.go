@@ -1,6 +1,7 @@
 package standin
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +15,7 @@ import (
 
 // AWS answers, on one address, the calls the converge scripts make with the AWS CLI: the instance
 // metadata service (a session token and the role's credentials, as IMDSv2 hands them out), Secrets
-// Manager's GetSecretValue, and CloudWatch's PutMetricData. The CLI reaches it through
+// Manager's GetSecretValue, ECR's GetAuthorizationToken, and CloudWatch's PutMetricData. The CLI reaches it through
 // AWS_EC2_METADATA_SERVICE_ENDPOINT and --endpoint-url (HIPAA_AWS_ENDPOINT in the scripts).
 type AWS struct {
 	// URL is the stand-in's base URL, for both variables.
@@ -85,6 +86,8 @@ func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
 		a.imds(w, r)
 	case r.Header.Get("X-Amz-Target") == "secretsmanager.GetSecretValue":
 		a.getSecretValue(w, r)
+	case r.Header.Get("X-Amz-Target") == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken":
+		a.getAuthorizationToken(w)
 	case r.Method == http.MethodPost:
 		a.query(w, r)
 	default:
@@ -145,6 +148,20 @@ func (a *AWS) getSecretValue(w http.ResponseWriter, r *http.Request) {
 		"Name": in.SecretId, "SecretString": value, "VersionId": "standin-version", "VersionStages": []string{"AWSCURRENT"},
 		"CreatedDate": float64(time.Now().Unix()),
 	})
+}
+
+// RegistryPassword is the password in the registry token the stand-in hands out.
+const RegistryPassword = "standin-registry-password"
+
+// getAuthorizationToken answers ECR's GetAuthorizationToken: a token that is base64 of AWS:<password>
+// (ECR API reference, AuthorizationData), which get-login-password prints the password of.
+func (a *AWS) getAuthorizationToken(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(map[string]any{"authorizationData": []any{map[string]any{
+		"authorizationToken": base64.StdEncoding.EncodeToString([]byte("AWS:" + RegistryPassword)),
+		"expiresAt":          float64(time.Now().Add(12 * time.Hour).Unix()),
+		"proxyEndpoint":      "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
+	}}})
 }
 
 // query answers the query protocol's PutMetricData, as CloudWatch does.
