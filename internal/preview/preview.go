@@ -87,3 +87,9 @@ func config(p *project.Project, stack, release string) (map[string]string, []str
 	}
 	return cfg, secrets, err
 }
+
+// Region is the AWS region stack deploys to, from its configuration; empty when it has none.
+func Region(p *project.Project, stack string) string {
+	cfg, _, _ := config(p, stack, "")
+	return cfg["aws:region"]
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestPlanOfProdPrintsItsQuotasAndModeledStandUp: prod's largest use of the Standard vCPU quota is
+// counted from its hosts and its groups at their refresh surge, above AWS's default of 5, and its modeled
+// stand-up time is printed with its path and what dominates it, said to be a model.
+func TestPlanOfProdPrintsItsQuotasAndModeledStandUp(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := platformctl(t, "plan", "--stack", "prod")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// prod: three r6i.2xlarge database hosts (24 vCPUs), an m6i.large Nagios host (2), at most 10
+	// c6i.2xlarge engines (8 each) and 12 m6i.xlarge web hosts (4 each), each group doubled in a refresh.
+	want := 3*8 + 2 + 2*10*8 + 2*12*4
+	for _, s := range []string{
+		"RAISE  " + strconv.Itoa(want) + " of    5  ec2                  L-1216C47A",
+		"L-FE5A380F  NAT gateways per Availability Zone",
+		"Modeled time to stand the stack up from empty:",
+		"It is a model, not a measurement",
+		"aws:lb/loadBalancer:LoadBalancer",
+		"dominated by:",
+		"subnets in us-east-1a, us-east-1b, us-east-1c",
+		"com.amazonaws.us-east-1.ssm",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("plan lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+// TestPlanAddsUpTheStacksOfOneAccount: dev, test and qa share the non-production account and region.
+func TestPlanAddsUpTheStacksOfOneAccount(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := platformctl(t, "plan", "--stack", "dev", "--stack", "test", "--stack", "qa")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	together := out[strings.Index(out, "Together (dev, test, qa)"):]
+	if !strings.Contains(together, "ok       3 of    5  vpc                  L-F678F1CE  VPCs per Region") {
+		t.Errorf("three stacks' VPCs are not added up:\n%s", together)
+	}
+}
+
+func TestPlanRefusesWithoutAStackOrAnUnknownOne(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"plan"}, {"plan", "--stack", "nope"}} {
+		if _, errOut, code := platformctl(t, args...); code != exitBadInput || !strings.Contains(errOut, "stack") {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
+	}
+}
