@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -489,5 +490,29 @@ func TestDisposableSecretsAreDeletedAtOnce(t *testing.T) {
 				t.Errorf("disposable %v: %s recovery window %v, want %v", disposable, s.Name, got, want)
 			}
 		}
+	}
+}
+
+// TestHostCertificatesAreRenewedBeforeTheyExpire: every host certificate (and the CA) is replaced by
+// the first update within its early-renewal window, which holds at least three of the weekly updates
+// (.github/workflows/renew.yml), and the hosts read it from its secret on their converge timer.
+func TestHostCertificatesAreRenewedBeforeTheyExpire(t *testing.T) {
+	t.Parallel()
+	rs := cluster.MustRun(t, validArgs())
+	certs := append(offlinetest.Of(rs, "tls:index/locallySignedCert:LocallySignedCert"), offlinetest.Of(rs, "tls:index/selfSignedCert:SelfSignedCert")...)
+	if len(certs) < 2 {
+		t.Fatalf("%d certificates", len(certs))
+	}
+	const week = 7 * 24
+	for _, c := range certs {
+		early, _ := c.Value("earlyRenewalHours").(float64)
+		validity, _ := c.Value("validityPeriodHours").(float64)
+		if early < 3*week || early >= validity {
+			t.Errorf("%s: renewed %v hours before its %v hours run out; want at least three weekly updates' worth", c.Name, early, validity)
+		}
+	}
+	workflow, err := os.ReadFile("../../.github/workflows/renew.yml")
+	if err != nil || !strings.Contains(string(workflow), `cron: "23 6 * * 1"`) {
+		t.Errorf("the weekly update that renews them is not scheduled: %v", err)
 	}
 }
