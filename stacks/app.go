@@ -92,10 +92,11 @@ func (s *stack) tierArgs(role string, ami pulumi.StringInput, instanceType strin
 			"DATABASE_USER":    pulumi.String(database.AppUser),
 			"DATABASE_SSLMODE": pulumi.String("verify-full"),
 		},
-		MinSize:    t.MinSize,
-		MaxSize:    t.MaxSize,
-		Region:     s.cfg.Region,
-		Tags:       s.n.Tags(),
-		LaunchTags: s.cfg.DefaultTags,
+		MinSize:      t.MinSize,
+		MaxSize:      t.MaxSize,
+		Region:       s.cfg.Region,
+		Tags:         s.n.Tags(),
+		LaunchTags:   s.cfg.DefaultTags,
+		NetworkPaths: s.Network.Paths,
 	}, nil
 }

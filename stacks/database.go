@@ -44,6 +44,7 @@ func (s *stack) database() error {
 		ArchiveTimeoutSeconds: d.ArchiveTimeoutSeconds,
 		Region:                s.cfg.Region,
 		DisposableSecrets:     s.cfg.DataClass == naming.Synthetic,
+		NetworkPaths:          s.Network.Paths,
 		Tags:                  s.n.Tags(),
 	}, s.stateful())
 	return err

@@ -26,6 +26,7 @@ func (s *stack) monitoring() error {
 		AlertsKeyArn:     s.Keys.LogsKeyArn,
 		LogsKeyArn:       s.Keys.LogsKeyArn,
 		LogRetentionDays: s.cfg.LogRetentionDays,
+		NetworkPaths:     s.Network.Paths,
 		Database: monitoring.Database{
 			Hosts:          db.Hosts,
 			InstanceIds:    ids,

@@ -662,3 +662,34 @@ func TestPinnedImagesAreNeverLookedUpByName(t *testing.T) {
 		t.Errorf("%d resources declared before the image was refused", len(rs))
 	}
 }
+
+// TestHostsBootAfterTheNetworkTheyCallAWSThrough: every host, and every group that launches hosts, is
+// created after the private subnets' route table associations and the VPC endpoints: the data subnets
+// reach Secrets Manager through its endpoint alone.
+func TestHostsBootAfterTheNetworkTheyCallAWSThrough(t *testing.T) {
+	t.Parallel()
+	rs, err := runWith(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, r := range offlinetest.Of(rs, "aws:ec2/vpcEndpoint:VpcEndpoint") {
+		paths = append(paths, r.URN)
+	}
+	for _, r := range offlinetest.Of(rs, "aws:ec2/routeTableAssociation:RouteTableAssociation") {
+		if !strings.Contains(r.Name, "-public-") {
+			paths = append(paths, r.URN)
+		}
+	}
+	hosts := append(offlinetest.Of(rs, "aws:ec2/instance:Instance"), offlinetest.Of(rs, "aws:autoscaling/group:Group")...)
+	if len(paths) < 4 || len(hosts) < 4 {
+		t.Fatalf("%d paths, %d hosts and groups", len(paths), len(hosts))
+	}
+	for _, h := range hosts {
+		for _, p := range paths {
+			if !slices.Contains(h.Options.DependsOn, p) {
+				t.Errorf("%s %s is created without waiting for %s", h.Type, h.Name, p)
+			}
+		}
+	}
+}

@@ -116,6 +116,9 @@ type TierArgs struct {
 	Region string
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
+	// NetworkPaths are the routes and endpoints the hosts reach AWS through as they boot
+	// (network.Vpc.Paths): the group, which launches them, is created after them. Optional.
+	NetworkPaths []pulumi.Resource
 	// LaunchTags are added to the instances the group launches and their volumes, beyond Tags: the
 	// provider's default tags (the stack's Owner, a demo's ExpiresAt) reach the launch template itself,
 	// not what it launches. Optional.
@@ -457,13 +460,14 @@ func newGroup(ctx *pulumi.Context, name string, a *TierArgs, template *ec2.Launc
 		EnabledMetrics: pulumi.ToStringArray([]string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances"}),
 		Tags:           tags,
 	}
-	opts := []pulumi.ResourceOption{parent, pulumi.IgnoreChanges([]string{"desiredCapacity"})}
+	after := slices.Clone(a.NetworkPaths)
 	if front != nil {
 		args.HealthCheckType = pulumi.String("ELB")
 		args.TargetGroupArns = pulumi.StringArray{front.targets.Arn}
 		args.WaitForElbCapacity = pulumi.Int(a.MinSize)
-		opts = append(opts, pulumi.DependsOn([]pulumi.Resource{front.https}))
+		after = append(after, front.https)
 	}
+	opts := []pulumi.ResourceOption{parent, pulumi.IgnoreChanges([]string{"desiredCapacity"}), pulumi.DependsOn(after)}
 	g, err := autoscaling.NewGroup(ctx, name, args, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Auto Scaling group: %w", err)

@@ -119,6 +119,9 @@ type ClusterArgs struct {
 	// deleted secret's name taken for its recovery window (RecoveryWindowInDays, 7 to 30; 0 deletes at
 	// once). Optional; default false, a 30-day window in which a deleted secret can be restored.
 	DisposableSecrets bool
+	// NetworkPaths are the routes and endpoints the hosts reach AWS through as they boot
+	// (network.Vpc.Paths): the hosts are created after them. Optional.
+	NetworkPaths []pulumi.Resource
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
 }
@@ -556,7 +559,7 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		Ami: a.AmiId, InstanceType: a.InstanceType,
 		SubnetId: subnet.ID, PrivateIp: h.Address, SecurityGroupId: a.SecurityGroupId,
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
-		UserDataBase64: userData, WaitFor: versionsOf(h, creds, pki), Tags: tags, BaseTags: a.Tags,
+		UserDataBase64: userData, WaitFor: append(versionsOf(h, creds, pki), a.NetworkPaths...), Tags: tags, BaseTags: a.Tags,
 	}, parent)
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err

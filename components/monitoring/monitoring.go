@@ -76,6 +76,9 @@ type MonitoringArgs struct {
 	Database Database
 	// LoadBalancer is the application's load balancer. Optional.
 	LoadBalancer *LoadBalancer
+	// NetworkPaths are the routes and endpoints the hosts reach AWS through as they boot
+	// (network.Vpc.Paths): the host is created after them. Optional.
+	NetworkPaths []pulumi.Resource
 	// Tiers are the application tiers whose hosts publish Converged under the tier's name: each gets an
 	// alarm that fires when any of its hosts has not converged. Optional.
 	Tiers []string
@@ -233,7 +236,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		Ami: a.AmiId, InstanceType: a.InstanceType,
 		SubnetId: a.Subnet.ID, PrivateIp: comp.Address, SecurityGroupId: a.SecurityGroupId,
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
-		UserDataBase64: userData, WaitFor: a.Database.SecretVersions,
+		UserDataBase64: userData, WaitFor: append(slices.Clone(a.Database.SecretVersions), a.NetworkPaths...),
 		Tags: tags, BaseTags: a.Tags,
 	}, parent)
 	if err != nil {

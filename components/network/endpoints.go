@@ -18,17 +18,18 @@ var InterfaceEndpoints = []string{
 
 // endpoints gives the private subnets the AWS services they need without the internet: S3 through a
 // gateway endpoint on every private route table, the rest through interface endpoints in the app
-// subnets behind one security group that the firewall opens to each tier.
+// subnets behind one security group that the firewall opens to each tier. It returns the group, the S3
+// prefix list, and the endpoints.
 func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subnets, routeTables pulumi.StringArray,
 	parent, afterReservations pulumi.ResourceOption,
-) (*ec2.SecurityGroup, pulumi.StringOutput, error) {
+) (*ec2.SecurityGroup, pulumi.StringOutput, []pulumi.Resource, error) {
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-endpoints", &ec2.SecurityGroupArgs{
 		VpcId:       vpc.ID(),
 		Description: pulumi.String("Interface VPC endpoints; ingress rules come from the firewall"),
 		Tags:        naming.Tags(a.Tags, name+"-endpoints"),
 	}, parent)
 	if err != nil {
-		return nil, pulumi.StringOutput{}, fmt.Errorf("creating endpoint security group: %w", err)
+		return nil, pulumi.StringOutput{}, nil, fmt.Errorf("creating endpoint security group: %w", err)
 	}
 	s3, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
@@ -38,11 +39,12 @@ func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subne
 		Tags:            naming.Tags(a.Tags, name+"-s3"),
 	}, parent)
 	if err != nil {
-		return nil, pulumi.StringOutput{}, fmt.Errorf("creating S3 gateway endpoint: %w", err)
+		return nil, pulumi.StringOutput{}, nil, fmt.Errorf("creating S3 gateway endpoint: %w", err)
 	}
+	made := []pulumi.Resource{s3}
 	for _, svc := range InterfaceEndpoints {
 		n := name + "-" + svc
-		if _, err := ec2.NewVpcEndpoint(ctx, n, &ec2.VpcEndpointArgs{
+		e, err := ec2.NewVpcEndpoint(ctx, n, &ec2.VpcEndpointArgs{
 			VpcId:             vpc.ID(),
 			ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", a.Region, svc),
 			VpcEndpointType:   pulumi.String("Interface"),
@@ -50,9 +52,11 @@ func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subne
 			SubnetIds:         subnets,
 			SecurityGroupIds:  pulumi.StringArray{sg.ID()},
 			Tags:              naming.Tags(a.Tags, n),
-		}, parent, afterReservations); err != nil {
-			return nil, pulumi.StringOutput{}, fmt.Errorf("creating %s endpoint: %w", svc, err)
+		}, parent, afterReservations)
+		if err != nil {
+			return nil, pulumi.StringOutput{}, nil, fmt.Errorf("creating %s endpoint: %w", svc, err)
 		}
+		made = append(made, e)
 	}
-	return sg, s3.PrefixListId, nil
+	return sg, s3.PrefixListId, made, nil
 }

@@ -74,6 +74,11 @@ type Vpc struct {
 	// Tiers lists each tier's subnets with their zone and block, known before deployment, for
 	// components that place hosts or write their addresses into configuration.
 	Tiers Tiers
+	// Paths are what a host in the app or data subnets reaches AWS through: each subnet's route table
+	// association (until it exists, a subnet uses the VPC's main table, which routes nowhere), and the
+	// gateway and interface endpoints. A host that calls AWS as it boots is created after them, so its
+	// first converge run does not wait out its retries for the network.
+	Paths []pulumi.Resource
 }
 
 // Tiers are a network's subnets by tier, one per zone each, in zone order.
@@ -204,11 +209,12 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			return nil, err
 		}
 	}
-	endpointSG, prefixList, err := endpoints(ctx, name, &a, b.v, b.ids(b.tiers.App), append(b.appRoutes, b.dataRoute.ID()),
+	endpointSG, prefixList, made, err := endpoints(ctx, name, &a, b.v, b.ids(b.tiers.App), append(b.appRoutes, b.dataRoute.ID()),
 		b.parent, pulumi.DependsOn(b.reservations))
 	if err != nil {
 		return nil, err
 	}
+	comp.Paths = append(b.associations, made...)
 
 	comp.Tiers = b.tiers
 	comp.VpcId = b.v.ID().ToStringOutput()
@@ -250,6 +256,8 @@ type builder struct {
 	nat          *ec2.NatGateway
 	tiers        Tiers
 	reservations []pulumi.Resource
+	// associations are the app and data subnets' route table associations.
+	associations []pulumi.Resource
 }
 
 func (b *builder) tags(n string) pulumi.StringMap { return naming.Tags(b.args.Tags, n) }
@@ -331,7 +339,7 @@ func (b *builder) zone(i int, zone string) error {
 // publicSubnet is a zone's public subnet, for the load balancer and the NAT gateways only.
 func (b *builder) publicSubnet(i int, zone, suffix string) (*ec2.Subnet, error) {
 	cidr := Subnet(b.block, publicSlot, i)
-	pub, err := subnet(b.ctx, b.name+"-public-"+suffix, b.v, cidr, zone, "public", b.args.Tags, b.publicRoute, b.parent)
+	pub, _, err := subnet(b.ctx, b.name+"-public-"+suffix, b.v, cidr, zone, "public", b.args.Tags, b.publicRoute, b.parent)
 	if err != nil {
 		return nil, err
 	}
@@ -360,10 +368,11 @@ func (b *builder) appSubnet(i int, zone, suffix string, public *ec2.Subnet) erro
 	}
 	b.appRoutes = append(b.appRoutes, rt.ID())
 	cidr := Subnet(b.block, appSlot, i)
-	sn, err := subnet(b.ctx, b.name+"-app-"+suffix, b.v, cidr, zone, "app", b.args.Tags, rt, b.parent)
+	sn, assoc, err := subnet(b.ctx, b.name+"-app-"+suffix, b.v, cidr, zone, "app", b.args.Tags, rt, b.parent)
 	if err != nil {
 		return err
 	}
+	b.associations = append(b.associations, assoc)
 	if err := reserve(b.ctx, b.name+"-app-"+suffix, sn, cidr, &b.reservations, b.parent); err != nil {
 		return err
 	}
@@ -374,10 +383,11 @@ func (b *builder) appSubnet(i int, zone, suffix string, public *ec2.Subnet) erro
 // dataSubnet is a zone's isolated data subnet: no route out of the VPC.
 func (b *builder) dataSubnet(i int, zone, suffix string) error {
 	cidr := Subnet(b.block, dataSlot, i)
-	sn, err := subnet(b.ctx, b.name+"-data-"+suffix, b.v, cidr, zone, "data", b.args.Tags, b.dataRoute, b.parent)
+	sn, assoc, err := subnet(b.ctx, b.name+"-data-"+suffix, b.v, cidr, zone, "data", b.args.Tags, b.dataRoute, b.parent)
 	if err != nil {
 		return err
 	}
+	b.associations = append(b.associations, assoc)
 	if err := reserve(b.ctx, b.name+"-data-"+suffix, sn, cidr, &b.reservations, b.parent); err != nil {
 		return err
 	}
@@ -405,7 +415,7 @@ func reserve(ctx *pulumi.Context, name string, sn *ec2.Subnet, cidr netip.Prefix
 // the public ones included: only the load balancer and NAT gateways live there, and they bring their own.
 func subnet(ctx *pulumi.Context, name string, vpc *ec2.Vpc, cidr netip.Prefix, zone, tier string,
 	baseTags map[string]string, rt *ec2.RouteTable, parent pulumi.ResourceOption,
-) (*ec2.Subnet, error) {
+) (*ec2.Subnet, *ec2.RouteTableAssociation, error) {
 	tags := naming.Tags(baseTags, name)
 	tags[naming.TierTag] = pulumi.String(tier)
 	sn, err := ec2.NewSubnet(ctx, name, &ec2.SubnetArgs{
@@ -416,15 +426,16 @@ func subnet(ctx *pulumi.Context, name string, vpc *ec2.Vpc, cidr netip.Prefix, z
 		Tags:                tags,
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating subnet %s: %w", name, err)
+		return nil, nil, fmt.Errorf("creating subnet %s: %w", name, err)
 	}
-	if _, err := ec2.NewRouteTableAssociation(ctx, name, &ec2.RouteTableAssociationArgs{
+	assoc, err := ec2.NewRouteTableAssociation(ctx, name, &ec2.RouteTableAssociationArgs{
 		SubnetId:     sn.ID(),
 		RouteTableId: rt.ID(),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("associating subnet %s: %w", name, err)
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("associating subnet %s: %w", name, err)
 	}
-	return sn, nil
+	return sn, assoc, nil
 }
 
 func natGateway(ctx *pulumi.Context, name string, public *ec2.Subnet, igw *ec2.InternetGateway,

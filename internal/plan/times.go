@@ -30,7 +30,7 @@ var creationTimes = map[string]Duration{
 	"aws:lb/listener:Listener":                            {3, "observed ~3 s in public apply logs"},
 	"aws:lb/targetGroup:TargetGroup":                      {1, srcObsNet},
 	"aws:ec2/instance:Instance":                           {60, "observed 22-52 s to running (small types) in public apply logs; the provider returns at running, before status checks (TF internal/service/ec2/ec2_instance.go, 10 min); dedicated tenancy unmeasured"},
-	"aws:ec2/vpcEndpoint:VpcEndpoint":                     {70, "the provider waits for available (TF internal/service/ec2/vpc_endpoint.go, 10 min); the interface endpoint acceptance test took 70 s with its VPC (TF PR #46800)"},
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                     {70, "an interface endpoint: the provider waits for available (TF internal/service/ec2/vpc_endpoint.go, 10 min); the interface endpoint acceptance test took 70 s with its VPC and clean-up (TF PR #46800)"},
 	"aws:ebs/volume:Volume":                               {10, "the provider waits for available (TF docs r/ebs_volume, default 5 min); seconds for gp3, unconfirmed"},
 	"aws:ec2/volumeAttachment:VolumeAttachment":           {10, "the provider waits for attached (TF docs r/volume_attachment, default 5 min); seconds, unconfirmed"},
 	"aws:ec2/vpc:Vpc":                                     {2, srcObsNet},
@@ -105,6 +105,8 @@ func creationTime(r offline.Resource, healthy int) Duration {
 		return Duration{0, "made locally by the engine's provider"}
 	case r.Type == "aws:autoscaling/group:Group":
 		return groupWait(r, healthy)
+	case r.Type == "aws:ec2/vpcEndpoint:VpcEndpoint" && r.String("vpcEndpointType") == "Gateway":
+		return Duration{20, "the provider waits for available (TF internal/service/ec2/vpc_endpoint.go, 10 min); the gateway endpoint acceptance test took 53 s with its VPC and clean-up (TF PR #46800)"}
 	}
 	if d, ok := creationTimes[r.Type]; ok {
 		return d
