@@ -128,8 +128,7 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 		}
 		return out
 	}
-	vcpus := map[Quota]int{}
-	var why []string
+	vcpus, why := map[Quota]int{}, map[Quota][]string{}
 	gp3GiB := 0
 	maxGroups, maxGroupsWhere := 0, ""
 	count := func(name, instanceType string, n int, sgs int, rootGiB int) error {
@@ -137,8 +136,9 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		vcpus[vcpuQuota(instanceType)] += per * n
-		why = append(why, fmt.Sprintf("%s %d x %s (%d vCPUs)", name, n, instanceType, per))
+		q := vcpuQuota(instanceType)
+		vcpus[q] += per * n
+		why[q] = append(why[q], fmt.Sprintf("%s %d x %s (%d vCPUs)", name, n, instanceType, per))
 		gp3GiB += rootGiB * n
 		if sgs > maxGroups {
 			maxGroups, maxGroupsWhere = sgs, name
@@ -180,7 +180,7 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 
 	var uses []Use
 	for _, q := range slices.SortedFunc(maps.Keys(vcpus), func(a, b Quota) int { return strings.Compare(a.Code, b.Code) }) {
-		uses = append(uses, Use{Quota: q, Used: vcpus[q], Why: strings.Join(why, "; ")})
+		uses = append(uses, Use{Quota: q, Used: vcpus[q], Why: strings.Join(why[q], "; ")})
 	}
 	vpcs := len(of("aws:ec2/vpc:Vpc"))
 	uses = append(uses,
