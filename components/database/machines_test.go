@@ -1,8 +1,11 @@
 package database
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -281,5 +284,46 @@ func TestBootedHostsConvergeAndTakeChangesWithoutARestart(t *testing.T) {
 	}
 	if strings.Contains(convergeLog(primary), "waiting for a restart") {
 		t.Errorf("a reloadable change was left waiting for a restart:\n%s", convergeLog(primary))
+	}
+}
+
+// TestABootedHostTakesARenewedCertificateWithAReload: a host certificate renewed in its secret (as the
+// weekly update does within its early-renewal window) is served by the running primary after its next
+// converge run, with a reload: the same postmaster.
+func TestABootedHostTakesARenewedCertificateWithAReload(t *testing.T) {
+	root := hosttest.Root(t)
+	n := hosttest.NewNetwork(t, root, machineBucket)
+	hosts := renderHosts(t, machineCluster(n, 0))
+	storeSecrets(t, n, hosts)
+	primary := bootHost(t, n, "db-0", hosts["db-0"])
+	waitConverged(t, primary, 1, 4*time.Minute)
+	pid := postmaster(t, primary)
+	served := func() string {
+		out, err := primary.Exec("sh", "-c", "openssl s_client -starttls postgres -connect "+hosts["db-0"].address+":5432 </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(out[strings.Index(out, "=")+1:]), ":", ""))
+	}
+	before := served()
+
+	cert, key, err := n.CA.Issue("db-0", hosts["db-0"].address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, _ := json.Marshal(map[string]string{"key": string(key), "cert": string(cert), "ca": string(n.CA.PEM())})
+	n.AWS.SetSecret("db/tls/db-0", string(bundle))
+	mark := len(convergeLog(primary))
+	rerun(t, primary)
+	if run := convergeLog(primary)[mark:]; !strings.Contains(run, "changed: reloaded postgresql@15-main.service") {
+		t.Errorf("the renewal's run did not reload PostgreSQL:\n%s", run)
+	}
+	block, _ := pem.Decode(cert)
+	sum := sha256.Sum256(block.Bytes)
+	if got, want := served(), strings.ToUpper(hex.EncodeToString(sum[:])); got != want || got == before {
+		t.Errorf("the primary serves %s after the renewal (before: %s), want the new certificate %s", got, before, want)
+	}
+	if got := postmaster(t, primary); got != pid {
+		t.Errorf("the renewal restarted PostgreSQL (%s, then %s)", pid, got)
 	}
 }
