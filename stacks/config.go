@@ -65,7 +65,8 @@ type ReleaseConfig struct {
 	// Image is the reference as configured; Ref is it parsed.
 	Image string
 	Ref   imageref.Ref
-	// BuildContext is a directory to build and push as Ref's tag; empty to run a pushed image.
+	// BuildContext is a directory to build and push under a tag that Ref's tag begins, followed by the
+	// build's content (registry.ContentTag); empty to run a pushed image.
 	BuildContext string
 }
 
@@ -324,8 +325,8 @@ func (c *Config) checkRelease(own reader) {
 		if !c.Registry.Owner {
 			own.fail("imageBuildContext", errors.New("set on a stack without registryOwner; only the repository's owner builds and pushes"))
 		}
-		if ref.Digest != "" || ref.Tag == "" {
-			own.fail("release", fmt.Errorf("got %q with imageBuildContext; want the tag to push the build as, such as build-1a2b3c", c.Release.Image))
+		if ref.Digest != "" || ref.Tag == "" || ref.Repository != "" || ref.Registry != "" || len(ref.Tag) > 32 {
+			own.fail("release", fmt.Errorf("got %q with imageBuildContext; want the prefix of the tag the build is pushed under, such as release (pushed as release-<12 hex digits of its content>), at most 32 characters", c.Release.Image))
 		}
 	}
 }

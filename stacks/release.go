@@ -49,7 +49,7 @@ func (s *stack) registry() (err error) {
 		args.Replica = &registry.Replica{Region: r, KmsKeyArn: keys.S3KeyArn, Provider: provider}
 	}
 	if cfg.Release.BuildContext != "" {
-		args.Build = &registry.Build{Context: cfg.Release.BuildContext, Tag: cfg.Release.Ref.Tag}
+		args.Build = &registry.Build{Context: cfg.Release.BuildContext, TagPrefix: cfg.Release.Ref.Tag}
 	}
 	s.Registry, err = registry.NewRepository(s.ctx, s.n.Name("registry"), args, s.stateful())
 	return err

@@ -4,10 +4,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
@@ -415,7 +418,7 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 		{"release from another repository", map[string]string{"hipaa:release": "other:v1"}, "hipaa:release", `names repository "other"; the hosts may pull only from "hipaa-app"`},
 		{"release from another registry", map[string]string{"hipaa:release": "ghcr.io/hipaa-app:v1"}, "hipaa:release", "not an ECR registry"},
 		{"build by digest", map[string]string{"hipaa:imageBuildContext": "./app", "hipaa:release": "@sha256:" + strings.Repeat("a", 64)},
-			"hipaa:release", "want the tag to push the build as"},
+			"hipaa:release", "want the prefix of the tag the build is pushed under"},
 		{"build without the registry", map[string]string{"hipaa:imageBuildContext": "./app", "hipaa:registryOwner": "false"},
 			"hipaa:imageBuildContext", "without registryOwner"},
 		{"replica without the registry", map[string]string{"hipaa:registryReplicaRegion": "us-west-2", "hipaa:registryOwner": "false"},
@@ -690,6 +693,29 @@ func TestHostsBootAfterTheNetworkTheyCallAWSThrough(t *testing.T) {
 			if !slices.Contains(h.Options.DependsOn, p) {
 				t.Errorf("%s %s is created without waiting for %s", h.Type, h.Name, p)
 			}
+		}
+	}
+}
+
+// TestTheOwnerBuildsUnderATagOfItsContent: with imageBuildContext, the release names the prefix and the
+// content the rest, so two runs over the same content push under the same tag.
+func TestTheOwnerBuildsUnderATagOfItsContent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := registry.ContentTag("release", dir, "", "linux/amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		rs, err := runWith(t, map[string]string{"hipaa:imageBuildContext": dir, "hipaa:release": "release"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := offlinetest.One(t, rs, "docker:index/image:Image").String("imageName"); !strings.HasSuffix(got, "/hipaa-app:"+want) {
+			t.Errorf("the build is pushed as %s, want the tag %s", got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -56,8 +57,10 @@ type Build struct {
 	Context string
 	// Dockerfile is the Dockerfile's path. Optional; default Context/Dockerfile.
 	Dockerfile string
-	// Tag is the tag to push, which tag immutability makes permanent. Required.
-	Tag string
+	// TagPrefix begins the tag the build is pushed under, ContentTag's: the prefix, a hyphen and 12 hex
+	// digits of the build's content. A release prefix (release) keeps the build for as long as a stack may
+	// run it. Required.
+	TagPrefix string
 	// Platform is the target platform. Optional; default linux/amd64, the hosts' architecture.
 	Platform string
 }
@@ -109,12 +112,13 @@ type Repository struct {
 	Arn pulumi.StringOutput `pulumi:"arn"`
 	// ImageRef is the built image by digest (repository@sha256:...); empty without Build.
 	ImageRef pulumi.StringOutput `pulumi:"imageRef"`
+	// BuildTag is the tag the build was pushed under; empty without Build.
+	BuildTag string
 }
 
 var (
 	repoName  = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	tagPrefix = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$`)
-	tag       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 )
 
 func (a *RepositoryArgs) validate(name string) error {
@@ -180,8 +184,11 @@ func (a *RepositoryArgs) validate(name string) error {
 		if b.Context == "" {
 			return fmt.Errorf("registry %q: Build.Context is required: the directory to build", name)
 		}
-		if !tag.MatchString(b.Tag) {
-			return fmt.Errorf("registry %q: Build.Tag %q must be 1 to 128 letters, digits, '_', '.' or '-'", name, b.Tag)
+		if !tagPrefix.MatchString(b.TagPrefix) {
+			return fmt.Errorf("registry %q: Build.TagPrefix %q must be 1 to 32 letters, digits, '_', '.' or '-'", name, b.TagPrefix)
+		}
+		if info, err := os.Stat(b.Context); err != nil || !info.IsDir() {
+			return fmt.Errorf("registry %q: Build.Context %q is not a directory to build", name, b.Context)
 		}
 	}
 	return nil
@@ -247,7 +254,10 @@ func NewRepository(ctx *pulumi.Context, name string, args *RepositoryArgs, opts 
 	comp.RepositoryUrl = repo.RepositoryUrl
 	comp.Arn = repo.Arn
 	comp.ImageRef = pulumi.String("").ToStringOutput()
-	if a.Build != nil {
+	if b := a.Build; b != nil {
+		if comp.BuildTag, err = ContentTag(b.TagPrefix, b.Context, b.Dockerfile, b.Platform); err != nil {
+			return nil, fmt.Errorf("registry %q: %w", name, err)
+		}
 		if comp.ImageRef, err = build(ctx, name, a, repo, comp); err != nil {
 			return nil, err
 		}
@@ -332,7 +342,7 @@ func build(ctx *pulumi.Context, name string, a RepositoryArgs, repo *ecr.Reposit
 		dockerfile = pulumi.String(a.Build.Dockerfile)
 	}
 	img, err := docker.NewImage(ctx, name+"-image", &docker.ImageArgs{
-		ImageName: pulumi.Sprintf("%s:%s", repo.RepositoryUrl, a.Build.Tag),
+		ImageName: pulumi.Sprintf("%s:%s", repo.RepositoryUrl, comp.BuildTag),
 		Build: docker.DockerBuildArgs{
 			Context:    pulumi.String(a.Build.Context),
 			Dockerfile: dockerfile,

@@ -2,6 +2,9 @@ package registry
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -181,9 +184,14 @@ func TestReplicaIsEncryptedWithItsRegionsKey(t *testing.T) {
 func TestBuildPushesWithTheRegistryTokenAndReferencesByDigest(t *testing.T) {
 	t.Parallel()
 	var ref string
+	context := buildContext(t, "FROM scratch\n")
+	tag, err := ContentTag("release", context, "", "linux/amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
 	rs := offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
 		a := args()
-		a.Build = &Build{Context: "./app", Tag: "build-1a2b3c"}
+		a.Build = &Build{Context: context, TagPrefix: "release"}
 		r, err := NewRepository(ctx, "hipaa-unit-registry", a)
 		if err != nil {
 			return err
@@ -192,7 +200,7 @@ func TestBuildPushesWithTheRegistryTokenAndReferencesByDigest(t *testing.T) {
 		return nil
 	})
 	img := offlinetest.One(t, rs, "docker:index/image:Image")
-	if got := img.String("imageName"); !strings.HasSuffix(got, ".amazonaws.com/hipaa-app:build-1a2b3c") {
+	if got := img.String("imageName"); !strings.HasSuffix(got, ".amazonaws.com/hipaa-app:"+tag) {
 		t.Errorf("imageName = %q", got)
 	}
 	if got := img.String("build.platform"); got != "linux/amd64" {
@@ -218,12 +226,82 @@ func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
 		"BuildDays":          func(a *RepositoryArgs) { a.BuildDays = 400 },
 		"UntaggedDays":       func(a *RepositoryArgs) { a.UntaggedDays = -1 },
 		"Replica.Region":     func(a *RepositoryArgs) { a.Replica = &Replica{Region: "us-east-1"} },
-		"Build.Context":      func(a *RepositoryArgs) { a.Build = &Build{Tag: "v1"} },
-		"Build.Tag":          func(a *RepositoryArgs) { a.Build = &Build{Context: ".", Tag: "-x"} },
+		"Build.Context":      func(a *RepositoryArgs) { a.Build = &Build{TagPrefix: "v1"} },
+		"Build.Context \"/nonexistent\" is not a directory": func(a *RepositoryArgs) { a.Build = &Build{Context: "/nonexistent", TagPrefix: "v1"} },
+		"Build.TagPrefix": func(a *RepositoryArgs) { a.Build = &Build{Context: ".", TagPrefix: "-x"} },
 	} {
 		a := args()
 		mutate(a)
 		repository.Refused(t, a, want)
 	}
 	repository.Refused(t, nil, "args are required")
+}
+
+// buildContext is a build context of its own: a Dockerfile and a file of the application.
+func buildContext(t *testing.T, dockerfile string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range map[string]string{"Dockerfile": dockerfile, "app/main.txt": "v1\n", ".git/HEAD": "ref: refs/heads/main\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestABuildsTagIsItsContents: the same content gets the same tag, so a rebuild pushes nothing new;
+// changed content, a changed mode, another platform or Dockerfile get a new one; Git's own files do not
+// count.
+func TestABuildsTagIsItsContents(t *testing.T) {
+	t.Parallel()
+	dir := buildContext(t, "FROM scratch\n")
+	tag := func() string {
+		t.Helper()
+		got, err := ContentTag("release", dir, "", "linux/amd64")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := tag()
+	if !regexp.MustCompile(`^release-[0-9a-f]{12}$`).MatchString(first) {
+		t.Fatalf("tag %q, want release-<12 hex>", first)
+	}
+	if again := tag(); again != first {
+		t.Errorf("the same content got %s, then %s", first, again)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("ref: refs/heads/other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := tag(); got != first {
+		t.Errorf("a change under .git changed the tag to %s", got)
+	}
+	seen := map[string]string{first: "the first build"}
+	for _, c := range []struct {
+		what   string
+		change func() error
+	}{
+		{"a changed file", func() error { return os.WriteFile(filepath.Join(dir, "app", "main.txt"), []byte("v2\n"), 0o644) }},
+		{"a new file", func() error { return os.WriteFile(filepath.Join(dir, "app", "extra.txt"), nil, 0o644) }},
+		{"a changed mode", func() error { return os.Chmod(filepath.Join(dir, "app", "extra.txt"), 0o755) }},
+	} {
+		if err := c.change(); err != nil {
+			t.Fatal(err)
+		}
+		got := tag()
+		if prev, dup := seen[got]; dup {
+			t.Errorf("%s kept the tag of %s: %s", c.what, prev, got)
+		}
+		seen[got] = c.what
+	}
+	other, err := ContentTag("release", dir, "", "linux/arm64")
+	if err != nil || other == tag() {
+		t.Errorf("another platform got the same tag %s (%v)", other, err)
+	}
+	if _, err := ContentTag("release", filepath.Join(dir, "nope"), "", "linux/amd64"); err == nil {
+		t.Error("a missing context gave a tag")
+	}
 }
