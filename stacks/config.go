@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +77,9 @@ type RegistryConfig struct {
 	Account       string
 	PullAccounts  []string
 	ReplicaRegion string
+	// ReplicateTo are the accounts the owner's releases replicate to; ReplicateFrom the accounts whose
+	// owners may replicate into this owner's repository.
+	ReplicateTo, ReplicateFrom []string
 }
 
 // TierConfig are the dials of the web or engine tier.
@@ -164,6 +168,8 @@ func read(own, aws reader) *Config {
 			Account:       own.string("registryAccount", optional(accountID)),
 			PullAccounts:  own.strings("registryPullAccounts", accountID),
 			ReplicaRegion: own.string("registryReplicaRegion", optional(check.Region)),
+			ReplicateTo:   own.strings("registryReplicateTo", accountID),
+			ReplicateFrom: own.strings("registryReplicateFrom", accountID),
 		},
 		App: TierConfig{
 			MinSize: own.int("appMinSize", check.Between(1, app.MaxSize)),
@@ -292,6 +298,16 @@ func (c *Config) validateRegistry(own reader) {
 	if len(r.PullAccounts) > 0 && !r.Owner {
 		own.fail("registryPullAccounts", errors.New("set on a stack without registryOwner; only the repository's owner grants pulls"))
 	}
+	for key, accounts := range map[string][]string{"registryReplicateTo": r.ReplicateTo, "registryReplicateFrom": r.ReplicateFrom} {
+		if len(accounts) > 0 && !r.Owner {
+			own.fail(key, errors.New("set on a stack without registryOwner; replication is configured once per account, by the repository's owner"))
+		}
+	}
+	for _, a := range r.ReplicateTo {
+		if slices.Contains(r.ReplicateFrom, a) {
+			own.fail("registryReplicateFrom", fmt.Errorf("names %s, which registryReplicateTo names too; replication goes one way, from the account that builds", a))
+		}
+	}
 }
 
 // checkRelease parses the release and checks it against where images come from.
@@ -331,8 +347,12 @@ func (c *Config) checkRelease(own reader) {
 	}
 }
 
-// RepositoryName is the account's one container repository.
+// RepositoryName is the account's repository of releases, which the hosts pull from.
 func RepositoryName(project string) string { return project + "-app" }
+
+// BuildRepositoryName is the account's repository of build and pull-request images, which nothing
+// replicates and no host pulls from.
+func BuildRepositoryName(project string) string { return project + "-build" }
 
 func emailAddress(s string) error {
 	if a, err := mail.ParseAddress(s); err != nil || a.Address != s {

@@ -32,8 +32,12 @@ func (s *stack) registry() (err error) {
 		AccountID:      s.account,
 		Region:         cfg.Region,
 		PullAccounts:   cfg.Registry.PullAccounts,
-		ForceDelete:    cfg.ForceDestroy,
-		Tags:           s.n.Tags(),
+		// Releases replicate to the accounts that run them; builds and pull-request images live apart,
+		// where no replication reaches, in the account that builds (not one that receives releases).
+		ReplicateTo:          cfg.Registry.ReplicateTo,
+		AdmitReplicationFrom: cfg.Registry.ReplicateFrom,
+		ForceDelete:          cfg.ForceDestroy,
+		Tags:                 s.n.Tags(),
 	}
 	if r := cfg.Registry.ReplicaRegion; r != "" {
 		provider, err := aws.NewProvider(s.ctx, s.n.Name("aws-"+r), &aws.ProviderArgs{Region: pulumi.String(r)})
@@ -47,6 +51,9 @@ func (s *stack) registry() (err error) {
 			return err
 		}
 		args.Replica = &registry.Replica{Region: r, KmsKeyArn: keys.S3KeyArn, Provider: provider}
+	}
+	if len(cfg.Registry.ReplicateFrom) == 0 {
+		args.BuildRepositoryName = BuildRepositoryName(cfg.Project)
 	}
 	if cfg.Release.BuildContext != "" {
 		args.Build = &registry.Build{Context: cfg.Release.BuildContext, TagPrefix: cfg.Release.Ref.Tag}

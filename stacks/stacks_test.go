@@ -517,7 +517,7 @@ func TestTheTiersRunTheReleaseByDigestFromTheAccountsRepository(t *testing.T) {
 			t.Errorf("%s does not pull hipaa-app by digest:\n%s", lt.Name, script)
 		}
 	}
-	repo := offlinetest.One(t, rs, "aws:ecr/repository:Repository")
+	repo, _ := offlinetest.Named(rs, "aws:ecr/repository:Repository", "hipaa-dev-registry")
 	if repo.String("name") != "hipaa-app" {
 		t.Errorf("repository %q", repo.String("name"))
 	}
@@ -529,7 +529,7 @@ func TestTheTiersRunTheReleaseByDigestFromTheAccountsRepository(t *testing.T) {
 
 func TestStacksWithoutTheRegistryPullFromTheOwnersAccount(t *testing.T) {
 	t.Parallel()
-	rs, err := runWith(t, map[string]string{"hipaa:registryOwner": "false", "hipaa:registryAccount": "210987654321", "hipaa:accountBaseline": "false"})
+	rs, err := runWith(t, map[string]string{"hipaa:registryOwner": "false", "hipaa:registryAccount": "210987654321", "hipaa:accountBaseline": "false", "hipaa:registryReplicateTo": "[]"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -717,5 +717,51 @@ func TestTheOwnerBuildsUnderATagOfItsContent(t *testing.T) {
 		if got := offlinetest.One(t, rs, "docker:index/image:Image").String("imageName"); !strings.HasSuffix(got, "/hipaa-app:"+want) {
 			t.Errorf("the build is pushed as %s, want the tag %s", got, want)
 		}
+	}
+}
+
+// TestDevReplicatesReleasesToProdWhichAdmitsThem: from the committed stack files, dev's registry sends
+// its release repository to the production account, and prod's registry lets the non-production account
+// replicate into its own repository, made with prod's key, and nothing else.
+func TestDevReplicatesReleasesToProdWhichAdmitsThem(t *testing.T) {
+	t.Parallel()
+	dev, err := recordIn(t, "dev", offline.Account{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := offlinetest.One(t, dev.Resources, "aws:ecr/replicationConfiguration:ReplicationConfiguration")
+	if got := rc.String("replicationConfiguration.rules.0.destinations.0.registryId"); got != "210987654321" {
+		t.Errorf("dev replicates to %q, want the production account", got)
+	}
+	if got := rc.String("replicationConfiguration.rules.0.repositoryFilters.0.filter"); got != "hipaa-app" {
+		t.Errorf("dev replicates repositories beginning %q, want the release repository's name", got)
+	}
+	builds, ok := offlinetest.Named(dev.Resources, "aws:ecr/repository:Repository", "hipaa-dev-registry-builds")
+	if !ok || builds.String("name") != "hipaa-build" {
+		t.Errorf("dev has no builds repository apart from its releases: %v", builds.Inputs)
+	}
+	if n := len(offlinetest.Of(dev.Resources, "aws:ecr/registryPolicy:RegistryPolicy")); n != 0 {
+		t.Errorf("dev admits replication (%d registry policies)", n)
+	}
+
+	prod, err := recordIn(t, "prod", offline.Account{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := offlinetest.One(t, prod.Resources, "aws:ecr/registryPolicy:RegistryPolicy").String("policy")
+	for _, want := range []string{`"AWS":["arn:aws:iam::111122223333:root"]`, `"Action":["ecr:ReplicateImage"]`, `repository/hipaa-app"]`} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("prod's registry policy lacks %s: %s", want, policy)
+		}
+	}
+	if strings.Contains(policy, "CreateRepository") {
+		t.Errorf("prod lets replication create repositories: %s", policy)
+	}
+	repo, _ := offlinetest.Named(prod.Resources, "aws:ecr/repository:Repository", "hipaa-prod-registry")
+	if repo.String("encryptionConfigurations.0.kmsKey") == "" || repo.Value("imageTagMutability") != "IMMUTABLE" {
+		t.Errorf("prod's release repository is not its own, encrypted with its key: %v", repo.Inputs)
+	}
+	if n := len(offlinetest.Of(prod.Resources, "aws:ecr/replicationConfiguration:ReplicationConfiguration")); n != 0 {
+		t.Errorf("prod replicates onward (%d configurations)", n)
 	}
 }

@@ -91,6 +91,21 @@ type RepositoryArgs struct {
 	// Replica replicates the repository into another region. Optional. ECR's replication configuration is
 	// one per registry, so only one stack per account may set it.
 	Replica *Replica
+	// ReplicateTo are accounts whose registries, in the same region, receive every image pushed to the
+	// repository (ECR cross-account replication): the production account, from the one that builds.
+	// Each must admit it (AdmitReplicationFrom on its own owner) and hold the repository, made there
+	// with its own key. Optional.
+	ReplicateTo []string
+	// AdmitReplicationFrom are accounts whose registries may replicate into this repository: a registry
+	// policy that grants them ecr:ReplicateImage on it, and not ecr:CreateRepository, so replication
+	// can never make a repository here without this one's key (ECR would make it with AES-256, mutable
+	// tags and no scanning: ECR user guide, private image replication). Optional.
+	AdmitReplicationFrom []string
+	// BuildRepositoryName is a second repository, for build and pull-request images, which no
+	// replication reaches: ECR filters replication by repository-name prefix only (API reference,
+	// RepositoryFilter: "The only supported value is PREFIX_MATCH"), so builds kept apart from releases
+	// are the way to replicate releases alone. It must not begin with RepositoryName. Optional.
+	BuildRepositoryName string
 	// Build builds and pushes an image. Optional.
 	Build *Build
 	// ForceDelete lets a destroy delete the repository with its images, for throw-away demo stacks.
@@ -110,6 +125,8 @@ type Repository struct {
 	RepositoryUrl pulumi.StringOutput `pulumi:"repositoryUrl"`
 	// Arn is the repository's ARN.
 	Arn pulumi.StringOutput `pulumi:"arn"`
+	// BuildRepositoryUrl is where builds are pushed; empty without BuildRepositoryName.
+	BuildRepositoryUrl pulumi.StringOutput `pulumi:"buildRepositoryUrl"`
 	// ImageRef is the built image by digest (repository@sha256:...); empty without Build.
 	ImageRef pulumi.StringOutput `pulumi:"imageRef"`
 	// BuildTag is the tag the build was pushed under; empty without Build.
@@ -137,9 +154,22 @@ func (a *RepositoryArgs) validate(name string) error {
 	if a.Region == "" {
 		return fmt.Errorf("registry %q: Region is required", name)
 	}
-	for i, acct := range a.PullAccounts {
-		if !check.IsAccountID(acct) {
-			return fmt.Errorf("registry %q: PullAccounts[%d] %q is not a 12-digit AWS account ID", name, i, acct)
+	for field, accounts := range map[string][]string{"PullAccounts": a.PullAccounts, "ReplicateTo": a.ReplicateTo, "AdmitReplicationFrom": a.AdmitReplicationFrom} {
+		for i, acct := range accounts {
+			switch {
+			case !check.IsAccountID(acct):
+				return fmt.Errorf("registry %q: %s[%d] %q is not a 12-digit AWS account ID", name, field, i, acct)
+			case field != "PullAccounts" && acct == a.AccountID:
+				return fmt.Errorf("registry %q: %s[%d] is the repository's own account %s; name the other account", name, field, i, acct)
+			}
+		}
+	}
+	if b := a.BuildRepositoryName; b != "" {
+		switch {
+		case len(b) < 2 || len(b) > 256 || !repoName.MatchString(b):
+			return fmt.Errorf("registry %q: BuildRepositoryName %q must be 2 to 256 lower-case letters, digits and . _ - / separated names", name, b)
+		case strings.HasPrefix(b, a.RepositoryName):
+			return fmt.Errorf("registry %q: BuildRepositoryName %q begins with RepositoryName %q, so replication, which matches names by prefix, would copy the builds too", name, b, a.RepositoryName)
 		}
 	}
 	for field, prefixes := range map[string][]string{"ReleasePrefixes": a.ReleasePrefixes, "BuildPrefixes": a.BuildPrefixes} {
@@ -244,10 +274,35 @@ func NewRepository(ctx *pulumi.Context, name string, args *RepositoryArgs, opts 
 	}, parent); err != nil {
 		return nil, fmt.Errorf("setting the repository policy: %w", err)
 	}
-	if r := a.Replica; r != nil {
-		if err := replicate(ctx, name, a, r, parent); err != nil {
+	if err := replicate(ctx, name, a, parent); err != nil {
+		return nil, err
+	}
+	if len(a.AdmitReplicationFrom) > 0 {
+		if _, err := ecr.NewRegistryPolicy(ctx, name, &ecr.RegistryPolicyArgs{
+			Policy: pulumi.String(ReplicationPolicy(partition, a.Region, a.AccountID, a.RepositoryName, a.AdmitReplicationFrom)),
+		}, parent, pulumi.DependsOn([]pulumi.Resource{repo})); err != nil {
+			return nil, fmt.Errorf("admitting replication: %w", err)
+		}
+	}
+	comp.BuildRepositoryUrl = pulumi.String("").ToStringOutput()
+	if a.BuildRepositoryName != "" {
+		builds, err := newRepository(ctx, name+"-builds", a.BuildRepositoryName, a.KmsKeyArn, a.ForceDelete, a.Tags, parent)
+		if err != nil {
 			return nil, err
 		}
+		if _, err := ecr.NewLifecyclePolicy(ctx, name+"-builds", &ecr.LifecyclePolicyArgs{
+			Repository: builds.Name,
+			Policy:     pulumi.String(LifecyclePolicy(nil, a.BuildPrefixes, a.BuildDays, a.UntaggedDays)),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("setting the builds' lifecycle policy: %w", err)
+		}
+		if _, err := ecr.NewRepositoryPolicy(ctx, name+"-builds", &ecr.RepositoryPolicyArgs{
+			Repository: builds.Name,
+			Policy:     pulumi.String(RepositoryPolicy(partition, []string{a.AccountID})),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("setting the builds' repository policy: %w", err)
+		}
+		comp.BuildRepositoryUrl = builds.RepositoryUrl
 	}
 
 	comp.RepositoryName = repo.Name
@@ -263,10 +318,11 @@ func NewRepository(ctx *pulumi.Context, name string, args *RepositoryArgs, opts 
 		}
 	}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"repositoryName": comp.RepositoryName,
-		"repositoryUrl":  comp.RepositoryUrl,
-		"arn":            comp.Arn,
-		"imageRef":       comp.ImageRef,
+		"repositoryName":     comp.RepositoryName,
+		"repositoryUrl":      comp.RepositoryUrl,
+		"arn":                comp.Arn,
+		"buildRepositoryUrl": comp.BuildRepositoryUrl,
+		"imageRef":           comp.ImageRef,
 	}); err != nil {
 		return nil, err
 	}
@@ -294,29 +350,43 @@ func newRepository(ctx *pulumi.Context, name, repoName string, key pulumi.String
 	return repo, nil
 }
 
-// replicate creates the replica repository first, so that replication finds it encrypted with the
-// region's customer key rather than creating it with the AWS-managed one, then the registry's
-// replication rule for this repository.
-func replicate(ctx *pulumi.Context, name string, a RepositoryArgs, r *Replica, parent pulumi.ResourceOption) error {
-	replica, err := newRepository(ctx, name+"-replica", a.RepositoryName, r.KmsKeyArn, a.ForceDelete, a.Tags, parent, pulumi.Provider(r.Provider))
-	if err != nil {
-		return err
+// replicate configures the registry's one replication rule for the repository: to the replica's
+// region, whose repository it creates first (so that replication finds it encrypted with that region's
+// customer key rather than creating it with AES-256), and to each account of ReplicateTo, whose owner
+// made the repository with its own key. The rule's filter is the repository's name: ECR matches it as a
+// prefix, which BuildRepositoryName is refused to begin with.
+func replicate(ctx *pulumi.Context, name string, a RepositoryArgs, parent pulumi.ResourceOption) error {
+	var destinations ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArray
+	var after []pulumi.Resource
+	if r := a.Replica; r != nil {
+		replica, err := newRepository(ctx, name+"-replica", a.RepositoryName, r.KmsKeyArn, a.ForceDelete, a.Tags, parent, pulumi.Provider(r.Provider))
+		if err != nil {
+			return err
+		}
+		if _, err := ecr.NewLifecyclePolicy(ctx, name+"-replica", &ecr.LifecyclePolicyArgs{
+			Repository: replica.Name,
+			Policy:     pulumi.String(LifecyclePolicy(a.ReleasePrefixes, a.BuildPrefixes, a.BuildDays, a.UntaggedDays)),
+		}, parent, pulumi.Provider(r.Provider)); err != nil {
+			return fmt.Errorf("setting the replica's lifecycle policy: %w", err)
+		}
+		destinations = append(destinations, ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs{
+			Region: pulumi.String(r.Region), RegistryId: pulumi.String(a.AccountID),
+		})
+		after = append(after, replica)
 	}
-	if _, err := ecr.NewLifecyclePolicy(ctx, name+"-replica", &ecr.LifecyclePolicyArgs{
-		Repository: replica.Name,
-		Policy:     pulumi.String(LifecyclePolicy(a.ReleasePrefixes, a.BuildPrefixes, a.BuildDays, a.UntaggedDays)),
-	}, parent, pulumi.Provider(r.Provider)); err != nil {
-		return fmt.Errorf("setting the replica's lifecycle policy: %w", err)
+	for _, acct := range slices.Sorted(slices.Values(a.ReplicateTo)) {
+		destinations = append(destinations, ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs{
+			Region: pulumi.String(a.Region), RegistryId: pulumi.String(acct),
+		})
+	}
+	if len(destinations) == 0 {
+		return nil
 	}
 	if _, err := ecr.NewReplicationConfiguration(ctx, name, &ecr.ReplicationConfigurationArgs{
 		ReplicationConfiguration: ecr.ReplicationConfigurationReplicationConfigurationArgs{
 			Rules: ecr.ReplicationConfigurationReplicationConfigurationRuleArray{
 				ecr.ReplicationConfigurationReplicationConfigurationRuleArgs{
-					Destinations: ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArray{
-						ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs{
-							Region: pulumi.String(r.Region), RegistryId: pulumi.String(a.AccountID),
-						},
-					},
+					Destinations: destinations,
 					RepositoryFilters: ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArray{
 						ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs{
 							Filter: pulumi.String(a.RepositoryName), FilterType: pulumi.String("PREFIX_MATCH"),
@@ -325,8 +395,8 @@ func replicate(ctx *pulumi.Context, name string, a RepositoryArgs, r *Replica, p
 				},
 			},
 		},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{replica})); err != nil {
-		return fmt.Errorf("configuring replication to %s: %w", r.Region, err)
+	}, parent, pulumi.DependsOn(after)); err != nil {
+		return fmt.Errorf("configuring replication: %w", err)
 	}
 	return nil
 }
@@ -407,6 +477,20 @@ func RepositoryPolicy(partition string, accounts []string) string {
 		roots = append(roots, iampolicy.AccountRoot(partition, a))
 	}
 	s := iampolicy.Allow("PullWithinTrustedAccounts", PullActions, nil)
+	s.Principal = &iampolicy.Principal{AWS: roots}
+	return iampolicy.New(s).JSON()
+}
+
+// ReplicationPolicy is the registry policy that lets the source accounts' registries replicate into the
+// repository, and nothing else: ecr:ReplicateImage on that repository alone (the form of the ECR user
+// guide's "Allow the root user of a source account to replicate", without ecr:CreateRepository).
+func ReplicationPolicy(partition, region, account, repository string, sources []string) string {
+	var roots []string
+	for _, a := range slices.Compact(slices.Sorted(slices.Values(sources))) {
+		roots = append(roots, iampolicy.AccountRoot(partition, a))
+	}
+	s := iampolicy.Allow("ReplicateReleasesFromTrustedAccounts", []string{"ecr:ReplicateImage"},
+		[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", partition, region, account, repository)})
 	s.Principal = &iampolicy.Principal{AWS: roots}
 	return iampolicy.New(s).JSON()
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -303,5 +304,101 @@ func TestABuildsTagIsItsContents(t *testing.T) {
 	}
 	if _, err := ContentTag("release", filepath.Join(dir, "nope"), "", "linux/amd64"); err == nil {
 		t.Error("a missing context gave a tag")
+	}
+}
+
+// TestReleasesReplicateToTheProductionAccountAndBuildsDoNot: the source's one replication rule sends
+// the release repository, by its name, to the production account in the same region; the builds live
+// in a repository whose name the rule's prefix does not match.
+func TestReleasesReplicateToTheProductionAccountAndBuildsDoNot(t *testing.T) {
+	t.Parallel()
+	a := args()
+	a.ReplicateTo = []string{prod}
+	a.BuildRepositoryName = "hipaa-build"
+	rs := repository.MustRun(t, a)
+	rc := offlinetest.One(t, rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration")
+	for path, want := range map[string]string{
+		"replicationConfiguration.rules.0.destinations.0.region":          "us-east-1",
+		"replicationConfiguration.rules.0.destinations.0.registryId":      prod,
+		"replicationConfiguration.rules.0.repositoryFilters.0.filter":     "hipaa-app",
+		"replicationConfiguration.rules.0.repositoryFilters.0.filterType": "PREFIX_MATCH",
+	} {
+		if got := rc.String(path); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	if rc.Value("replicationConfiguration.rules.1") != nil || rc.Value("replicationConfiguration.rules.0.destinations.1") != nil {
+		t.Errorf("more than the one rule and destination: %v", rc.Value("replicationConfiguration"))
+	}
+	builds, ok := offlinetest.Named(rs, "aws:ecr/repository:Repository", "hipaa-unit-registry-builds")
+	if !ok {
+		t.Fatal("no builds repository")
+	}
+	filter := rc.String("replicationConfiguration.rules.0.repositoryFilters.0.filter")
+	if name := builds.String("name"); strings.HasPrefix(name, filter) {
+		t.Errorf("the builds repository %s matches the replication prefix %s", name, filter)
+	}
+	if builds.Value("imageTagMutability") != "IMMUTABLE" || builds.String("encryptionConfigurations.0.kmsKey") != key {
+		t.Errorf("the builds repository is not immutable and encrypted with the key: %v", builds.Inputs)
+	}
+	lifecycle, _ := offlinetest.Named(rs, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "hipaa-unit-registry-builds")
+	if p := lifecycle.String("policy"); !strings.Contains(p, `"tagPrefixList":["build-"]`) || strings.Contains(p, "release-") {
+		t.Errorf("the builds' lifecycle: %s", p)
+	}
+	if n := len(offlinetest.Of(rs, "aws:ecr/registryPolicy:RegistryPolicy")); n != 0 {
+		t.Errorf("the source has %d registry policies; replication needs one on the destination only", n)
+	}
+}
+
+// TestTheProductionRegistryAdmitsOnlyReplicationOfItsReleases: the destination's registry policy lets the
+// source account replicate into the release repository, which exists with the destination's own key,
+// and create nothing.
+func TestTheProductionRegistryAdmitsOnlyReplicationOfItsReleases(t *testing.T) {
+	t.Parallel()
+	a := args()
+	a.AccountID, a.PullAccounts, a.AdmitReplicationFrom = prod, nil, []string{account}
+	rs := repository.MustRun(t, a)
+	var doc struct {
+		Statement []struct {
+			Effect    string
+			Principal struct{ AWS []string }
+			Action    []string
+			Resource  []string
+		}
+	}
+	policy := offlinetest.One(t, rs, "aws:ecr/registryPolicy:RegistryPolicy")
+	if err := json.Unmarshal([]byte(policy.String("policy")), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Statement) != 1 {
+		t.Fatalf("statements %+v, want one", doc.Statement)
+	}
+	s := doc.Statement[0]
+	if s.Effect != "Allow" || strings.Join(s.Principal.AWS, ",") != "arn:aws:iam::"+account+":root" ||
+		strings.Join(s.Action, ",") != "ecr:ReplicateImage" ||
+		strings.Join(s.Resource, ",") != "arn:aws:ecr:us-east-1:"+prod+":repository/hipaa-app" {
+		t.Errorf("statement %+v, want ecr:ReplicateImage on repository/hipaa-app for %s alone", s, account)
+	}
+	repo, _ := offlinetest.Named(rs, "aws:ecr/repository:Repository", "hipaa-unit-registry")
+	if !slices.Contains(policy.Dependencies, repo.URN) {
+		t.Error("the policy does not wait for the repository replication writes into")
+	}
+	if n := len(offlinetest.Of(rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration")); n != 0 {
+		t.Errorf("the destination replicates onward (%d configurations)", n)
+	}
+}
+
+func TestReplicationArgsAreRefusedNamingTheField(t *testing.T) {
+	t.Parallel()
+	for want, mutate := range map[string]func(*RepositoryArgs){
+		"ReplicateTo[0] \"1\" is not":              func(a *RepositoryArgs) { a.ReplicateTo = []string{"1"} },
+		"ReplicateTo[0] is the repository's own":   func(a *RepositoryArgs) { a.ReplicateTo = []string{account} },
+		"AdmitReplicationFrom[0] is the":           func(a *RepositoryArgs) { a.AdmitReplicationFrom = []string{account} },
+		"BuildRepositoryName \"hipaa-app-builds\"": func(a *RepositoryArgs) { a.BuildRepositoryName = "hipaa-app-builds" },
+		"BuildRepositoryName \"Builds\"":           func(a *RepositoryArgs) { a.BuildRepositoryName = "Builds" },
+	} {
+		a := args()
+		mutate(a)
+		repository.Refused(t, a, want)
 	}
 }

@@ -28,6 +28,7 @@ var hipaaProperties = map[string]bool{
 	"tenancy": true, "httpTokens": true, "associatePublicIpAddress": true, "privateIp": true,
 	"imageTagMutability": true, "scanOnPush": true, "protocol": true, "sslPolicy": true, "dropInvalidHeaderFields": true,
 	"metricName": true, "comparisonOperator": true, "threshold": true, "treatMissingData": true, "alarmActions": true,
+	"registryId": true, "filter": true, "region": true,
 }
 
 // policyProperties hold policy documents; the tree shows their statement IDs.
@@ -150,12 +151,14 @@ func summary(inputs map[string]any, names map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
-// statementIDs lists a policy document's statements as Effect:Sid.
+// statementIDs lists a policy document's statements as Effect:Sid, each followed by the other accounts
+// it names as principals, so that what a policy admits from outside its own account shows.
 func statementIDs(doc string) string {
 	var p struct {
 		Statement []struct {
-			Sid    string
-			Effect string
+			Sid       string
+			Effect    string
+			Principal struct{ AWS any }
 		}
 	}
 	if err := json.Unmarshal([]byte(doc), &p); err != nil || len(p.Statement) == 0 {
@@ -163,9 +166,38 @@ func statementIDs(doc string) string {
 	}
 	var ids []string
 	for _, s := range p.Statement {
-		ids = append(ids, s.Effect+":"+s.Sid)
+		id := s.Effect + ":" + s.Sid
+		if accounts := principalAccounts(s.Principal.AWS); len(accounts) > 0 {
+			id += "(" + strings.Join(accounts, " ") + ")"
+		}
+		ids = append(ids, id)
 	}
 	return strings.Join(ids, ",")
+}
+
+// principalAccounts are the accounts of a statement's AWS principals (a string or a list of ARNs or
+// account IDs) other than the offline preview's own.
+func principalAccounts(v any) []string {
+	var arns []string
+	switch v := v.(type) {
+	case string:
+		arns = []string{v}
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				arns = append(arns, s)
+			}
+		}
+	}
+	var out []string
+	for _, a := range arns {
+		if parts := strings.Split(a, ":"); len(parts) >= 5 && parts[4] != offline.AccountID {
+			out = append(out, parts[4])
+		} else if len(parts) == 1 && a != offline.AccountID && a != "*" {
+			out = append(out, a)
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(out)))
 }
 
 // optionMarks are the resource options that change what an update does, as the tree shows them.
