@@ -37,13 +37,18 @@ func (s *stack) requireAutoScalingRole() error {
 	return nil
 }
 
-// accountKeys are the keys of the baseline: the logs key for the trail and the log bucket, and the EBS
-// key the account encrypts new volumes with by default. They wait for the role the EBS key names.
+// accountKeys are the keys of the baseline: the logs key for the trail and the log bucket, the EBS key
+// the account encrypts new volumes with by default, and, where the account stack owns the registry, the
+// key of its images. They wait for the role the EBS key names.
 func (s *stack) accountKeys() (err error) {
+	purposes := []string{kms.EBS, kms.Logs}
+	if s.cfg.Registry.Owner {
+		purposes = append(purposes, kms.S3)
+	}
 	s.Keys, err = kms.NewKeys(s.ctx, s.n.Name("keys"), &kms.KeysArgs{
 		AccountID:       s.account,
 		Region:          s.cfg.Region,
-		Purposes:        []string{kms.EBS, kms.Logs},
+		Purposes:        purposes,
 		AutoScalingRole: s.AutoScalingRole,
 		Tags:            s.n.Tags(),
 	}, s.stateful())
@@ -82,8 +87,19 @@ func (s *stack) baseline() (err error) {
 func (s *stack) exportAccount() {
 	ctx := s.ctx
 	ctx.Export("autoScalingRoleArn", s.AutoScalingRole.Arn)
-	ctx.Export("kmsKeyArns", pulumi.StringMap{kms.EBS: s.Keys.EbsKeyArn, kms.Logs: s.Keys.LogsKeyArn})
+	keys := pulumi.StringMap{kms.EBS: s.Keys.EbsKeyArn, kms.Logs: s.Keys.LogsKeyArn}
+	if s.cfg.Registry.Owner {
+		keys[kms.S3] = s.Keys.S3KeyArn
+	}
+	ctx.Export("kmsKeyArns", keys)
 	ctx.Export("buckets", pulumi.StringMap{"logs": s.Buckets.Logs.BucketName, "trail": s.Baseline.TrailBucketName})
 	ctx.Export("trailArn", s.Baseline.TrailArn)
 	ctx.Export("guardDutyDetectorId", s.Baseline.DetectorId)
+	if s.Registry != nil {
+		ctx.Export("repositoryUrl", s.Registry.RepositoryUrl)
+		ctx.Export("buildRepositoryUrl", s.Registry.BuildRepositoryUrl)
+		if s.Registry.BuildTag != "" {
+			ctx.Export("built", pulumi.Map{"tag": pulumi.String(s.Registry.BuildTag), "image": s.Registry.ImageRef})
+		}
+	}
 }

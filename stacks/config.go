@@ -207,13 +207,25 @@ func forEnvironment(account bool, check func(string) error) func(string) error {
 	return check
 }
 
-// checkAccountStack refuses what only an environment runs: an account stack deploys no release.
+// checkAccountStack refuses what only an environment runs: an account stack deploys no release; as
+// its account's registry owner it may build one, under a tag that its release begins.
 func (c *Config) checkAccountStack(own reader) {
-	if c.Release.Image != "" {
-		own.fail("release", errors.New("set on an account stack (accountBaseline true), which runs no release; leave it empty"))
+	if c.Release.Image != "" && c.Release.BuildContext == "" {
+		own.fail("release", errors.New("set on an account stack (accountBaseline true), which runs no release; leave it empty, or set imageBuildContext to build one"))
 	}
 	if c.Release.BuildContext != "" {
-		own.fail("imageBuildContext", errors.New("set on an account stack (accountBaseline true), which builds no image; leave it empty"))
+		c.Release.Ref, _ = imageref.Parse(c.Release.Image) // checkBuild refuses what does not parse as a tag
+		c.checkBuild(own, c.Release.Ref)
+	}
+}
+
+// checkBuild checks imageBuildContext and the tag prefix in release that it builds under.
+func (c *Config) checkBuild(own reader, ref imageref.Ref) {
+	if !c.Registry.Owner {
+		own.fail("imageBuildContext", errors.New("set on a stack without registryOwner; only the repository's owner, its account stack, builds and pushes"))
+	}
+	if ref.Digest != "" || ref.Tag == "" || ref.Repository != "" || ref.Registry != "" || len(ref.Tag) > 32 {
+		own.fail("release", fmt.Errorf("got %q with imageBuildContext; want the prefix of the tag the build is pushed under, such as release (pushed as release-<12 hex digits of its content>), at most 32 characters", c.Release.Image))
 	}
 }
 
@@ -262,6 +274,9 @@ func (c *Config) validate(own reader) {
 		own.fail("engineMaxSize", fmt.Errorf("got %d, below engineMinSize %d", c.Engine.MaxSize, c.Engine.MinSize))
 	}
 	c.validateRegistry(own)
+	if c.Registry.Owner && !c.AccountBaseline {
+		own.fail("registryOwner", errors.New("true on an environment; the account's repositories belong to its account stack (accountBaseline true), so that no environment's destroy takes the releases with it and the repository exists before the first release replicates into it"))
+	}
 	c.validateVolume(own)
 	if c.Images.App != "" && check.Architecture(c.InstanceTypes.App) != check.Architecture(c.InstanceTypes.Engine) {
 		own.fail("appImageId", fmt.Errorf("pins one image for the web and engine tiers, but appInstanceType %s is %s and engineInstanceType %s is %s; give them one architecture",
@@ -338,12 +353,7 @@ func (c *Config) checkRelease(own reader) {
 		}
 	}
 	if c.Release.BuildContext != "" {
-		if !c.Registry.Owner {
-			own.fail("imageBuildContext", errors.New("set on a stack without registryOwner; only the repository's owner builds and pushes"))
-		}
-		if ref.Digest != "" || ref.Tag == "" || ref.Repository != "" || ref.Registry != "" || len(ref.Tag) > 32 {
-			own.fail("release", fmt.Errorf("got %q with imageBuildContext; want the prefix of the tag the build is pushed under, such as release (pushed as release-<12 hex digits of its content>), at most 32 characters", c.Release.Image))
-		}
+		own.fail("imageBuildContext", errors.New("set on an environment; the account stack that owns the repository builds (registryOwner there), and environments promote what it pushed"))
 	}
 }
 

@@ -51,9 +51,6 @@ func (s *stack) export() {
 		"web":    pulumi.Map{"group": s.Web.GroupName, "logGroup": s.Web.LogGroupName},
 		"engine": pulumi.Map{"group": s.Engine.GroupName, "logGroup": s.Engine.LogGroupName},
 	})
-	if s.Registry != nil {
-		ctx.Export("repositoryUrl", s.Registry.RepositoryUrl)
-	}
 	ctx.Export("monitoring", pulumi.Map{
 		"host":         pulumi.String(s.Monitoring.Address),
 		"instanceId":   s.Monitoring.InstanceId,

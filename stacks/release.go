@@ -20,7 +20,8 @@ type Release struct {
 	RepositoryArn string
 }
 
-// registry creates the account's repository on the stack that owns it, replicated when asked.
+// registry creates the account's repositories on its account stack, when that owns them (registryOwner):
+// the releases, replicated where asked, and the builds.
 func (s *stack) registry() (err error) {
 	cfg := s.cfg
 	if !cfg.Registry.Owner {
@@ -62,15 +63,15 @@ func (s *stack) registry() (err error) {
 	return err
 }
 
-// release pins the configured release to its digest. A pushed image is looked up in the repository, so
-// a release that does not exist fails the preview before anything changes; on the owner stack the
-// lookup waits for the repository, which a new account creates in the same update.
+// release pins the configured release to its digest. The image is looked up in the account's
+// repository (its account stack made it), so a release that does not exist fails the preview before
+// anything changes.
 func (s *stack) release() error {
-	s.Release = resolveRelease(s.ctx, s.cfg, s.account, s.Registry)
+	s.Release = resolveRelease(s.ctx, s.cfg, s.account)
 	return nil
 }
 
-func resolveRelease(ctx *pulumi.Context, cfg *Config, accountID string, repo *registry.Repository) *Release {
+func resolveRelease(ctx *pulumi.Context, cfg *Config, accountID string) *Release {
 	registryAccount := cfg.Registry.Account
 	if registryAccount == "" {
 		registryAccount = accountID
@@ -79,16 +80,8 @@ func resolveRelease(ctx *pulumi.Context, cfg *Config, accountID string, repo *re
 	r := &Release{
 		RepositoryArn: fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", iampolicy.Partition(cfg.Region), cfg.Region, registryAccount, name),
 	}
-	if repo != nil && cfg.Release.BuildContext != "" {
-		r.Image = repo.ImageRef
-		return r
-	}
 	ref := cfg.Release.Ref
 	args := ecr.GetImageOutputArgs{RepositoryName: pulumi.String(name), RegistryId: pulumi.String(registryAccount)}
-	if repo != nil {
-		// The repository's own name: the lookup then waits for the repository to exist.
-		args.RepositoryName = repo.RepositoryName
-	}
 	if ref.Digest != "" {
 		args.ImageDigest = pulumi.String(ref.Digest)
 	} else {

@@ -96,7 +96,6 @@ func (s *stack) deploy() error {
 		{"network", s.network},
 		{"firewall", s.firewall},
 		{"buckets", s.buckets},
-		{"registry", s.registry},
 		{"release", s.release},
 		{"monitoring host", s.placeMonitoring},
 		{"database", s.database},
@@ -110,6 +109,7 @@ func (s *stack) deploy() error {
 			{"keys", s.accountKeys},
 			{"log bucket", s.logBucket},
 			{"baseline", s.baseline},
+			{"registry", s.registry},
 		}
 		export = s.exportAccount
 	}

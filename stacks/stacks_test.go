@@ -417,14 +417,16 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 		{"malformed release", map[string]string{"hipaa:release": "hipaa-app@sha256:beef"}, "hipaa:release", `digest "sha256:beef" is not sha256:`},
 		{"release from another repository", map[string]string{"hipaa:release": "other:v1"}, "hipaa:release", `names repository "other"; the hosts may pull only from "hipaa-app"`},
 		{"release from another registry", map[string]string{"hipaa:release": "ghcr.io/hipaa-app:v1"}, "hipaa:release", "not an ECR registry"},
-		{"build by digest", map[string]string{"hipaa:imageBuildContext": "./app", "hipaa:release": "@sha256:" + strings.Repeat("a", 64)},
+		{"build on an environment", map[string]string{"hipaa:imageBuildContext": "./app"}, "hipaa:imageBuildContext", "set on an environment"},
+		{"build by digest", map[string]string{"hipaa:accountBaseline": "true", "hipaa:registryOwner": "true", "hipaa:imageBuildContext": "./app", "hipaa:release": "@sha256:" + strings.Repeat("a", 64)},
 			"hipaa:release", "want the prefix of the tag the build is pushed under"},
-		{"build without the registry", map[string]string{"hipaa:imageBuildContext": "./app", "hipaa:registryOwner": "false"},
+		{"build without the registry", map[string]string{"hipaa:accountBaseline": "true", "hipaa:imageBuildContext": "./app", "hipaa:release": "release"},
 			"hipaa:imageBuildContext", "without registryOwner"},
-		{"replica without the registry", map[string]string{"hipaa:registryReplicaRegion": "us-west-2", "hipaa:registryOwner": "false"},
+		{"replica without the registry", map[string]string{"hipaa:registryReplicaRegion": "us-west-2"},
 			"hipaa:registryReplicaRegion", "without registryOwner"},
+		{"an environment owning the registry", map[string]string{"hipaa:registryOwner": "true"}, "hipaa:registryOwner", "true on an environment"},
 		{"pull account", map[string]string{"hipaa:registryPullAccounts": `["12345"]`}, "hipaa:registryPullAccounts[0]", `got "12345", want a 12-digit AWS account ID`},
-		{"owner pulling elsewhere", map[string]string{"hipaa:registryAccount": "210987654321"}, "hipaa:registryAccount", "with registryOwner true"},
+		{"owner pulling elsewhere", map[string]string{"hipaa:registryAccount": "210987654321", "hipaa:registryOwner": "true"}, "hipaa:registryAccount", "with registryOwner true"},
 		{"tier bounds", map[string]string{"hipaa:appMinSize": "4", "hipaa:appMaxSize": "3"}, "hipaa:appMaxSize", "got 3, below appMinSize 4"},
 		{"engine target", map[string]string{"hipaa:engineCpuTarget": "95"}, "hipaa:engineCpuTarget", "got 95, want 20 to 90"},
 		{"domain", map[string]string{"hipaa:appDomain": "Clinic.Example.com"}, "hipaa:appDomain", "want a lower-case DNS host name"},
@@ -517,9 +519,8 @@ func TestTheTiersRunTheReleaseByDigestFromTheAccountsRepository(t *testing.T) {
 			t.Errorf("%s does not pull hipaa-app by digest:\n%s", lt.Name, script)
 		}
 	}
-	repo, _ := offlinetest.Named(rs, "aws:ecr/repository:Repository", "hipaa-dev-registry")
-	if repo.String("name") != "hipaa-app" {
-		t.Errorf("repository %q", repo.String("name"))
+	if n := len(offlinetest.Of(rs, "aws:ecr/repository:Repository")); n != 0 {
+		t.Errorf("dev declares %d repositories; the account stack owns them", n)
 	}
 	balancer := offlinetest.One(t, rs, "aws:lb/loadBalancer:LoadBalancer")
 	if !strings.HasSuffix(balancer.String("accessLogs.bucket"), "-lb-logs-"+offline.AccountID) {
@@ -697,8 +698,9 @@ func TestHostsBootAfterTheNetworkTheyCallAWSThrough(t *testing.T) {
 	}
 }
 
-// TestTheOwnerBuildsUnderATagOfItsContent: with imageBuildContext, the release names the prefix and the
-// content the rest, so two runs over the same content push under the same tag.
+// TestTheOwnerBuildsUnderATagOfItsContent: with imageBuildContext, the account stack that owns the
+// repository builds, the release naming the tag's prefix and the content the rest, so two runs over the
+// same content push under the same tag.
 func TestTheOwnerBuildsUnderATagOfItsContent(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -709,8 +711,14 @@ func TestTheOwnerBuildsUnderATagOfItsContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := loadProject(t)
+	cfg, secrets, err := p.StackConfig("account-nonprod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg["hipaa:imageBuildContext"], cfg["hipaa:release"] = dir, "release"
 	for range 2 {
-		rs, err := runWith(t, map[string]string{"hipaa:imageBuildContext": dir, "hipaa:release": "release"})
+		rs, err := offline.Run(offline.Options{Project: p.Name, Stack: "account-nonprod", Region: "us-east-1", Config: cfg, SecretKeys: secrets}, stacks.Run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -720,12 +728,13 @@ func TestTheOwnerBuildsUnderATagOfItsContent(t *testing.T) {
 	}
 }
 
-// TestDevReplicatesReleasesToProdWhichAdmitsThem: from the committed stack files, dev's registry sends
-// its release repository to the production account, and prod's registry lets the non-production account
-// replicate into its own repository, made with prod's key, and nothing else.
-func TestDevReplicatesReleasesToProdWhichAdmitsThem(t *testing.T) {
+// TestReleasesReplicateFromTheNonProductionAccountToProd: from the committed stack files, the
+// non-production account stack's registry sends its release repository to the production account, and
+// the production account stack's registry lets the non-production account replicate into its own
+// repository, made with its own key, and nothing else.
+func TestReleasesReplicateFromTheNonProductionAccountToProd(t *testing.T) {
 	t.Parallel()
-	dev, err := recordIn(t, "dev", offline.Account{})
+	dev, err := recordIn(t, "account-nonprod", offline.Account{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -736,7 +745,7 @@ func TestDevReplicatesReleasesToProdWhichAdmitsThem(t *testing.T) {
 	if got := rc.String("replicationConfiguration.rules.0.repositoryFilters.0.filter"); got != "hipaa-app" {
 		t.Errorf("dev replicates repositories beginning %q, want the release repository's name", got)
 	}
-	builds, ok := offlinetest.Named(dev.Resources, "aws:ecr/repository:Repository", "hipaa-dev-registry-builds")
+	builds, ok := offlinetest.Named(dev.Resources, "aws:ecr/repository:Repository", "hipaa-account-nonprod-registry-builds")
 	if !ok || builds.String("name") != "hipaa-build" {
 		t.Errorf("dev has no builds repository apart from its releases: %v", builds.Inputs)
 	}
@@ -744,7 +753,7 @@ func TestDevReplicatesReleasesToProdWhichAdmitsThem(t *testing.T) {
 		t.Errorf("dev admits replication (%d registry policies)", n)
 	}
 
-	prod, err := recordIn(t, "prod", offline.Account{})
+	prod, err := recordIn(t, "account-prod", offline.Account{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -757,7 +766,7 @@ func TestDevReplicatesReleasesToProdWhichAdmitsThem(t *testing.T) {
 	if strings.Contains(policy, "CreateRepository") {
 		t.Errorf("prod lets replication create repositories: %s", policy)
 	}
-	repo, _ := offlinetest.Named(prod.Resources, "aws:ecr/repository:Repository", "hipaa-prod-registry")
+	repo, _ := offlinetest.Named(prod.Resources, "aws:ecr/repository:Repository", "hipaa-account-prod-registry")
 	if repo.String("encryptionConfigurations.0.kmsKey") == "" || repo.Value("imageTagMutability") != "IMMUTABLE" {
 		t.Errorf("prod's release repository is not its own, encrypted with its key: %v", repo.Inputs)
 	}
