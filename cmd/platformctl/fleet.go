@@ -21,10 +21,11 @@ import (
 // Stages is the path a release takes, in order.
 var Stages = []string{"dev", "test", "qa", "prod"}
 
-// projectWorkspace opens the project's workspace: the project directory with the real program, run by
-// the pulumi CLI on the PATH against the backend the environment names (PULUMI_BACKEND_URL, or pulumi
-// login). What is missing for that is said in one line, as a refusal: nothing has changed.
-func projectWorkspace(ctx context.Context, p *project.Project) (auto.Workspace, error) {
+// projectWorkspace opens a workspace of the project: the project directory with the real program, run
+// by the pulumi CLI on the PATH against the backend env or the environment names (PULUMI_BACKEND_URL,
+// or pulumi login), with env's AWS profile. What is missing for that is said in one line, as a refusal:
+// nothing has changed.
+func projectWorkspace(ctx context.Context, p *project.Project, env map[string]string) (auto.Workspace, error) {
 	cli, err := exec.LookPath("pulumi")
 	if err != nil {
 		return nil, refusal.New("this command needs the Pulumi CLI (3.255 or newer) on the PATH; install it as https://www.pulumi.com/docs/iac/download-install/ says")
@@ -34,11 +35,11 @@ func projectWorkspace(ctx context.Context, p *project.Project) (auto.Workspace, 
 			return nil, err
 		}
 	}
-	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(p.Dir))
+	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(p.Dir), auto.EnvVars(env))
 	if err != nil {
 		return nil, fmt.Errorf("opening the Pulumi workspace in %s: %s", p.Dir, firstLine(err))
 	}
-	if os.Getenv("PULUMI_BACKEND_URL") == "" {
+	if os.Getenv("PULUMI_BACKEND_URL") == "" && env["PULUMI_BACKEND_URL"] == "" {
 		if _, err := ws.WhoAmI(ctx); err != nil {
 			return nil, refusal.New("no Pulumi backend: log in with `pulumi login` (for regulated data, a state bucket of your own: pulumi login 's3://BUCKET?region=REGION&awssdk=v2') or set PULUMI_BACKEND_URL")
 		}
@@ -81,15 +82,83 @@ func openFleet(cmd *cobra.Command, d deps) (*fleet.Fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := d.workspace(cmd.Context(), p)
-	if err != nil {
+	f := &fleet.Fleet{
+		Project: p, Stages: Stages, Accounts: accounts, Progress: d.stderr, User: d.user(), Now: d.now,
+		Check: func(stack, release string) error { return preview.Check(p, stack, release) },
+	}
+	f.PolicyPacks, _ = cmd.Flags().GetStringSlice("policy-pack")
+	if err := openWorkspaces(cmd.Context(), d, p, f); err != nil {
 		return nil, err
 	}
-	packs, _ := cmd.Flags().GetStringSlice("policy-pack")
-	return &fleet.Fleet{
-		Workspace: ws, Project: p, Stages: Stages, Accounts: accounts, Progress: d.stderr, PolicyPacks: packs,
-		Check: func(stack, release string) error { return preview.Check(p, stack, release) },
-	}, nil
+	if cmd.Flags().Lookup("policy-config") != nil {
+		configFile, _ := cmd.Flags().GetString("policy-config")
+		reportDir, _ := cmd.Flags().GetString("report-dir")
+		f.Gate = gate(p, configFile, reportDir, d.now)
+		if d.registry != nil {
+			f.Registry = d.registry(p)
+		}
+	}
+	return f, nil
+}
+
+// openWorkspaces opens a workspace per account of accounts.yaml that has a backend or profile of its
+// own, for its stacks; the demos' account's (or the environment's) holds every other stack.
+func openWorkspaces(ctx context.Context, d deps, p *project.Project, f *fleet.Fleet) error {
+	accts, err := p.Accounts()
+	if err != nil {
+		return err
+	}
+	demos := map[string]string(nil)
+	for _, a := range accts {
+		if a.Demos {
+			demos = a.Env()
+		}
+	}
+	if f.Workspace, err = d.workspace(ctx, p, demos); err != nil {
+		return err
+	}
+	f.Workspaces = map[string]auto.Workspace{}
+	for _, a := range accts {
+		if a.Demos {
+			for _, s := range a.Stacks {
+				f.Workspaces[s] = f.Workspace
+			}
+			continue
+		}
+		w := f.Workspace
+		if env := a.Env(); len(env) > 0 {
+			if w, err = d.workspace(ctx, p, env); err != nil {
+				return fmt.Errorf("account %s: %w", a.Name, err)
+			}
+		}
+		for _, s := range a.Stacks {
+			f.Workspaces[s] = w
+		}
+	}
+	return nil
+}
+
+// withGate adds the flags of the audit that gates a promotion, rollback or roll-forward.
+func withGate(cmd *cobra.Command) *cobra.Command {
+	cmd.Flags().String("policy-config", "", "the policy pack's configuration `FILE` (JSON, as for --policy-pack-config: levels, parameters, waivers) the gate audits with")
+	cmd.Flags().String("report-dir", "", "write each audited stage's report to `DIR`/audit-STAGE.md, the evidence of the promotion")
+	cmd.Flags().Bool("force", false, "go on past a stage in front that has not run the release, and past a failed audit; needs --reason")
+	cmd.Flags().String("reason", "", "the `REASON` the operation is forced, recorded in the stage's history; only with --force")
+	return cmd
+}
+
+// forceOf is what --force and --reason say; --force needs a reason, and a reason needs --force.
+func forceOf(cmd *cobra.Command) (fleet.Force, error) {
+	force, _ := cmd.Flags().GetBool("force")
+	reason, _ := cmd.Flags().GetString("reason")
+	reason = strings.TrimSpace(reason)
+	switch {
+	case force && reason == "":
+		return fleet.Force{}, refusal.New("--force needs --reason REASON: a forced operation records why, in the stage's history")
+	case !force && reason != "":
+		return fleet.Force{}, refusal.New("--reason is only for --force")
+	}
+	return fleet.Force{Reason: reason}, nil
 }
 
 // accountStacks are the project's stacks whose files make them their account's baseline.

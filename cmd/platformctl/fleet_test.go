@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +75,27 @@ func TestReleaseAndDemoCommands(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "STACK") || !strings.Contains(stdout, "hipaa-app@sha256:") || !strings.Contains(stdout, "not created") {
 		t.Errorf("status: exit %d\n%s", code, stdout)
 	}
+	// The promotion passed dev's audit, which --report-dir kept, and left its record in dev's history.
+	reports := t.TempDir()
+	if code, _, stderr := cli("release", "promote", "v1.0.1", "--to", "dev", "--report-dir", reports); code != exitOK || !strings.Contains(stderr, "dev: the HIPAA audit with v1.0.1 passed (report sha256:") {
+		t.Errorf("promote with its audit: exit %d\n%s", code, stderr)
+	}
+	report, err := os.ReadFile(filepath.Join(reports, "audit-dev.md"))
+	if err != nil || !strings.Contains(string(report), "stack dev") {
+		t.Errorf("the audit's report was not kept: %v", err)
+	}
+	sum := sha256.Sum256(report)
+	code, stdout, _ = cli("release", "history", "--stack", "dev")
+	if code != exitOK || !strings.Contains(stdout, "promote") || !strings.Contains(stdout, "tester") || !strings.Contains(stdout, "sha256:"+hex.EncodeToString(sum[:])) {
+		t.Errorf("history: exit %d, want tester's promotion with the kept report's digest\n%s", code, stdout)
+	}
+	if code, _, stderr := cli("release", "rollback", "--stack", "dev", "--force", "--reason", "v1.0.1 misbehaves"); code != exitOK {
+		t.Errorf("forced rollback: exit %d\n%s", code, stderr)
+	}
+	code, stdout, _ = cli("release", "status")
+	if code != exitOK || !strings.Contains(stdout, "rollback by tester, audit ") || !strings.Contains(stdout, ", forced") {
+		t.Errorf("status lacks the last promotion: exit %d\n%s", code, stdout)
+	}
 	if code, _, stderr := cli("release", "rollback", "--stack", "dev"); code != exitBadInput || !strings.Contains(stderr, "nothing to roll back to") {
 		t.Errorf("rollback: exit %d, %s", code, stderr)
 	}
@@ -130,7 +153,7 @@ func TestEveryRefusalExits2(t *testing.T) {
 	}{
 		{[]string{"frobnicate"}, `unknown command "frobnicate" for "platformctl"; the commands are audit, completion, demo, plan, preview, release, up`},
 		{[]string{"previw"}, "did you mean preview?"},
-		{[]string{"release", "frobnicate"}, `unknown command "frobnicate" for "platformctl release"; the commands are promote, roll-forward, rollback, status`},
+		{[]string{"release", "frobnicate"}, `unknown command "frobnicate" for "platformctl release"; the commands are history, promote, roll-forward, rollback, status`},
 		{[]string{"release", "stats"}, "did you mean status?"},
 		{[]string{"demo", "remove", "acme"}, `unknown command "remove" for "platformctl demo"`},
 		{[]string{"release", "promote", "--to", "dev"}, "platformctl release promote takes one IMAGE, got 0 argument(s)"},
@@ -144,6 +167,10 @@ func TestEveryRefusalExits2(t *testing.T) {
 		{[]string{"release", "rollback", "--stack"}, "flag needs an argument: --stack"},
 		{[]string{"demo", "create", "acme", "--ttl", "forever"}, `invalid argument "forever" for "--ttl" flag`},
 		{[]string{"preview", "--stack", "dev", "--json", "--host", "x"}, "give at most one of --json and --host"},
+		{[]string{"release", "promote", "v1", "--to", "prod", "--force"}, "--force needs --reason REASON: a forced operation records why"},
+		{[]string{"release", "promote", "v1", "--to", "prod", "--force", "--reason", "  "}, "--force needs --reason REASON"},
+		{[]string{"release", "rollback", "--stack", "prod", "--reason", "x"}, "--reason is only for --force"},
+		{[]string{"release", "history"}, "--stack is required; the stages are dev, test, qa, prod"},
 	} {
 		var out, errb bytes.Buffer
 		code := runArgs(append([]string{"--dir", "../.."}, tc.args...), &out, &errb)

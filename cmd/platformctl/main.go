@@ -34,14 +34,18 @@ var errViolations = errors.New("mandatory HIPAA policy violations found")
 // they drive, the clock and who runs them. main passes the real ones; tests pass their own.
 type deps struct {
 	stdout, stderr io.Writer
-	// workspace opens the Pulumi workspace of a project, having checked what it needs.
-	workspace func(ctx context.Context, p *project.Project) (auto.Workspace, error)
+	// workspace opens a Pulumi workspace of a project, with env (an account's backend and AWS profile)
+	// added to the CLI's environment, having checked what it needs.
+	workspace func(ctx context.Context, p *project.Project, env map[string]string) (auto.Workspace, error)
 	now       func() time.Time
 	user      func() string
+	// registry finds a release's digest in the registry a stage of p pulls from; nil where there is no
+	// registry to ask (the tests), and then digests are not compared.
+	registry func(p *project.Project) func(ctx context.Context, stack, release string) (string, bool, error)
 }
 
 func main() {
-	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser},
+	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser, registry: ecrRegistry},
 		os.Args[1:]))
 }
 

@@ -19,7 +19,7 @@ var testNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 func testDeps(stdout, stderr io.Writer, ws auto.Workspace) deps {
 	return deps{
 		stdout: stdout, stderr: stderr, now: func() time.Time { return testNow }, user: func() string { return "tester" },
-		workspace: func(context.Context, *project.Project) (auto.Workspace, error) {
+		workspace: func(context.Context, *project.Project, map[string]string) (auto.Workspace, error) {
 			if ws == nil {
 				return nil, errors.New("no workspace in this test")
 			}

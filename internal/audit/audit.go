@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,9 @@ type Options struct {
 	// Stack is a stack of the project, its program run offline; Resources a file written by
 	// `platformctl preview --json`. Exactly one is set.
 	Stack, Resources string
+	// Release is the image the stack's tiers run in the audit, as a promotion would set it; empty for
+	// the stack file's, or the preview's stand-in. Only with Stack.
+	Release string
 	// Format is one of report.Formats.
 	Format string
 	// ConfigFile is the pack's configuration, in the --policy-pack-config form. Optional.
@@ -64,6 +68,34 @@ func Run(o Options, w io.Writer) (failed bool, err error) {
 		return a.Report.Failed(), bw.Flush()
 	}
 	return a.Report.Failed(), writeFile(o.Output, func(w io.Writer) error { return report.Write(w, o.Format, a) })
+}
+
+// Gate audits what o names, as a promotion does before it updates a stage: the report in o.Format,
+// whether a mandatory rule failed, and the findings that block, one line each (rule, resource,
+// message).
+func Gate(o Options) (rendered []byte, failed bool, blocking []string, err error) {
+	if err := o.check(); err != nil {
+		return nil, false, nil, err
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return nil, false, nil, err
+	}
+	a, err := o.load()
+	if err != nil {
+		return nil, false, nil, err
+	}
+	a.Report = a.Pack.Evaluate(a.Resources, cfg)
+	var b bytes.Buffer
+	if err := report.Write(&b, o.Format, a); err != nil {
+		return nil, false, nil, err
+	}
+	for _, f := range a.Report.Findings {
+		if f.Blocking() {
+			blocking = append(blocking, fmt.Sprintf("%s: %s: %s", f.RuleID, f.URN, f.Message))
+		}
+	}
+	return b.Bytes(), a.Report.Failed(), blocking, nil
 }
 
 func (o *Options) check() error {
@@ -143,7 +175,7 @@ func (o *Options) load() (*report.Audit, error) {
 		a.Subject, a.Source, a.Resources = "resources in "+filepath.Base(o.Resources), o.Resources, rs
 		return a, nil
 	}
-	rs, err := preview.Stack(o.Project, o.Stack, "")
+	rs, err := preview.Stack(o.Project, o.Stack, o.Release)
 	if err != nil {
 		return nil, err
 	}

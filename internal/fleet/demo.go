@@ -121,7 +121,7 @@ func (f *Fleet) demos(ctx context.Context, now time.Time) ([]Demo, error) {
 		if !strings.HasPrefix(sum.Name, project.DemoPrefix) {
 			continue
 		}
-		s, err := auto.SelectStack(ctx, sum.Name, f.Workspace)
+		s, err := auto.SelectStack(ctx, sum.Name, f.ws(sum.Name))
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +156,7 @@ func (f *Fleet) destroyDemo(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	s, err := auto.SelectStack(ctx, stack, f.Workspace)
+	s, err := auto.SelectStack(ctx, stack, f.ws(stack))
 	if auto.IsSelectStack404Error(err) {
 		return refusal.New("no demo %s (stack %s); `platformctl demo list` shows the demos", name, stack)
 	}
@@ -176,7 +176,7 @@ func (f *Fleet) destroy(ctx context.Context, s auto.Stack) error {
 	if _, err := s.Destroy(ctx, opts...); err != nil {
 		return fmt.Errorf("destroying %s: %w", s.Name(), err)
 	}
-	if err := f.Workspace.RemoveStack(ctx, s.Name()); err != nil {
+	if err := f.ws(s.Name()).RemoveStack(ctx, s.Name()); err != nil {
 		return fmt.Errorf("removing stack %s: %w", s.Name(), err)
 	}
 	f.say("%s: destroyed and removed", s.Name())

@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
@@ -27,10 +29,15 @@ import (
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
-// Fleet is the platform's stacks in one backend.
+// Fleet is the platform's stacks, in the backends of their accounts.
 type Fleet struct {
-	// Workspace is the project's workspace: the project directory, or an inline program in tests.
+	// Workspace is the project's workspace: the project directory, or an inline program in tests. It
+	// holds every stack that Workspaces does not name, the demos included.
 	Workspace auto.Workspace
+	// Workspaces are the workspaces of the stacks that live in another account's backend, with that
+	// account's credentials (the production account's prod and account-prod), by stack. Optional. They
+	// share Workspace's directory.
+	Workspaces map[string]auto.Workspace
 	// Project is the project: its name (the namespace of its configuration keys), its stack files and
 	// its demo profile.
 	Project *project.Project
@@ -48,6 +55,47 @@ type Fleet struct {
 	// release the stack would refuse (another repository or registry, a malformed reference) is refused
 	// before any stack is created or updated. Required.
 	Check func(stack, release string) error
+	// Gate audits a stage with a release before a promotion, rollback or roll-forward updates it: the
+	// program previewed for the stage with the release, and the HIPAA pack evaluated over it. A failed
+	// audit stops the operation before anything changes, unless it is forced with a reason. Optional.
+	Gate func(stack, release string) (Evidence, error)
+	// Registry finds release in the registry stack pulls from, and its digest; found is false while it
+	// is not there, as a release on its way to another account by replication. Optional: without it,
+	// digests are not compared.
+	Registry func(ctx context.Context, stack, release string) (digest string, found bool, err error)
+	// ReplicationWait bounds the wait for a release to reach a stage's registry, checked every
+	// PollEvery. Optional; default 30 minutes ("the majority of images replicate in less than 30
+	// minutes": ECR user guide, private image replication) and 20 seconds.
+	ReplicationWait, PollEvery time.Duration
+	// User is who runs the operations, recorded with each promotion; Now the clock. Optional.
+	User string
+	Now  func() time.Time
+}
+
+// ws is the workspace that holds stack.
+func (f *Fleet) ws(stack string) auto.Workspace {
+	if w, ok := f.Workspaces[stack]; ok {
+		return w
+	}
+	return f.Workspace
+}
+
+// workspaces are every distinct workspace of the fleet, Workspace first.
+func (f *Fleet) workspaces() []auto.Workspace {
+	out := []auto.Workspace{f.Workspace}
+	for _, name := range slices.Sorted(maps.Keys(f.Workspaces)) {
+		if w := f.Workspaces[name]; !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (f *Fleet) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
 }
 
 // check refuses a release that stack's configuration does not accept (Check says so with a refusal).
@@ -74,9 +122,9 @@ func (f *Fleet) stage(name string) error {
 	return nil
 }
 
-// exists reports whether the backend has the stack.
+// exists reports whether the stack's backend has the stack.
 func (f *Fleet) exists(ctx context.Context, name string) (bool, error) {
-	stacks, err := f.Workspace.ListStacks(ctx)
+	stacks, err := f.ws(name).ListStacks(ctx)
 	if err != nil {
 		return false, fmt.Errorf("listing stacks: %w", err)
 	}
@@ -85,12 +133,12 @@ func (f *Fleet) exists(ctx context.Context, name string) (bool, error) {
 
 // open selects a stack, or creates it when create is set and it does not exist yet.
 func (f *Fleet) open(ctx context.Context, name string, create bool) (auto.Stack, error) {
-	s, err := auto.SelectStack(ctx, name, f.Workspace)
+	s, err := auto.SelectStack(ctx, name, f.ws(name))
 	if err == nil || !create || !auto.IsSelectStack404Error(err) {
 		return s, err
 	}
 	f.say("%s: creating the stack", name)
-	return auto.NewStack(ctx, name, f.Workspace)
+	return auto.NewStack(ctx, name, f.ws(name))
 }
 
 // update opens the stack (creating it when create is set and it does not exist), sets config and runs

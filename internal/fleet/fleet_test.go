@@ -3,6 +3,10 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/fleet/fleettest"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
@@ -87,9 +94,9 @@ func TestPromotionOrderRollbackAndRollForward(t *testing.T) {
 	ctx := ctxFor(t)
 
 	// Bad requests are refused before anything exists.
-	refused(t, h.Promote(ctx, "v1.0.0", "test", false), "v1.0.0 has not run on dev (running there: nothing yet)")
-	refused(t, h.Promote(ctx, "hipaa-app@sha256:beef", "dev", false), `digest "sha256:beef" is not sha256:`)
-	refused(t, h.Promote(ctx, "v1.0.0", "staging", false), `unknown stack "staging": the stages are dev, test, qa, prod`)
+	refused(t, h.Promote(ctx, "v1.0.0", "test", Force{}), "v1.0.0 has not run on dev (running there: nothing yet)")
+	refused(t, h.Promote(ctx, "hipaa-app@sha256:beef", "dev", Force{}), `digest "sha256:beef" is not sha256:`)
+	refused(t, h.Promote(ctx, "v1.0.0", "staging", Force{}), `unknown stack "staging": the stages are dev, test, qa, prod`)
 	if names := h.stackNames(t); len(names) != 0 {
 		t.Fatalf("stacks %v exist after refused requests", names)
 	}
@@ -99,7 +106,7 @@ func TestPromotionOrderRollbackAndRollForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"v1.0.0", "v1.1.0", "v1.2.0"} {
-		if err := h.Promote(ctx, v, "dev", false); err != nil {
+		if err := h.Promote(ctx, v, "dev", Force{}); err != nil {
 			t.Fatalf("promote %s to dev: %v\n%s", v, err, h.progress)
 		}
 	}
@@ -119,16 +126,16 @@ func TestPromotionOrderRollbackAndRollForward(t *testing.T) {
 		if step.forward {
 			do = h.RollForward
 		}
-		if err := do(ctx, "dev"); err != nil {
+		if err := do(ctx, "dev", Force{}); err != nil {
 			t.Fatalf("step to %s: %v", step.want, err)
 		}
 		if got := h.running(t, "dev").Release; got != step.want {
 			t.Fatalf("dev runs %s, want %s", got, step.want)
 		}
 	}
-	refused(t, h.RollForward(ctx, "dev"), "dev runs v1.2.0, the latest release it ran; there is nothing to roll forward to")
-	refused(t, h.Rollback(ctx, "qa"), "qa has not been created")
-	refused(t, h.Rollback(ctx, "staging"), `unknown stack "staging"`)
+	refused(t, h.RollForward(ctx, "dev", Force{}), "dev runs v1.2.0, the latest release it ran; there is nothing to roll forward to")
+	refused(t, h.Rollback(ctx, "qa", Force{}), "qa has not been created")
+	refused(t, h.Rollback(ctx, "staging", Force{}), `unknown stack "staging"`)
 
 	// Every release dev ever ran is still in its history, once each, in order.
 	if got := h.running(t, "dev").Releases; !slices.Equal(got, []string{"v1.0.0", "v1.1.0", "v1.2.0"}) {
@@ -137,14 +144,14 @@ func TestPromotionOrderRollbackAndRollForward(t *testing.T) {
 
 	// A release moves on only after the stages in front of it ran it; the same image by another
 	// reference counts.
-	if err := h.Promote(ctx, "hipaa-app:v1.1.0", "test", false); err != nil {
+	if err := h.Promote(ctx, "hipaa-app:v1.1.0", "test", Force{}); err != nil {
 		t.Fatalf("promote v1.1.0 to test: %v", err)
 	}
-	refused(t, h.Promote(ctx, "v1.1.0", "prod", false), "v1.1.0 has not run on qa (running there: nothing yet)")
-	if err := h.Promote(ctx, "v1.2.0", "qa", true); err != nil {
+	refused(t, h.Promote(ctx, "v1.1.0", "prod", Force{}), "v1.1.0 has not run on qa (running there: nothing yet)")
+	if err := h.Promote(ctx, "v1.2.0", "qa", Force{Reason: "qa needs it before test"}); err != nil {
 		t.Fatalf("forced promotion: %v", err)
 	}
-	if !strings.Contains(h.progress.String(), "v1.2.0 has not run on test; promoting anyway (--force)") {
+	if !strings.Contains(h.progress.String(), "v1.2.0 has not run on test; promoting anyway (--force: qa needs it before test)") {
 		t.Error("a forced promotion is not reported")
 	}
 	if got := h.stackNames(t); !slices.Equal(got, []string{"dev", "qa", "test"}) {
@@ -159,7 +166,7 @@ func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
 	refused(t, h.Up(ctx, "dev", ""), "dev runs no release yet; pass --release IMAGE")
 
 	h.Fail("qa", true)
-	err := h.PromoteAll(ctx, "release-7f3a", false)
+	err := h.PromoteAll(ctx, "release-7f3a", Force{})
 	if err == nil || !strings.Contains(err.Error(), "stopped at qa; prod not updated") || !strings.Contains(err.Error(), "did not become healthy on qa") {
 		t.Fatalf("error = %v, want it to stop at qa", err)
 	}
@@ -179,13 +186,13 @@ func TestPromoteAllStopsAtTheFirstFailingStage(t *testing.T) {
 		t.Errorf("dev's last update: %q, want succeeded", dev.LastResult)
 	}
 	// A release one stage would refuse is refused for all of them, before any is updated.
-	refused(t, h.PromoteAll(ctx, "other:v2", false), `names repository "other"`)
+	refused(t, h.PromoteAll(ctx, "other:v2", Force{}), `names repository "other"`)
 	if got := h.running(t, "dev").Release; got != "release-7f3a" {
 		t.Errorf("dev runs %q after a refused promotion, want release-7f3a", got)
 	}
 
 	h.Fail("qa", false)
-	if err := h.PromoteAll(ctx, "release-7f3a", false); err != nil {
+	if err := h.PromoteAll(ctx, "release-7f3a", Force{}); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	// Standing every stack up again creates the account stacks first, and keeps what each stage runs.
@@ -287,5 +294,167 @@ func TestDemoLifecycle(t *testing.T) {
 	}
 	if got := h.stackNames(t); len(got) != 0 {
 		t.Errorf("stacks after destroy = %v", got)
+	}
+}
+
+// twoAccounts is the harness with prod and account-prod in a backend of their own, as the production
+// account's, a registry stand-in, and the real gate: the program previewed offline for the stage with the
+// release and the HIPAA pack evaluated over it, with the pack configuration in *config.
+type twoAccounts struct {
+	*harness
+	prod   auto.Workspace
+	config string
+	audits map[string]int
+	// digests are what the registry stand-in holds, by stack and release; a release absent for prod
+	// arrives there after arriving polls.
+	arriving int
+	digests  map[string]string
+}
+
+func newTwoAccounts(t *testing.T) *twoAccounts {
+	h := newHarness(t)
+	a := &twoAccounts{harness: h, prod: h.Env.Backend(t), audits: map[string]int{}, digests: map[string]string{}}
+	h.Workspaces = map[string]auto.Workspace{"prod": a.prod, "account-prod": a.prod}
+	h.User = "dana@example.com"
+	h.PollEvery, h.ReplicationWait = 10*time.Millisecond, 5*time.Second
+	configDir := t.TempDir()
+	h.Gate = func(stack, release string) (Evidence, error) {
+		a.audits[stack]++
+		o := audit.Options{Project: h.Env.Project, Stack: stack, Release: release, Format: "markdown", Now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+		if a.config != "" {
+			o.ConfigFile = filepath.Join(configDir, "policy.json")
+			if err := os.WriteFile(o.ConfigFile, []byte(a.config), 0o644); err != nil {
+				return Evidence{}, err
+			}
+		}
+		rendered, failed, blocking, err := audit.Gate(o)
+		sum := sha256.Sum256(rendered)
+		return Evidence{Failed: failed, Findings: blocking, Report: rendered, Digest: "sha256:" + hex.EncodeToString(sum[:])}, err
+	}
+	// The registries: every release is in the non-production one at once, by the digest the stand-in
+	// program pins it to; in prod's, after a few polls (replication), unless digests says otherwise.
+	h.Registry = func(_ context.Context, stack, release string) (string, bool, error) {
+		if d, ok := a.digests[stack+" "+release]; ok {
+			return d, true, nil
+		}
+		if stack == "prod" && a.arriving > 0 {
+			a.arriving--
+			return "", false, nil
+		}
+		return "sha256:" + fmt.Sprintf("%x", sha256.Sum256([]byte(release))), true, nil
+	}
+	return a
+}
+
+// TestAReleaseReachesProdInItsOwnAccountThroughTheGate: promote --all takes a release through the four
+// stages, prod in a backend of its own, waiting for the image to replicate to prod's registry, each
+// stage audited first; prod's history records who promoted what by which digest and which report.
+func TestAReleaseReachesProdInItsOwnAccountThroughTheGate(t *testing.T) {
+	t.Parallel()
+	a := newTwoAccounts(t)
+	ctx := ctxFor(t)
+	a.arriving = 3
+	if err := a.PromoteAll(ctx, "v3.0.0", Force{}); err != nil {
+		t.Fatalf("promote --all: %v\n%s", err, a.progress)
+	}
+	for _, s := range stages {
+		if a.audits[s] != 1 {
+			t.Errorf("%s was audited %d times, want once before its update", s, a.audits[s])
+		}
+		if got := a.running(t, s).Release; got != "v3.0.0" {
+			t.Errorf("%s runs %q, want v3.0.0", s, got)
+		}
+	}
+	if names := a.stackNames(t); slices.Contains(names, "prod") {
+		t.Errorf("prod is in the non-production backend: %v", names)
+	}
+	if list, err := a.prod.ListStacks(ctx); err != nil || len(list) != 1 || list[0].Name != "prod" {
+		t.Errorf("the production backend holds %v (%v), want prod alone", list, err)
+	}
+	if !strings.Contains(a.progress.String(), "prod: waiting for v3.0.0 to reach its registry") {
+		t.Errorf("no progress while waiting for replication:\n%s", a.progress)
+	}
+	history, err := a.StackHistory(ctx, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "sha256:" + fmt.Sprintf("%x", sha256.Sum256([]byte("v3.0.0")))
+	last := history[len(history)-1].Promotion
+	if last == nil || last.By != "dana@example.com" || last.Digest != want || last.Action != "promote" || !strings.HasPrefix(last.Audit, "sha256:") || last.Release != "v3.0.0" {
+		t.Fatalf("prod's record: %+v, want dana's promotion of v3.0.0 by %s with the report's digest", last, want)
+	}
+	if st := a.running(t, "prod"); st.LastPromotion == nil || *st.LastPromotion != *last {
+		t.Errorf("status shows %+v, want the last record", st.LastPromotion)
+	}
+
+	// A release whose image in prod's registry is not the one qa ran is refused there; prod keeps its
+	// release.
+	a.digests["prod v3.1.0"] = "sha256:" + strings.Repeat("e", 64)
+	err = a.PromoteAll(ctx, "v3.1.0", Force{})
+	if err == nil || !strings.Contains(err.Error(), "but the stage in front ran") || !strings.Contains(err.Error(), "stopped at prod") {
+		t.Fatalf("a mismatched digest: %v", err)
+	}
+	if got := a.running(t, "prod").Release; got != "v3.0.0" {
+		t.Errorf("prod runs %s after a refused promotion", got)
+	}
+}
+
+// TestAFailedAuditStopsAPromotionUnlessForcedWithAReason: an expired waiver fails the audit, so the
+// stage is not updated; forced with a reason, it is, and the reason is recorded. A rollback in prod
+// passes the same gate.
+func TestAFailedAuditStopsAPromotionUnlessForcedWithAReason(t *testing.T) {
+	t.Parallel()
+	a := newTwoAccounts(t)
+	ctx := ctxFor(t)
+	for _, r := range []string{"v1.0.0", "v1.1.0"} {
+		if err := a.PromoteAll(ctx, r, Force{}); err != nil {
+			t.Fatalf("promote %s: %v\n%s", r, err, a.progress)
+		}
+	}
+	a.config = `{"log-retention": {"waivers": [{"resource": "hipaa-*", "reason": "migrating the trail", "expires": "2026-11-01"}]}}`
+	err := a.Promote(ctx, "v1.2.0", "dev", Force{})
+	if !errors.Is(err, ErrAuditFailed) || refusal.Is(err) {
+		t.Fatalf("an expired waiver: %v, want the audit's failure", err)
+	}
+	if !strings.Contains(a.progress.String(), "policy-waivers-valid") || !strings.Contains(a.progress.String(), "expired on 2026-11-01") {
+		t.Errorf("the finding is not shown:\n%s", a.progress)
+	}
+	if got := a.running(t, "dev").Release; got != "v1.1.0" {
+		t.Errorf("dev runs %s after a failed audit, want v1.1.0 still", got)
+	}
+	if err := a.Promote(ctx, "v1.2.0", "dev", Force{Reason: "incident 4411: the trail migration is signed off"}); err != nil {
+		t.Fatalf("forced: %v", err)
+	}
+	history, err := a.StackHistory(ctx, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := history[len(history)-1].Promotion; p == nil || p.Forced != "incident 4411: the trail migration is signed off" {
+		t.Errorf("the forced promotion's record: %+v", p)
+	}
+
+	a.config = ""
+	before := a.audits["prod"]
+	if err := a.Rollback(ctx, "prod", Force{}); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	if a.audits["prod"] != before+1 || a.running(t, "prod").Release != "v1.0.0" {
+		t.Errorf("prod's rollback: audited %d times more, runs %s", a.audits["prod"]-before, a.running(t, "prod").Release)
+	}
+	if err := a.RollForward(ctx, "prod", Force{}); err != nil {
+		t.Fatalf("roll forward: %v", err)
+	}
+	history, err = a.StackHistory(ctx, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, d := range history {
+		if d.Promotion != nil {
+			actions = append(actions, d.Promotion.Action+" "+d.Promotion.Release)
+		}
+	}
+	if got := strings.Join(actions, ", "); got != "promote v1.0.0, promote v1.1.0, rollback v1.0.0, roll-forward v1.1.0" {
+		t.Errorf("prod's records: %s", got)
 	}
 }

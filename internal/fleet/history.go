@@ -2,20 +2,25 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/hipaa-platform/platform/internal/imageref"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // Deployment is one successful update of a stack and the release it ran.
 type Deployment struct {
-	Version int
-	Release string
-	At      time.Time
-	Message string
+	Version int       `json:"version"`
+	Release string    `json:"release"`
+	At      time.Time `json:"at"`
+	Message string    `json:"message"`
+	// Promotion is the record of the promotion, rollback or roll-forward the update was; nil for an
+	// update that moved no release (up).
+	Promotion *Promotion `json:"promotion,omitempty"`
 }
 
 // History returns the stack's successful updates, oldest first, with the release each ran.
@@ -50,9 +55,43 @@ func (f *Fleet) deployments(updates []auto.UpdateSummary) []Deployment {
 			continue
 		}
 		at, _ := time.Parse(time.RFC3339, u.StartTime)
-		out = append(out, Deployment{Version: u.Version, Release: release, At: at, Message: u.Message})
+		d := Deployment{Version: u.Version, Release: release, At: at, Message: u.Message}
+		// Each update's configuration is its own: the record is the update's only when its release is
+		// the record's (an up after a promotion carries the old record along with the release).
+		var p Promotion
+		if raw := u.Config[f.key(PromotionKey)].Value; raw != "" && json.Unmarshal([]byte(raw), &p) == nil && p.Release == release && !recorded(out, p) {
+			d.Promotion = &p
+		}
+		out = append(out, d)
 	}
 	return out
+}
+
+// recorded reports whether p is already some earlier deployment's record.
+func recorded(earlier []Deployment, p Promotion) bool {
+	for _, d := range earlier {
+		if d.Promotion != nil && *d.Promotion == p {
+			return true
+		}
+	}
+	return false
+}
+
+// StackHistory is the successful updates of stack, oldest first, each with its promotion's record.
+func (f *Fleet) StackHistory(ctx context.Context, stack string) ([]Deployment, error) {
+	var out []Deployment
+	err := f.preserve(func() error {
+		s, err := auto.SelectStack(ctx, stack, f.ws(stack))
+		if auto.IsSelectStack404Error(err) {
+			return refusal.New("%s has not been created", stack)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = f.History(ctx, s)
+		return err
+	})
+	return out, err
 }
 
 // Releases returns the distinct releases a stack has run, in the order it first ran them; the last of

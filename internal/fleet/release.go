@@ -14,13 +14,14 @@ import (
 )
 
 // Promote deploys image to the stage to, after checking that every stage in front of it has run the
-// image (unless force). The image is named by tag or digest; a malformed one is refused before
-// anything runs.
-func (f *Fleet) Promote(ctx context.Context, image, to string, force bool) error {
+// image, that the image in the stage's registry is the one the stage in front ran (waiting for it to
+// replicate there), and that the stage passes its HIPAA audit with it; force goes past the first and
+// the last. The image is named by tag or digest; a malformed one is refused before anything runs.
+func (f *Fleet) Promote(ctx context.Context, image, to string, force Force) error {
 	return f.preserve(func() error { return f.promote(ctx, image, to, force) })
 }
 
-func (f *Fleet) promote(ctx context.Context, image, to string, force bool) error {
+func (f *Fleet) promote(ctx context.Context, image, to string, force Force) error {
 	if _, err := imageref.Parse(image); err != nil {
 		return refusal.Of(err)
 	}
@@ -33,16 +34,56 @@ func (f *Fleet) promote(ctx context.Context, image, to string, force bool) error
 	if err := f.checkFront(ctx, image, to, force); err != nil {
 		return err
 	}
-	return f.deploy(ctx, to, true, image, fmt.Sprintf("promote %s to %s", image, to))
+	want, err := f.ranInFront(ctx, to)
+	if err != nil {
+		return err
+	}
+	return f.gatedDeploy(ctx, to, true, image, want, "promote", fmt.Sprintf("promote %s to %s", image, to), force)
+}
+
+// ranInFront is the digest the stage in front of stage runs, which stage must get the same of; empty
+// for the first stage, or without a registry to compare with.
+func (f *Fleet) ranInFront(ctx context.Context, stage string) (string, error) {
+	i := slices.Index(f.Stages, stage)
+	if i <= 0 || f.Registry == nil {
+		return "", nil
+	}
+	st, err := f.statusOf(ctx, f.Stages[i-1])
+	if err != nil || st.Image == "" {
+		return "", err
+	}
+	_, digest, _ := strings.Cut(st.Image, "@")
+	return digest, nil
+}
+
+// gatedDeploy updates stack to run image, once the image is in the stack's registry (as want, when
+// set) and the stack passed its audit with it, recording who did it, the digest and the report's.
+func (f *Fleet) gatedDeploy(ctx context.Context, stack string, create bool, image, want, action, message string, force Force) error {
+	digest, err := f.resolve(ctx, stack, image, want)
+	if err != nil {
+		return err
+	}
+	ev, err := f.gate(stack, image, force)
+	if err != nil {
+		return err
+	}
+	record, err := f.record(action, image, digest, ev, force)
+	if err != nil {
+		return err
+	}
+	if force.Forced() {
+		message += " (forced: " + force.Reason + ")"
+	}
+	return f.update(ctx, stack, create, auto.ConfigMap{f.key("release"): {Value: image}, f.key(PromotionKey): {Value: record}}, message)
 }
 
 // PromoteAll promotes image through every stage in order and stops at the first that fails, leaving the
 // stages after it untouched.
-func (f *Fleet) PromoteAll(ctx context.Context, image string, force bool) error {
+func (f *Fleet) PromoteAll(ctx context.Context, image string, force Force) error {
 	return f.preserve(func() error { return f.promoteAll(ctx, image, force) })
 }
 
-func (f *Fleet) promoteAll(ctx context.Context, image string, force bool) error {
+func (f *Fleet) promoteAll(ctx context.Context, image string, force Force) error {
 	if _, err := imageref.Parse(image); err != nil {
 		return refusal.Of(err)
 	}
@@ -65,7 +106,7 @@ func (f *Fleet) promoteAll(ctx context.Context, image string, force bool) error 
 }
 
 // checkFront refuses a promotion to a stage before every stage in front of it has run the image.
-func (f *Fleet) checkFront(ctx context.Context, image, to string, force bool) error {
+func (f *Fleet) checkFront(ctx context.Context, image, to string, force Force) error {
 	for _, before := range f.Stages[:slices.Index(f.Stages, to)] {
 		ran, current, err := f.ran(ctx, before, image)
 		if err != nil {
@@ -74,15 +115,15 @@ func (f *Fleet) checkFront(ctx context.Context, image, to string, force bool) er
 		if ran {
 			continue
 		}
-		if force {
-			f.say("%s: %s has not run on %s; promoting anyway (--force)", to, image, before)
+		if force.Forced() {
+			f.say("%s: %s has not run on %s; promoting anyway (--force: %s)", to, image, before, force.Reason)
 			continue
 		}
 		running := "nothing yet"
 		if current != "" {
 			running = current
 		}
-		return refusal.New("%s has not run on %s (running there: %s); promote it there first, or pass --force", image, before, running)
+		return refusal.New("%s has not run on %s (running there: %s); promote it there first, or pass --force with --reason", image, before, running)
 	}
 	return nil
 }
@@ -101,7 +142,7 @@ func (f *Fleet) deploy(ctx context.Context, stack string, create bool, image, me
 // current is the release a stack runs, from its history; "" for a stack not yet created or never
 // updated.
 func (f *Fleet) current(ctx context.Context, stack string) (releases []string, current string, err error) {
-	s, err := auto.SelectStack(ctx, stack, f.Workspace)
+	s, err := auto.SelectStack(ctx, stack, f.ws(stack))
 	if auto.IsSelectStack404Error(err) {
 		return nil, "", nil
 	}
@@ -178,18 +219,20 @@ func (f *Fleet) upAll(ctx context.Context) error {
 	return nil
 }
 
-// Rollback returns a stage to the release it ran before the current one.
-func (f *Fleet) Rollback(ctx context.Context, stack string) error {
-	return f.preserve(func() error { return f.step(ctx, stack, -1) })
+// Rollback returns a stage to the release it ran before the current one, through the same audit as a
+// promotion.
+func (f *Fleet) Rollback(ctx context.Context, stack string, force Force) error {
+	return f.preserve(func() error { return f.step(ctx, stack, -1, force) })
 }
 
-// RollForward moves a stage to the release it ran after the current one, undoing a rollback.
-func (f *Fleet) RollForward(ctx context.Context, stack string) error {
-	return f.preserve(func() error { return f.step(ctx, stack, +1) })
+// RollForward moves a stage to the release it ran after the current one, undoing a rollback, through
+// the same audit as a promotion.
+func (f *Fleet) RollForward(ctx context.Context, stack string, force Force) error {
+	return f.preserve(func() error { return f.step(ctx, stack, +1, force) })
 }
 
 // step moves a stage by one in the list of releases it has run, in the order it first ran them.
-func (f *Fleet) step(ctx context.Context, stack string, by int) error {
+func (f *Fleet) step(ctx context.Context, stack string, by int, force Force) error {
 	if err := f.stage(stack); err != nil {
 		return err
 	}
@@ -214,11 +257,11 @@ func (f *Fleet) step(ctx context.Context, stack string, by int) error {
 	if err := f.check(stack, releases[i]); err != nil {
 		return err
 	}
-	verb := "roll back"
+	verb, action := "roll back", "rollback"
 	if by > 0 {
-		verb = "roll forward"
+		verb, action = "roll forward", "roll-forward"
 	}
-	return f.deploy(ctx, stack, false, releases[i], fmt.Sprintf("%s %s from %s to %s", verb, stack, current, releases[i]))
+	return f.gatedDeploy(ctx, stack, false, releases[i], "", action, fmt.Sprintf("%s %s from %s to %s", verb, stack, current, releases[i]), force)
 }
 
 // Status is what one stack runs.
@@ -237,6 +280,8 @@ type Status struct {
 	LastResult string `json:"lastResult,omitempty"`
 	// ExpiresAt is a demo stack's expiry.
 	ExpiresAt string `json:"expiresAt,omitempty"`
+	// LastPromotion is the record of the last promotion, rollback or roll-forward that succeeded.
+	LastPromotion *Promotion `json:"lastPromotion,omitempty"`
 }
 
 // Status reports what runs where: every stage, the account stacks (which run no release), then every
@@ -251,47 +296,83 @@ func (f *Fleet) Status(ctx context.Context) ([]Status, error) {
 }
 
 func (f *Fleet) status(ctx context.Context) ([]Status, error) {
-	summaries, err := f.Workspace.ListStacks(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing stacks: %w", err)
-	}
 	names := append(slices.Clone(f.Stages), f.Accounts...)
-	for _, s := range summaries {
-		if !slices.Contains(names, s.Name) {
-			names = append(names, s.Name)
+	summaries := map[string]auto.StackSummary{}
+	for _, w := range f.workspaces() {
+		list, err := w.ListStacks(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing stacks: %w", err)
+		}
+		for _, s := range list {
+			// A stack the fleet keeps in another backend is that backend's, not this one's.
+			if f.ws(s.Name) != w {
+				continue
+			}
+			summaries[s.Name] = s
+			if !slices.Contains(names, s.Name) {
+				names = append(names, s.Name)
+			}
 		}
 	}
 	var out []Status
 	for _, name := range names {
-		i := slices.IndexFunc(summaries, func(s auto.StackSummary) bool { return s.Name == name })
-		st := Status{Stack: name, Created: i >= 0}
-		if !st.Created {
-			out = append(out, st)
-			continue
-		}
-		st.LastUpdate = summaries[i].LastUpdate
-		s, err := auto.SelectStack(ctx, name, f.Workspace)
+		sum, created := summaries[name]
+		st, err := f.describe(ctx, name, sum, created)
 		if err != nil {
 			return nil, err
 		}
-		exported, err := s.Outputs(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s's outputs: %w", name, err)
-		}
-		if r, ok := exported[outputs.Release].Value.(map[string]any); ok {
-			st.Release, _ = r["requested"].(string)
-			st.Image, _ = r["image"].(string)
-		}
-		st.ExpiresAt, _ = exported[outputs.ExpiresAt].Value.(string)
-		updates, err := f.updates(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		if len(updates) > 0 {
-			st.LastResult = updates[0].Result
-		}
-		st.Releases, _ = Releases(f.deployments(updates))
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// statusOf is one stack's status.
+func (f *Fleet) statusOf(ctx context.Context, name string) (Status, error) {
+	list, err := f.ws(name).ListStacks(ctx)
+	if err != nil {
+		return Status{}, fmt.Errorf("listing stacks: %w", err)
+	}
+	i := slices.IndexFunc(list, func(s auto.StackSummary) bool { return s.Name == name })
+	if i < 0 {
+		return Status{Stack: name}, nil
+	}
+	return f.describe(ctx, name, list[i], true)
+}
+
+// describe reads what a stack runs from its outputs and history.
+func (f *Fleet) describe(ctx context.Context, name string, sum auto.StackSummary, created bool) (Status, error) {
+	st := Status{Stack: name, Created: created}
+	if !created {
+		return st, nil
+	}
+	st.LastUpdate = sum.LastUpdate
+	s, err := auto.SelectStack(ctx, name, f.ws(name))
+	if err != nil {
+		return st, err
+	}
+	exported, err := s.Outputs(ctx)
+	if err != nil {
+		return st, fmt.Errorf("reading %s's outputs: %w", name, err)
+	}
+	if r, ok := exported[outputs.Release].Value.(map[string]any); ok {
+		st.Release, _ = r["requested"].(string)
+		st.Image, _ = r["image"].(string)
+	}
+	st.ExpiresAt, _ = exported[outputs.ExpiresAt].Value.(string)
+	updates, err := f.updates(ctx, s)
+	if err != nil {
+		return st, err
+	}
+	if len(updates) > 0 {
+		st.LastResult = updates[0].Result
+	}
+	deployments := f.deployments(updates)
+	st.Releases, _ = Releases(deployments)
+	for i := len(deployments) - 1; i >= 0; i-- {
+		if p := deployments[i].Promotion; p != nil {
+			st.LastPromotion = p
+			break
+		}
+	}
+	return st, nil
 }

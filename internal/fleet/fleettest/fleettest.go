@@ -34,6 +34,7 @@ type Env struct {
 
 	mu     sync.Mutex
 	failOn map[string]bool
+	proj   workspace.Project
 }
 
 // Fail makes every update of stack fail (or succeed again), as a release that never becomes healthy
@@ -104,7 +105,7 @@ func New(t testing.TB, root string) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Work: work, failOn: map[string]bool{}}
+	e := &Env{Work: work, failOn: map[string]bool{}, proj: *proj}
 	if e.Project, err = project.Load(work); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +115,19 @@ func New(t testing.TB, root string) *Env {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// Backend is a second workspace over the same directory and stand-in program, with a local backend of
+// its own: another account's, as the production account's state is apart from the non-production one's.
+func (e *Env) Backend(t testing.TB) auto.Workspace {
+	t.Helper()
+	cmd, env := hipaatest.LocalPulumi(t, t.TempDir())
+	ws, err := auto.NewLocalWorkspace(context.Background(),
+		auto.WorkDir(e.Work), auto.Program(e.standIn), auto.Project(e.proj), auto.Pulumi(cmd), auto.EnvVars(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }
 
 // Check is the configuration check platformctl gives its fleet: the program's own LoadConfig, run
