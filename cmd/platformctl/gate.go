@@ -17,6 +17,7 @@ import (
 	"github.com/hipaa-platform/platform/internal/fleet"
 	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/project"
+	"github.com/hipaa-platform/platform/internal/refusal"
 	"github.com/hipaa-platform/platform/stacks"
 )
 
@@ -53,6 +54,9 @@ func gate(p *project.Project, configFile, reportDir string, now func() time.Time
 // Not exercised here: there is no AWS account; the fleet's tests give their own.
 func ecrRegistry(p *project.Project) func(ctx context.Context, stack, release string) (string, bool, error) {
 	return func(ctx context.Context, stack, release string) (string, bool, error) {
+		if _, err := exec.LookPath("aws"); err != nil {
+			return "", false, refusal.New("finding %s in %s's registry needs the AWS CLI on the PATH (aws ecr describe-images); install it", release, stack)
+		}
 		ref, err := imageref.Parse(release)
 		if err != nil {
 			return "", false, err

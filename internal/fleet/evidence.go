@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 // Evidence is what a stage's audit with a release found, before the stage is updated.
@@ -88,6 +90,9 @@ func (f *Fleet) resolve(ctx context.Context, stack, release, want string) (strin
 	start := f.now()
 	for {
 		digest, found, err := f.Registry(ctx, stack, release)
+		if refusal.Is(err) {
+			return "", err
+		}
 		if err != nil {
 			return "", fmt.Errorf("%s: finding %s in its registry: %w", stack, release, err)
 		}
