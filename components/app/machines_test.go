@@ -77,6 +77,9 @@ func TestTheBootedWebHostGivesTheContainerItsFilesAndNoMore(t *testing.T) {
 			t.Errorf("the first run lacks %q:\n%s", want, log())
 		}
 	}
+	if ms := n.AWS.Metrics("Converged", "hipaa-unit-web"); len(ms) == 0 || ms[len(ms)-1].Value != "1" {
+		t.Errorf("the host published %v, want Converged 1 under the tier's name", ms)
+	}
 	if got := strings.TrimSpace(m.File("/var/lib/docker-standin/login-password")); got != standin.RegistryPassword {
 		t.Errorf("docker login was given %q, not the registry token's password", got)
 	}
