@@ -19,14 +19,15 @@ import (
 
 // planOptions are what plan looks at.
 type planOptions struct {
-	stacks []string
-	online bool
+	stacks  []string
+	account string
+	online  bool
 }
 
 func planCmd(d deps) *cobra.Command {
 	var o planOptions
 	cmd := &cobra.Command{
-		Use:   "plan --stack NAME [--stack NAME...] [--online]",
+		Use:   "plan (--stack NAME [--stack NAME...] | --account NAME) [--online]",
 		Short: "Say what a stack needs before its first deployment: quotas, zones, and a model of its stand-up time",
 		Long: `plan previews each stack offline and prints what its first ` + "`pulumi up`" + ` needs: the AWS quotas it
 consumes at its largest (each Auto Scaling group at its maximum size and at its surge during an instance
@@ -35,7 +36,8 @@ services it assumes; and the modeled time to stand it up from empty, the critica
 dependency graph weighted by typical creation times (a model, with its sources in internal/plan).
 
 Several --stack flags plan stacks that share an account and region (dev, test and qa in the
-non-production account): their quotas are added up.
+non-production account): their quotas are added up. --account plans every stack accounts.yaml puts in
+that account, together.
 
 --online, with AWS credentials for the stack's account, reads the account's applied quotas with Service
 Quotas and checks each zone's instance types and endpoint services with EC2, through the AWS CLI.
@@ -52,12 +54,39 @@ online, a quota must be raised or a zone lacks what a stack uses; 2 when a stack
 			if o.online {
 				check = awsCLI
 			}
-			return runPlan(cmd.Context(), d.stdout, p, o.stacks, check)
+			stacks, err := planned(p, o)
+			if err != nil {
+				return err
+			}
+			return runPlan(cmd.Context(), d.stdout, p, stacks, check)
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.stacks, "stack", nil, "a `STACK` to plan: account-nonprod, account-prod, dev, test, qa, prod, or a demo stack demo-NAME; repeat for stacks of one account")
+	cmd.Flags().StringVar(&o.account, "account", "", "plan every stack of the `ACCOUNT` that accounts.yaml names (nonprod, prod) together")
 	cmd.Flags().BoolVar(&o.online, "online", false, "check against the account with the AWS CLI and the caller's credentials")
 	return cmd
+}
+
+// planned are the stacks o asks for: --stack's, or --account's from accounts.yaml.
+func planned(p *project.Project, o planOptions) ([]string, error) {
+	if o.account == "" {
+		return o.stacks, nil
+	}
+	if len(o.stacks) > 0 {
+		return nil, refusal.New("give --stack or --account, not both")
+	}
+	accts, err := p.Accounts()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, a := range accts {
+		if a.Name == o.account {
+			return a.Stacks, nil
+		}
+		names = append(names, a.Name)
+	}
+	return nil, refusal.New("--account %q: %s names the accounts %s", o.account, project.AccountsFile, strings.Join(names, ", "))
 }
 
 // checker runs the AWS CLI's command args and returns its standard output.

@@ -49,9 +49,24 @@ func TestPlanAddsUpTheStacksOfOneAccount(t *testing.T) {
 
 func TestPlanRefusesWithoutAStackOrAnUnknownOne(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"plan"}, {"plan", "--stack", "nope"}} {
-		if _, errOut, code := platformctl(t, args...); code != exitBadInput || !strings.Contains(errOut, "stack") {
-			t.Errorf("%v: exit %d, %s", args, code, errOut)
+	for args, want := range map[string]string{
+		"plan":                            "--stack is required",
+		"plan --stack nope":               "nope",
+		"plan --account staging":          `--account "staging": accounts.yaml names the accounts nonprod, prod`,
+		"plan --account prod --stack dev": "give --stack or --account, not both",
+	} {
+		if _, errOut, code := platformctl(t, strings.Fields(args)...); code != exitBadInput || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d, %s; want %q", args, code, errOut, want)
 		}
+	}
+}
+
+// TestPlanOfAnAccountAddsUpItsStacks: --account nonprod plans the account stack and the three
+// environments that accounts.yaml puts in it.
+func TestPlanOfAnAccountAddsUpItsStacks(t *testing.T) {
+	t.Parallel()
+	out, errOut, code := platformctl(t, "plan", "--account", "nonprod")
+	if code != exitOK || !strings.Contains(out, "Together (account-nonprod, dev, test, qa)") {
+		t.Errorf("exit %d: %s\n%s", code, errOut, out)
 	}
 }
