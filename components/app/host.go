@@ -87,7 +87,7 @@ type renderedFile struct{ Env, File, Content string }
 func Converge(name, role, region string) converge.Host {
 	return converge.Host{
 		Name: name, Unit: "hipaa-" + role + "-converge", Description: "run the " + role + " tier's release with what it reads",
-		Region: region, AWSCLI: "/usr/bin/aws", StateDir: "/var/lib/hipaa", LogFile: "/var/log/hipaa/converge.log", Every: "15min",
+		Region: region, AWSCLI: "/usr/bin/aws", StateDir: converge.StateDir, LogFile: converge.LogFile, Every: converge.Every,
 	}
 }
 
@@ -158,7 +158,7 @@ func Bundle(name string, p hostParams) ([]cloudinit.File, error) {
 		return nil, fmt.Errorf("rendering the %s tier's converge steps: %w", p.Role, err)
 	}
 	agent := cloudinit.Agent{DiskPaths: []string{"/"}, LogGroup: p.LogGroup,
-		Logs: []cloudinit.LogFile{{Path: "/var/log/hipaa/converge.log", Stream: "converge"}}}
+		Logs: []cloudinit.LogFile{Converge(name, p.Role, p.Region).AgentLog()}}
 	out = append(out, cloudinit.File{Path: stageDir + "/cloudwatch-agent.json", Permissions: "0644", Content: agent.Config()})
 	own, err := Converge(name, p.Role, p.Region).Files(body.String())
 	if err != nil {

@@ -112,12 +112,9 @@ func TopicArn(partition, region, account, name string) string {
 func Converge(name, region string) converge.Host {
 	return converge.Host{
 		Name: name, Unit: "hipaa-monitoring-converge", Description: "converge the Nagios host to its rendered configuration",
-		Region: region, AWSCLI: "/usr/bin/aws", StateDir: "/var/lib/hipaa", LogFile: convergeLog, Every: "15min",
+		Region: region, AWSCLI: "/usr/bin/aws", StateDir: converge.StateDir, LogFile: converge.LogFile, Every: converge.Every,
 	}
 }
-
-// convergeLog is where every converge run of the Nagios host logs.
-const convergeLog = "/var/log/hipaa/converge.log"
 
 // Bundle is the Nagios host's whole setup, as files: the generated configuration staged under
 // /etc/hipaa/nagios, the notification script, Apache on loopback, the CloudWatch agent's configuration,
@@ -136,7 +133,7 @@ func Bundle(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files)
 		out = append(out, cloudinit.File{Path: path.Join("/etc/hipaa/nagios", n), Permissions: "0640", Content: files[n]})
 	}
 	agent := cloudinit.Agent{DiskPaths: []string{"/"}, LogGroup: hostrole.LogGroupName(name),
-		Logs: []cloudinit.LogFile{{Path: convergeLog, Stream: "converge"}, {Path: p.LogDir + "/nagios.log", Stream: "nagios"}}}
+		Logs: []cloudinit.LogFile{Converge(name, a.Region).AgentLog(), {Path: p.LogDir + "/nagios.log", Stream: "nagios"}}}
 	out = append(out,
 		cloudinit.File{Path: "/etc/hipaa/hipaa-notify", Permissions: "0644", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
 		cloudinit.File{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},

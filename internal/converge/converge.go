@@ -32,6 +32,14 @@ const Namespace = "HIPAA/Hosts"
 // CreateDocument, Content; pulumi-aws ssm.Document "must not exceed 64KB").
 const MaxDocumentBytes = 64 * 1024
 
+// Where every host of the platform keeps its convergence state and log, and how long after each run
+// the next starts.
+const (
+	StateDir = "/var/lib/hipaa"
+	LogFile  = "/var/log/hipaa/converge.log"
+	Every    = "15min"
+)
+
 // Host is one converging host.
 type Host struct {
 	// Name is the host's name: the metric's Host dimension, and the prefix of every log line.
@@ -63,6 +71,11 @@ func (h Host) check() error {
 		return fmt.Errorf("converge: %s needs Region, AWSCLI, an absolute StateDir and LogFile, and Every", h.Name)
 	}
 	return nil
+}
+
+// AgentLog is the converge log as the CloudWatch agent ships it, to the stream <instance>/converge.
+func (h Host) AgentLog() cloudinit.LogFile {
+	return cloudinit.LogFile{Path: h.LogFile, Stream: "converge"}
 }
 
 // ScriptPath is where the converge script is installed.

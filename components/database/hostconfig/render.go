@@ -186,12 +186,9 @@ func (p Params) PgUnit() string { return fmt.Sprintf("postgresql@%d-main.service
 func (p Params) Converge() converge.Host {
 	return converge.Host{
 		Name: p.Name, Unit: "hipaa-db-converge", Description: "converge the PostgreSQL " + p.Role + " to its rendered configuration",
-		Region: p.Backup.Region, AWSCLI: p.AWSCLI, StateDir: "/var/lib/hipaa", LogFile: ConvergeLog, Every: "15min",
+		Region: p.Backup.Region, AWSCLI: p.AWSCLI, StateDir: converge.StateDir, LogFile: converge.LogFile, Every: converge.Every,
 	}
 }
-
-// ConvergeLog is where every converge run of a database host logs.
-const ConvergeLog = "/var/log/hipaa/converge.log"
 
 // Files maps each rendered file's destination path to its content.
 type Files map[string]string
@@ -286,7 +283,7 @@ func Config(p Params) (Files, error) {
 		agent := cloudinit.Agent{DiskPaths: []string{"/", p.MountPoint}}
 		if p.LogGroup != "" {
 			agent.LogGroup = p.LogGroup
-			agent.Logs = []cloudinit.LogFile{{Path: ConvergeLog, Stream: "converge"}, {Path: p.LogDir + "/*.log", Stream: "postgresql"}}
+			agent.Logs = []cloudinit.LogFile{p.Converge().AgentLog(), {Path: p.LogDir + "/*.log", Stream: "postgresql"}}
 		}
 		files["cloudwatch-agent.json"] = agent.Config()
 	}
