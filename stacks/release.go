@@ -78,7 +78,7 @@ func resolveRelease(ctx *pulumi.Context, cfg *Config, accountID string) *Release
 	}
 	name := RepositoryName(cfg.Project)
 	r := &Release{
-		RepositoryArn: fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", iampolicy.Partition(cfg.Region), cfg.Region, registryAccount, name),
+		RepositoryArn: registry.RepositoryArn(iampolicy.Partition(cfg.Region), cfg.Region, registryAccount, name),
 	}
 	ref := cfg.Release.Ref
 	args := ecr.GetImageOutputArgs{RepositoryName: pulumi.String(name), RegistryId: pulumi.String(registryAccount)}

@@ -472,25 +472,19 @@ func LifecyclePolicy(releasePrefixes, buildPrefixes []string, buildDays, untagge
 // RepositoryPolicy lets the named accounts pull, and nobody else: the accounts' own IAM policies then
 // decide which of their principals may.
 func RepositoryPolicy(partition string, accounts []string) string {
-	var roots []string
-	for _, a := range slices.Compact(slices.Sorted(slices.Values(accounts))) {
-		roots = append(roots, iampolicy.AccountRoot(partition, a))
-	}
-	s := iampolicy.Allow("PullWithinTrustedAccounts", PullActions, nil)
-	s.Principal = &iampolicy.Principal{AWS: roots}
-	return iampolicy.New(s).JSON()
+	return iampolicy.New(iampolicy.Allow("PullWithinTrustedAccounts", PullActions, nil).ForAccounts(partition, accounts)).JSON()
+}
+
+// RepositoryArn is the ARN of the repository name in account's registry of region.
+func RepositoryArn(partition, region, account, name string) string {
+	return fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", partition, region, account, name)
 }
 
 // ReplicationPolicy is the registry policy that lets the source accounts' registries replicate into the
 // repository, and nothing else: ecr:ReplicateImage on that repository alone (the form of the ECR user
 // guide's "Allow the root user of a source account to replicate", without ecr:CreateRepository).
 func ReplicationPolicy(partition, region, account, repository string, sources []string) string {
-	var roots []string
-	for _, a := range slices.Compact(slices.Sorted(slices.Values(sources))) {
-		roots = append(roots, iampolicy.AccountRoot(partition, a))
-	}
 	s := iampolicy.Allow("ReplicateReleasesFromTrustedAccounts", []string{"ecr:ReplicateImage"},
-		[]string{fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", partition, region, account, repository)})
-	s.Principal = &iampolicy.Principal{AWS: roots}
-	return iampolicy.New(s).JSON()
+		[]string{RepositoryArn(partition, region, account, repository)})
+	return iampolicy.New(s.ForAccounts(partition, sources)).JSON()
 }

@@ -5,6 +5,7 @@ package iampolicy
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -59,7 +60,16 @@ func Deny(sid string, actions, resources []string) Statement {
 // ForAccount names the account root as the principal: access is then granted by the account's own IAM
 // policies.
 func (s Statement) ForAccount(partition, accountID string) Statement {
-	s.Principal = &Principal{AWS: []string{AccountRoot(partition, accountID)}}
+	return s.ForAccounts(partition, []string{accountID})
+}
+
+// ForAccounts names the accounts' roots as the principal, each once, in order.
+func (s Statement) ForAccounts(partition string, accountIDs []string) Statement {
+	var roots []string
+	for _, a := range slices.Compact(slices.Sorted(slices.Values(accountIDs))) {
+		roots = append(roots, AccountRoot(partition, a))
+	}
+	s.Principal = &Principal{AWS: roots}
 	return s
 }
 
