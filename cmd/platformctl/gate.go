@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -69,25 +68,19 @@ func ecrRegistry(p *project.Project) func(ctx context.Context, stack, release st
 		if ref.Digest != "" {
 			id = "imageDigest=" + ref.Digest
 		}
-		args := []string{"ecr", "describe-images", "--repository-name", stacks.RepositoryName(p.Name), "--image-ids", id,
-			"--region", cfg["aws:region"], "--output", "json"}
+		args := []string{"ecr", "describe-images", "--repository-name", stacks.RepositoryName(p.Name), "--image-ids", id, "--region", cfg["aws:region"]}
 		if acct := cfg[p.Name+":registryAccount"]; acct != "" {
 			args = append(args, "--registry-id", acct)
 		}
-		cmd := exec.CommandContext(ctx, "aws", args...)
-		cmd.Env = os.Environ()
+		var env map[string]string
 		if accts, err := p.Accounts(); err == nil {
 			if a, ok := project.AccountOf(accts, stack); ok && a.Profile != "" {
-				cmd.Env = append(cmd.Env, "AWS_PROFILE="+a.Profile)
+				env = map[string]string{"AWS_PROFILE": a.Profile}
 			}
 		}
-		out, err := cmd.Output()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			if strings.Contains(string(ee.Stderr), "ImageNotFoundException") {
-				return "", false, nil
-			}
-			return "", false, fmt.Errorf("aws ecr describe-images: %s", strings.TrimSpace(string(ee.Stderr)))
+		out, err := awsCLI(ctx, env, args...)
+		if err != nil && strings.Contains(err.Error(), "ImageNotFoundException") {
+			return "", false, nil
 		}
 		if err != nil {
 			return "", false, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -52,7 +53,7 @@ online, a quota must be raised or a zone lacks what a stack uses; 2 when a stack
 			}
 			var check checker
 			if o.online {
-				check = awsCLI
+				check = func(ctx context.Context, args ...string) ([]byte, error) { return awsCLI(ctx, nil, args...) }
 			}
 			stacks, err := planned(p, o)
 			if err != nil {
@@ -92,11 +93,18 @@ func planned(p *project.Project, o planOptions) ([]string, error) {
 // checker runs the AWS CLI's command args and returns its standard output.
 type checker func(ctx context.Context, args ...string) ([]byte, error)
 
-// awsCLI is the AWS CLI on PATH, with the caller's credentials.
-func awsCLI(ctx context.Context, args ...string) ([]byte, error) {
-	out, err := exec.CommandContext(ctx, "aws", append(args, "--output", "json")...).Output()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return nil, fmt.Errorf("aws %s: %s", strings.Join(args[:2], " "), strings.TrimSpace(string(ee.Stderr)))
+// awsCLI runs the AWS CLI on the PATH with the caller's credentials and env added (an account's
+// AWS_PROFILE), and returns its JSON output; a failure carries the CLI's own message.
+func awsCLI(ctx context.Context, env map[string]string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "aws", append(args, "--output", "json")...)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return nil, fmt.Errorf("aws %s: %s", strings.Join(args[:min(2, len(args))], " "), strings.TrimSpace(string(ee.Stderr)))
 	}
 	return out, err
 }
