@@ -29,51 +29,24 @@ type Plan struct {
 
 // Make plans stack, in region, from its preview rs.
 func Make(stack, region string, rs []offline.Resource) (Plan, error) {
-	uses, err := Usage(rs)
+	uses, dedicated, err := Usage(rs)
 	if err != nil {
 		return Plan{}, fmt.Errorf("plan of %s: %w", stack, err)
 	}
-	p := Plan{Stack: stack, Region: region, Uses: uses, Path: CriticalPath(rs)}
+	p := Plan{Stack: stack, Region: region, Uses: uses, Dedicated: dedicated, Path: CriticalPath(rs)}
 	zones, types, services := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, r := range rs {
 		switch r.Type {
 		case "aws:ec2/subnet:Subnet":
 			zones[r.String("availabilityZone")] = true
-		case "aws:ec2/instance:Instance":
-			types[r.String("instanceType")] = true
-			if r.String("tenancy") == "dedicated" {
-				p.Dedicated++
-			}
-		case "aws:ec2/launchTemplate:LaunchTemplate":
+		case "aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate":
 			types[r.String("instanceType")] = true
 		case "aws:ec2/vpcEndpoint:VpcEndpoint":
 			services[r.String("serviceName")] = true
 		}
 	}
-	p.Dedicated += dedicatedInGroups(rs)
 	p.Zones, p.InstanceTypes, p.EndpointServices = keys(zones), keys(types), keys(services)
 	return p, nil
-}
-
-// dedicatedInGroups counts the instances Auto Scaling groups launch with dedicated tenancy, at their
-// surge.
-func dedicatedInGroups(rs []offline.Resource) int {
-	templates := map[string]offline.Resource{}
-	for _, r := range rs {
-		if r.Type == "aws:ec2/launchTemplate:LaunchTemplate" {
-			templates[r.ID] = r
-		}
-	}
-	n := 0
-	for _, g := range rs {
-		if g.Type != "aws:autoscaling/group:Group" || templates[g.String("launchTemplate.id")].String("placement.tenancy") != "dedicated" {
-			continue
-		}
-		maxSize, _ := g.Value("maxSize").(float64)
-		surge, _ := g.Value("instanceRefresh.preferences.maxHealthyPercentage").(float64)
-		n += int(maxSize * max(surge, 100) / 100)
-	}
-	return n
 }
 
 func keys(m map[string]bool) []string {

@@ -111,8 +111,9 @@ type Use struct {
 func (u Use) Exceeds() bool { return u.Used > u.Quota.Default }
 
 // Usage are the quotas stack resources rs consume at their largest: every Auto Scaling group at its
-// maximum size, and during an instance refresh at its maximum healthy percentage of that.
-func Usage(rs []offline.Resource) ([]Use, error) {
+// maximum size, and during an instance refresh at its maximum healthy percentage of that; and how many of
+// those instances run with dedicated tenancy.
+func Usage(rs []offline.Resource) (uses []Use, dedicated int, err error) {
 	byID := map[string]offline.Resource{}
 	for _, r := range rs {
 		if r.ID != "" {
@@ -131,10 +132,13 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 	vcpus, why := map[Quota]int{}, map[Quota][]string{}
 	gp3GiB := 0
 	maxGroups, maxGroupsWhere := 0, ""
-	count := func(name, instanceType string, n int, sgs int, rootGiB int) error {
+	count := func(name, instanceType, tenancy string, n int, sgs int, rootGiB int) error {
 		per, err := VCPUs(instanceType)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if tenancy == "dedicated" {
+			dedicated += n
 		}
 		q := vcpuQuota(instanceType)
 		vcpus[q] += per * n
@@ -148,14 +152,14 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 	for _, r := range of("aws:ec2/instance:Instance") {
 		size, _ := r.Value("rootBlockDevice.volumeSize").(float64)
 		sgs, _ := r.Value("vpcSecurityGroupIds").([]any)
-		if err := count(r.Name, r.String("instanceType"), 1, len(sgs), int(size)); err != nil {
-			return nil, err
+		if err := count(r.Name, r.String("instanceType"), r.String("tenancy"), 1, len(sgs), int(size)); err != nil {
+			return nil, 0, err
 		}
 	}
 	for _, g := range of("aws:autoscaling/group:Group") {
 		t, ok := byID[g.String("launchTemplate.id")]
 		if !ok {
-			return nil, fmt.Errorf("group %s: its launch template is not in the preview", g.Name)
+			return nil, 0, fmt.Errorf("group %s: its launch template is not in the preview", g.Name)
 		}
 		maxSize, _ := g.Value("maxSize").(float64)
 		surge := 100.0
@@ -167,8 +171,8 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 		size, _ := t.Value("blockDeviceMappings.0.ebs.volumeSize").(float64)
 		sgs, _ := t.Value("networkInterfaces.0.securityGroups").([]any)
 		n := int(maxSize * surge / 100)
-		if err := count(g.Name+" (max "+strconv.Itoa(int(maxSize))+", "+strconv.Itoa(int(surge))+"% in a refresh)", t.String("instanceType"), n, len(sgs), int(size)); err != nil {
-			return nil, err
+		if err := count(g.Name+" (max "+strconv.Itoa(int(maxSize))+", "+strconv.Itoa(int(surge))+"% in a refresh)", t.String("instanceType"), t.String("placement.tenancy"), n, len(sgs), int(size)); err != nil {
+			return nil, 0, err
 		}
 	}
 	for _, v := range of("aws:ebs/volume:Volume") {
@@ -178,7 +182,6 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 		}
 	}
 
-	var uses []Use
 	for _, q := range slices.SortedFunc(maps.Keys(vcpus), func(a, b Quota) int { return strings.Compare(a.Code, b.Code) }) {
 		uses = append(uses, Use{Quota: q, Used: vcpus[q], Why: strings.Join(why[q], "; ")})
 	}
@@ -229,7 +232,7 @@ func Usage(rs []offline.Resource) ([]Use, error) {
 		Use{Quota: quotaASG, Used: len(of("aws:autoscaling/group:Group"))},
 		Use{Quota: quotaGP3, Used: (gp3GiB + 1023) / 1024, Why: fmt.Sprintf("%d GiB: data volumes, root volumes, each group at its surge", gp3GiB)},
 	)
-	return uses, nil
+	return uses, dedicated, nil
 }
 
 // largest is the use of a per-zone, per-VPC or per-group quota: its largest count.
