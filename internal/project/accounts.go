@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -65,7 +66,7 @@ func (p *Project) Accounts() ([]Account, error) {
 	owner := map[string]string{}
 	var out []Account
 	demos := ""
-	for _, name := range sortedKeys(file.Accounts) {
+	for _, name := range slices.Sorted(maps.Keys(file.Accounts)) {
 		a := file.Accounts[name]
 		a.Name = name
 		switch {
@@ -117,13 +118,4 @@ func (a Account) Env() map[string]string {
 		env["AWS_PROFILE"] = a.Profile
 	}
 	return env
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
