@@ -450,9 +450,7 @@ func FromOffline(rs []offline.Resource) []*engine.Resource {
 	for _, r := range rs {
 		if r.Custom {
 			res := engine.FromPropertyMap(r.URN, r.Type, r.Name, r.Parent, r.Inputs, r.Dependencies, r.PropertyDependencies)
-			o := r.Options
-			res.Options = engine.Options{Protect: o.Protect, DeleteBeforeReplace: o.DeleteBeforeReplace, RetainOnDelete: o.RetainOnDelete,
-				IgnoreChanges: o.IgnoreChanges, ReplaceOnChanges: o.ReplaceOnChanges, DependsOn: o.DependsOn, Import: o.Import}
+			res.Options = r.Options
 			out = append(out, res)
 		}
 	}

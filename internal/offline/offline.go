@@ -19,6 +19,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/policy/engine"
 )
 
 // AccountID is the AWS account every mocked ARN and caller identity names.
@@ -41,19 +43,9 @@ type Resource struct {
 }
 
 // ResourceOptions are the resource options that change what an update does to a resource, as the
-// preview contract carries them.
-type ResourceOptions struct {
-	Protect             bool     `json:"protect"`
-	DeleteBeforeReplace bool     `json:"deleteBeforeReplace"`
-	RetainOnDelete      bool     `json:"retainOnDelete"`
-	IgnoreChanges       []string `json:"ignoreChanges"`
-	ReplaceOnChanges    []string `json:"replaceOnChanges"`
-	// DependsOn are the dependencies beyond those the resource's properties are computed from: its
-	// explicit DependsOn, expanded to resources.
-	DependsOn []string `json:"dependsOn"`
-	// Import is the ID of an existing resource the stack adopts instead of creating one; empty for none.
-	Import string `json:"import"`
-}
+// preview contract carries them: the very options the rules see, so that an audit of a preview reads
+// them as they are. DependsOn holds the explicit DependsOn, expanded to resources.
+type ResourceOptions = engine.Options
 
 // Options describe the stack a program runs as.
 type Options struct {
