@@ -81,11 +81,11 @@ type Network struct {
 func NewNetwork(t *testing.T, root, bucket string) *Network {
 	t.Helper()
 	n := &Network{root: root}
-	id := os.Getpid()%200 + 20
+	id := lease(t)
 	n.Bridge = fmt.Sprintf("hipaa%d", id)
 	n.Prefix = netip.MustParsePrefix(fmt.Sprintf("10.77.%d.0/24", id))
 	n.Gateway = netip.MustParseAddr(fmt.Sprintf("10.77.%d.1", id))
-	_ = run("ip", "link", "del", n.Bridge) // a bridge a killed run left behind
+	_ = run("ip", "link", "del", n.Bridge) // a bridge a killed run left behind: its lease is free
 	for _, args := range [][]string{
 		// A bridge takes the lowest address of its ports unless it has one of its own: each machine that
 		// joins could then change the gateway's address under the others, whose cached one stops answering.
@@ -113,6 +113,35 @@ func NewNetwork(t *testing.T, root, bucket string) *Network {
 	return n
 }
 
+// leases is where the networks of every test process on this machine hold their numbers: test binaries
+// of several packages run at once, and two networks with one number would share a bridge.
+const leases = "/run/hipaa-hosttest"
+
+// lease is a network number (20-219) no other live network holds, held until the test ends. A lease is
+// a lock on a file of its own: the kernel frees it when its process ends, however it ends.
+func lease(t *testing.T) int {
+	t.Helper()
+	if err := os.MkdirAll(leases, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := os.Getpid() % 200
+	for i := range 200 {
+		id := (start+i)%200 + 20
+		f, err := os.OpenFile(filepath.Join(leases, strconv.Itoa(id)), os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			continue
+		}
+		t.Cleanup(func() { f.Close() })
+		return id
+	}
+	t.Fatalf("every network number in %s is held", leases)
+	return 0
+}
+
 // Addr is the network's address at offset.
 func (n *Network) Addr(offset int) netip.Addr {
 	a := n.Prefix.Addr().As4()
@@ -133,6 +162,7 @@ type Machine struct {
 	done   chan struct{}
 	leader int
 	loop   string
+	units  []string
 }
 
 // Config describes a machine.
@@ -154,7 +184,7 @@ type Config struct {
 // Boot boots a machine and waits until its systemd has reached its default target.
 func (n *Network) Boot(t *testing.T, c Config) *Machine {
 	t.Helper()
-	m := &Machine{Name: c.Name, Addr: c.Addr, dir: t.TempDir(), done: make(chan struct{})}
+	m := &Machine{Name: c.Name, Addr: c.Addr, dir: t.TempDir(), done: make(chan struct{}), units: c.Units}
 	m.root = filepath.Join(m.dir, "root")
 	for _, d := range []string{"upper", "work", "root"} {
 		if err := os.MkdirAll(filepath.Join(m.dir, d), 0o755); err != nil {
@@ -310,16 +340,43 @@ func (m *Machine) Console() string {
 }
 
 // WaitFor polls check every half second until it holds, failing the test after timeout with what
-// explains the machine's state.
+// explains the machine's state: explain's, then the machine's own (Diagnose).
 func (m *Machine) WaitFor(t *testing.T, what string, timeout time.Duration, check func() bool, explain func() string) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !check() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: timed out after %s waiting for %s\n%s", m.Name, timeout, what, explain())
+			t.Fatalf("%s: timed out after %s waiting for %s\n%s\n%s", m.Name, timeout, what, explain(), m.Diagnose())
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// Diagnose is what a person would look at on a machine that did not do what it should: the jobs
+// systemd still has queued, the failed units, cloud-init's status and output, the state and journal of
+// the machine's own units, and the end of its console.
+func (m *Machine) Diagnose() string {
+	var b strings.Builder
+	section := func(title string, args ...string) {
+		out, err := m.Exec(args...)
+		if err != nil && out == "" {
+			out = err.Error()
+		}
+		fmt.Fprintf(&b, "--- %s\n%s\n", title, strings.TrimRight(out, "\n"))
+	}
+	section("queued jobs", "systemctl", "list-jobs", "--no-pager")
+	section("failed units", "systemctl", "--failed", "--no-pager")
+	section("cloud-init", "cloud-init", "status", "--long")
+	section("cloud-init output (end)", "tail", "-n", "30", "/var/log/cloud-init-output.log")
+	for _, u := range m.units {
+		section(u, "systemctl", "status", "--no-pager", "-n", "40", u)
+	}
+	console := m.Console()
+	if len(console) > 4000 {
+		console = console[len(console)-4000:]
+	}
+	fmt.Fprintf(&b, "--- console (end)\n%s", console)
+	return b.String()
 }
 
 func (m *Machine) stop() {
