@@ -68,6 +68,13 @@ func (c *CA) Issue(name string, hosts ...string) (certPEM, keyPEM []byte, err er
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
+	// An address is an IP address SAN too: TLS clients written in Go and Python (etcd, Patroni) match
+	// an address only against those, pgBackRest only against the names.
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		}
+	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
