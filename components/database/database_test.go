@@ -135,6 +135,11 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 		ips, _ := c.Value("ipAddresses").([]any)
 		if len(ips) != 1 {
 			t.Errorf("%s: certificate for %v, want the host's fixed address", c.Name, ips)
+			continue
+		}
+		// pgBackRest matches an address only against the names.
+		if names, _ := c.Value("dnsNames").([]any); len(names) != 2 || names[1] != ips[0] {
+			t.Errorf("%s: certificate names %v, want the host's name and its address %v", c.Name, names, ips[0])
 		}
 	}
 }

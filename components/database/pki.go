@@ -49,8 +49,11 @@ func newPKI(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, pare
 		csr, err := tls.NewCertRequest(ctx, h.Name, &tls.CertRequestArgs{
 			PrivateKeyPem: key.PrivateKeyPem,
 			Subject:       tls.CertRequestSubjectArgs{CommonName: pulumi.String(h.Name)},
-			DnsNames:      pulumi.ToStringArray([]string{h.Name}),
-			IpAddresses:   pulumi.ToStringArray([]string{h.Address}),
+			// The address as a name too: pgBackRest 2.45 (Debian 12) matches the host it connects to only
+			// against the certificate's names, and the backup standby reaches the primary by address
+			// (measured here: it refused a certificate whose address was an IP SAN alone).
+			DnsNames:    pulumi.ToStringArray([]string{h.Name, h.Address}),
+			IpAddresses: pulumi.ToStringArray([]string{h.Address}),
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("creating %s's certificate request: %w", h.Name, err)
