@@ -661,7 +661,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		p.Backup.Scheduled = true
 		p.Backup.FromStandby = h.Role == hostconfig.Replica
 		if p.Backup.FromStandby {
-			p.Backup.PrimaryPeer = &hostconfig.Peer{Host: hosts[0].Address, TLSServerPort: PgBackRestTLSPort, DataDir: p.DataDir, Port: PgPort}
+			p.Backup.Peers = []hostconfig.Peer{{Host: hosts[0].Address, TLSServerPort: PgBackRestTLSPort, DataDir: p.DataDir, Port: PgPort}}
 		}
 	}
 	return p

@@ -23,7 +23,9 @@ import (
 //go:embed templates/*.tmpl
 var templateFS embed.FS
 
-var templates = template.Must(template.ParseFS(templateFS, "templates/*.tmpl"))
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"json": jsonString, "hostPort": hostPort, "indent": indent, "add": func(a, b int) int { return a + b },
+}).ParseFS(templateFS, "templates/*.tmpl"))
 
 // Roles of a host.
 const (
@@ -86,6 +88,9 @@ type Params struct {
 	Secrets Secrets
 	// Monitoring is how the monitoring host watches this one. Optional.
 	Monitoring *Monitoring
+	// HA makes the host a member of a Patroni cluster, whose primary is elected; Role is then the role
+	// it is given at first, and Primary, SlotName and Slots are Patroni's to manage. Optional.
+	HA *HA
 }
 
 // Monitoring is what a host runs for the monitoring host: an NRPE daemon that answers only the Nagios
@@ -150,17 +155,19 @@ type Backup struct {
 	SpoolDir      string
 	// Scheduled makes this host take the scheduled backups (systemd timers).
 	Scheduled bool
-	// FromStandby makes this standby take them (backup-standby), with the primary as PrimaryPeer.
+	// FromStandby makes this standby take them (backup-standby), with the primary among Peers.
 	FromStandby bool
-	PrimaryPeer *Peer
+	// Peers are the cluster's other hosts pgBackRest reaches (pg2, pg3, ...): the primary of a fixed
+	// standby, or every other member of a Patroni cluster, any of which may be the primary.
+	Peers []Peer
 	// TLSServer, on the primary, serves pgBackRest to the backup standby.
 	TLSServer    *TLSServer
 	FullSchedule string
 	IncrSchedule string
 }
 
-// Peer is the primary as pgBackRest on the backup standby reaches it: over its TLS server when Host is
-// set, or on this machine (the tests) when it is not.
+// Peer is another host of the cluster as pgBackRest reaches it: over its TLS server when Host is set,
+// or on this machine (the tests) when it is not.
 type Peer struct {
 	Host          string
 	TLSServerPort int
@@ -225,10 +232,15 @@ func (p *Params) validate() error {
 			}
 		}
 	}
-	if p.Role == Replica && (p.Primary.Host == "" || p.SlotName == "" || p.PrimaryWaitSeconds < 5) {
+	if p.HA != nil {
+		if err := p.HA.validate(p); err != nil {
+			return err
+		}
+	}
+	if p.HA == nil && p.Role == Replica && (p.Primary.Host == "" || p.SlotName == "" || p.PrimaryWaitSeconds < 5) {
 		return fmt.Errorf("a replica needs Primary.Host, SlotName and PrimaryWaitSeconds of at least 5")
 	}
-	if p.Role == Primary && !identifier.MatchString(p.SlotPrefix) {
+	if p.HA == nil && p.Role == Primary && !identifier.MatchString(p.SlotPrefix) {
 		return fmt.Errorf("SlotPrefix %q: want the beginning of a lower-case SQL identifier", p.SlotPrefix)
 	}
 	for _, s := range p.Slots {
@@ -272,7 +284,11 @@ func Config(p Params) (Files, error) {
 		return nil, fmt.Errorf("host %s: %w", p.Name, err)
 	}
 	names := []string{"postgresql.conf", "pg_hba.conf", "pgbackrest.conf"}
-	if p.Role == Primary {
+	switch {
+	case p.HA != nil:
+		// Any member may be the primary: each has the roles' script; Patroni keeps the slots.
+		names = append(names, "roles.sql", "missing.sql")
+	case p.Role == Primary:
 		names = append(names, "roles.sql", "missing.sql", "slots.sql")
 	}
 	if p.Monitoring != nil {
@@ -293,6 +309,11 @@ func Config(p Params) (Files, error) {
 			return nil, err
 		}
 		files[n] = out
+	}
+	if p.HA != nil {
+		if err := patroniFiles(p, files); err != nil {
+			return nil, err
+		}
 	}
 	return files, nil
 }
@@ -326,6 +347,10 @@ func Bundle(p Params) ([]cloudinit.File, error) {
 	}
 	if p.Backup.TLSServer != nil {
 		units["pgbackrest-server.service"] = "pgbackrest-server.service.tmpl"
+	}
+	if p.HA != nil {
+		units["hipaa-db-follow.service"] = "hipaa-db-follow.service.tmpl"
+		units["hipaa-db-follow.timer"] = "hipaa-db-follow.timer.tmpl"
 	}
 	if p.Monitoring != nil {
 		units["hipaa-db-metrics.service"] = "hipaa-db-metrics.service.tmpl"

@@ -468,7 +468,7 @@ func (e *Env) StartReplica(primary *Server, name string, tune func(*hostconfig.P
 	}
 	rp.Primary = hostconfig.Endpoint{Host: "127.0.0.1", Port: pp.Port}
 	rp.Backup.Scheduled, rp.Backup.FromStandby = true, true
-	rp.Backup.PrimaryPeer = &hostconfig.Peer{DataDir: pp.DataDir, Port: pp.Port, SocketDir: pp.SocketDir}
+	rp.Backup.Peers = []hostconfig.Peer{{DataDir: pp.DataDir, Port: pp.Port, SocketDir: pp.SocketDir}}
 	if tune != nil {
 		tune(&rp)
 	}

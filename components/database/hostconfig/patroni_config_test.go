@@ -1,0 +1,95 @@
+package hostconfig_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
+	"github.com/hipaa-platform/platform/components/database/pgtest"
+)
+
+// haParams are a member's parameters as the loopback environment gives them, in a cluster of three.
+func haParams(t *testing.T) hostconfig.Params {
+	t.Helper()
+	requireServers(t)
+	env, err := pgtest.New(t.TempDir())
+	must(t, err)
+	t.Cleanup(env.Close)
+	p, err := env.Params(hostconfig.Replica, "db-1")
+	must(t, err)
+	var members []hostconfig.Member
+	var voters []hostconfig.Voter
+	for i, name := range []string{"db-0", "db-1", "db-2"} {
+		addr := "10.0.0." + string(rune('4'+i))
+		members = append(members, hostconfig.Member{Name: name, Address: addr, Port: 5432, RestPort: 8008})
+		voters = append(voters, hostconfig.Voter{Name: name, Address: addr, ClientPort: 2379, PeerPort: 2380})
+	}
+	p.HA = &hostconfig.HA{Scope: "main", Members: members, Store: voters, RewindUser: "rewinder",
+		PgPass: "/var/lib/postgresql/.pgpass-patroni", ConfigFile: "/etc/patroni/config.yml", Synchronous: true,
+		TTL: hostconfig.DefaultTTL, LoopWait: hostconfig.DefaultLoopWait, RetryTimeout: hostconfig.DefaultRetryTimeout,
+		MaximumLagOnFailover: hostconfig.DefaultMaximumLagOnFailover, Watchdog: "automatic",
+		Patronictl: "/usr/bin/patronictl", StateDir: "/var/lib/hipaa", FollowGraceSeconds: 60}
+	return p
+}
+
+// TestPatroniOwnsTheSharedSettingsAndEveryLinkIsTLS reads a member's rendered configuration: the
+// settings every member must share are Patroni's (not in postgresql.conf), synchronous replication is
+// the dial's, the REST API and the store are TLS with client certificates, and no password is written.
+func TestPatroniOwnsTheSharedSettingsAndEveryLinkIsTLS(t *testing.T) {
+	files, err := hostconfig.Config(haParams(t))
+	must(t, err)
+	conf, patroni, dynamic := files["postgresql.conf"], files["patroni.yml"], files["patroni-dynamic.yml"]
+	for _, owned := range []string{"max_connections", "wal_level", "listen_addresses", "primary_conninfo", "data_directory"} {
+		if strings.Contains(conf, owned+" =") {
+			t.Errorf("postgresql.conf sets %s, which Patroni owns", owned)
+		}
+		if owned == "max_connections" || owned == "wal_level" {
+			if !strings.Contains(dynamic, owned+":") {
+				t.Errorf("the shared settings lack %s", owned)
+			}
+		}
+	}
+	for _, want := range []string{"synchronous_mode: true", "use_pg_rewind: true", "ttl: 30", "loop_wait: 10", "retry_timeout: 10"} {
+		if !strings.Contains(dynamic, want) {
+			t.Errorf("the shared settings lack %q:\n%s", want, dynamic)
+		}
+	}
+	for _, want := range []string{"verify_client: required", "protocol: https", `listen: "10.0.0.5:8008"`,
+		`- "10.0.0.4:2379"`, `- "10.0.0.6:2379"`, "sslmode: verify-full", `mode: "automatic"`, "synchronous_mode: true"} {
+		if !strings.Contains(patroni, want) {
+			t.Errorf("patroni.yml lacks %q:\n%s", want, patroni)
+		}
+	}
+	if strings.Contains(patroni, "password") && !strings.Contains(patroni, "PATRONI_REPLICATION_PASSWORD") {
+		t.Errorf("patroni.yml carries a password:\n%s", patroni)
+	}
+	if !strings.Contains(files["pg_hba.conf"], "hostssl  postgres          rewinder") {
+		t.Errorf("pg_hba.conf does not admit pg_rewind's role:\n%s", files["pg_hba.conf"])
+	}
+}
+
+// TestBadHAParamsNameTheField checks that each malformed HA value is refused with its field's name.
+func TestBadHAParamsNameTheField(t *testing.T) {
+	for field, bad := range map[string]func(h *hostconfig.HA){
+		"HA.Store":              func(h *hostconfig.HA) { h.Store = h.Store[:2] },
+		"HA.Members":            func(h *hostconfig.HA) { h.Members = h.Members[:1] },
+		"HA: TTL":               func(h *hostconfig.HA) { h.TTL = 20 },
+		"HA.Watchdog":           func(h *hostconfig.HA) { h.Watchdog = "on" },
+		"HA.Scope":              func(h *hostconfig.HA) { h.Scope = "Main Cluster" },
+		"HA.RewindUser":         func(h *hostconfig.HA) { h.RewindUser = "re-wind" },
+		"HA.FollowGraceSeconds": func(h *hostconfig.HA) { h.FollowGraceSeconds = 0 },
+	} {
+		p := haParams(t)
+		bad(p.HA)
+		_, err := hostconfig.Config(p)
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: got %v, want an error naming it", field, err)
+		}
+	}
+	p := haParams(t)
+	p.HA.Members = p.HA.Members[:1]
+	p.Name = "db-0"
+	if _, err := hostconfig.Config(p); err == nil || !strings.Contains(err.Error(), "HA.Synchronous") {
+		t.Errorf("synchronous replication with one member: got %v", err)
+	}
+}

@@ -1,0 +1,304 @@
+package hostconfig_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hipaa-platform/platform/components/database/pgtest"
+)
+
+func requireHA(t *testing.T) {
+	t.Helper()
+	if missing := pgtest.MissingHA(); missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install %s (see .ci/run)", missing)
+		}
+		t.Skipf("not installed: %s", missing)
+	}
+}
+
+// startHA starts a Patroni cluster of n members on loopback with the rendered configurations.
+func startHA(t *testing.T, n int, synchronous bool) *pgtest.HA {
+	t.Helper()
+	requireHA(t)
+	env, err := pgtest.New(t.TempDir())
+	must(t, err)
+	t.Cleanup(env.Close)
+	ha, err := env.StartHA(n, synchronous, nil)
+	must(t, err)
+	t.Cleanup(ha.Close)
+	_, err = ha.Client(ha.ConnInfo("read-write"), "CREATE TABLE ledger (id bigint PRIMARY KEY, port int NOT NULL DEFAULT current_setting('port')::int)")
+	must(t, err)
+	return ha
+}
+
+// writer inserts ids 1, 2, ... one transaction and one new connection each, through the
+// application's connection string (every member named, the writable one selected), as the
+// application would; it records the ids whose commit it saw acknowledged.
+type writer struct {
+	ha    *pgtest.HA
+	retry bool // a failed transaction is made again, as a client that retries does
+
+	mu       sync.Mutex
+	acked    []int64
+	failures int
+	commits  []commit
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// commit is one acknowledged commit: when the writer saw it, and the port of the server that took it.
+type commit struct {
+	at   time.Time
+	port int
+}
+
+func startWriter(ha *pgtest.HA, retry bool) *writer {
+	w := &writer{ha: ha, retry: retry, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		conninfo := ha.ConnInfo("read-write")
+		for id := int64(1); ; {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			out, err := ha.Client(conninfo, fmt.Sprintf("INSERT INTO ledger (id) VALUES (%d) RETURNING port", id))
+			w.mu.Lock()
+			if err == nil {
+				port, _ := strconv.Atoi(out)
+				w.acked = append(w.acked, id)
+				w.commits = append(w.commits, commit{at: time.Now(), port: port})
+			} else {
+				w.failures++
+			}
+			w.mu.Unlock()
+			if err == nil || !w.retry {
+				id++
+			}
+			if err != nil {
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+	}()
+	return w
+}
+
+func (w *writer) Stop() { close(w.stop); <-w.done }
+
+// firstOn is when the first commit on a server other than the one on port came, if one has.
+func (w *writer) firstOn(notPort int) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range w.commits {
+		if c.port != notPort {
+			return c.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// count is how many commits the writer saw.
+func (w *writer) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.commits)
+}
+
+// lost are the acknowledged ids the current primary does not have.
+func (w *writer) lost(t *testing.T) []int64 {
+	t.Helper()
+	out, err := w.ha.Client(w.ha.ConnInfo("read-write"), "SELECT id FROM ledger ORDER BY id")
+	must(t, err)
+	have := map[int64]bool{}
+	for _, f := range strings.Fields(out) {
+		id, _ := strconv.ParseInt(f, 10, 64)
+		have[id] = true
+	}
+	var lost []int64
+	for _, id := range w.acked {
+		if !have[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost
+}
+
+// syncStandby waits until the leader names its synchronous standby, and returns it.
+func syncStandby(t *testing.T, ha *pgtest.HA) *pgtest.Member {
+	t.Helper()
+	var standby *pgtest.Member
+	waitFor(t, "a synchronous standby", func() (bool, error) {
+		members, err := ha.Cluster()
+		for _, m := range members {
+			if m.Role == "sync_standby" && m.State == "running" {
+				standby = ha.Member(m.Name)
+			}
+		}
+		return standby != nil, err
+	})
+	return standby
+}
+
+// TestPatroniFailsOverWithoutLosingACommittedTransaction kills the primary's Patroni and PostgreSQL
+// while a writer commits through the application's connection string, with synchronous replication
+// on: a replica is promoted, the writer reaches it with no change of its connection string, no commit
+// the writer saw is lost, the old primary, started again, rejoins as a replica of the new one (and a
+// replica left on the old timeline is restarted by its follow check), and a backup from the old
+// primary, now a standby, succeeds.
+func TestPatroniFailsOverWithoutLosingACommittedTransaction(t *testing.T) {
+	ha := startHA(t, 3, true)
+	old := ha.Leader()
+	syncStandby(t, ha)
+	w := startWriter(ha, false)
+	waitFor(t, "the writer's first commits", func() (bool, error) { return w.count() > 0, nil })
+	time.Sleep(2 * time.Second)
+
+	killed := time.Now()
+	old.Kill()
+	deadline := killed.Add(time.Minute)
+	var failover time.Duration
+	for {
+		if at, ok := w.firstOn(old.Params.Port); ok {
+			failover = at.Sub(killed)
+			break
+		}
+		if time.Now().After(deadline) {
+			w.Stop()
+			t.Fatalf("no commit reached a new primary within a minute of losing %s:\n%s", old.Name, ha.Logs())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	w.Stop()
+	leader := ha.Leader()
+	if leader == nil || leader == old {
+		t.Fatalf("the leader after the failover is %v", leader)
+	}
+	t.Logf("%s lost: %s took writes %.1f s later (TTL 10 s, loop 2 s); %d commits, %d failed attempts",
+		old.Name, leader.Name, failover.Seconds(), len(w.acked), w.failures)
+	if lost := w.lost(t); len(lost) > 0 {
+		t.Errorf("%d acknowledged commits are not on the new primary: %v", len(lost), lost)
+	}
+
+	// The old primary rejoins as a replica of the new one (pg_rewind, or a new copy).
+	must(t, old.Start())
+	// Every member runs its follow check every half minute, as its timer does: a replica left on the
+	// old timeline is restarted, and rewound.
+	healthy := time.Now().Add(3 * time.Minute)
+	for {
+		if _, err := ha.WaitHealthy(3, 15*time.Second); err == nil {
+			break
+		} else if time.Now().After(healthy) {
+			t.Fatal(err)
+		}
+		for _, m := range ha.Members {
+			if out, err := m.Follow(); err != nil || out != "" {
+				t.Logf("%s's follow check: %v\n%s", m.Name, err, out)
+			}
+		}
+	}
+	if l := ha.Leader(); l != leader {
+		t.Errorf("the old primary's return changed the leader to %v", l)
+	}
+	if recovery, err := old.SQL("SELECT pg_is_in_recovery()"); err != nil || recovery != "t" {
+		t.Errorf("the old primary did not rejoin as a replica: %q %v", recovery, err)
+	}
+	backupFrom(t, old)
+}
+
+// TestPatroniSwitchoverCostsNoTransactionBeyondARetry switches the primary over to a named replica
+// through the REST API (as `db switchover` does) while a writer that retries a failed transaction
+// commits: every transaction commits, none is lost, and a backup from a standby succeeds after it.
+func TestPatroniSwitchoverCostsNoTransactionBeyondARetry(t *testing.T) {
+	ha := startHA(t, 3, true)
+	old := ha.Leader()
+	// With synchronous replication only the synchronous standby may take over: it alone has every
+	// commit (Patroni refuses another candidate).
+	candidate := syncStandby(t, ha)
+	w := startWriter(ha, true)
+	waitFor(t, "the writer's first commits", func() (bool, error) { return w.count() > 0, nil })
+	started := time.Now()
+	code, body, err := ha.REST(old, "POST", "/switchover", map[string]string{"leader": old.Name, "candidate": candidate.Name})
+	must(t, err)
+	if code != 200 {
+		t.Fatalf("switchover: %d %s", code, body)
+	}
+	waitFor(t, "the candidate to lead", func() (bool, error) { return ha.Leader() == candidate, nil })
+	switched := time.Since(started)
+	waitFor(t, "a commit on the new primary", func() (bool, error) {
+		_, ok := w.firstOn(old.Params.Port)
+		return ok, nil
+	})
+	w.Stop()
+	t.Logf("switchover from %s to %s: %.1f s; %d commits, %d attempts failed and were made again",
+		old.Name, candidate.Name, switched.Seconds(), len(w.acked), w.failures)
+	if lost := w.lost(t); len(lost) > 0 {
+		t.Errorf("%d acknowledged commits are not on the new primary: %v", len(lost), lost)
+	}
+	// Every id the writer made was committed in order: none was skipped.
+	for i, id := range w.acked {
+		if id != int64(i+1) {
+			t.Fatalf("commit %d has id %d: a transaction was lost rather than retried", i+1, id)
+		}
+	}
+	_, err = ha.WaitHealthy(3, 2*time.Minute)
+	must(t, err)
+	if recovery, err := old.SQL("SELECT pg_is_in_recovery()"); err != nil || recovery != "t" {
+		t.Errorf("the old primary is not a replica after the switchover: %q %v", recovery, err)
+	}
+	backupFrom(t, old)
+}
+
+// backupFrom takes a full backup on m, a standby: the backups follow the roles.
+func backupFrom(t *testing.T, m *pgtest.Member) {
+	t.Helper()
+	out, err := m.PgBackRest("backup", "--type=full")
+	if err != nil {
+		t.Fatalf("a backup from the standby %s failed: %v", m.Name, err)
+	}
+	if !strings.Contains(out, "backup command end: completed successfully") {
+		t.Errorf("the backup did not complete:\n%s", out)
+	}
+	if info, err := m.PgBackRest("info", "--output=json"); err != nil || !strings.Contains(info, `"type":"full"`) {
+		t.Errorf("the repository lists no full backup: %v\n%s", err, info)
+	}
+}
+
+// TestPatroniPrimaryWithoutItsStoreStopsTakingWrites stops a majority of the store's members: the
+// primary can no longer renew its leader key, so it demotes itself rather than go on taking writes
+// another member might also take, and the cluster elects a primary again once the store is back. Two
+// database members and a witness, as a cluster of two hosts has its third voter on the monitoring host.
+func TestPatroniPrimaryWithoutItsStoreStopsTakingWrites(t *testing.T) {
+	ha := startHA(t, 2, false)
+	leader := ha.Leader()
+	if ha.Witness == nil {
+		t.Fatal("a cluster of two members has no third voter")
+	}
+	lost := time.Now()
+	stopped := []*pgtest.Etcd{ha.Witness, ha.Members[0].Etcd}
+	for _, x := range stopped {
+		x.Stop()
+	}
+	waitFor(t, "the primary to stop taking writes", func() (bool, error) {
+		recovery, err := leader.SQL("SELECT pg_is_in_recovery()")
+		return recovery == "t", err
+	})
+	t.Logf("without a majority of its store, %s stopped taking writes after %.1f s", leader.Name, time.Since(lost).Seconds())
+	if _, err := ha.Client(ha.ConnInfo("read-write"), "INSERT INTO ledger (id) VALUES (1)"); err == nil {
+		t.Error("a write was taken while no member held the leader key")
+	}
+	for _, x := range stopped {
+		must(t, x.Start())
+	}
+	_, err := ha.WaitHealthy(2, 2*time.Minute)
+	must(t, err)
+	_, err = ha.Client(ha.ConnInfo("read-write"), "INSERT INTO ledger (id) VALUES (2)")
+	must(t, err)
+}
