@@ -1,11 +1,8 @@
 package hostconfig_test
 
 import (
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,101 +29,16 @@ func startHA(t *testing.T, n int, synchronous bool) *pgtest.HA {
 	ha, err := env.StartHA(n, synchronous, nil)
 	must(t, err)
 	t.Cleanup(ha.Close)
-	_, err = ha.Client(ha.ConnInfo("read-write"), "CREATE TABLE ledger (id bigint PRIMARY KEY, port int NOT NULL DEFAULT current_setting('port')::int)")
+	_, err = ha.Client(ha.ConnInfo("read-write"), pgtest.LedgerTable)
 	must(t, err)
 	return ha
 }
 
-// writer inserts ids 1, 2, ... one transaction and one new connection each, through the
-// application's connection string (every member named, the writable one selected), as the
-// application would; it records the ids whose commit it saw acknowledged.
-type writer struct {
-	ha    *pgtest.HA
-	retry bool // a failed transaction is made again, as a client that retries does
-
-	mu       sync.Mutex
-	acked    []int64
-	failures int
-	commits  []commit
-	stop     chan struct{}
-	done     chan struct{}
-}
-
-// commit is one acknowledged commit: when the writer saw it, and the port of the server that took it.
-type commit struct {
-	at   time.Time
-	port int
-}
-
-func startWriter(ha *pgtest.HA, retry bool) *writer {
-	w := &writer{ha: ha, retry: retry, stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		conninfo := ha.ConnInfo("read-write")
-		for id := int64(1); ; {
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
-			out, err := ha.Client(conninfo, fmt.Sprintf("INSERT INTO ledger (id) VALUES (%d) RETURNING port", id))
-			w.mu.Lock()
-			if err == nil {
-				port, _ := strconv.Atoi(out)
-				w.acked = append(w.acked, id)
-				w.commits = append(w.commits, commit{at: time.Now(), port: port})
-			} else {
-				w.failures++
-			}
-			w.mu.Unlock()
-			if err == nil || !w.retry {
-				id++
-			}
-			if err != nil {
-				time.Sleep(200 * time.Millisecond)
-			}
-		}
-	}()
-	return w
-}
-
-func (w *writer) Stop() { close(w.stop); <-w.done }
-
-// firstOn is when the first commit on a server other than the one on port came, if one has.
-func (w *writer) firstOn(notPort int) (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, c := range w.commits {
-		if c.port != notPort {
-			return c.at, true
-		}
-	}
-	return time.Time{}, false
-}
-
-// count is how many commits the writer saw.
-func (w *writer) count() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.commits)
-}
-
 // lost are the acknowledged ids the current primary does not have.
-func (w *writer) lost(t *testing.T) []int64 {
+func lost(t *testing.T, w *pgtest.Writer) []int64 {
 	t.Helper()
-	out, err := w.ha.Client(w.ha.ConnInfo("read-write"), "SELECT id FROM ledger ORDER BY id")
+	lost, err := w.Lost()
 	must(t, err)
-	have := map[int64]bool{}
-	for _, f := range strings.Fields(out) {
-		id, _ := strconv.ParseInt(f, 10, 64)
-		have[id] = true
-	}
-	var lost []int64
-	for _, id := range w.acked {
-		if !have[id] {
-			lost = append(lost, id)
-		}
-	}
 	return lost
 }
 
@@ -156,25 +68,18 @@ func TestPatroniFailsOverWithoutLosingACommittedTransaction(t *testing.T) {
 	ha := startHA(t, 3, true)
 	old := ha.Leader()
 	syncStandby(t, ha)
-	w := startWriter(ha, false)
-	waitFor(t, "the writer's first commits", func() (bool, error) { return w.count() > 0, nil })
+	w := pgtest.StartWriter(ha, false)
+	waitFor(t, "the writer's first commits", func() (bool, error) { return w.Count() > 0, nil })
 	time.Sleep(2 * time.Second)
 
 	killed := time.Now()
 	old.Kill()
-	deadline := killed.Add(time.Minute)
-	var failover time.Duration
-	for {
-		if at, ok := w.firstOn(old.Params.Port); ok {
-			failover = at.Sub(killed)
-			break
-		}
-		if time.Now().After(deadline) {
-			w.Stop()
-			t.Fatalf("no commit reached a new primary within a minute of losing %s:\n%s", old.Name, ha.Logs())
-		}
-		time.Sleep(100 * time.Millisecond)
+	at, err := w.WaitFirstOn(old.Params.Port, time.Minute)
+	if err != nil {
+		w.Stop()
+		t.Fatalf("losing %s: %v\n%s", old.Name, err, ha.Logs())
 	}
+	failover := at.Sub(killed)
 	time.Sleep(time.Second)
 	w.Stop()
 	leader := ha.Leader()
@@ -182,28 +87,18 @@ func TestPatroniFailsOverWithoutLosingACommittedTransaction(t *testing.T) {
 		t.Fatalf("the leader after the failover is %v", leader)
 	}
 	t.Logf("%s lost: %s took writes %.1f s later (TTL 10 s, loop 2 s); %d commits, %d failed attempts",
-		old.Name, leader.Name, failover.Seconds(), len(w.acked), w.failures)
-	if lost := w.lost(t); len(lost) > 0 {
+		old.Name, leader.Name, failover.Seconds(), len(w.Acked()), w.Failures())
+	if lost := lost(t, w); len(lost) > 0 {
 		t.Errorf("%d acknowledged commits are not on the new primary: %v", len(lost), lost)
 	}
 
 	// The old primary rejoins as a replica of the new one (pg_rewind, or a new copy).
 	must(t, old.Start())
-	// Every member runs its follow check every half minute, as its timer does: a replica left on the
-	// old timeline is restarted, and rewound.
-	healthy := time.Now().Add(3 * time.Minute)
-	for {
-		if _, err := ha.WaitHealthy(3, 15*time.Second); err == nil {
-			break
-		} else if time.Now().After(healthy) {
-			t.Fatal(err)
-		}
-		for _, m := range ha.Members {
-			if out, err := m.Follow(); err != nil || out != "" {
-				t.Logf("%s's follow check: %v\n%s", m.Name, err, out)
-			}
-		}
+	_, said, err := ha.Rejoin(3, 3*time.Minute)
+	if said != "" {
+		t.Logf("the follow checks:\n%s", said)
 	}
+	must(t, err)
 	if l := ha.Leader(); l != leader {
 		t.Errorf("the old primary's return changed the leader to %v", l)
 	}
@@ -222,8 +117,8 @@ func TestPatroniSwitchoverCostsNoTransactionBeyondARetry(t *testing.T) {
 	// With synchronous replication only the synchronous standby may take over: it alone has every
 	// commit (Patroni refuses another candidate).
 	candidate := syncStandby(t, ha)
-	w := startWriter(ha, true)
-	waitFor(t, "the writer's first commits", func() (bool, error) { return w.count() > 0, nil })
+	w := pgtest.StartWriter(ha, true)
+	waitFor(t, "the writer's first commits", func() (bool, error) { return w.Count() > 0, nil })
 	started := time.Now()
 	code, body, err := ha.REST(old, "POST", "/switchover", map[string]string{"leader": old.Name, "candidate": candidate.Name})
 	must(t, err)
@@ -233,17 +128,17 @@ func TestPatroniSwitchoverCostsNoTransactionBeyondARetry(t *testing.T) {
 	waitFor(t, "the candidate to lead", func() (bool, error) { return ha.Leader() == candidate, nil })
 	switched := time.Since(started)
 	waitFor(t, "a commit on the new primary", func() (bool, error) {
-		_, ok := w.firstOn(old.Params.Port)
+		_, ok := w.FirstOn(old.Params.Port)
 		return ok, nil
 	})
 	w.Stop()
 	t.Logf("switchover from %s to %s: %.1f s; %d commits, %d attempts failed and were made again",
-		old.Name, candidate.Name, switched.Seconds(), len(w.acked), w.failures)
-	if lost := w.lost(t); len(lost) > 0 {
+		old.Name, candidate.Name, switched.Seconds(), len(w.Acked()), w.Failures())
+	if lost := lost(t, w); len(lost) > 0 {
 		t.Errorf("%d acknowledged commits are not on the new primary: %v", len(lost), lost)
 	}
 	// Every id the writer made was committed in order: none was skipped.
-	for i, id := range w.acked {
+	for i, id := range w.Acked() {
 		if id != int64(i+1) {
 			t.Fatalf("commit %d has id %d: a transaction was lost rather than retried", i+1, id)
 		}

@@ -1,0 +1,138 @@
+package pgtest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Writer inserts ids 1, 2, ... into the table ledger (id bigint primary key, port int default the
+// server's port), one transaction and one new connection each, through the application's connection
+// string (every member named, the writable one selected), as the application would. It records each
+// commit it saw acknowledged, and which server took it.
+type Writer struct {
+	ha    *HA
+	retry bool
+
+	mu       sync.Mutex
+	acked    []int64
+	commits  []Commit
+	failures int
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// Commit is one acknowledged commit: when the writer saw it, and the port of the server that took it.
+type Commit struct {
+	At   time.Time
+	Port int
+}
+
+// LedgerTable is the table the writer writes.
+const LedgerTable = "CREATE TABLE ledger (id bigint PRIMARY KEY, port int NOT NULL DEFAULT current_setting('port')::int)"
+
+// StartWriter starts a writer; with retry, a failed transaction is made again with the same id, as a
+// client that retries does, and otherwise the next id is tried.
+func StartWriter(ha *HA, retry bool) *Writer {
+	w := &Writer{ha: ha, retry: retry, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		conninfo := ha.ConnInfo("read-write")
+		for id := int64(1); ; {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			out, err := ha.Client(conninfo, fmt.Sprintf("INSERT INTO ledger (id) VALUES (%d) RETURNING port", id))
+			w.mu.Lock()
+			if err == nil {
+				port, _ := strconv.Atoi(out)
+				w.acked = append(w.acked, id)
+				w.commits = append(w.commits, Commit{At: time.Now(), Port: port})
+			} else {
+				w.failures++
+			}
+			w.mu.Unlock()
+			if err == nil || !w.retry {
+				id++
+			}
+			if err != nil {
+				time.Sleep(200 * time.Millisecond)
+			}
+		}
+	}()
+	return w
+}
+
+// Stop stops the writer and waits for it.
+func (w *Writer) Stop() { close(w.stop); <-w.done }
+
+// FirstOn is when the first commit on a server other than the one on port came, if one has.
+func (w *Writer) FirstOn(notPort int) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range w.commits {
+		if c.Port != notPort {
+			return c.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// WaitFirstOn waits up to timeout for the first commit on a server other than the one on port.
+func (w *Writer) WaitFirstOn(notPort int, timeout time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if at, ok := w.FirstOn(notPort); ok {
+			return at, nil
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("no commit reached another server than port %d within %s", notPort, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Count is how many commits the writer saw.
+func (w *Writer) Count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.commits)
+}
+
+// Acked are the ids whose commits the writer saw, in order.
+func (w *Writer) Acked() []int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]int64(nil), w.acked...)
+}
+
+// Failures is how many attempts failed.
+func (w *Writer) Failures() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failures
+}
+
+// Lost are the acknowledged ids the current primary does not have.
+func (w *Writer) Lost() ([]int64, error) {
+	out, err := w.ha.Client(w.ha.ConnInfo("read-write"), "SELECT id FROM ledger ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	have := map[int64]bool{}
+	for _, f := range strings.Fields(out) {
+		id, _ := strconv.ParseInt(f, 10, 64)
+		have[id] = true
+	}
+	var lost []int64
+	for _, id := range w.Acked() {
+		if !have[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost, nil
+}
