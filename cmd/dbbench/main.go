@@ -1,10 +1,11 @@
 // Command dbbench compares, on the same pgbench data and real PostgreSQL 15, the plain export the
 // platform used to rely on (pg_dump, pg_restore) with the configured backup and restore (pgBackRest from
 // the standby into an S3 stand-in), and measures the time to rebuild a replica, the recovery point the
-// archive timeout achieves and the load a backup puts on the primary. Everything runs on loopback under a
-// temporary directory and is stopped at the end.
+// archive timeout achieves and the load a backup puts on the primary; then, on Patroni clusters of
+// three, the failover time (median of -failovers) and a switchover's. Everything runs on loopback
+// under a temporary directory and is stopped at the end.
 //
-//	go run ./cmd/dbbench [-scale 50] [-archive-timeout 15] [-load-seconds 20]
+//	go run ./cmd/dbbench [-scale 50] [-archive-timeout 15] [-load-seconds 20] [-failovers 3]
 package main
 
 import (
@@ -25,12 +26,21 @@ func main() {
 	scale := flag.Int("scale", 50, "pgbench scale factor (50 is about 750 MB)")
 	archiveTimeout := flag.Int("archive-timeout", 15, "archive_timeout in seconds, the recovery point objective under test")
 	loadSeconds := flag.Int("load-seconds", 20, "length of each pgbench load run on the primary")
+	failovers := flag.Int("failovers", 3, "failovers measured for each timing of the Patroni cluster (0: none)")
 	flag.Parse()
-	if missing := pgtest.Missing(); missing != "" {
+	if *failovers < 0 {
+		fmt.Fprintf(os.Stderr, "dbbench: -failovers %d: want 0 or more\n", *failovers)
+		os.Exit(2)
+	}
+	missing := pgtest.Missing()
+	if *failovers > 0 {
+		missing = pgtest.MissingHA()
+	}
+	if missing != "" {
 		fmt.Fprintln(os.Stderr, "dbbench: not installed:", missing)
 		os.Exit(2)
 	}
-	if err := run(*scale, *archiveTimeout, *loadSeconds); err != nil {
+	if err := run(*scale, *archiveTimeout, *loadSeconds, *failovers); err != nil {
 		fmt.Fprintln(os.Stderr, "dbbench:", err)
 		os.Exit(1)
 	}
@@ -54,7 +64,7 @@ func timed(f func() error) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-func run(scale, archiveTimeout, loadSeconds int) error {
+func run(scale, archiveTimeout, loadSeconds, failovers int) error {
 	dir, err := os.MkdirTemp("", "hipaa-db-bench-")
 	if err != nil {
 		return err
@@ -87,7 +97,19 @@ func run(scale, archiveTimeout, loadSeconds int) error {
 			return err
 		}
 	}
+	// The fixed-role cluster is done with: the Patroni clusters have the machine to themselves.
+	_ = b.primary.Stop()
+	_ = b.replica.Stop()
+	var ha []haResult
+	if failovers > 0 {
+		if ha, err = b.failovers(failovers); err != nil {
+			return err
+		}
+	}
 	b.print(scale, size)
+	if failovers > 0 {
+		printHA(ha, failovers)
+	}
 	return nil
 }
 
@@ -251,7 +273,7 @@ func (b *bench) tps(seconds int, during func() error) (string, error) {
 func (b *bench) print(scale int, size string) {
 	fmt.Printf("\nDatabase backup and restore, pgbench scale %d (%s), PostgreSQL 15 and pgBackRest 2.45 on loopback, 2 cores\n\n", scale, size)
 	fmt.Printf("| %-38s | %-30s | %s |\n", "", "pg_dump / pg_restore", "configured (pgBackRest, replicas)")
-	fmt.Printf("| %s | %s | %s |\n", strings.Repeat("-", 38), strings.Repeat("-", 30), strings.Repeat("-", 40))
+	fmt.Printf("| %s | %s | %s |\n", dashes(38), dashes(30), dashes(40))
 	for _, r := range b.rows {
 		fmt.Printf("| %-38s | %-30s | %s |\n", r.what, r.plain, r.configured)
 	}
@@ -260,3 +282,5 @@ func (b *bench) print(scale int, size string) {
 }
 
 func round(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
+
+func dashes(n int) string { return strings.Repeat("-", n) }

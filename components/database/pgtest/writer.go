@@ -46,7 +46,10 @@ func StartWriter(ha *HA, retry bool) *Writer {
 				return
 			default:
 			}
-			out, err := ha.Client(conninfo, fmt.Sprintf("INSERT INTO ledger (id) VALUES (%d) RETURNING port", id))
+			// Idempotent, as a retrying client's writes must be: an attempt whose commit the client did
+			// not see acknowledged may have committed all the same.
+			out, err := ha.Client(conninfo, fmt.Sprintf(
+				"INSERT INTO ledger (id) VALUES (%d) ON CONFLICT (id) DO UPDATE SET port = current_setting('port')::int RETURNING port", id))
 			w.mu.Lock()
 			if err == nil {
 				port, _ := strconv.Atoi(out)
@@ -70,23 +73,12 @@ func StartWriter(ha *HA, retry bool) *Writer {
 // Stop stops the writer and waits for it.
 func (w *Writer) Stop() { close(w.stop); <-w.done }
 
-// FirstOn is when the first commit on a server other than the one on port came, if one has.
-func (w *Writer) FirstOn(notPort int) (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, c := range w.commits {
-		if c.Port != notPort {
-			return c.At, true
-		}
-	}
-	return time.Time{}, false
-}
-
-// WaitFirstOn waits up to timeout for the first commit on a server other than the one on port.
-func (w *Writer) WaitFirstOn(notPort int, timeout time.Duration) (time.Time, error) {
+// CommitOn waits up to timeout for the first commit after since on a server other than the one on
+// port, and returns when the writer saw it.
+func (w *Writer) CommitOn(notPort int, since time.Time, timeout time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		if at, ok := w.FirstOn(notPort); ok {
+		if at, ok := w.firstOn(notPort, since); ok {
 			return at, nil
 		}
 		if time.Now().After(deadline) {
@@ -94,6 +86,17 @@ func (w *Writer) WaitFirstOn(notPort int, timeout time.Duration) (time.Time, err
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func (w *Writer) firstOn(notPort int, since time.Time) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range w.commits {
+		if c.Port != notPort && c.At.After(since) {
+			return c.At, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Count is how many commits the writer saw.
