@@ -649,15 +649,17 @@ func (h *HA) ConnInfo(attrs string) string {
 }
 
 // Client runs one statement as the application, with the connection string conninfo and the
-// application's password in the environment.
+// application's password in the environment: its output, or what psql said when it failed.
 func (h *HA) Client(conninfo, sql string) (string, error) {
 	cmd := h.env.Command(Bin+"/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo)
 	cmd.Env = append(cmd.Env, "PGPASSWORD="+AppPassword)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", errors.New(strings.TrimSpace(string(out)))
+	// Standard output alone: a warning on standard error is not the statement's result.
+	var out, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	return strings.TrimSpace(string(out)), nil
+	return strings.TrimSpace(out.String()), nil
 }
 
 // Close stops every member and etcd.

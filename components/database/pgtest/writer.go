@@ -50,9 +50,12 @@ func StartWriter(ha *HA, retry bool) *Writer {
 			// not see acknowledged may have committed all the same.
 			out, err := ha.Client(conninfo, fmt.Sprintf(
 				"INSERT INTO ledger (id) VALUES (%d) ON CONFLICT (id) DO UPDATE SET port = current_setting('port')::int RETURNING port", id))
+			port, perr := strconv.Atoi(out)
+			if err == nil && perr != nil {
+				err = fmt.Errorf("the insert returned %q, not a port", out)
+			}
 			w.mu.Lock()
 			if err == nil {
-				port, _ := strconv.Atoi(out)
 				w.acked = append(w.acked, id)
 				w.commits = append(w.commits, Commit{At: time.Now(), Port: port})
 			} else {
