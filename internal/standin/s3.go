@@ -1,9 +1,12 @@
 package standin
 
 import (
+	"bytes"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -18,9 +21,11 @@ const (
 // S3 is an in-memory S3 over TLS, with a certificate of the CA for the address it listens on, as
 // pgBackRest requires.
 type S3 struct {
-	srv  *httptest.Server
-	Host string
-	Port int
+	srv     *httptest.Server
+	backend *s3mem.Backend
+	bucket  string
+	Host    string
+	Port    int
 }
 
 // StartS3 serves S3 on host (an IP address; port 0 picks one) with bucket made.
@@ -46,7 +51,27 @@ func StartS3(ca *CA, host, bucket string) (*S3, error) {
 	srv.Listener = l
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	srv.StartTLS()
-	return &S3{srv: srv, Host: host, Port: l.Addr().(*net.TCPAddr).Port}, nil
+	return &S3{srv: srv, backend: backend, bucket: bucket, Host: host, Port: l.Addr().(*net.TCPAddr).Port}, nil
+}
+
+// Corrupt overwrites, in place, the first object of the bucket whose key contains part with bytes of
+// the same length that are not its content, as a damaged repository would hold; it returns its key.
+func (s *S3) Corrupt(part string) (string, error) {
+	list, err := s.backend.ListBucket(s.bucket, nil, gofakes3.ListBucketPage{})
+	if err != nil {
+		return "", err
+	}
+	for _, c := range list.Contents {
+		if !strings.Contains(c.Key, part) || c.Size == 0 {
+			continue
+		}
+		junk := bytes.Repeat([]byte{0x5a}, int(c.Size))
+		if _, err := s.backend.PutObject(s.bucket, c.Key, map[string]string{}, bytes.NewReader(junk), c.Size, nil); err != nil {
+			return "", err
+		}
+		return c.Key, nil
+	}
+	return "", fmt.Errorf("no object of %s has %q in its key", s.bucket, part)
 }
 
 // Close stops the stand-in.

@@ -91,6 +91,8 @@ type Params struct {
 	// HA makes the host a member of a Patroni cluster, whose primary is elected; Role is then the role
 	// it is given at first, and Primary, SlotName and Slots are Patroni's to manage. Optional.
 	HA *HA
+	// Drill is the restore drill of a drill host. Optional.
+	Drill *Drill
 }
 
 // Monitoring is what a host runs for the monitoring host: an NRPE daemon that answers only the Nagios
@@ -204,6 +206,10 @@ var (
 	identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 	stanzaName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 	namespace  = regexp.MustCompile(`^[A-Za-z0-9/_.-]{1,255}$`)
+	// bucketName is an S3 bucket's name (3 to 63 lower-case letters, digits, dots and hyphens);
+	// evidencePrefix a key prefix of path segments.
+	bucketName     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	evidencePrefix = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 )
 
 // validate checks the values that end up in configuration syntax, so no value can break out of it.

@@ -408,6 +408,9 @@ func (s *Server) PgBackRest(args ...string) (string, error) {
 	return s.env.Run("pgbackrest", append([]string{"--config=" + s.Params.Backup.ConfigFile, "--stanza=" + Stanza}, args...)...)
 }
 
+// S3 is the environment's S3 stand-in, which holds the backup repository.
+func (e *Env) S3() *standin.S3 { return e.s3 }
+
 // Close stops every server and the S3 stand-in.
 func (e *Env) Close() {
 	for _, s := range e.servers {
