@@ -1,7 +1,7 @@
 // Command dbbench compares, on the same pgbench data and real PostgreSQL 15, the plain export the
 // platform used to rely on (pg_dump, pg_restore) with the configured backup and restore (pgBackRest from
 // the standby into an S3 stand-in), and measures the time to rebuild a replica, the recovery point the
-// archive timeout achieves and the load a backup puts on the primary; then, on Patroni clusters of
+// archive timeout achieves, the load a backup puts on the primary and the restore drill's times; then, on Patroni clusters of
 // three, the failover time (median of -failovers) and a switchover's. Everything runs on loopback
 // under a temporary directory and is stopped at the end.
 //
@@ -89,6 +89,7 @@ func run(scale, archiveTimeout, loadSeconds, failovers int) error {
 	}
 	for _, measure := range []func() error{
 		b.backupAndRestore,
+		b.drill,
 		b.rebuildReplica,
 		func() error { return b.recoveryPoint(archiveTimeout) },
 		func() error { return b.loadDuringBackups(loadSeconds) },
@@ -177,6 +178,25 @@ func (b *bench) backupAndRestore() error {
 		row{"restore", fmt.Sprintf("pg_restore -j2 %s", round(restoreTime)), fmt.Sprintf("pgBackRest restore + recovery %s", round(pbrRestoreTime))},
 		row{"point in time", "no: the dump's moment only", "yes: any moment within the retention"},
 	)
+	return nil
+}
+
+// drill runs the rendered restore drill against the repository the backups above filled: verify,
+// a point-in-time restore of the newest backup, amcheck, the canary.
+func (b *bench) drill() error {
+	step("restore drill: verify, point-in-time restore of the newest backup, amcheck, canary")
+	if err := b.env.Canary(b.primary, 10*time.Second); err != nil {
+		return err
+	}
+	run, err := b.env.Drill(b.replica, b.env.TestDrill(5))
+	if err != nil {
+		return err
+	}
+	if run.Err != nil {
+		return fmt.Errorf("the drill failed: %w\n%s", run.Err, run.Output)
+	}
+	b.rows = append(b.rows, row{"restore drill (verify, PITR, amcheck, canary)", "-",
+		fmt.Sprintf("restore %v s, drill %v s in all", run.Evidence["restoreSeconds"], run.Evidence["totalSeconds"])})
 	return nil
 }
 
