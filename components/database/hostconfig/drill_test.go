@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hipaa-platform/platform/components/database/pgtest"
 )
 
 // TestRestoreDrill restores a real backup and fails loudly on a damaged one: it runs the rendered
@@ -14,13 +12,8 @@ import (
 // written); then, with one of the backup's files damaged in the repository, the drill fails, says
 // where, publishes its failure and records it.
 func TestRestoreDrill(t *testing.T) {
-	requireServers(t)
-	env, err := pgtest.New(t.TempDir())
-	must(t, err)
-	t.Cleanup(env.Close)
-	cluster, err := env.StartCluster(nil)
-	must(t, err)
-	_, err = cluster.Replica.PgBackRest("backup", "--type=full")
+	env, cluster := startCluster(t, nil)
+	_, err := cluster.Replica.PgBackRest("backup", "--type=full")
 	must(t, err)
 	// Two canary rows ten seconds apart; the drill aims at five seconds ago, between them.
 	must(t, env.Canary(cluster.Primary, 10*time.Second))

@@ -12,14 +12,34 @@ import (
 	"github.com/hipaa-platform/platform/components/database/pgtest"
 )
 
-func requireServers(t *testing.T) {
+// requireServers skips the test where PostgreSQL 15 and pgBackRest are not installed (failing it under
+// CI, which installs them).
+func requireServers(t *testing.T) { t.Helper(); require(t, pgtest.Missing()) }
+
+// requireHA does the same for Patroni and etcd too.
+func requireHA(t *testing.T) { t.Helper(); require(t, pgtest.MissingHA()) }
+
+func require(t *testing.T, missing string) {
 	t.Helper()
-	if missing := pgtest.Missing(); missing != "" {
+	if missing != "" {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI must install %s (see .ci/run)", missing)
 		}
 		t.Skipf("not installed: %s", missing)
 	}
+}
+
+// startCluster starts a primary and a replica with the rendered configuration, stopped when the test
+// ends.
+func startCluster(t *testing.T, tune func(*hostconfig.Params)) (*pgtest.Env, *pgtest.Cluster) {
+	t.Helper()
+	requireServers(t)
+	env, err := pgtest.New(t.TempDir())
+	must(t, err)
+	t.Cleanup(env.Close)
+	cluster, err := env.StartCluster(tune)
+	must(t, err)
+	return env, cluster
 }
 
 func must(t *testing.T, err error) {
@@ -48,13 +68,7 @@ func waitFor(t *testing.T, what string, check func() (bool, error)) {
 // replica on PostgreSQL 15, backs up from the replica to an S3 stand-in with pgBackRest, restores to a
 // point in time, and promotes the replica.
 func TestPrimaryReplicaBackupRestoreOnRealPostgres(t *testing.T) {
-	requireServers(t)
-	env, err := pgtest.New(t.TempDir())
-	must(t, err)
-	t.Cleanup(env.Close)
-
-	cluster, err := env.StartCluster(nil)
-	must(t, err)
+	env, cluster := startCluster(t, nil)
 	primary, replica := cluster.Primary, cluster.Replica
 	rp := replica.Params
 

@@ -1,23 +1,12 @@
 package hostconfig_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hipaa-platform/platform/components/database/pgtest"
 )
-
-func requireHA(t *testing.T) {
-	t.Helper()
-	if missing := pgtest.MissingHA(); missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install %s (see .ci/run)", missing)
-		}
-		t.Skipf("not installed: %s", missing)
-	}
-}
 
 // startHA starts a Patroni cluster of n members on loopback with the rendered configurations.
 func startHA(t *testing.T, n int, synchronous bool) *pgtest.HA {

@@ -150,12 +150,12 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 		if tune != nil {
 			tune(&p)
 		}
-		files, err := e.installHA(p)
+		s, err := e.Install(p)
 		if err != nil {
 			h.Close()
 			return nil, err
 		}
-		m := &Member{Name: p.Name, Params: p, Files: files, Etcd: h.etcd[i], env: e}
+		m := &Member{Name: p.Name, Params: p, Files: s.Files, Etcd: h.etcd[i], env: e}
 		h.Members = append(h.Members, m)
 	}
 	client, err := e.restClient()
@@ -190,33 +190,6 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 		return nil, err
 	}
 	return h, nil
-}
-
-// installHA writes a member's rendered files: its TLS key and certificate, PostgreSQL's included
-// configuration and access rules, pgBackRest's configuration and patroni.yml.
-func (e *Env) installHA(p hostconfig.Params) (hostconfig.Files, error) {
-	files, err := hostconfig.Config(p)
-	if err != nil {
-		return nil, err
-	}
-	certPEM, keyPEM, err := e.issue(p.Name)
-	if err != nil {
-		return nil, err
-	}
-	for path, content := range map[string]string{
-		p.TLS.CertFile:                 string(certPEM),
-		p.TLS.KeyFile:                  string(keyPEM),
-		p.ConfDir + "/postgresql.conf": files["postgresql.conf"],
-		p.ConfDir + "/pg_hba.conf":     files["pg_hba.conf"],
-		p.ConfDir + "/pg_ident.conf":   "",
-		p.Backup.ConfigFile:            files["pgbackrest.conf"],
-		p.HA.ConfigFile:                files["patroni.yml"],
-	} {
-		if err := e.write(path, content, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	return files, nil
 }
 
 // freePorts are n distinct free loopback ports: each is held until all are had.

@@ -247,8 +247,9 @@ func (e *Env) Params(role, name string) (hostconfig.Params, error) {
 	}, nil
 }
 
-// Install renders a server's files and writes them where PostgreSQL and pgBackRest read them, with its
-// TLS key and certificate and the replication password file.
+// Install renders a server's files and writes them where PostgreSQL and pgBackRest read them (and
+// Patroni, for a member of a Patroni cluster), with its TLS key and certificate and the replication
+// password file.
 func (e *Env) Install(p hostconfig.Params) (*Server, error) {
 	files, err := hostconfig.Config(p)
 	if err != nil {
@@ -258,7 +259,7 @@ func (e *Env) Install(p hostconfig.Params) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	for path, content := range map[string]string{
+	install := map[string]string{
 		p.TLS.CertFile:                 string(certPEM),
 		p.TLS.KeyFile:                  string(keyPEM),
 		p.PassFile:                     "*:*:*:" + p.ReplicationUser + ":" + ReplicationPassword + "\n",
@@ -266,7 +267,11 @@ func (e *Env) Install(p hostconfig.Params) (*Server, error) {
 		p.ConfDir + "/pg_hba.conf":     files["pg_hba.conf"],
 		p.ConfDir + "/pg_ident.conf":   "",
 		p.Backup.ConfigFile:            files["pgbackrest.conf"],
-	} {
+	}
+	if p.HA != nil {
+		install[p.HA.ConfigFile] = files["patroni.yml"]
+	}
+	for path, content := range install {
 		if err := e.write(path, content, 0o600); err != nil {
 			return nil, err
 		}

@@ -20,6 +20,7 @@ type Writer struct {
 	acked    []int64
 	commits  []Commit
 	failures int
+	lastErr  error
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -60,6 +61,7 @@ func StartWriter(ha *HA, retry bool) *Writer {
 				w.commits = append(w.commits, Commit{At: time.Now(), Port: port})
 			} else {
 				w.failures++
+				w.lastErr = err
 			}
 			w.mu.Unlock()
 			if err == nil || !w.retry {
@@ -85,7 +87,10 @@ func (w *Writer) CommitOn(notPort int, since time.Time, timeout time.Duration) (
 			return at, nil
 		}
 		if time.Now().After(deadline) {
-			return time.Time{}, fmt.Errorf("no commit reached another server than port %d within %s", notPort, timeout)
+			w.mu.Lock()
+			last := w.lastErr
+			w.mu.Unlock()
+			return time.Time{}, fmt.Errorf("no commit reached another server than port %d within %s (the last attempt: %v)", notPort, timeout, last)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
