@@ -59,7 +59,7 @@ func (b *bench) failovers(n int) ([]haResult, error) {
 		ha.Close()
 		env.Close()
 		if err != nil {
-			return nil, err
+			return results, err
 		}
 		r.timing = timing.name
 		results = append(results, r)
@@ -75,6 +75,11 @@ func measureHA(ha *pgtest.HA, n int) (haResult, error) {
 	w := pgtest.StartWriter(ha, true)
 	defer w.Stop()
 	for i := range n {
+		// A failover needs a synchronous standby to promote: the member that rejoined last may not be
+		// one yet.
+		if _, err := ha.SyncStandby(2 * time.Minute); err != nil {
+			return r, err
+		}
 		leader := ha.Leader()
 		if leader == nil {
 			return r, fmt.Errorf("no leader before failover %d", i+1)
@@ -95,19 +100,9 @@ func measureHA(ha *pgtest.HA, n int) (haResult, error) {
 		}
 	}
 	leader := ha.Leader()
-	var standby *pgtest.Member
-	deadline := time.Now().Add(2 * time.Minute)
-	for standby == nil && time.Now().Before(deadline) {
-		members, _ := ha.Cluster()
-		for _, m := range members {
-			if m.Role == "sync_standby" && m.State == "running" {
-				standby = ha.Member(m.Name)
-			}
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if standby == nil {
-		return r, fmt.Errorf("no synchronous standby to switch over to")
+	standby, err := ha.SyncStandby(2 * time.Minute)
+	if err != nil {
+		return r, err
 	}
 	step(fmt.Sprintf("switchover from %s to %s", leader.Name, standby.Name))
 	failedBefore := w.Failures()

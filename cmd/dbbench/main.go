@@ -103,15 +103,14 @@ func run(scale, archiveTimeout, loadSeconds, failovers int) error {
 	_ = b.replica.Stop()
 	var ha []haResult
 	if failovers > 0 {
-		if ha, err = b.failovers(failovers); err != nil {
-			return err
-		}
+		ha, err = b.failovers(failovers)
 	}
+	// What was measured is printed even when a later measurement failed.
 	b.print(scale, size)
-	if failovers > 0 {
+	if len(ha) > 0 {
 		printHA(ha, failovers)
 	}
-	return nil
+	return err
 }
 
 // load fills the primary with pgbench data at scale and returns its size.

@@ -34,16 +34,8 @@ func lost(t *testing.T, w *pgtest.Writer) []int64 {
 // syncStandby waits until the leader names its synchronous standby, and returns it.
 func syncStandby(t *testing.T, ha *pgtest.HA) *pgtest.Member {
 	t.Helper()
-	var standby *pgtest.Member
-	waitFor(t, "a synchronous standby", func() (bool, error) {
-		members, err := ha.Cluster()
-		for _, m := range members {
-			if m.Role == "sync_standby" && m.State == "running" {
-				standby = ha.Member(m.Name)
-			}
-		}
-		return standby != nil, err
-	})
+	standby, err := ha.SyncStandby(time.Minute)
+	must(t, err)
 	return standby
 }
 

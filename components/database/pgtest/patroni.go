@@ -528,6 +528,25 @@ func (h *HA) Leader() *Member {
 	return nil
 }
 
+// SyncStandby waits up to timeout until a running member is the leader's synchronous standby, and
+// returns it: under synchronous replication only it may be promoted, so a cluster without one cannot
+// fail over.
+func (h *HA) SyncStandby(timeout time.Duration) (*Member, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		members, err := h.Cluster()
+		for _, m := range members {
+			if m.Role == "sync_standby" && m.State == "running" {
+				return h.Member(m.Name), nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no synchronous standby within %s: %+v %v", timeout, members, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
 // Member is the member named name, or nil.
 func (h *HA) Member(name string) *Member {
 	for _, m := range h.Members {
