@@ -291,10 +291,10 @@ func (b *bench) tps(seconds int, during func() error) (string, error) {
 // print writes the table.
 func (b *bench) print(scale int, size string) {
 	fmt.Printf("\nDatabase backup and restore, pgbench scale %d (%s), PostgreSQL 15 and pgBackRest 2.45 on loopback, 2 cores\n\n", scale, size)
-	fmt.Printf("| %-38s | %-30s | %s |\n", "", "pg_dump / pg_restore", "configured (pgBackRest, replicas)")
-	fmt.Printf("| %s | %s | %s |\n", dashes(38), dashes(30), dashes(40))
+	fmt.Printf("| %-46s | %-30s | %s |\n", "", "pg_dump / pg_restore", "configured (pgBackRest, replicas)")
+	fmt.Printf("| %s | %s | %s |\n", dashes(46), dashes(30), dashes(40))
 	for _, r := range b.rows {
-		fmt.Printf("| %-38s | %-30s | %s |\n", r.what, r.plain, r.configured)
+		fmt.Printf("| %-46s | %-30s | %s |\n", r.what, r.plain, r.configured)
 	}
 	fmt.Println("\nAll servers share this machine's 2 cores, so a backup taken on the standby still competes with the")
 	fmt.Println("primary for CPU here; on separate hosts the primary only serves the backup's start and stop.")
