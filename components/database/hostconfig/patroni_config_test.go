@@ -60,7 +60,7 @@ func TestPatroniOwnsTheSharedSettingsAndEveryLinkIsTLS(t *testing.T) {
 			t.Errorf("patroni.yml lacks %q:\n%s", want, patroni)
 		}
 	}
-	if strings.Contains(patroni, "password") && !strings.Contains(patroni, "PATRONI_REPLICATION_PASSWORD") {
+	if strings.Contains(patroni, "password:") {
 		t.Errorf("patroni.yml carries a password:\n%s", patroni)
 	}
 	if !strings.Contains(files["pg_hba.conf"], "hostssl  postgres          rewinder") {
