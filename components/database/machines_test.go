@@ -72,6 +72,16 @@ func renderHosts(t *testing.T, a *ClusterArgs) map[string]rendered {
 	return out
 }
 
+// machineNetwork is a network for the booted hosts of a cluster with replicas, their rendered setup,
+// and the secrets they read at boot stored in its stand-in.
+func machineNetwork(t *testing.T, replicas int) (*hosttest.Network, map[string]rendered) {
+	t.Helper()
+	n := hosttest.NewNetwork(t, hosttest.Root(t), machineBucket)
+	hosts := renderHosts(t, machineCluster(n, replicas))
+	storeSecrets(t, n, hosts)
+	return n, hosts
+}
+
 // storeSecrets puts the cluster's passwords and each host's TLS bundle where the stand-in serves them,
 // under the names the component gives them.
 func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) {
@@ -197,10 +207,7 @@ func lastRun(m *hosttest.Machine) string {
 }
 
 func TestBootedHostsConvergeAndTakeChangesWithoutARestart(t *testing.T) {
-	root := hosttest.Root(t)
-	n := hosttest.NewNetwork(t, root, machineBucket)
-	hosts := renderHosts(t, machineCluster(n, 1))
-	storeSecrets(t, n, hosts)
+	n, hosts := machineNetwork(t, 1)
 
 	// The replica boots first, and waits for a primary that is not there yet, saying so.
 	replica := bootHost(t, n, "db-1", hosts["db-1"])
@@ -291,10 +298,7 @@ func TestBootedHostsConvergeAndTakeChangesWithoutARestart(t *testing.T) {
 // weekly update does within its early-renewal window) is served by the running primary after its next
 // converge run, with a reload: the same postmaster.
 func TestABootedHostTakesARenewedCertificateWithAReload(t *testing.T) {
-	root := hosttest.Root(t)
-	n := hosttest.NewNetwork(t, root, machineBucket)
-	hosts := renderHosts(t, machineCluster(n, 0))
-	storeSecrets(t, n, hosts)
+	n, hosts := machineNetwork(t, 0)
 	primary := bootHost(t, n, "db-0", hosts["db-0"])
 	waitConverged(t, primary, 1, 4*time.Minute)
 	pid := postmaster(t, primary)
