@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -48,6 +49,11 @@ type HA struct {
 	// FollowGraceSeconds is how long a replica may stay on an older timeline than its leader's before
 	// the follow check restarts it.
 	FollowGraceSeconds int
+	// EtcdDataDir is where this host's etcd member keeps its data, and EtcdTLSDir where the copies of the
+	// host's certificate and key that the etcd user reads are, when this host is one of Store. A directory
+	// of the cluster's own, not the package's default: the package starts a single-member etcd of its
+	// own there when it is installed, and a member with data ignores the initial cluster it is given.
+	EtcdDataDir, EtcdTLSDir string
 }
 
 // Member is one database host of a cluster, as the others reach it.
@@ -147,7 +153,33 @@ func (h *HA) validate(p *Params) error {
 			return fmt.Errorf("%s %q: want an absolute path without quotes or spaces", field, v)
 		}
 	}
+	if _, ok := p.Voter(); ok && (!strings.HasPrefix(h.EtcdDataDir, "/") || !strings.HasPrefix(h.EtcdTLSDir, "/")) {
+		return fmt.Errorf("HA.EtcdDataDir %q, HA.EtcdTLSDir %q: %s is one of Store, so it runs etcd; want absolute paths", h.EtcdDataDir, h.EtcdTLSDir, p.Name)
+	}
 	return nil
+}
+
+// Voter is this host's own etcd member, when it is one of the store's.
+func (p Params) Voter() (Voter, bool) {
+	if p.HA == nil {
+		return Voter{}, false
+	}
+	i := slices.IndexFunc(p.HA.Store, func(v Voter) bool { return v.Name == p.Name })
+	if i < 0 {
+		return Voter{}, false
+	}
+	return p.HA.Store[i], true
+}
+
+// Etcd is this host's etcd member of the store, or nil when it is not one.
+func (p Params) Etcd() *Etcd {
+	v, ok := p.Voter()
+	if !ok {
+		return nil
+	}
+	d := p.HA.EtcdTLSDir
+	return &Etcd{Voter: v, Scope: p.HA.Scope, Voters: p.HA.Store, DataDir: p.HA.EtcdDataDir,
+		TLS: TLSFiles{CertFile: d + "/server.crt", KeyFile: d + "/server.key", CAFile: d + "/ca.crt"}}
 }
 
 func endpoint(field, name, address string, ports ...int) error {
@@ -202,7 +234,40 @@ func patroniFiles(p Params, files Files) error {
 		return err
 	}
 	files["patroni.yml"], files["patroni-dynamic.yml"], files["follow.sh"] = b.String(), dynamic, follow
+	if e := p.Etcd(); e != nil {
+		if files["etcd.env"], err = EtcdConfig(*e); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// EtcdSteps are the converge steps of the host's etcd member, or "" when it is not one of the store.
+func (p Params) EtcdSteps() (string, error) {
+	e := p.Etcd()
+	if e == nil {
+		return "", nil
+	}
+	return EtcdSteps(*e, p.TLS, "/etc/hipaa/etcd.env")
+}
+
+// EtcdSteps are the converge steps that run an etcd member: its configuration, staged at config (as
+// EtcdConfig renders it), installed where Debian's etcd.service reads it, and copies of the host's
+// certificate, key and CA (source) where e.TLS says, for the etcd user.
+func EtcdSteps(e Etcd, source TLSFiles, config string) (string, error) {
+	dir := path.Dir(e.TLS.CertFile)
+	for _, f := range []string{e.TLS.KeyFile, e.TLS.CAFile} {
+		if path.Dir(f) != dir {
+			return "", fmt.Errorf("etcd: TLS files in %s and %s: want them in one directory", dir, path.Dir(f))
+		}
+	}
+	var b bytes.Buffer
+	err := templates.ExecuteTemplate(&b, "etcd-steps.sh.tmpl", struct {
+		Etcd        Etcd
+		Source      TLSFiles
+		Dir, Config string
+	}{e, source, dir, config})
+	return b.String(), err
 }
 
 // EtcdConfig renders an etcd member's configuration, as environment variables for its unit.

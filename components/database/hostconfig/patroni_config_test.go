@@ -28,7 +28,8 @@ func haParams(t *testing.T) hostconfig.Params {
 		PgPass: "/var/lib/postgresql/.pgpass-patroni", ConfigFile: "/etc/patroni/config.yml", Synchronous: true,
 		TTL: hostconfig.DefaultTTL, LoopWait: hostconfig.DefaultLoopWait, RetryTimeout: hostconfig.DefaultRetryTimeout,
 		MaximumLagOnFailover: hostconfig.DefaultMaximumLagOnFailover, Watchdog: "automatic",
-		Patronictl: "/usr/bin/patronictl", StateDir: "/var/lib/hipaa", FollowGraceSeconds: 60}
+		Patronictl: "/usr/bin/patronictl", StateDir: "/var/lib/hipaa", FollowGraceSeconds: 60,
+		EtcdDataDir: "/var/lib/etcd/main", EtcdTLSDir: "/etc/hipaa/etcd-tls"}
 	return p
 }
 
@@ -66,6 +67,18 @@ func TestPatroniOwnsTheSharedSettingsAndEveryLinkIsTLS(t *testing.T) {
 	if !strings.Contains(files["pg_hba.conf"], "hostssl  postgres          rewinder") {
 		t.Errorf("pg_hba.conf does not admit pg_rewind's role:\n%s", files["pg_hba.conf"])
 	}
+	// A voter of the store runs its etcd member from its own data directory, with certificates only.
+	for _, want := range []string{"ETCD_NAME=db-1", "ETCD_DATA_DIR=/var/lib/etcd/main", "ETCD_CERT_FILE=/etc/hipaa/etcd-tls/server.crt",
+		"ETCD_INITIAL_CLUSTER=db-0=https://10.0.0.4:2380,db-1=https://10.0.0.5:2380,db-2=https://10.0.0.6:2380"} {
+		if !strings.Contains(files["etcd.env"], want) {
+			t.Errorf("etcd.env lacks %q:\n%s", want, files["etcd.env"])
+		}
+	}
+	p := haParams(t)
+	p.HA.Store = p.HA.Store[:1]
+	if files, err := hostconfig.Config(p); err != nil || files["etcd.env"] != "" {
+		t.Errorf("a member that is not a voter: etcd.env %q, %v; want none", files["etcd.env"], err)
+	}
 }
 
 // TestBadHAParamsNameTheField checks that each malformed HA value is refused with its field's name.
@@ -78,6 +91,7 @@ func TestBadHAParamsNameTheField(t *testing.T) {
 		"HA.Scope":              func(h *hostconfig.HA) { h.Scope = "Main Cluster" },
 		"HA.RewindUser":         func(h *hostconfig.HA) { h.RewindUser = "re-wind" },
 		"HA.FollowGraceSeconds": func(h *hostconfig.HA) { h.FollowGraceSeconds = 0 },
+		"HA.EtcdDataDir":        func(h *hostconfig.HA) { h.EtcdDataDir = "etcd" },
 	} {
 		p := haParams(t)
 		bad(p.HA)

@@ -130,8 +130,8 @@ type Endpoint struct {
 	Port int
 }
 
-// Secrets names the secrets a host's bootstrap reads.
-type Secrets struct{ TLS, Replication, App, Monitoring string }
+// Secrets names the secrets a host's bootstrap reads; Rewind is pg_rewind's role's, for a Patroni member.
+type Secrets struct{ TLS, Replication, App, Monitoring, Rewind string }
 
 // Backup configures pgBackRest.
 type Backup struct {

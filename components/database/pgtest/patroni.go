@@ -134,6 +134,7 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 			Synchronous: synchronous, MaximumLagOnFailover: hostconfig.DefaultMaximumLagOnFailover,
 			Watchdog: "off", LogDir: p.LogDir,
 			Patronictl: "/usr/bin/patronictl", StateDir: home, FollowGraceSeconds: 10,
+			EtcdDataDir: home + "/etcd", EtcdTLSDir: home + "/etcd-tls",
 		}
 		HATiming(p.HA)
 		if i == 0 {
@@ -154,6 +155,11 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 		if err != nil {
 			h.Close()
 			return nil, err
+		}
+		// The etcd member runs the configuration the host's converge run installs.
+		if s.Files["etcd.env"] != h.etcd[i].Config {
+			h.Close()
+			return nil, fmt.Errorf("%s: the rendered etcd.env is not what its etcd member runs:\n%s\nruns:\n%s", p.Name, s.Files["etcd.env"], h.etcd[i].Config)
 		}
 		m := &Member{Name: p.Name, Params: p, Files: s.Files, Etcd: h.etcd[i], env: e}
 		h.Members = append(h.Members, m)
@@ -216,12 +222,12 @@ func (e *Env) startEtcd(v hostconfig.Voter, voters []hostconfig.Voter, home stri
 	if err != nil {
 		return nil, err
 	}
-	files := hostconfig.TLSFiles{CertFile: tlsDir + "/etcd.crt", KeyFile: tlsDir + "/etcd.key", CAFile: e.CAFile}
-	if err := e.write(files.CertFile, string(certPEM), 0o600); err != nil {
-		return nil, err
-	}
-	if err := e.write(files.KeyFile, string(keyPEM), 0o600); err != nil {
-		return nil, err
+	// Where a member's rendered etcd.env (Params.Etcd) says: copies beside each other.
+	files := hostconfig.TLSFiles{CertFile: tlsDir + "/server.crt", KeyFile: tlsDir + "/server.key", CAFile: tlsDir + "/ca.crt"}
+	for path, content := range map[string]string{files.CertFile: string(certPEM), files.KeyFile: string(keyPEM), files.CAFile: string(e.ca.PEM())} {
+		if err := e.write(path, content, 0o600); err != nil {
+			return nil, err
+		}
 	}
 	config, err := hostconfig.EtcdConfig(hostconfig.Etcd{Voter: v, Scope: "main", Voters: voters, DataDir: filepath.Join(home, "etcd"), TLS: files})
 	if err != nil {
