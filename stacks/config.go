@@ -93,13 +93,14 @@ type TierConfig struct {
 
 // DatabaseConfig are the Postgres cluster's dials.
 type DatabaseConfig struct {
-	Replicas              int
-	HighAvailability      bool
-	VolumeSizeGiB         int
-	VolumeIops            int
-	VolumeThroughputMiBps int
-	ArchiveTimeoutSeconds int
-	ImageName             string
+	Replicas               int
+	HighAvailability       bool
+	SynchronousReplication bool
+	VolumeSizeGiB          int
+	VolumeIops             int
+	VolumeThroughputMiBps  int
+	ArchiveTimeoutSeconds  int
+	ImageName              string
 }
 
 // Images are the AMIs pinned for the tiers; empty for the newest image of the tier's name pattern.
@@ -231,13 +232,14 @@ func (c *Config) checkBuild(own reader, ref imageref.Ref) {
 
 func readDatabase(own reader) DatabaseConfig {
 	return DatabaseConfig{
-		Replicas:              own.int("dbReplicas", check.Between(0, database.MaxReplicas)),
-		HighAvailability:      own.bool("dbHighAvailability"),
-		VolumeSizeGiB:         own.int("dbVolumeSizeGiB", check.Between(database.MinVolumeGiB, database.MaxVolumeGiB)),
-		VolumeIops:            own.int("dbVolumeIops", check.Between(database.MinIops, database.MaxIops)),
-		VolumeThroughputMiBps: own.int("dbVolumeThroughputMiBps", check.Between(database.MinThroughputMiBps, database.MaxThroughputMiBps)),
-		ArchiveTimeoutSeconds: own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
-		ImageName:             own.string("dbImageName", nonEmpty),
+		Replicas:               own.int("dbReplicas", check.Between(0, database.MaxReplicas)),
+		HighAvailability:       own.bool("dbHighAvailability"),
+		SynchronousReplication: own.bool("dbSynchronousReplication"),
+		VolumeSizeGiB:          own.int("dbVolumeSizeGiB", check.Between(database.MinVolumeGiB, database.MaxVolumeGiB)),
+		VolumeIops:             own.int("dbVolumeIops", check.Between(database.MinIops, database.MaxIops)),
+		VolumeThroughputMiBps:  own.int("dbVolumeThroughputMiBps", check.Between(database.MinThroughputMiBps, database.MaxThroughputMiBps)),
+		ArchiveTimeoutSeconds:  own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
+		ImageName:              own.string("dbImageName", nonEmpty),
 	}
 }
 
@@ -281,6 +283,9 @@ func (c *Config) validate(own reader) {
 	if c.Images.App != "" && check.Architecture(c.InstanceTypes.App) != check.Architecture(c.InstanceTypes.Engine) {
 		own.fail("appImageId", fmt.Errorf("pins one image for the web and engine tiers, but appInstanceType %s is %s and engineInstanceType %s is %s; give them one architecture",
 			c.InstanceTypes.App, check.Architecture(c.InstanceTypes.App), c.InstanceTypes.Engine, check.Architecture(c.InstanceTypes.Engine)))
+	}
+	if c.Database.SynchronousReplication && c.Database.Replicas < 1 {
+		own.fail("dbReplicas", fmt.Errorf("got %d with dbSynchronousReplication true; want at least 1", c.Database.Replicas))
 	}
 	if c.Database.HighAvailability && c.Database.Replicas < 1 {
 		own.fail("dbReplicas", fmt.Errorf("got %d with dbHighAvailability true; want at least 1", c.Database.Replicas))

@@ -26,7 +26,7 @@ type Groups struct {
 // firewall creates the security groups and the rules between them, then takes each group the
 // components need by name, so that a name missing from the traffic matrix is an error here.
 func (s *stack) firewall() (err error) {
-	if s.Firewall, err = firewall.NewSecurityGroups(s.ctx, s.n.Name("sg"), firewallArgs(s.Network, s.n.Tags())); err != nil {
+	if s.Firewall, err = firewall.NewSecurityGroups(s.ctx, s.n.Name("sg"), firewallArgs(s.Network, s.cfg.Database.Replicas, s.n.Tags())); err != nil {
 		return err
 	}
 	for _, g := range []struct {
@@ -43,8 +43,10 @@ func (s *stack) firewall() (err error) {
 	return nil
 }
 
-// firewallArgs is the platform's whole traffic matrix: who may reach whom, on which port, and why.
-func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGroupsArgs {
+// firewallArgs is the platform's whole traffic matrix: who may reach whom, on which port, and why. The
+// database's replicas decide its cluster's: Patroni and its store between the database hosts when there
+// is a replica, and with the monitoring host when it runs the store's third voter (one replica).
+func firewallArgs(net *network.Vpc, dbReplicas int, tags map[string]string) *firewall.SecurityGroupsArgs {
 	postgres := database.PgPort
 	rules := []firewall.Rule{
 		{From: firewall.World, To: SgLoadBalancer, Port: 443, Description: "clients reach the application over HTTPS"},
@@ -58,6 +60,20 @@ func firewallArgs(net *network.Vpc, tags map[string]string) *firewall.SecurityGr
 		{From: SgMonitoring, To: SgDatabase, Port: database.NrpePort, Description: "Nagios runs disk, load, memory, certificate and backup checks through NRPE over TLS"},
 		{From: SgMonitoring, To: firewall.World, Port: 443, Description: "Nagios checks the application's public HTTPS endpoint through the NAT gateway"},
 		{From: SgApp, To: firewall.World, Port: 443, Description: "the web tier calls partner APIs through the NAT gateway"},
+	}
+	if dbReplicas > 0 {
+		rules = append(rules,
+			firewall.Rule{From: SgDatabase, To: SgDatabase, Port: database.PatroniRestPort, Description: "Patroni members check each other's health and leadership through its REST API over TLS"},
+			firewall.Rule{From: SgDatabase, To: SgDatabase, Port: database.EtcdClientPort, Description: "Patroni reaches the cluster's store (etcd clients) over TLS"},
+			firewall.Rule{From: SgDatabase, To: SgDatabase, Port: database.EtcdPeerPort, Description: "etcd members of the cluster's store replicate over TLS"},
+		)
+	}
+	if dbReplicas == 1 {
+		rules = append(rules,
+			firewall.Rule{From: SgDatabase, To: SgMonitoring, Port: database.EtcdClientPort, Description: "Patroni reaches the store's third voter on the monitoring host over TLS"},
+			firewall.Rule{From: SgDatabase, To: SgMonitoring, Port: database.EtcdPeerPort, Description: "the store's members replicate with its third voter on the monitoring host over TLS"},
+			firewall.Rule{From: SgMonitoring, To: SgDatabase, Port: database.EtcdPeerPort, Description: "the store's third voter on the monitoring host replicates with its members over TLS"},
+		)
 	}
 	for _, tier := range []string{SgApp, SgEngine, SgDatabase, SgMonitoring} {
 		rules = append(rules,

@@ -4,12 +4,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
@@ -772,5 +774,51 @@ func TestReleasesReplicateFromTheNonProductionAccountToProd(t *testing.T) {
 	}
 	if n := len(offlinetest.Of(prod.Resources, "aws:ecr/replicationConfiguration:ReplicationConfiguration")); n != 0 {
 		t.Errorf("prod replicates onward (%d configurations)", n)
+	}
+}
+
+// TestOnlyTheClustersOwnHostsReachPatroniAndItsStore: on every environment's stack, Patroni's REST API
+// and etcd's client and peer ports are open between the database hosts alone, and with the monitoring
+// host exactly where it runs the store's third voter (a cluster of two hosts); nothing else reaches them.
+func TestOnlyTheClustersOwnHostsReachPatroniAndItsStore(t *testing.T) {
+	t.Parallel()
+	stackNames, _ := loadProject(t).Stacks()
+	cluster := map[float64]bool{database.PatroniRestPort: true, database.EtcdClientPort: true, database.EtcdPeerPort: true}
+	for _, stack := range stackNames {
+		if isAccountStack(t, stack) {
+			continue
+		}
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			rs := previewStack(t, stack)
+			groups := map[string]string{}
+			for _, g := range offlinetest.Of(rs, "aws:ec2/securityGroup:SecurityGroup") {
+				groups[g.ID] = g.Name[strings.LastIndex(g.Name, "-")+1:]
+			}
+			var dbHosts int
+			for _, inst := range offlinetest.Of(rs, "aws:ec2/instance:Instance") {
+				if inst.String("tags.Role") == "database" {
+					dbHosts++
+				}
+			}
+			got := map[string]bool{}
+			for _, r := range offlinetest.Of(rs, "aws:ec2/securityGroupRule:SecurityGroupRule") {
+				if r.String("type") != "ingress" || !cluster[r.Value("fromPort").(float64)] {
+					continue
+				}
+				from, to := groups[r.String("sourceSecurityGroupId")], groups[r.String("securityGroupId")]
+				if from == "" || r.Value("cidrBlocks") != nil {
+					t.Errorf("%s admits port %v from addresses, not a group", r.Name, r.Value("fromPort"))
+				}
+				got[fmt.Sprintf("%s>%s:%v", from, to, r.Value("fromPort"))] = true
+			}
+			want := map[string]bool{"db>db:8008": true, "db>db:2379": true, "db>db:2380": true}
+			if dbHosts == 2 {
+				want["db>monitoring:2379"], want["db>monitoring:2380"], want["monitoring>db:2380"] = true, true, true
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("%d database hosts: Patroni and etcd are reachable as %v, want %v", dbHosts, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+			}
+		})
 	}
 }

@@ -81,6 +81,10 @@ type ClusterArgs struct {
 	Replicas int
 	// HighAvailability requires at least one replica, in another zone than the primary. Optional.
 	HighAvailability bool
+	// SynchronousReplication makes every commit wait until a replica has it, and lets Patroni promote
+	// only that replica: a transaction a client saw committed survives the loss of the primary, at the
+	// cost of a round trip to another zone per commit. Requires a replica. Optional; default false.
+	SynchronousReplication bool
 	// Subnets are the isolated data subnets, with zones and blocks; the primary takes the first, each
 	// replica the next in turn. Required: at least one, and two with HighAvailability.
 	Subnets []network.SubnetInfo
@@ -90,7 +94,8 @@ type ClusterArgs struct {
 	// ClientCIDRs are the blocks the application connects from. Required.
 	ClientCIDRs []string
 	// MonitoringHost is the Nagios host: Postgres admits the monitoring user from its address alone, each
-	// host's NRPE answers it alone, and it gets a client certificate from the cluster's CA. Optional.
+	// host's NRPE answers it alone, and it gets a client certificate from the cluster's CA. Required for a
+	// cluster of two hosts, whose store's third voter it runs (Cluster.Witness). Optional otherwise.
 	MonitoringHost *MonitoringHost
 	// Volume sizes each host's data volume. Optional; defaults as Volume says.
 	Volume Volume
@@ -176,6 +181,10 @@ type Cluster struct {
 	MonitoringSecretName, MonitoringTLSSecretName string
 	// MonitoringSecretVersions hold those secrets' values, which the monitoring host waits for.
 	MonitoringSecretVersions []pulumi.Resource
+	// Witness is the etcd member the monitoring host runs for a cluster of two database hosts, so that
+	// the store's majority outlives either of them; its DataDir and TLS are the monitoring host's to
+	// fill. Nil for other clusters.
+	Witness *hostconfig.Etcd
 }
 
 func (a *ClusterArgs) validate(name string) error {
@@ -187,6 +196,12 @@ func (a *ClusterArgs) validate(name string) error {
 	}
 	if err := check.Between(0, MaxReplicas)(a.Replicas); err != nil {
 		return fmt.Errorf("database %q: Replicas: %w", name, err)
+	}
+	if a.SynchronousReplication && a.Replicas < 1 {
+		return fmt.Errorf("database %q: SynchronousReplication: got %d replicas; want at least 1 to commit on", name, a.Replicas)
+	}
+	if a.Replicas == 1 && a.MonitoringHost == nil {
+		return fmt.Errorf("database %q: MonitoringHost is required with 1 replica: it runs the third voter of the cluster's store", name)
 	}
 	if a.HighAvailability && a.Replicas < 1 {
 		return fmt.Errorf("database %q: Replicas: got %d with HighAvailability; want at least 1 replica in another zone", name, a.Replicas)
@@ -375,7 +390,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		if err != nil {
 			return nil, err
 		}
-		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, creds, pki), logs.Arn, parent)
+		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, a.patroni(), creds, pki), logs.Arn, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -394,6 +409,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	comp.HostConfig = configs.ToStringMapOutput()
 	comp.BackupHost = backupHost(hosts)
 	comp.MonitoringSecretName = creds.names["monitoring"]
+	comp.Witness = comp.witness(name, &a)
 	comp.MonitoringTLSSecretArn = pulumi.String("").ToStringOutput()
 	if m := a.MonitoringHost; m != nil {
 		comp.MonitoringTLSSecretArn = pki.hostSecretArns[m.Name]
@@ -424,7 +440,11 @@ type credentials struct {
 
 func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pulumi.ResourceOption) (*credentials, error) {
 	c := &credentials{names: map[string]string{}, arns: map[string]pulumi.StringOutput{}, versions: map[string]*secretsmanager.SecretVersion{}}
-	for _, role := range []string{"superuser", "replication", "app", "monitoring"} {
+	roles := []string{"superuser", "replication", "app", "monitoring"}
+	if a.patroni() {
+		roles = append(roles, "rewind")
+	}
+	for _, role := range roles {
 		n := name + "-" + role
 		pw, err := random.NewRandomPassword(ctx, n, &random.RandomPasswordArgs{
 			Length: pulumi.Int(40), Special: pulumi.Bool(false), MinLower: pulumi.Int(4), MinUpper: pulumi.Int(4), MinNumeric: pulumi.Int(4),
@@ -457,8 +477,12 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 }
 
 // readsAtBoot are the roles of the passwords a host reads as it boots: the replication password; the
-// primary also the passwords its bootstrap sets.
-func readsAtBoot(h Host) []string {
+// primary also the passwords its bootstrap sets; a Patroni member, any of which may lead, the
+// replication and rewind passwords Patroni connects with and those the leader sets.
+func readsAtBoot(h Host, patroni bool) []string {
+	if patroni {
+		return []string{"replication", "rewind", "app", "monitoring"}
+	}
 	if h.Role == hostconfig.Primary {
 		return []string{"replication", "superuser", "app", "monitoring"}
 	}
@@ -467,9 +491,9 @@ func readsAtBoot(h Host) []string {
 
 // secretsOf lists, in a fixed order, the secrets a host reads at boot: its own TLS bundle and the
 // passwords readsAtBoot names.
-func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
+func secretsOf(h Host, patroni bool, creds *credentials, pki *pki) pulumi.StringArray {
 	arns := pulumi.StringArray{pki.hostSecretArns[h.Name]}
-	for _, role := range readsAtBoot(h) {
+	for _, role := range readsAtBoot(h, patroni) {
 		arns = append(arns, creds.arns[role])
 	}
 	return arns
@@ -477,9 +501,9 @@ func secretsOf(h Host, creds *credentials, pki *pki) pulumi.StringArray {
 
 // versionsOf are the secret versions behind secretsOf: the host is created after them, so that its
 // first boot finds every value it reads.
-func versionsOf(h Host, creds *credentials, pki *pki) []pulumi.Resource {
+func versionsOf(h Host, patroni bool, creds *credentials, pki *pki) []pulumi.Resource {
 	out := []pulumi.Resource{pki.hostSecretVersions[h.Name]}
-	for _, role := range readsAtBoot(h) {
+	for _, role := range readsAtBoot(h, patroni) {
 		out = append(out, creds.versions[role])
 	}
 	return out
@@ -559,7 +583,7 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		Ami: a.AmiId, InstanceType: a.InstanceType,
 		SubnetId: subnet.ID, PrivateIp: h.Address, SecurityGroupId: a.SecurityGroupId,
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
-		UserDataBase64: userData, WaitFor: append(versionsOf(h, creds, pki), a.NetworkPaths...), Tags: tags, BaseTags: a.Tags,
+		UserDataBase64: userData, WaitFor: append(versionsOf(h, a.patroni(), creds, pki), a.NetworkPaths...), Tags: tags, BaseTags: a.Tags,
 	}, parent)
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
@@ -617,7 +641,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		LogGroup:              hostrole.LogGroupName(h.Name),
 		ArchiveTimeoutSeconds: a.ArchiveTimeoutSeconds,
 		Secrets: hostconfig.Secrets{TLS: pki.hostSecretNames[h.Name], Replication: creds.names["replication"],
-			App: creds.names["app"], Monitoring: creds.names["monitoring"]},
+			App: creds.names["app"], Monitoring: creds.names["monitoring"], Rewind: creds.names["rewind"]},
 		Backup: hostconfig.Backup{
 			ConfigFile: "/etc/pgbackrest/pgbackrest.conf", Stanza: "main",
 			Bucket: a.BackupBucketName, Endpoint: "s3." + a.Region + ".amazonaws.com", Region: a.Region, URIStyle: "host", KeyType: "auto",
@@ -626,24 +650,17 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 			FullSchedule: "Sun *-*-* 01:00:00", IncrSchedule: "Mon..Sat *-*-* 01:00:00",
 		},
 	}
-	for _, r := range hosts[1:] {
-		p.ReplicaCIDRs = append(p.ReplicaCIDRs, r.Address+"/32")
-	}
 	backupHost := backupHost(hosts)
 	if m := a.MonitoringHost; m != nil {
 		p.MonitoringCIDRs = []string{m.Address + "/32"}
-		nrpe := nagios.NrpeParams{PluginDir: "/usr/lib/nagios/plugins", DataDir: p.DataDir, CertFile: p.TLS.CertFile}
-		if h.Name == backupHost {
-			nrpe.Backup = &nagios.NrpeBackup{Stanza: p.Backup.Stanza, ConfigFile: p.Backup.ConfigFile}
-		}
-		mon := &hostconfig.Monitoring{
-			NrpePort: NrpePort, AllowedHosts: []string{m.Address}, NrpeDir: "/etc/hipaa/nrpe", NrpeConfig: "/etc/nagios/nrpe-hipaa.cfg",
-			NrpeUser: "nagios", PidFile: "/run/nagios/nrpe.pid", Namespace: MetricsNamespace, Cluster: name, AsPostgres: "runuser -u postgres --",
-		}
-		for _, c := range nagios.NrpeCommands(nrpe) {
-			mon.Commands = append(mon.Commands, hostconfig.Command{Name: c.Name, Line: c.Line})
-		}
-		p.Monitoring = mon
+		p.Monitoring = monitoring(name, m, p, h.Name == backupHost)
+	}
+	if a.patroni() {
+		patroniRoles(&p, name, a, hosts, i, backupHost)
+		return p
+	}
+	for _, r := range hosts[1:] {
+		p.ReplicaCIDRs = append(p.ReplicaCIDRs, r.Address+"/32")
 	}
 	switch h.Role {
 	case hostconfig.Primary:
@@ -665,4 +682,43 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		}
 	}
 	return p
+}
+
+// monitoring is how the monitoring host watches one database host; backups adds the check of the
+// newest backup's age, on the host that takes them.
+func monitoring(name string, m *MonitoringHost, p hostconfig.Params, backups bool) *hostconfig.Monitoring {
+	nrpe := nagios.NrpeParams{PluginDir: "/usr/lib/nagios/plugins", DataDir: p.DataDir, CertFile: p.TLS.CertFile}
+	if backups {
+		nrpe.Backup = &nagios.NrpeBackup{Stanza: p.Backup.Stanza, ConfigFile: p.Backup.ConfigFile}
+	}
+	mon := &hostconfig.Monitoring{
+		NrpePort: NrpePort, AllowedHosts: []string{m.Address}, NrpeDir: "/etc/hipaa/nrpe", NrpeConfig: "/etc/nagios/nrpe-hipaa.cfg",
+		NrpeUser: "nagios", PidFile: "/run/nagios/nrpe.pid", Namespace: MetricsNamespace, Cluster: name, AsPostgres: "runuser -u postgres --",
+	}
+	for _, c := range nagios.NrpeCommands(nrpe) {
+		mon.Commands = append(mon.Commands, hostconfig.Command{Name: c.Name, Line: c.Line})
+	}
+	return mon
+}
+
+// patroniRoles makes the host a Patroni member: any member may be the primary, so each admits the
+// others' replication and pg_rewind, serves pgBackRest to the host that takes the backups, and that
+// host reaches every other member, whichever is primary, and backs up from a standby.
+func patroniRoles(p *hostconfig.Params, name string, a *ClusterArgs, hosts []Host, i int, backupHost string) {
+	h := hosts[i]
+	p.HA = ha(name, a, hosts)
+	for j, r := range hosts {
+		if j != i {
+			p.ReplicaCIDRs = append(p.ReplicaCIDRs, r.Address+"/32")
+		}
+	}
+	p.Backup.TLSServer = &hostconfig.TLSServer{Address: h.Address, Port: PgBackRestTLSPort, ClientCN: backupHost}
+	if h.Name == backupHost {
+		p.Backup.Scheduled, p.Backup.FromStandby = true, true
+		for j, r := range hosts {
+			if j != i {
+				p.Backup.Peers = append(p.Backup.Peers, hostconfig.Peer{Host: r.Address, TLSServerPort: PgBackRestTLSPort, DataDir: p.DataDir, Port: PgPort})
+			}
+		}
+	}
 }

@@ -1,8 +1,10 @@
 package database
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -113,13 +115,18 @@ func TestHostsAreDedicatedPrivateEncryptedAndSpread(t *testing.T) {
 
 func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 	t.Parallel()
+	alone := validArgs()
+	alone.Replicas, alone.HighAvailability = 0, false
+	if n := len(offlinetest.Of(cluster.MustRun(t, alone), "random:index/randomPassword:RandomPassword")); n != 4 {
+		t.Errorf("one host: %d generated passwords, want superuser, replication, app and monitoring", n)
+	}
 	rs := cluster.MustRun(t, validArgs())
-	if n := len(offlinetest.Of(rs, "random:index/randomPassword:RandomPassword")); n != 4 {
-		t.Errorf("%d generated passwords, want superuser, replication, app and monitoring", n)
+	if n := len(offlinetest.Of(rs, "random:index/randomPassword:RandomPassword")); n != 5 {
+		t.Errorf("Patroni: %d generated passwords, want superuser, replication, app, monitoring and pg_rewind's", n)
 	}
 	secrets := offlinetest.Of(rs, "aws:secretsmanager/secret:Secret")
-	if len(secrets) != 7 {
-		t.Errorf("%d secrets, want 4 passwords, 2 host TLS bundles and the monitoring host's", len(secrets))
+	if len(secrets) != 8 {
+		t.Errorf("%d secrets, want 5 passwords, 2 host TLS bundles and the monitoring host's", len(secrets))
 	}
 	for _, s := range secrets {
 		if s.String("kmsKeyId") != secretsKey {
@@ -146,7 +153,20 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 
 func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 	t.Parallel()
-	rs := cluster.MustRun(t, validArgs())
+	alone := validArgs()
+	alone.Replicas, alone.HighAvailability = 0, false
+	// A Patroni member, any of which may lead, reads what the leader sets and what Patroni connects with.
+	assertInstanceProfiles(t, cluster.MustRun(t, validArgs()), map[string][]string{
+		"db-0": {"db-0-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
+		"db-1": {"db-1-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
+	})
+	assertInstanceProfiles(t, cluster.MustRun(t, alone), map[string][]string{
+		"db-0": {"db-0-tls", "db-replication", "db-superuser", "db-app", "db-monitoring"},
+	})
+}
+
+func assertInstanceProfiles(t *testing.T, rs []offline.Resource, secrets map[string][]string) {
+	t.Helper()
 	secretArn := func(name string) string {
 		s, ok := offlinetest.Named(rs, "aws:secretsmanager/secret:Secret", name)
 		if !ok {
@@ -154,10 +174,7 @@ func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 		}
 		return "arn:aws:secretsmanager:us-east-1:" + offline.AccountID + ":Secret/" + s.ID
 	}
-	for host, readable := range map[string][]string{
-		"db-0": {"db-0-tls", "db-replication", "db-superuser", "db-app", "db-monitoring"},
-		"db-1": {"db-1-tls", "db-replication"},
-	} {
+	for host, readable := range secrets {
 		p, ok := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
 		if !ok {
 			t.Fatalf("no role policy for %s", host)
@@ -208,23 +225,55 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	replica, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "db-1")
 	_, p := userData(t, primary)
 	_, r := userData(t, replica)
-	for _, want := range []string{"ssl = on", "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = scram-sha-256",
-		"archive_timeout = 60", "hostssl  replication       replicator  10.40.136.16/32  scram-sha-256",
-		"unnest(ARRAY['db_1']::text[])", "starts_with(slot_name::text, 'db_')", "tls-server-auth=db-1=main", "repo1-s3-kms-key-id=arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
-		"repo1-s3-bucket=hipaa-unit-backups", "repo1-path=/db/pgbackrest", "repo1-retention-full=35"} {
+	// Either member may lead: each admits the other's replication and pg_rewind, serves pgBackRest to
+	// the host that takes the backups, and runs Patroni against the store of both and the monitoring
+	// host, every link verified against the cluster's CA.
+	both := []string{"ssl = on", "ssl_min_protocol_version = 'TLSv1.2'", "password_encryption = scram-sha-256", "archive_timeout = 60",
+		"tls-server-auth=db-1=main", "repo1-s3-kms-key-id=arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-s3",
+		"repo1-s3-bucket=hipaa-unit-backups", "repo1-path=/db/pgbackrest", "repo1-retention-full=35",
+		`scope: "db"`, `- "10.40.128.16:2379"`, `- "10.40.136.16:2379"`, `- "10.40.64.16:2379"`, "protocol: https", "verify_client: required",
+		"sslmode: verify-full", `username: "rewinder"`, "synchronous_mode: false", "ETCD_CLIENT_CERT_AUTH=true", "ETCD_PEER_CLIENT_CERT_AUTH=true",
+		"ETCD_INITIAL_CLUSTER=db-0=https://10.40.128.16:2380,db-1=https://10.40.136.16:2380,monitoring=https://10.40.64.16:2380",
+		"put /etc/patroni_env.conf 600 root:root", "PATRONI_REWIND_PASSWORD=%s"}
+	for _, want := range append(both, "hostssl  replication       replicator  10.40.136.16/32  scram-sha-256",
+		"hostssl  postgres          rewinder  10.40.136.16/32  scram-sha-256", `listen: "10.40.128.16:8008"`) {
 		if !strings.Contains(p, want) {
-			t.Errorf("the primary's user data lacks %q", want)
+			t.Errorf("db-0's user data lacks %q", want)
 		}
 	}
-	for _, want := range []string{"backup-standby=y", "pg2-host=10.40.128.16", "pg2-host-type=tls",
-		"primary_conninfo = 'host=10.40.128.16 port=5432 user=replicator application_name=db-1 sslmode=verify-full",
-		"primary_slot_name = 'db_1'", "pgbackrest-full.timer", "pgbackrest-incr.timer"} {
+	for _, want := range append(both, "hostssl  replication       replicator  10.40.128.16/32  scram-sha-256",
+		"backup-standby=y", "pg2-host=10.40.128.16", "pg2-host-type=tls", "pgbackrest-full.timer", "pgbackrest-incr.timer",
+		"waiting for a leader of the db cluster") {
 		if !strings.Contains(r, want) {
-			t.Errorf("the replica's user data lacks %q", want)
+			t.Errorf("db-1's user data lacks %q", want)
+		}
+	}
+	// Patroni keeps the slots and the primary's connection; no fixed role is rendered.
+	for _, host := range []string{p, r} {
+		for _, fixed := range []string{"primary_conninfo", "primary_slot_name", "slots.sql", "pg_basebackup -h"} {
+			if strings.Contains(host, fixed) {
+				t.Errorf("a Patroni member's user data has the fixed roles' %q", fixed)
+			}
 		}
 	}
 	if strings.Contains(p, "pgbackrest-full.timer") {
-		t.Error("the primary schedules backups; the standby takes them")
+		t.Error("db-0 schedules backups; the standby db-1 takes them")
+	}
+
+	// A cluster of one host runs PostgreSQL alone, with no store and no Patroni.
+	alone := validArgs()
+	alone.Replicas, alone.HighAvailability = 0, false
+	only, _ := offlinetest.Named(cluster.MustRun(t, alone), "aws:ec2/instance:Instance", "db-0")
+	_, o := userData(t, only)
+	for _, want := range []string{"starts_with(slot_name::text, 'db_')", "initdb --data-checksums", "pgbackrest-full.timer"} {
+		if !strings.Contains(o, want) {
+			t.Errorf("the single host's user data lacks %q", want)
+		}
+	}
+	for _, absent := range []string{"patroni", "etcd", "tls-server-auth"} {
+		if strings.Contains(o, absent) {
+			t.Errorf("the single host's user data has %q", absent)
+		}
 	}
 	for _, host := range []string{p, r} {
 		if strings.Contains(host, "mock-password") || strings.Contains(host, "PRIVATE KEY") {
@@ -248,13 +297,19 @@ func TestUserDataOfTheLargestClusterFitsEC2(t *testing.T) {
 		args.ClientCIDRs = append(args.ClientCIDRs, netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 50, byte(i), 0}), 24).String())
 	}
 	rs := cluster.MustRun(t, args)
+	// "User data is limited to 16 KB, in raw form, before it is base64-encoded" (EC2 User Guide, "Work
+	// with instance user data"): the gzip stream, not its base64 text, is what counts.
 	const limit = 16 * 1024
 	for _, in := range offlinetest.Of(rs, "aws:ec2/instance:Instance") {
-		raw, decoded := userData(t, in)
+		encoded, decoded := userData(t, in)
+		raw, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(raw) > limit {
 			t.Errorf("%s: user data is %d bytes, over EC2's %d", in.Name, len(raw), limit)
 		}
-		t.Logf("%s: %d bytes of configuration, %d bytes of user data", in.Name, len(decoded), len(raw))
+		t.Logf("%s: %d bytes of configuration, %d bytes of user data (%d base64-encoded)", in.Name, len(decoded), len(raw), len(encoded))
 	}
 	for _, d := range offlinetest.Of(rs, "aws:ssm/document:Document") {
 		if n := len(d.String("content")); n > converge.MaxDocumentBytes {
@@ -359,6 +414,10 @@ func TestBadArgsNameTheField(t *testing.T) {
 		want   string
 	}{
 		{"no replica with HA", func(a *ClusterArgs) { a.Replicas = 0 }, "Replicas: got 0 with HighAvailability; want at least 1 replica in another zone"},
+		{"synchronous without a replica", func(a *ClusterArgs) { a.Replicas, a.HighAvailability, a.SynchronousReplication = 0, false, true },
+			"SynchronousReplication: got 0 replicas; want at least 1 to commit on"},
+		{"two hosts without the store's third voter", func(a *ClusterArgs) { a.MonitoringHost = nil },
+			"MonitoringHost is required with 1 replica: it runs the third voter of the cluster's store"},
 		{"too many replicas", func(a *ClusterArgs) { a.Replicas = 6 }, "Replicas: got 6, want 0 to 5"},
 		{"burstable", func(a *ClusterArgs) { a.InstanceType = "t3.large" }, `InstanceType: got "t3.large", whose family t3 does not run with dedicated tenancy`},
 		{"short retention", func(a *ClusterArgs) { a.BackupRetentionDays = 7 }, "BackupRetentionDays: got 7, want 30 to 3653"},
@@ -444,8 +503,8 @@ func TestEachHostWaitsForItsPermissionsAndTheSecretsItReadsAtBoot(t *testing.T) 
 	}
 	const version = "aws:secretsmanager/secretVersion:SecretVersion"
 	for host, reads := range map[string][]string{
-		"db-0": {"db-0-tls", "db-replication", "db-superuser", "db-app", "db-monitoring"},
-		"db-1": {"db-1-tls", "db-replication"},
+		"db-0": {"db-0-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
+		"db-1": {"db-1-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
 	} {
 		in := byName["aws:ec2/instance:Instance "+host]
 		want := []string{urn("aws:iam/rolePolicy:RolePolicy", host), urn("aws:iam/rolePolicyAttachment:RolePolicyAttachment", host+"-ssm")}
@@ -457,9 +516,9 @@ func TestEachHostWaitsForItsPermissionsAndTheSecretsItReadsAtBoot(t *testing.T) 
 				t.Errorf("%s does not wait for %s", host, w)
 			}
 		}
-		// What a replica does not read, it does not wait for either.
-		if host == "db-1" && slices.Contains(in.Options.DependsOn, urn(version, "db-app")) {
-			t.Errorf("%s waits for the application's password, which it never reads", host)
+		// What a member does not read, it does not wait for either.
+		if slices.Contains(in.Options.DependsOn, urn(version, "db-superuser")) {
+			t.Errorf("%s waits for the superuser's password, which it never reads", host)
 		}
 	}
 }
@@ -520,4 +579,45 @@ func TestHostCertificatesAreRenewedBeforeTheyExpire(t *testing.T) {
 	if err != nil || !strings.Contains(string(workflow), `cron: "23 6 * * 1"`) {
 		t.Errorf("the weekly update that renews them is not scheduled: %v", err)
 	}
+}
+
+// TestTheStoreOutlivesTheLossOfAnyOneHost: the store's voters are three, on the first three database
+// hosts, or on two and the monitoring host; hosts beyond the third are Patroni members only.
+func TestTheStoreOutlivesTheLossOfAnyOneHost(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		replicas int
+		voters   string
+	}{
+		{1, "db-0=https://10.40.128.16:2380,db-1=https://10.40.136.16:2380,monitoring=https://10.40.64.16:2380"},
+		{2, "db-0=https://10.40.128.16:2380,db-1=https://10.40.136.16:2380,db-2=https://10.40.144.16:2380"},
+		{4, "db-0=https://10.40.128.16:2380,db-1=https://10.40.136.16:2380,db-2=https://10.40.144.16:2380"},
+	} {
+		a := validArgs()
+		a.Replicas = c.replicas
+		rs := cluster.MustRun(t, a)
+		for i := 0; i <= c.replicas; i++ {
+			in, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", fmt.Sprintf("db-%d", i))
+			_, data := userData(t, in)
+			if runs, voter := strings.Contains(data, "ETCD_INITIAL_CLUSTER="+c.voters+"\n"), i < 3; runs != voter {
+				t.Errorf("%d replicas: db-%d runs the store's etcd member: %v, want %v", c.replicas, i, runs, voter)
+			}
+			if !strings.Contains(data, "etcd3:") {
+				t.Errorf("%d replicas: db-%d is no Patroni member", c.replicas, i)
+			}
+		}
+		witness := store(planned(t, a), a.MonitoringHost)
+		if got := strings.Contains(fmt.Sprint(witness), "monitoring"); got != (c.replicas == 1) {
+			t.Errorf("%d replicas: the monitoring host votes: %v", c.replicas, got)
+		}
+	}
+}
+
+func planned(t *testing.T, a *ClusterArgs) []Host {
+	t.Helper()
+	hosts, err := plan("db", a.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hosts
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,7 +87,7 @@ func machineNetwork(t *testing.T, replicas int) (*hosttest.Network, map[string]r
 // under the names the component gives them.
 func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) {
 	t.Helper()
-	for _, role := range []string{"superuser", "replication", "app", "monitoring"} {
+	for _, role := range []string{"superuser", "replication", "app", "monitoring", "rewind"} {
 		n.AWS.SetSecret("db/"+role, role+"Passw0rd"+strconv.Itoa(len(role)))
 	}
 	for name, h := range hosts {
@@ -101,12 +102,12 @@ func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) 
 
 // units are the units that call AWS: each is told the stand-ins' endpoints, and pgBackRest the stand-in
 // S3's address and keys (pgBackRest takes its options from the environment before its file).
-var units = []string{"hipaa-db-converge.service", "postgresql@.service", "hipaa-db-metrics.service",
+var units = []string{"hipaa-db-converge.service", "postgresql@.service", "patroni.service", "hipaa-db-metrics.service",
 	"pgbackrest-server.service", "pgbackrest-backup@.service"}
 
-func bootHost(t *testing.T, n *hosttest.Network, name string, h rendered) *hosttest.Machine {
-	t.Helper()
-	env := map[string]string{
+// standinEnv is how a host's units reach the stand-ins.
+func standinEnv(n *hosttest.Network) map[string]string {
+	return map[string]string{
 		"HIPAA_AWS_ENDPOINT":                n.AWS.URL,
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT": n.AWS.URL + "/",
 		"PGBACKREST_REPO1_STORAGE_HOST":     n.Gateway.String(),
@@ -117,6 +118,11 @@ func bootHost(t *testing.T, n *hosttest.Network, name string, h rendered) *hostt
 		"PGBACKREST_REPO1_S3_KEY":           standin.S3Key,
 		"PGBACKREST_REPO1_S3_KEY_SECRET":    standin.S3Secret,
 	}
+}
+
+func bootHost(t *testing.T, n *hosttest.Network, name string, h rendered) *hosttest.Machine {
+	t.Helper()
+	env := standinEnv(n)
 	var pgEnv strings.Builder
 	for k, v := range env {
 		fmt.Fprintf(&pgEnv, "%s = '%s'\n", k, v)
@@ -206,36 +212,76 @@ func lastRun(m *hosttest.Machine) string {
 	return all[len(all)-1]
 }
 
-func TestBootedHostsConvergeAndTakeChangesWithoutARestart(t *testing.T) {
-	n, hosts := machineNetwork(t, 1)
+// member is one Patroni member as patronictl lists it.
+type member struct {
+	Name  string `json:"Member"`
+	Role  string `json:"Role"`
+	State string `json:"State"`
+	TL    int    `json:"TL"`
+}
 
-	// The replica boots first, and waits for a primary that is not there yet, saying so.
-	replica := bootHost(t, n, "db-1", hosts["db-1"])
-	replica.WaitFor(t, "the replica to wait for its primary", 3*time.Minute,
-		func() bool {
-			return strings.Contains(convergeLog(replica), "waiting for the primary "+hosts["db-0"].address)
-		},
-		func() string { return convergeLog(replica) })
+// members are the cluster's members as patronictl on m sees them, through the store and over TLS.
+func members(t *testing.T, m *hosttest.Machine) []member {
+	t.Helper()
+	out, err := m.Exec("patronictl", "-c", "/etc/patroni/config.yml", "list", "-f", "json")
+	if err != nil {
+		t.Fatalf("%s: patronictl list: %v", m.Name, err)
+	}
+	var ms []member
+	if err := json.Unmarshal([]byte(out), &ms); err != nil {
+		t.Fatalf("%s: patronictl list: %v: %s", m.Name, err, out)
+	}
+	return ms
+}
+
+// roles are the members' roles, "name role", sorted by name, of those running.
+func roles(t *testing.T, m *hosttest.Machine) string {
+	var out []string
+	for _, cm := range members(t, m) {
+		if cm.State == "running" || cm.State == "streaming" {
+			out = append(out, cm.Name+" "+cm.Role)
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+func TestBootedPatroniClusterConvergesAndTakesChangesWithoutARestart(t *testing.T) {
+	n, hosts := machineNetwork(t, 2)
+
+	// The replicas boot first, and wait for a leader that is not there yet, saying so: started before
+	// one exists, they would race to make a cluster of their own.
+	first := bootHost(t, n, "db-1", hosts["db-1"])
+	second := bootHost(t, n, "db-2", hosts["db-2"])
+	first.WaitFor(t, "db-1 to wait for a leader", 3*time.Minute,
+		func() bool { return strings.Contains(convergeLog(first), "waiting for a leader of the db cluster") },
+		func() string { return convergeLog(first) })
 	primary := bootHost(t, n, "db-0", hosts["db-0"])
-	waitConverged(t, primary, 1, 4*time.Minute)
-	waitConverged(t, replica, 1, 4*time.Minute)
-	for _, want := range []string{"accepts replication through slot db_1", "cloned /var/lib/postgresql/15/main from the primary"} {
-		if !strings.Contains(convergeLog(replica), want) {
-			t.Errorf("the replica's log lacks %q:\n%s", want, convergeLog(replica))
-		}
+	all := []*hosttest.Machine{primary, first, second}
+	for _, m := range all {
+		waitConverged(t, m, 1, 5*time.Minute)
 	}
-	if got := sql(t, primary, "SELECT application_name || ' ' || state FROM pg_stat_replication"); got != "db-1 streaming" {
-		t.Errorf("replication on the primary: %q, want db-1 streaming", got)
+	if got, want := roles(t, first), "db-0 Leader, db-1 Replica, db-2 Replica"; got != want {
+		t.Fatalf("members: %s, want %s\n%s", got, want, convergeLog(primary))
 	}
-	for _, m := range []*hosttest.Machine{primary, replica} {
-		if out, _ := m.Exec("ps", "-o", "args=", "-C", "nrpe"); !strings.Contains(out, "/etc/nagios/nrpe-hipaa.cfg") {
-			t.Errorf("%s's NRPE runs %q, not the platform's configuration", m.Name, strings.TrimSpace(out))
-		}
+	if got := sql(t, primary, "SELECT string_agg(application_name || ' ' || state, ',' ORDER BY application_name) FROM pg_stat_replication"); got != "db-1 streaming,db-2 streaming" {
+		t.Errorf("replication on the leader: %q, want db-1 and db-2 streaming", got)
+	}
+	if got := sql(t, primary, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('app', 'nagios', 'replicator', 'rewinder')"); got != "app,nagios,replicator,rewinder" {
+		t.Errorf("roles on the leader: %s", got)
+	}
+	if !strings.Contains(convergeLog(primary), "created the pgBackRest stanza main") {
+		t.Errorf("the leader made no stanza:\n%s", convergeLog(primary))
+	}
+	// Debian's own unit never starts the cluster Patroni runs.
+	if out, _ := primary.Exec("cat", "/etc/postgresql/15/main/start.conf"); strings.TrimSpace(out) != "manual" {
+		t.Errorf("start.conf is %q, want manual", out)
 	}
 
-	// A second run changes nothing, on either host, and restarts nothing.
-	pids := map[*hosttest.Machine]string{primary: postmaster(t, primary), replica: postmaster(t, replica)}
-	for m := range pids {
+	// A second run changes nothing, on any host, and restarts nothing.
+	pids := map[*hosttest.Machine]string{}
+	for _, m := range all {
+		pids[m] = postmaster(t, m)
 		rerun(t, m)
 		if got := lastRun(m); !strings.HasSuffix(got, "converged: 0 change(s)") {
 			t.Errorf("%s's second run: %q, want no change\n%s", m.Name, got, convergeLog(m))
@@ -244,53 +290,71 @@ func TestBootedHostsConvergeAndTakeChangesWithoutARestart(t *testing.T) {
 			t.Errorf("%s's PostgreSQL restarted (%s, then %s)", m.Name, pids[m], got)
 		}
 	}
-	for _, h := range []string{"db-0", "db-1"} {
-		if ms := n.AWS.Metrics("Converged", h); len(ms) == 0 || ms[len(ms)-1].Value != "1" || ms[len(ms)-1].Namespace != converge.Namespace {
-			t.Errorf("%s published %v, want Converged 1 in %s", h, ms, converge.Namespace)
-		}
-	}
 
-	// A replica added to the running cluster: the primary's new document creates its slot and admits it,
-	// with a reload; the new host boots and joins.
-	grown := renderHosts(t, machineCluster(n, 2))
-	storeSecrets(t, n, grown)
-	out := apply(t, primary, grown["db-0"].document)
-	for _, want := range []string{"changed: /etc/postgresql/15/main/pg_hba.conf", "changed: reloaded postgresql@15-main.service", "changed: created slot db_2"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("adding a replica: the primary's run lacks %q:\n%s", want, out)
-		}
-	}
-	if got := postmaster(t, primary); got != pids[primary] {
-		t.Errorf("adding a replica restarted the primary (%s, then %s)", pids[primary], got)
-	}
-	third := bootHost(t, n, "db-2", grown["db-2"])
-	waitConverged(t, third, 1, 4*time.Minute)
-	primary.WaitFor(t, "db-2 to stream", time.Minute,
-		func() bool {
-			return strings.Contains(sql(t, primary, "SELECT string_agg(application_name || ' ' || state, ',') FROM pg_stat_replication"), "db-2 streaming")
-		},
-		func() string { return sql(t, primary, "SELECT * FROM pg_stat_replication") + "\n" + convergeLog(third) })
-
-	// Changed dials reach the running primary with a reload: a new client network and a shorter archive
-	// timeout.
+	// Changed dials reach every member with a reload of Patroni, which passes it on: a new client
+	// network and a shorter archive timeout (this host's settings), and synchronous replication (a
+	// setting the cluster shares, which the leader applies to the store).
 	changed := machineCluster(n, 2)
 	changed.ClientCIDRs = append(changed.ClientCIDRs, netip.PrefixFrom(n.Addr(224), 28).String())
 	changed.ArchiveTimeoutSeconds = 30
-	out = apply(t, primary, renderHosts(t, changed)["db-0"].document)
-	if !strings.Contains(out, "changed: reloaded postgresql@15-main.service") || !strings.HasSuffix(strings.TrimSpace(lastRun(primary)), "change(s)") {
-		t.Errorf("the change was not reloaded:\n%s", out)
+	changed.SynchronousReplication = true
+	docs := renderHosts(t, changed)
+	for _, m := range all {
+		out := apply(t, m, docs[m.Name].document)
+		if !strings.Contains(out, "changed: reloaded patroni") {
+			t.Errorf("%s: the change was not reloaded:\n%s", m.Name, out)
+		}
+		if applied := strings.Contains(out, "changed: applied the cluster's shared settings"); applied != (m == primary) {
+			t.Errorf("%s applied the shared settings: %v; only the leader does\n%s", m.Name, applied, out)
+		}
 	}
+	primary.WaitFor(t, "a synchronous standby", time.Minute,
+		func() bool { return sql(t, primary, "SHOW synchronous_standby_names") != "" },
+		func() string { return roles(t, primary) })
 	if got := sql(t, primary, "SHOW archive_timeout"); got != "30s" {
 		t.Errorf("archive_timeout is %s after the change, want 30s", got)
 	}
 	if got := sql(t, primary, "SELECT count(*) FROM pg_hba_file_rules WHERE address = '"+n.Addr(224).String()+"'"); got != "1" {
 		t.Errorf("the new client network has %s rules in force, want 1", got)
 	}
-	if got := postmaster(t, primary); got != pids[primary] {
-		t.Errorf("the change restarted the primary (%s, then %s)", pids[primary], got)
+	for _, m := range all {
+		if got := postmaster(t, m); got != pids[m] {
+			t.Errorf("the change restarted %s's PostgreSQL (%s, then %s)", m.Name, pids[m], got)
+		}
 	}
-	if strings.Contains(convergeLog(primary), "waiting for a restart") {
-		t.Errorf("a reloadable change was left waiting for a restart:\n%s", convergeLog(primary))
+
+	// A switchover to the synchronous standby, asked on another host: Patroni's REST API and the store
+	// between the machines, over TLS.
+	var candidate string
+	first.WaitFor(t, "a synchronous standby in the store", time.Minute, func() bool {
+		for _, cm := range members(t, first) {
+			if cm.Role == "Sync Standby" {
+				candidate = cm.Name
+			}
+		}
+		return candidate != ""
+	}, func() string { return roles(t, first) })
+	if out, err := first.Exec("patronictl", "-c", "/etc/patroni/config.yml", "switchover", "db", "--leader", "db-0", "--candidate", candidate, "--force"); err != nil {
+		t.Fatalf("switchover: %v\n%s", err, out)
+	}
+	first.WaitFor(t, candidate+" to lead", 2*time.Minute,
+		func() bool {
+			return strings.Contains(roles(t, first), candidate+" Leader") && strings.Contains(roles(t, first), "db-0 ")
+		},
+		func() string { return roles(t, first) })
+
+	// The backups keep running from a standby whichever member leads.
+	if out, err := first.Exec("systemctl", "start", "pgbackrest-backup@full.service"); err != nil {
+		journal, _ := first.Exec("journalctl", "--no-pager", "-n", "40", "-u", "pgbackrest-backup@full.service")
+		t.Fatalf("a full backup after the switchover: %v\n%s\n%s", err, out, journal)
+	}
+	args := []string{"runuser", "-u", "postgres", "--", "env"}
+	for k, v := range standinEnv(n) {
+		args = append(args, k+"="+v)
+	}
+	info, _ := first.Exec(append(args, "pgbackrest", "--config=/etc/pgbackrest/pgbackrest.conf", "--stanza=main", "info", "--output=json")...)
+	if !strings.Contains(info, `"type":"full"`) {
+		t.Errorf("no full backup in the repository after the switchover:\n%s", info)
 	}
 }
 
