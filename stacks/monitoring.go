@@ -36,6 +36,7 @@ func (s *stack) monitoring() error {
 			TLSSecret:      db.MonitoringTLSSecretName,
 			SecretArns:     pulumi.StringArray{db.MonitoringSecretArn, db.MonitoringTLSSecretArn},
 			SecretVersions: db.MonitoringSecretVersions,
+			Witness:        db.Witness,
 		},
 		LoadBalancer: &monitoring.LoadBalancer{
 			ArnSuffix: s.Web.LoadBalancerArnSuffix, TargetGroupArnSuffix: s.Web.TargetGroupArnSuffix,

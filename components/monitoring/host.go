@@ -6,6 +6,7 @@ import (
 	"path"
 	"text/template"
 
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
@@ -13,8 +14,15 @@ import (
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 )
 
-// pkiDir holds the internal CA and the host's NRPE client certificate.
+// pkiDir holds the internal CA and the host's certificate from it: NRPE's client certificate, and the
+// witness etcd member's (which the component issues for both uses).
 const pkiDir = "/etc/nagios4/pki"
+
+// Where the witness etcd member's configuration is staged, and its copies of the certificate.
+const (
+	witnessConfig = "/etc/hipaa/etcd.env"
+	witnessTLSDir = "/etc/hipaa/etcd-tls"
+)
 
 // steps are the Nagios host's converge steps, on the account's monitoring image (Nagios 4, the
 // monitoring plugins, check_nrpe, check_pgbackrest, Apache, the Systems Manager and CloudWatch agents and
@@ -129,6 +137,21 @@ func Bundle(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files)
 		return nil, err
 	}
 	var out []cloudinit.File
+	if w := a.Database.Witness; w != nil {
+		e := *w
+		e.DataDir = "/var/lib/etcd/" + e.Scope
+		e.TLS = hostconfig.TLSFiles{CertFile: witnessTLSDir + "/server.crt", KeyFile: witnessTLSDir + "/server.key", CAFile: witnessTLSDir + "/ca.crt"}
+		env, err := hostconfig.EtcdConfig(e)
+		if err != nil {
+			return nil, err
+		}
+		steps, err := hostconfig.EtcdSteps(e, hostconfig.TLSFiles{CertFile: pkiDir + "/client.crt", KeyFile: pkiDir + "/client.key", CAFile: pkiDir + "/ca.crt"}, witnessConfig)
+		if err != nil {
+			return nil, err
+		}
+		body.WriteString(steps)
+		out = append(out, cloudinit.File{Path: witnessConfig, Permissions: "0600", Content: env})
+	}
 	for _, n := range files.Names() {
 		out = append(out, cloudinit.File{Path: path.Join("/etc/hipaa/nagios", n), Permissions: "0640", Content: files[n]})
 	}

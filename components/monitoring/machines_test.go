@@ -24,6 +24,7 @@ func renderNagios(t *testing.T, n *hosttest.Network, thresholds *nagios.Threshol
 	a := args()
 	a.Subnet = network.SubnetInfo{ID: pulumi.String("subnet-app-a").ToStringOutput(), Zone: "us-east-1a", CIDR: netip.PrefixFrom(n.Addr(0), 26)}
 	a.Thresholds = thresholds
+	a.Database.Witness = witnessOf(t, a)
 	rs := monitor.MustRun(t, a)
 	in := offlinetest.One(t, rs, "aws:ec2/instance:Instance")
 	raw, err := base64.StdEncoding.DecodeString(in.String("userDataBase64"))
@@ -67,6 +68,17 @@ func TestTheBootedNagiosHostConvergesAndReloadsChangedChecks(t *testing.T) {
 	// The web interface listens on loopback only, whether the package had started Apache or not.
 	if out, err := m.Exec("ss", "-Hltn", "sport", "= :80"); err != nil || !strings.Contains(out, "127.0.0.1:80") || strings.Contains(out, "*:80") || strings.Contains(out, "0.0.0.0:80") {
 		t.Errorf("the web interface listens beyond loopback (%v):\n%s", err, out)
+	}
+	// The store's third voter runs its etcd member, from copies of the host's certificate, waiting for
+	// the database hosts (not booted here) to make a majority.
+	if out, _ := m.Exec("systemctl", "show", "-p", "ActiveState", "--value", "etcd"); !strings.Contains("active activating", strings.TrimSpace(out)) || strings.TrimSpace(out) == "" {
+		t.Errorf("etcd is %q, want it started", out)
+	}
+	if env := m.File("/etc/default/etcd"); !strings.Contains(env, "ETCD_NAME=mon\n") || !strings.Contains(env, "ETCD_LISTEN_PEER_URLS=https://"+addr.String()+":2380") {
+		t.Errorf("etcd runs another configuration than the witness's:\n%s", env)
+	}
+	if out, _ := m.Exec("stat", "-c", "%U %a", "/etc/hipaa/etcd-tls/server.key"); strings.TrimSpace(out) != "etcd 600" {
+		t.Errorf("the witness's key is %q, want etcd's alone", out)
 	}
 	pid := func() string {
 		out, err := m.Exec("systemctl", "show", "-p", "MainPID", "--value", "nagios4")

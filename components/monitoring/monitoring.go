@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/components/network"
@@ -46,6 +47,10 @@ type Database struct {
 	// SecretVersions hold those two secrets' values: the host is created after them, since its first
 	// boot reads them. Optional.
 	SecretVersions []pulumi.Resource
+	// Witness is the etcd member this host runs as the third voter of a two-host cluster's store
+	// (database.Cluster.Witness), at this host's address, with this host's certificate from the
+	// cluster's CA. Optional.
+	Witness *hostconfig.Etcd
 }
 
 // LoadBalancer is the application's load balancer, for its alarms and HTTPS checks.
@@ -192,6 +197,9 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	host, err := Place(name, a.Subnet)
 	if err != nil {
 		return nil, err
+	}
+	if w := a.Database.Witness; w != nil && w.Address != host.Address {
+		return nil, fmt.Errorf("monitoring %q: Database.Witness.Address %s is not this host's address %s", name, w.Address, host.Address)
 	}
 	comp := &Monitoring{Address: host.Address}
 	params := nagiosParams(name, &a, comp.Address)

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/converge"
@@ -190,5 +191,55 @@ func TestUserDataFitsTheLargestCluster(t *testing.T) {
 	t.Logf("user data for %d database hosts: %d bytes", len(a.Database.Hosts), size)
 	if size > 16384 {
 		t.Errorf("user data is %d bytes; EC2 takes 16384", size)
+	}
+}
+
+// witnessOf is the etcd member the monitoring host of a, placed as the component places it, runs for a
+// two-host cluster's store.
+func witnessOf(t *testing.T, a *MonitoringArgs) *hostconfig.Etcd {
+	t.Helper()
+	host, err := Place("mon", a.Subnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := hostconfig.Voter{Name: "mon", Address: host.Address, ClientPort: database.EtcdClientPort, PeerPort: database.EtcdPeerPort}
+	voters := []hostconfig.Voter{me}
+	for _, h := range a.Database.Hosts {
+		voters = append(voters, hostconfig.Voter{Name: h.Name, Address: h.Address, ClientPort: database.EtcdClientPort, PeerPort: database.EtcdPeerPort})
+	}
+	return &hostconfig.Etcd{Voter: me, Scope: "db", Voters: voters}
+}
+
+// TestTheHostRunsTheStoresThirdVoterOfATwoHostCluster: given the cluster's witness, the host's setup
+// runs an etcd member of the store at its own address, over TLS with client certificates of the
+// cluster's CA, from copies of its own certificate; a witness at another address is refused.
+func TestTheHostRunsTheStoresThirdVoterOfATwoHostCluster(t *testing.T) {
+	t.Parallel()
+	a := args()
+	a.Database.Witness = witnessOf(t, a)
+	in := offlinetest.One(t, monitor.MustRun(t, a), "aws:ec2/instance:Instance")
+	files := userDataFiles(t, in.String("userDataBase64"))
+	env := files["/etc/hipaa/etcd.env"]
+	for _, want := range []string{"ETCD_NAME=mon", "ETCD_LISTEN_PEER_URLS=https://10.40.64.16:2380", "ETCD_CLIENT_CERT_AUTH=true",
+		"ETCD_PEER_CLIENT_CERT_AUTH=true", "ETCD_DATA_DIR=/var/lib/etcd/db", "ETCD_CERT_FILE=/etc/hipaa/etcd-tls/server.crt"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("the witness's etcd.env lacks %q:\n%s", want, env)
+		}
+	}
+	script := files[Converge("mon", a.Region).ScriptPath()]
+	for _, want := range []string{"put /etc/hipaa/etcd-tls/server.key 600 etcd:etcd < /etc/nagios4/pki/client.key", "put /etc/default/etcd 644 root:root < /etc/hipaa/etcd.env"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("the converge script lacks %q", want)
+		}
+	}
+	if without := userDataFiles(t, offlinetest.One(t, monitor.MustRun(t, args()), "aws:ec2/instance:Instance").String("userDataBase64")); without["/etc/hipaa/etcd.env"] != "" {
+		t.Error("a host without a witness runs etcd")
+	}
+
+	wrong := args()
+	wrong.Database.Witness = witnessOf(t, wrong)
+	wrong.Database.Witness.Address = "10.40.64.17"
+	if _, err := monitor.Run(t, wrong); err == nil || !strings.Contains(err.Error(), "Database.Witness.Address 10.40.64.17 is not this host's address 10.40.64.16") {
+		t.Errorf("a witness at another address: got %v", err)
 	}
 }
