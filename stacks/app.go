@@ -85,12 +85,19 @@ func (s *stack) tierArgs(role string, ami pulumi.StringInput, instanceType strin
 		Secrets:       []app.Secret{{Env: "DATABASE_PASSWORD_FILE", File: "database-password", Arn: db.AppSecretArn}},
 		SecretsKeyArn: s.Keys.SecretsKeyArn,
 		Files:         []app.File{{Env: "DATABASE_CA_FILE", File: "database-ca.pem", Content: db.CACertPem}},
+		// Every member, for libpq's multi-host connection: with target_session_attrs=read-write it connects
+		// to whichever member is primary and, after a failover, reconnects to the new one with no
+		// configuration change or restart; read-only work may take prefer-standby (libpq 14 or newer).
+		// Client-side, because a stable endpoint would need a load balancer or a DNS record that follows
+		// the leader, and Patroni's REST API, which could say who leads, admits only client certificates.
 		Environment: map[string]pulumi.StringInput{
-			"DATABASE_HOST":    db.PrimaryAddress,
-			"DATABASE_PORT":    pulumi.String(strconv.Itoa(database.PgPort)),
-			"DATABASE_NAME":    pulumi.String(database.AppDatabase),
-			"DATABASE_USER":    pulumi.String(database.AppUser),
-			"DATABASE_SSLMODE": pulumi.String("verify-full"),
+			"DATABASE_HOST":                           pulumi.String(db.ClientHosts()),
+			"DATABASE_PORT":                           pulumi.String(strconv.Itoa(database.PgPort)),
+			"DATABASE_NAME":                           pulumi.String(database.AppDatabase),
+			"DATABASE_USER":                           pulumi.String(database.AppUser),
+			"DATABASE_SSLMODE":                        pulumi.String("verify-full"),
+			"DATABASE_TARGET_SESSION_ATTRS":           pulumi.String("read-write"),
+			"DATABASE_READ_ONLY_TARGET_SESSION_ATTRS": pulumi.String("prefer-standby"),
 		},
 		MinSize:      t.MinSize,
 		MaxSize:      t.MaxSize,

@@ -41,7 +41,8 @@ func (s *stack) export() {
 	ctx.Export("buckets", s.Buckets.names())
 	ctx.Export("images", pulumi.ToStringMap(s.Images))
 	ctx.Export("databaseHosts", pulumi.ToMap(hostsMap(s.Database.Hosts)))
-	ctx.Export("databasePrimary", s.Database.PrimaryAddress)
+	// The primary is Patroni's to choose; clients name every member and select the writable one.
+	ctx.Export("databaseClientHosts", pulumi.String(s.Database.ClientHosts()))
 	ctx.Export("databaseCACert", s.Database.CACertPem)
 	ctx.Export("databaseHostConfig", s.Database.HostConfig)
 	ExportRelease(ctx, s.cfg, s.Release.Image)

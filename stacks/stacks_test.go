@@ -517,8 +517,16 @@ func TestTheTiersRunTheReleaseByDigestFromTheAccountsRepository(t *testing.T) {
 			t.Fatal(err)
 		}
 		role := strings.TrimPrefix(lt.Name, "hipaa-dev-")
-		if script := files["/usr/local/sbin/hipaa-"+role+"-converge"]; !strings.Contains(script, ".dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:") {
+		script := files["/usr/local/sbin/hipaa-"+role+"-converge"]
+		if !strings.Contains(script, ".dkr.ecr.us-east-1.amazonaws.com/hipaa-app@sha256:") {
 			t.Errorf("%s does not pull hipaa-app by digest:\n%s", lt.Name, script)
+		}
+		// The tiers follow the primary through a failover: every member, and libpq picks the writable one.
+		for _, want := range []string{"--env DATABASE_HOST='10.10.128.16,10.10.136.16'", "--env DATABASE_TARGET_SESSION_ATTRS='read-write'",
+			"--env DATABASE_READ_ONLY_TARGET_SESSION_ATTRS='prefer-standby'"} {
+			if !strings.Contains(script, want) {
+				t.Errorf("%s's container lacks %s", lt.Name, want)
+			}
 		}
 	}
 	if n := len(offlinetest.Of(rs, "aws:ecr/repository:Repository")); n != 0 {

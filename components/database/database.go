@@ -159,7 +159,8 @@ type Cluster struct {
 
 	// Hosts lists the hosts, primary first; their addresses are fixed, so they are known before deployment.
 	Hosts []Host
-	// PrimaryAddress is the primary's private address.
+	// PrimaryAddress is the private address of the host that is primary when the cluster is made; with
+	// replicas Patroni moves the role, and clients name every host (ClientHosts).
 	PrimaryAddress pulumi.StringOutput `pulumi:"primaryAddress"`
 	// AppSecretArn is the secret holding the application's password.
 	AppSecretArn pulumi.StringOutput `pulumi:"appSecretArn"`
@@ -606,6 +607,16 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err
 	}
 	return pulumi.String(exported).ToStringOutput(), inst.ID().ToStringOutput(), nil
+}
+
+// ClientHosts are every host's address, comma-separated, as libpq's host takes a multi-host
+// connection's: the clients select the primary with target_session_attrs.
+func (c *Cluster) ClientHosts() string {
+	addrs := make([]string, len(c.Hosts))
+	for i, h := range c.Hosts {
+		addrs[i] = h.Address
+	}
+	return strings.Join(addrs, ",")
 }
 
 // backupHost is the host that takes the backups: the first replica, so the primary is not slowed, or
