@@ -37,6 +37,7 @@ func (s *stack) monitoring() error {
 			SecretArns:     pulumi.StringArray{db.MonitoringSecretArn, db.MonitoringTLSSecretArn},
 			SecretVersions: db.MonitoringSecretVersions,
 			Witness:        db.Witness,
+			Patroni:        db.Patroni,
 		},
 		LoadBalancer: &monitoring.LoadBalancer{
 			ArnSuffix: s.Web.LoadBalancerArnSuffix, TargetGroupArnSuffix: s.Web.TargetGroupArnSuffix,

@@ -182,6 +182,8 @@ type Cluster struct {
 	MonitoringSecretName, MonitoringTLSSecretName string
 	// MonitoringSecretVersions hold those secrets' values, which the monitoring host waits for.
 	MonitoringSecretVersions []pulumi.Resource
+	// Patroni says Patroni runs the cluster and chooses its primary (every cluster with a replica).
+	Patroni bool
 	// Witness is the etcd member the monitoring host runs for a cluster of two database hosts, so that
 	// the store's majority outlives either of them; its DataDir and TLS are the monitoring host's to
 	// fill. Nil for other clusters.
@@ -411,6 +413,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	comp.BackupHost = backupHost(hosts)
 	comp.MonitoringSecretName = creds.names["monitoring"]
 	comp.Witness = comp.witness(name, &a)
+	comp.Patroni = a.patroni()
 	comp.MonitoringTLSSecretArn = pulumi.String("").ToStringOutput()
 	if m := a.MonitoringHost; m != nil {
 		comp.MonitoringTLSSecretArn = pki.hostSecretArns[m.Name]

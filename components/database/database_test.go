@@ -234,7 +234,8 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 		`scope: "db"`, `- "10.40.128.16:2379"`, `- "10.40.136.16:2379"`, `- "10.40.64.16:2379"`, "protocol: https", "verify_client: required",
 		"sslmode: verify-full", `username: "rewinder"`, "synchronous_mode: false", "ETCD_CLIENT_CERT_AUTH=true", "ETCD_PEER_CLIENT_CERT_AUTH=true",
 		"ETCD_INITIAL_CLUSTER=db-0=https://10.40.128.16:2380,db-1=https://10.40.136.16:2380,monitoring=https://10.40.64.16:2380",
-		"put /etc/patroni_env.conf 600 root:root", "PATRONI_REWIND_PASSWORD=%s"}
+		"put /etc/patroni_env.conf 600 root:root", "PATRONI_REWIND_PASSWORD=%s",
+		`on_role_change: "/usr/local/sbin/hipaa-db-role-change"`, "--metric-name Promotions"}
 	for _, want := range append(both, "hostssl  replication       replicator  10.40.136.16/32  scram-sha-256",
 		"hostssl  postgres          rewinder  10.40.136.16/32  scram-sha-256", `listen: "10.40.128.16:8008"`) {
 		if !strings.Contains(p, want) {

@@ -65,6 +65,7 @@ func ha(name string, a *ClusterArgs, hosts []Host) *hostconfig.HA {
 		Watchdog:   "automatic",
 		Patronictl: patronictl, StateDir: converge.StateDir, FollowGraceSeconds: followGraceSecond,
 		EtcdDataDir: "/var/lib/etcd/" + scope(name), EtcdTLSDir: etcdTLSDir,
+		Callback: "/usr/local/sbin/hipaa-db-role-change",
 	}
 }
 

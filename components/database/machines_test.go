@@ -337,11 +337,23 @@ func TestBootedPatroniClusterConvergesAndTakesChangesWithoutARestart(t *testing.
 	if out, err := first.Exec("patronictl", "-c", "/etc/patroni/config.yml", "switchover", "db", "--leader", "db-0", "--candidate", candidate, "--force"); err != nil {
 		t.Fatalf("switchover: %v\n%s", err, out)
 	}
+	promoted := func(host string) int { return len(n.AWS.Metrics("Promotions", host)) }
 	first.WaitFor(t, candidate+" to lead", 2*time.Minute,
 		func() bool {
 			return strings.Contains(roles(t, first), candidate+" Leader") && strings.Contains(roles(t, first), "db-0 ")
 		},
 		func() string { return roles(t, first) })
+
+	// The promotion is one event: one datum from the new primary, whose alarm notifies once; the cluster's
+	// first leader, made by its bootstrap, published none.
+	first.WaitFor(t, candidate+"'s promotion to be published", time.Minute, func() bool { return promoted(candidate) > 0 },
+		func() string {
+			out, _ := first.Exec("journalctl", "--no-pager", "-n", "40", "-u", "patroni")
+			return out
+		})
+	if all := n.AWS.Metrics("Promotions", ""); len(all) != 1 {
+		t.Errorf("%d promotions published, want the one of %s: %v", len(all), candidate, all)
+	}
 
 	// The backups keep running from a standby whichever member leads.
 	if out, err := first.Exec("systemctl", "start", "pgbackrest-backup@full.service"); err != nil {

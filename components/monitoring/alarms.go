@@ -23,6 +23,8 @@ type alarm struct {
 	// missing is how missing data counts: "breaching" where silence itself is the fault (a replica or
 	// backup that stopped reporting), "missing" otherwise.
 	missing string
+	// once notifies when the alarm fires and not when it recovers: an event, not a condition.
+	once bool
 }
 
 // newAlarms creates every alarm, each notifying the topic when it fires and when it recovers, and
@@ -68,9 +70,18 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 			statistic: "Minimum", period: 900, periods: 2, comparison: "LessThanThreshold", threshold: 1, missing: "breaching"})
 	}
 	cluster := pulumi.String(a.Database.Cluster)
-	for _, h := range a.Database.Hosts[1:] {
+	lagged, publisher := a.Database.Hosts[1:], "the primary"
+	if a.Database.Patroni {
+		// Any host may be the primary, which publishes 0 for itself: every host has its alarm.
+		lagged, publisher = a.Database.Hosts, "whichever host is primary"
+		alarms = append(alarms, alarm{name: a.Database.Cluster + "-promoted",
+			description: "Patroni promoted a member of " + a.Database.Cluster + " to primary (a failover, or a switchover): `platformctl db status` says which, and why the old primary left",
+			namespace:   database.MetricsNamespace, metric: "Promotions", dimensions: pulumi.StringMap{"Cluster": cluster},
+			statistic: "Sum", period: 60, periods: 1, comparison: "GreaterThanOrEqualToThreshold", threshold: 1, missing: "notBreaching", once: true})
+	}
+	for _, h := range lagged {
 		alarms = append(alarms, alarm{name: h.Name + "-replication-lag",
-			description: fmt.Sprintf("%s is more than %d bytes of WAL behind the primary, or not streaming (published by the primary)", h.Name, a.Thresholds.ReplicationLagCrit),
+			description: fmt.Sprintf("%s is more than %d bytes of WAL behind the primary, or not streaming (published by %s)", h.Name, a.Thresholds.ReplicationLagCrit, publisher),
 			namespace:   database.MetricsNamespace, metric: "ReplicationLagBytes", dimensions: pulumi.StringMap{"Cluster": cluster, "Replica": pulumi.String(h.Name)},
 			statistic: "Maximum", period: 60, periods: 5, comparison: "GreaterThanThreshold", threshold: float64(a.Thresholds.ReplicationLagCrit), missing: "breaching"})
 	}
@@ -94,6 +105,10 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 	}
 	var names []string
 	for _, al := range alarms {
+		recovered := pulumi.Array{topic}
+		if al.once {
+			recovered = nil
+		}
 		if _, err := cloudwatch.NewMetricAlarm(ctx, al.name, &cloudwatch.MetricAlarmArgs{
 			Name:               pulumi.String(al.name),
 			AlarmDescription:   pulumi.String(al.description),
@@ -108,7 +123,7 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 			TreatMissingData:   pulumi.String(al.missing),
 			ActionsEnabled:     pulumi.Bool(true),
 			AlarmActions:       pulumi.Array{topic},
-			OkActions:          pulumi.Array{topic},
+			OkActions:          recovered,
 			Tags:               naming.Tags(a.Tags, al.name),
 		}, parent); err != nil {
 			return nil, fmt.Errorf("creating alarm %s: %w", al.name, err)

@@ -47,6 +47,9 @@ type Database struct {
 	// SecretVersions hold those two secrets' values: the host is created after them, since its first
 	// boot reads them. Optional.
 	SecretVersions []pulumi.Resource
+	// Patroni says Patroni chooses the cluster's primary (database.Cluster.Patroni): the checks and alarms
+	// of replication then follow whichever host leads, and a promotion is alarmed once. Optional.
+	Patroni bool
 	// Witness is the etcd member this host runs as the third voter of a two-host cluster's store
 	// (database.Cluster.Witness), at this host's address, with this host's certificate from the
 	// cluster's CA. Optional.
@@ -283,6 +286,7 @@ func nagiosParams(name string, a *MonitoringArgs, self string) nagios.Params {
 		CAFile: pkiDir + "/ca.crt", PassFile: "/var/lib/nagios/.pgpass", NrpeCertFile: pkiDir + "/client.crt", NrpeKeyFile: pkiDir + "/client.key",
 		NotifyCommand: "/usr/local/bin/hipaa-notify",
 		Thresholds:    a.Thresholds,
+		Patroni:       a.Database.Patroni,
 	}
 	for _, h := range a.Database.Hosts {
 		role := nagios.Primary

@@ -243,3 +243,43 @@ func TestTheHostRunsTheStoresThirdVoterOfATwoHostCluster(t *testing.T) {
 		t.Errorf("a witness at another address: got %v", err)
 	}
 }
+
+// TestUnderPatroniTheAlarmsFollowThePrimaryAndAPromotionNotifiesOnce: every host, which may be the
+// primary or a replica, has its lag alarm; a promotion fires one alarm that notifies when it fires and
+// never when it clears; and the replication checks run on whichever host accepts writes.
+func TestUnderPatroniTheAlarmsFollowThePrimaryAndAPromotionNotifiesOnce(t *testing.T) {
+	t.Parallel()
+	a := args()
+	a.Database.Patroni = true
+	rs := monitor.MustRun(t, a)
+	for _, h := range []string{"db-0", "db-1"} {
+		lag, ok := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", h+"-replication-lag")
+		if !ok || lag.String("dimensions.Replica") != h || lag.String("treatMissingData") != "breaching" {
+			t.Errorf("%s: lag alarm %v", h, lag.Inputs)
+		}
+	}
+	promoted, ok := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-promoted")
+	if !ok {
+		t.Fatal("no alarm on a promotion")
+	}
+	for k, want := range map[string]any{"namespace": database.MetricsNamespace, "metricName": "Promotions", "dimensions.Cluster": "db",
+		"statistic": "Sum", "threshold": 1.0, "comparisonOperator": "GreaterThanOrEqualToThreshold", "treatMissingData": "notBreaching"} {
+		if got := promoted.Value(k); got != want {
+			t.Errorf("db-promoted: %s = %v, want %v", k, got, want)
+		}
+	}
+	if actions, _ := promoted.Value("alarmActions").([]any); len(actions) != 1 {
+		t.Errorf("db-promoted notifies %v", actions)
+	}
+	if ok, _ := promoted.Value("okActions").([]any); len(ok) != 0 {
+		t.Errorf("db-promoted notifies again when it clears: %v", ok)
+	}
+	in := offlinetest.One(t, rs, "aws:ec2/instance:Instance")
+	hosts := userDataFiles(t, in.String("userDataBase64"))["/etc/hipaa/nagios/hosts.cfg"]
+	for _, want := range []string{"host_name     mon-db-primary", "address       10.40.128.10,10.40.136.10", "service_description  replication-db-0",
+		"service_description  replication-lag-db-1", "service_description  writable-primary"} {
+		if !strings.Contains(hosts, want) {
+			t.Errorf("hosts.cfg lacks %q", want)
+		}
+	}
+}

@@ -49,6 +49,9 @@ type HA struct {
 	// FollowGraceSeconds is how long a replica may stay on an older timeline than its leader's before
 	// the follow check restarts it.
 	FollowGraceSeconds int
+	// Callback is where the role-change callback (role-change.sh) is installed, which Patroni runs when
+	// this member's role changes: a promotion is published once. Optional; none without it.
+	Callback string
 	// EtcdDataDir is where this host's etcd member keeps its data, and EtcdTLSDir where the copies of the
 	// host's certificate and key that the etcd user reads are, when this host is one of Store. A directory
 	// of the cluster's own, not the package's default: the package starts a single-member etcd of its
@@ -148,6 +151,9 @@ func (h *HA) validate(p *Params) error {
 	if h.FollowGraceSeconds < 1 {
 		return fmt.Errorf("HA.FollowGraceSeconds %d: want at least 1", h.FollowGraceSeconds)
 	}
+	if h.Callback != "" && (!strings.HasPrefix(h.Callback, "/") || strings.ContainsAny(h.Callback, "'\" \n")) {
+		return fmt.Errorf("HA.Callback %q: want an absolute path without quotes or spaces", h.Callback)
+	}
 	for field, v := range map[string]string{"HA.PgPass": h.PgPass, "HA.ConfigFile": h.ConfigFile, "HA.Patronictl": h.Patronictl, "HA.StateDir": h.StateDir} {
 		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "'\" \n") {
 			return fmt.Errorf("%s %q: want an absolute path without quotes or spaces", field, v)
@@ -234,6 +240,11 @@ func patroniFiles(p Params, files Files) error {
 		return err
 	}
 	files["patroni.yml"], files["patroni-dynamic.yml"], files["follow.sh"] = b.String(), dynamic, follow
+	if p.HA.Callback != "" {
+		if files["role-change.sh"], err = execute("role-change.sh.tmpl", p); err != nil {
+			return err
+		}
+	}
 	if e := p.Etcd(); e != nil {
 		if files["etcd.env"], err = EtcdConfig(*e); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -102,6 +103,9 @@ type Params struct {
 	NotifyCommand string
 	// Thresholds are the checks' limits. Optional; default DefaultThresholds.
 	Thresholds *Thresholds
+	// Patroni says Patroni chooses the primary among Hosts: the replication checks then run on whichever
+	// host accepts writes, for every host, rather than on the first. Optional.
+	Patroni bool
 }
 
 //go:embed templates/*.tmpl
@@ -151,8 +155,8 @@ func (p *Params) validate() error {
 		if i > 0 && (h.Port < 1 || h.Port > 65535) {
 			return fmt.Errorf("nagios: host %s: Port %d is not a TCP port", h.Name, h.Port)
 		}
-		if h.Role == Replica && !name.MatchString(strings.ReplaceAll(h.ApplicationName, "_", "-")) {
-			return fmt.Errorf("nagios: replica %s: ApplicationName %q is required", h.Name, h.ApplicationName)
+		if i > 0 && (h.Role == Replica || p.Patroni) && !name.MatchString(strings.ReplaceAll(h.ApplicationName, "_", "-")) {
+			return fmt.Errorf("nagios: %s %s: ApplicationName %q is required", h.Role, h.Name, h.ApplicationName)
 		}
 	}
 	return nil
@@ -165,6 +169,9 @@ type view struct {
 	Primary  Host
 	Replicas []Host
 	AllDB    []Host
+	// ClusterAddresses and ClusterPorts are every database host's address and port, comma-separated, as
+	// libpq's host and port take a multi-host connection's.
+	ClusterAddresses, ClusterPorts string
 }
 
 // Render renders the configuration: nagios.cfg (the main file), resource.cfg, commands.cfg,
@@ -183,6 +190,10 @@ func Render(p Params) (Files, error) {
 			h.NrpePort = DefaultNrpePort
 		}
 		v.AllDB = append(v.AllDB, h)
+		if v.ClusterAddresses != "" {
+			v.ClusterAddresses, v.ClusterPorts = v.ClusterAddresses+",", v.ClusterPorts+","
+		}
+		v.ClusterAddresses, v.ClusterPorts = v.ClusterAddresses+h.Address, v.ClusterPorts+strconv.Itoa(h.Port)
 		if i == 0 {
 			v.Primary = h
 		} else {

@@ -1,6 +1,7 @@
 package nagios
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -59,7 +60,19 @@ func TestNagiosAcceptsTheConfiguration(t *testing.T) {
 		}
 		t.Skip("nagios4 is not installed (apt-get install nagios4-core)")
 	}
-	dir := t.TempDir()
+	verify(t, params(t.TempDir()), 25, 5)
+	// Under Patroni: the writable host, with two replication checks per database host.
+	ha := params(t.TempDir())
+	ha.Patroni = true
+	ha.Hosts[0].ApplicationName = "hipaa_prod_db_0"
+	verify(t, ha, 28, 6)
+}
+
+// verify writes p's configuration where nagios4 -v reads it as the nagios user, and checks its verdict
+// and counts.
+func verify(t *testing.T, p Params, services, hosts int) {
+	t.Helper()
+	dir := filepath.Dir(p.Dir)
 	// nagios4 reads its configuration as nagios_user once it has started.
 	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
 		if info, err := os.Stat(d); err == nil && info.Mode().Perm()&0o005 != 0o005 {
@@ -68,7 +81,6 @@ func TestNagiosAcceptsTheConfiguration(t *testing.T) {
 			}
 		}
 	}
-	p := params(dir)
 	write(t, p)
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup(p.User)
@@ -90,7 +102,7 @@ func TestNagiosAcceptsTheConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nagios4 -v: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Total Warnings: 0", "Total Errors:   0", "Checked 25 services.", "Checked 5 hosts."} {
+	for _, want := range []string{"Total Warnings: 0", "Total Errors:   0", fmt.Sprintf("Checked %d services.", services), fmt.Sprintf("Checked %d hosts.", hosts)} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("nagios4 -v output lacks %q:\n%s", want, out)
 		}
@@ -120,6 +132,29 @@ func TestEveryHostGetsItsChecks(t *testing.T) {
 	for host, list := range want {
 		if got := strings.Join(services[host], " "); got != list {
 			t.Errorf("%s: services %q, want %q", host, got, list)
+		}
+	}
+	// Under Patroni the replication checks are the writable host's, whichever it is, for every host.
+	ha := params("/x")
+	ha.Patroni = true
+	ha.Hosts[0].ApplicationName = "hipaa_prod_db_0"
+	haFiles, err := Render(ha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	haServices := map[string][]string{}
+	for _, o := range Parse(haFiles["hosts.cfg"]) {
+		if o.Kind == "service" {
+			haServices[o.Get("host_name")] = append(haServices[o.Get("host_name")], o.Get("service_description"))
+		}
+	}
+	for host, list := range map[string]string{
+		"hipaa-prod-db-0": "postgres-tls disk load memory certificate",
+		"hipaa-prod-db-primary": "writable-primary replication-hipaa-prod-db-0 replication-lag-hipaa-prod-db-0 replication-hipaa-prod-db-1 " +
+			"replication-lag-hipaa-prod-db-1 replication-hipaa-prod-db-2 replication-lag-hipaa-prod-db-2",
+	} {
+		if got := strings.Join(haServices[host], " "); got != list {
+			t.Errorf("Patroni: %s: services %q, want %q", host, got, list)
 		}
 	}
 	if strings.Contains(files["resource.cfg"]+files["commands.cfg"], "password") && !strings.Contains(files["resource.cfg"], "No password is kept here") {

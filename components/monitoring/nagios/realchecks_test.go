@@ -382,3 +382,86 @@ func publishMetrics(t *testing.T, env *pgtest.Env, c *pgtest.Cluster) string {
 	}
 	return string(b)
 }
+
+// TestGeneratedPatroniChecksFollowThePrimary starts a Patroni cluster of three members on loopback (the
+// database tests' harness) and runs the replication checks rendered for it with the real plugins: they
+// reach whichever member accepts writes, so they answer OK before and after a switchover, and CRITICAL
+// for a member that stops.
+func TestGeneratedPatroniChecksFollowThePrimary(t *testing.T) {
+	t.Parallel()
+	if missing := pgtest.MissingHA(); missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install %s", missing)
+		}
+		t.Skip("missing " + missing)
+	}
+	env, err := pgtest.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	ha, err := env.StartHA(3, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ha.Close)
+	passFile := filepath.Join(env.Dir, "nagios.pgpass")
+	if err := env.WriteFile(passFile, "127.0.0.1:*:*:nagios:"+pgtest.MonitoringPassword+"\n", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := Params{
+		Stack: "hipaa-loopback", Dir: env.Dir + "/nagios", StateDir: env.Dir + "/nagios-state", LogDir: env.Dir + "/nagios-log",
+		PluginDir: "/usr/lib/nagios/plugins", User: "nagios", Group: "nagios",
+		Self:     Host{Name: "monitoring", Address: "127.0.0.1"},
+		Database: "postgres", MonitoringUser: "nagios",
+		CAFile: env.CAFile, PassFile: passFile, NrpeCertFile: env.Dir + "/nagios-client.crt", NrpeKeyFile: env.Dir + "/nagios-client.key",
+		NotifyCommand: "/bin/true", Patroni: true,
+	}
+	for i, m := range ha.Members {
+		role := Replica
+		if i == 0 {
+			role = Primary
+		}
+		// Patroni names each replica's connection after its member.
+		p.Hosts = append(p.Hosts, Host{Name: m.Name, Role: role, Address: "127.0.0.1", Port: m.Params.Port, ApplicationName: m.Name})
+	}
+	files, err := Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, env, files)
+	cluster := p.Stack + "-db-primary"
+	checkAll := func(when string) {
+		t.Helper()
+		for _, desc := range []string{"writable-primary", "replication-db-0", "replication-lag-db-0", "replication-db-1", "replication-lag-db-1", "replication-db-2", "replication-lag-db-2"} {
+			code, out := r.service(files, cluster, desc)
+			r.want(when+": "+desc, 0, code, out)
+		}
+	}
+	checkAll("db-0 leads")
+
+	old, candidate := ha.Leader(), ha.Member("db-1")
+	if code, body, err := ha.REST(old, "POST", "/switchover", map[string]string{"leader": old.Name, "candidate": candidate.Name}); err != nil || code != 200 {
+		t.Fatalf("switchover: %d %s %v", code, body, err)
+	}
+	if _, err := ha.WaitHealthy(3, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if ha.Leader() != candidate {
+		t.Fatalf("%v leads after the switchover, want db-1", ha.Leader())
+	}
+	checkAll("db-1 leads")
+
+	ha.Member("db-2").Stop()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		code, out := r.service(files, cluster, "replication-db-2")
+		if code == 2 || time.Now().After(deadline) {
+			r.want("db-2 stopped: replication-db-2", 2, code, out)
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	code, out := r.service(files, cluster, "replication-db-0")
+	r.want("db-2 stopped: replication-db-0", 0, code, out)
+}
