@@ -239,7 +239,11 @@ func patroniFiles(p Params, files Files) error {
 	if err != nil {
 		return err
 	}
-	files["patroni.yml"], files["patroni-dynamic.yml"], files["follow.sh"] = b.String(), dynamic, follow
+	db, err := execute("db.py.tmpl", p)
+	if err != nil {
+		return err
+	}
+	files["patroni.yml"], files["patroni-dynamic.yml"], files["follow.sh"], files["db.py"] = b.String(), dynamic, follow, db
 	if p.HA.Callback != "" {
 		if files["role-change.sh"], err = execute("role-change.sh.tmpl", p); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package hostconfig_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +176,84 @@ func TestPatroniPrimaryWithoutItsStoreStopsTakingWrites(t *testing.T) {
 	must(t, err)
 	_, err = ha.Client(ha.ConnInfo("read-write"), "INSERT INTO ledger (id) VALUES (2)")
 	must(t, err)
+}
+
+// TestTheClustersCommandsRefuseWhatIsUnsafe runs the rendered hipaa-db (what `platformctl db` runs on a
+// host) against a synchronous cluster of three: status reports the members and the last failover; a
+// switchover to a replica that is not the synchronous standby, to a stranger, or while a member is down
+// is refused, as is a failover while the primary runs; a switchover without a target goes to the
+// synchronous standby; and with Patroni paused and the primary gone, a failover promotes a replica.
+func TestTheClustersCommandsRefuseWhatIsUnsafe(t *testing.T) {
+	ha := startHA(t, 3, true)
+	first, standby := ha.Leader(), syncStandby(t, ha)
+	var other *pgtest.Member
+	for _, m := range ha.Members {
+		if m != first && m != standby {
+			other = m
+		}
+	}
+	var st struct {
+		Synchronous  bool
+		Members      []struct{ Member, Role, State string }
+		Failovers    int
+		LastFailover map[string]any
+	}
+	status := func() {
+		t.Helper()
+		out, errOut, code, err := other.DB("status")
+		must(t, err)
+		if code != 0 {
+			t.Fatalf("status: exit %d: %s", code, errOut)
+		}
+		must(t, json.Unmarshal([]byte(out), &st))
+	}
+	status()
+	if !st.Synchronous || len(st.Members) != 3 || st.Failovers != 0 {
+		t.Errorf("status: %+v", st)
+	}
+	refused := func(want string, args ...string) {
+		t.Helper()
+		out, errOut, code, err := other.DB(args...)
+		must(t, err)
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%v: exit %d, %q%s; want 2 and %q", args, code, errOut, out, want)
+		}
+	}
+	refused("is not the synchronous standby", "switchover", other.Name)
+	refused("db-9 is not a replica of main", "switchover", "db-9")
+	refused(first.Name+" is the running primary", "failover")
+	refused("usage: hipaa-db", "restart")
+
+	out, errOut, code, err := other.DB("switchover")
+	must(t, err)
+	if code != 0 || !strings.Contains(out, "switched over from "+first.Name+" to "+standby.Name) {
+		t.Fatalf("switchover: exit %d: %s%s", code, out, errOut)
+	}
+	if ha.Leader() != standby {
+		t.Fatalf("%v leads after the switchover, want %s", ha.Leader(), standby.Name)
+	}
+	_, err = ha.WaitHealthy(3, 2*time.Minute)
+	must(t, err)
+	status()
+	if st.Failovers != 1 || st.LastFailover["New Leader"] != standby.Name {
+		t.Errorf("status after the switchover: %d failovers, the last %v", st.Failovers, st.LastFailover)
+	}
+
+	other.Stop()
+	refused("not every member runs", "switchover")
+	must(t, other.Start())
+	_, err = ha.WaitHealthy(3, 2*time.Minute)
+	must(t, err)
+
+	// Paused, Patroni promotes nobody by itself: the operator's failover does, once the primary is gone.
+	_, err = other.Patronictl("pause", "main", "--wait")
+	must(t, err)
+	ha.Leader().Kill()
+	waitFor(t, "the dead primary's leader key to expire", func() (bool, error) { return ha.Leader() == nil, nil })
+	out, errOut, code, err = other.DB("failover")
+	must(t, err)
+	if code != 0 || !strings.Contains(out, "failed over to ") {
+		t.Fatalf("failover: exit %d: %s%s", code, out, errOut)
+	}
+	t.Log(strings.TrimSpace(out))
 }

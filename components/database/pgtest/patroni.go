@@ -422,6 +422,24 @@ func (m *Member) Follow() (string, error) {
 	return m.env.Run("/bin/bash", path)
 }
 
+// DB runs the member's rendered cluster operations (hipaa-db, which `platformctl db` runs on a host)
+// with args, and returns its standard output, its standard error and its exit code.
+func (m *Member) DB(args ...string) (stdout, stderr string, code int, err error) {
+	path := filepath.Join(m.Params.ConfDir, "db.py")
+	if err := m.env.write(path, m.Files["db.py"], 0o700); err != nil {
+		return "", "", 0, err
+	}
+	cmd := m.env.Command("/usr/bin/python3", append([]string{path}, args...)...)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return out.String(), errOut.String(), exit.ExitCode(), nil
+	}
+	return out.String(), errOut.String(), 0, err
+}
+
 // Patronictl runs patronictl with the member's configuration.
 func (m *Member) Patronictl(args ...string) (string, error) {
 	return m.env.Run("/usr/bin/patronictl", append([]string{"-c", m.Params.HA.ConfigFile}, args...)...)
