@@ -42,10 +42,12 @@ type deps struct {
 	// registry finds a release's digest in the registry a stage of p pulls from; nil where there is no
 	// registry to ask (the tests), and then digests are not compared.
 	registry func(p *project.Project) func(ctx context.Context, stack, release string) (string, bool, error)
+	// onHost runs a command on a database host (Systems Manager's Run Command).
+	onHost hostRun
 }
 
 func main() {
-	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser, registry: ecrRegistry},
+	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser, registry: ecrRegistry, onHost: ssmRun},
 		os.Args[1:]))
 }
 
@@ -80,7 +82,7 @@ func newRoot(d deps) *cobra.Command {
 	root.SetOut(d.stdout)
 	root.SetErr(d.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return refusal.Of(err) })
-	root.AddCommand(previewCmd(d), planCmd(d), auditCmd(d), withPolicyPacks(upCmd(d)), releaseCmd(d), demoCmd(d))
+	root.AddCommand(previewCmd(d), planCmd(d), auditCmd(d), withPolicyPacks(upCmd(d)), releaseCmd(d), demoCmd(d), dbCmd(d))
 	refuseBadArguments(root)
 	return root
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hipaa-platform/platform/components/database/pgtest"
+)
+
+func TestDbRefusesABadRequestBeforeAskingAnyHost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"db", "status"}, "--stack is required; the stacks are"},
+		{[]string{"db", "status", "--stack", "staging"}, `unknown stack "staging"`},
+		{[]string{"db", "status", "--stack", "account-prod"}, "account-prod is an account stack"},
+		{[]string{"db", "switchover", "--stack", "prod", "--to", "hipaa-prod-db-7"}, `--to "hipaa-prod-db-7" is not a database host of prod; its hosts are hipaa-prod-db-0, hipaa-prod-db-1, hipaa-prod-db-2`},
+		{[]string{"db", "restart"}, `unknown command "restart" for "platformctl db"`},
+	} {
+		var out, errb bytes.Buffer
+		d := testDeps(&out, &errb, nil)
+		d.onHost = func(context.Context, dbTarget, string, []string) (string, string, int, error) {
+			t.Errorf("%v asked a host", tc.args)
+			return "", "", 0, nil
+		}
+		if code := run(d, append([]string{"--dir", "../.."}, tc.args...)); code != exitBadInput || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
+
+// TestDbOperatesTheClusterThroughItsHosts runs platformctl db for the dev stack against a Patroni
+// cluster of two members and a witness on loopback, the shape of dev's: each command reaches a member
+// as Systems Manager would, running the member's rendered hipaa-db (dev's host names are the loopback
+// members' names with the stack's prefix). A refusal on the host is platformctl's exit 2; a host that
+// cannot be reached is passed over for the next.
+func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
+	if missing := pgtest.MissingHA(); missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install %s", missing)
+		}
+		t.Skip("missing " + missing)
+	}
+	env, err := pgtest.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	ha, err := env.StartHA(2, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ha.Close)
+	if _, err := ha.SyncStandby(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	gone := map[string]bool{}
+	var asked []string
+	db := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		d := testDeps(&out, &errb, nil)
+		d.onHost = func(_ context.Context, target dbTarget, host string, command []string) (string, string, int, error) {
+			asked = append(asked, host)
+			if target.Stack != "dev" || target.Region != "us-east-1" || command[0] != hipaaDB {
+				t.Errorf("asked %s of %+v to run %v", host, target, command)
+			}
+			if gone[host] {
+				return "", "", 0, errors.New("Undeliverable")
+			}
+			m := ha.Member(strings.TrimPrefix(host, "hipaa-dev-"))
+			for i := range command {
+				command[i] = strings.TrimPrefix(command[i], "hipaa-dev-")
+			}
+			return m.DB(command[1:]...)
+		}
+		code := run(d, append([]string{"--dir", "../..", "db"}, args...))
+		return code, out.String(), errb.String()
+	}
+
+	code, out, errOut := db("status", "--stack", "dev")
+	if code != exitOK || !strings.Contains(out, "cluster main, synchronous replication (asked on hipaa-dev-db-0)") ||
+		!strings.Contains(out, "Leader") || !strings.Contains(out, "Sync Standby") || !strings.Contains(out, "no failover or switchover") {
+		t.Errorf("status: exit %d:\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := db("failover", "--stack", "dev"); code != exitBadInput || !strings.Contains(errOut, "failover dev on hipaa-dev-db-0: db-0 is the running primary") {
+		t.Errorf("failover with a running primary: exit %d: %s", code, errOut)
+	}
+	code, out, errOut = db("switchover", "--stack", "dev", "--to", "hipaa-dev-db-1")
+	if code != exitOK || !strings.Contains(out, "switched over from db-0 to db-1") {
+		t.Fatalf("switchover: exit %d:\n%s%s", code, out, errOut)
+	}
+	if _, err := ha.WaitHealthy(2, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	gone["hipaa-dev-db-0"], asked = true, nil
+	code, out, errOut = db("status", "--stack", "dev")
+	if code != exitOK || !strings.Contains(out, "asked on hipaa-dev-db-1") || !strings.Contains(out, "(1 in all): to db-1") {
+		t.Errorf("status with db-0 unreachable: exit %d:\n%s%s", code, out, errOut)
+	}
+	if strings.Join(asked, " ") != "hipaa-dev-db-0 hipaa-dev-db-1" {
+		t.Errorf("asked %v, want db-0 then db-1", asked)
+	}
+	t.Log("\n" + out)
+}
