@@ -184,7 +184,7 @@ func (b *bench) backupAndRestore() error {
 // a point-in-time restore of the newest backup, amcheck, the canary.
 func (b *bench) drill() error {
 	step("restore drill: verify, point-in-time restore of the newest backup, amcheck, canary")
-	if err := b.env.Canary(b.primary, 10*time.Second); err != nil {
+	if err := b.env.Canary(b.primary, 10*time.Second, nil); err != nil {
 		return err
 	}
 	run, err := b.env.Drill(b.replica, b.env.TestDrill(5))

@@ -2,7 +2,10 @@ package hostconfig
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/hipaa-platform/platform/internal/cloudinit"
 )
 
 // Drill is the restore drill a throwaway host runs: the newest backup restored to a recent point in
@@ -27,6 +30,11 @@ type Drill struct {
 	// AsPostgres prefixes what runs as the postgres user ("runuser -u postgres --" on a host; empty in
 	// the tests, which run as that user already).
 	AsPostgres string
+	// Group is the drill host's Auto Scaling group, which it scales back to zero when done (DrillHost).
+	Group string
+	// MarkerBucket and MarkerKey, when set, are where a passed drill writes the time it passed, in the
+	// cluster's backup prefix, for the host that takes the backups to publish the drills' age.
+	MarkerBucket, MarkerKey string
 }
 
 func (d *Drill) validate() error {
@@ -43,6 +51,8 @@ func (d *Drill) validate() error {
 		return fmt.Errorf("Drill.CanaryTable %q: want a lower-case SQL identifier", d.CanaryTable)
 	case d.CanaryToleranceSeconds < 60:
 		return fmt.Errorf("Drill.CanaryToleranceSeconds %d: want at least 60, the canary's period", d.CanaryToleranceSeconds)
+	case d.MarkerBucket != "" && (!bucketName.MatchString(d.MarkerBucket) || !evidencePrefix.MatchString(d.MarkerKey)):
+		return fmt.Errorf("Drill: MarkerBucket %q or MarkerKey %q is malformed", d.MarkerBucket, d.MarkerKey)
 	case !bucketName.MatchString(d.EvidenceBucket) || !evidencePrefix.MatchString(d.EvidencePrefix) || d.EvidenceKeyID == "" || strings.ContainsAny(d.EvidenceKeyID, " '\"\n"):
 		return fmt.Errorf("Drill: EvidenceBucket %q, EvidencePrefix %q or EvidenceKeyID %q is malformed", d.EvidenceBucket, d.EvidencePrefix, d.EvidenceKeyID)
 	}
@@ -62,4 +72,41 @@ func DrillScript(p Params) (string, error) {
 		return "", fmt.Errorf("host %s: %w", p.Name, err)
 	}
 	return execute("drill.sh.tmpl", p)
+}
+
+// DrillHost is the drill host's user data: its pgBackRest configuration (the cluster's repository),
+// the drill, and a unit that runs the drill once at first boot and then scales Drill.Group back to
+// zero. The host keeps no state: each drill is a new host from the current configuration.
+func DrillHost(p Params) (string, error) {
+	drill, err := DrillScript(p)
+	if err != nil {
+		return "", err
+	}
+	if !memberName.MatchString(p.Drill.Group) {
+		return "", fmt.Errorf("host %s: Drill.Group %q: want the Auto Scaling group's name", p.Name, p.Drill.Group)
+	}
+	files := []cloudinit.File{
+		{Path: "/usr/local/sbin/hipaa-db-drill", Permissions: "0755", Content: drill},
+	}
+	for path, tmpl := range map[string]string{
+		p.Backup.ConfigFile:                          "pgbackrest.conf.tmpl",
+		"/usr/local/sbin/hipaa-db-drill-run":         "drill-run.sh.tmpl",
+		"/etc/systemd/system/hipaa-db-drill.service": "hipaa-db-drill.service.tmpl",
+	} {
+		content, err := execute(tmpl, p)
+		if err != nil {
+			return "", err
+		}
+		mode := "0644"
+		if strings.HasPrefix(path, "/usr/local/sbin/") {
+			mode = "0755"
+		}
+		files = append(files, cloudinit.File{Path: path, Permissions: mode, Content: content})
+	}
+	slices.SortFunc(files, func(a, b cloudinit.File) int { return strings.Compare(a.Path, b.Path) })
+	return cloudinit.Encode(files, [][]string{
+		{"install", "-d", "-o", "postgres", "-g", "postgres", "-m", "700", p.Backup.LogDir, p.Backup.LockDir, p.Backup.SpoolDir},
+		{"systemctl", "daemon-reload"},
+		{"systemctl", "start", "--no-block", "hipaa-db-drill.service"},
+	})
 }

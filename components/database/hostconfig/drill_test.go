@@ -15,8 +15,9 @@ func TestRestoreDrill(t *testing.T) {
 	env, cluster := startCluster(t, nil)
 	_, err := cluster.Replica.PgBackRest("backup", "--type=full")
 	must(t, err)
-	// Two canary rows ten seconds apart; the drill aims at five seconds ago, between them.
-	must(t, env.Canary(cluster.Primary, 10*time.Second))
+	// Two canary rows ten seconds apart (the rendered canary, which the replica skips); the drill aims at
+	// five seconds ago, between them.
+	must(t, env.Canary(cluster.Primary, 10*time.Second, cluster.Replica))
 
 	run, err := env.Drill(cluster.Replica, env.TestDrill(5))
 	must(t, err)

@@ -93,6 +93,9 @@ type Params struct {
 	HA *HA
 	// Drill is the restore drill of a drill host. Optional.
 	Drill *Drill
+	// CanaryTable is the application database's table a primary writes a row to every minute, which the
+	// restore drill looks for at its target time (Drill.CanaryTable). Optional; no canary without it.
+	CanaryTable string
 }
 
 // Monitoring is what a host runs for the monitoring host: an NRPE daemon that answers only the Nagios
@@ -116,6 +119,9 @@ type Monitoring struct {
 	// AsPostgres prefixes the commands the metrics script runs as the postgres user ("runuser -u postgres --"
 	// on a host; empty in the tests, which run as that user already).
 	AsPostgres string
+	// DrillMarker is the S3 URL (s3://bucket/key) a passed restore drill writes its time to: the host
+	// that takes the backups publishes the drills' age from it. Optional.
+	DrillMarker string
 }
 
 // Command is one NRPE command.
@@ -217,6 +223,9 @@ func (p *Params) validate() error {
 	if p.Role != Primary && p.Role != Replica {
 		return fmt.Errorf("Role %q: want %s or %s", p.Role, Primary, Replica)
 	}
+	if p.CanaryTable != "" && !identifier.MatchString(p.CanaryTable) {
+		return fmt.Errorf("CanaryTable %q: want a lower-case SQL identifier", p.CanaryTable)
+	}
 	for field, v := range map[string]string{"AppDatabase": p.AppDatabase, "AppUser": p.AppUser,
 		"ReplicationUser": p.ReplicationUser, "MonitoringUser": p.MonitoringUser, "SlotName": p.SlotName} {
 		if (v != "" || field != "SlotName") && !identifier.MatchString(v) {
@@ -300,6 +309,9 @@ func Config(p Params) (Files, error) {
 	if p.Monitoring != nil {
 		names = append(names, "nrpe.cfg", "metrics.sh")
 	}
+	if p.CanaryTable != "" {
+		names = append(names, "canary.sql")
+	}
 	files := Files{}
 	if p.Monitoring != nil {
 		agent := cloudinit.Agent{DiskPaths: []string{"/", p.MountPoint}}
@@ -353,6 +365,10 @@ func Bundle(p Params) ([]cloudinit.File, error) {
 	}
 	if p.Backup.TLSServer != nil {
 		units["pgbackrest-server.service"] = "pgbackrest-server.service.tmpl"
+	}
+	if p.CanaryTable != "" {
+		units["hipaa-db-canary.service"] = "hipaa-db-canary.service.tmpl"
+		units["hipaa-db-canary.timer"] = "hipaa-db-canary.timer.tmpl"
 	}
 	if p.HA != nil {
 		units["hipaa-db-follow.service"] = "hipaa-db-follow.service.tmpl"

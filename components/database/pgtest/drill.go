@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,25 +64,35 @@ func (e *Env) TestDrill(targetAgeSeconds int) hostconfig.Drill {
 		EvidenceBucket: "hipaa-test-logs", EvidencePrefix: "drills/db", EvidenceKeyID: "alias/hipaa-test-logs"}
 }
 
-// Canary makes the canary table in the application database of the primary, writes a row, waits gap,
-// writes another (the restore needs WAL past its target) and waits until that WAL is in the
-// repository. A drill aimed between the two finds the first.
-func (e *Env) Canary(primary *Server, gap time.Duration) error {
-	psql := func(sql string) (string, error) {
-		return e.Run(Bin+"/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", primary.Params.SocketDir,
-			"-p", strconv.Itoa(primary.Params.Port), "-d", primary.Params.AppDatabase, "-c", sql)
-	}
-	for _, sql := range []string{
-		`CREATE TABLE IF NOT EXISTS hipaa_canary (at timestamptz NOT NULL DEFAULT now())`,
-		`CREATE INDEX IF NOT EXISTS hipaa_canary_at ON hipaa_canary (at)`,
-		`INSERT INTO hipaa_canary DEFAULT VALUES`,
-	} {
-		if _, err := psql(sql); err != nil {
+// Canary writes the canary row twice, gap apart, with the rendered canary.sql (what
+// hipaa-db-canary.timer runs every minute) on the primary, runs it once on standby too (which writes
+// nothing), and waits until the WAL of the second row is in the repository (the restore needs WAL past
+// its target). A drill aimed between the two finds the first.
+func (e *Env) Canary(primary *Server, gap time.Duration, standby *Server) error {
+	write := func(s *Server) error {
+		p := s.Params
+		p.CanaryTable = "hipaa_canary"
+		files, err := hostconfig.Config(p)
+		if err != nil {
 			return err
+		}
+		path := filepath.Join(p.ConfDir, "canary.sql")
+		if err := e.write(path, files["canary.sql"], 0o600); err != nil {
+			return err
+		}
+		_, err = e.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", p.SocketDir, "-p", strconv.Itoa(p.Port), "-d", p.AppDatabase, "-f", path)
+		return err
+	}
+	if err := write(primary); err != nil {
+		return err
+	}
+	if standby != nil {
+		if err := write(standby); err != nil {
+			return fmt.Errorf("the canary on a standby: %w", err)
 		}
 	}
 	time.Sleep(gap)
-	if _, err := psql(`INSERT INTO hipaa_canary DEFAULT VALUES`); err != nil {
+	if err := write(primary); err != nil {
 		return err
 	}
 	segment, err := primary.SQL("SELECT pg_walfile_name(pg_current_wal_lsn())")
