@@ -101,6 +101,10 @@ type DatabaseConfig struct {
 	VolumeThroughputMiBps  int
 	ArchiveTimeoutSeconds  int
 	ImageName              string
+	// DrillSchedule is the restore drill's cron; DrillMaxAgeDays and RestoreObjectiveMinutes its alarms'.
+	DrillSchedule           string
+	DrillMaxAgeDays         int
+	RestoreObjectiveMinutes int
 }
 
 // Images are the AMIs pinned for the tiers; empty for the newest image of the tier's name pattern.
@@ -240,6 +244,10 @@ func readDatabase(own reader) DatabaseConfig {
 		VolumeThroughputMiBps:  own.int("dbVolumeThroughputMiBps", check.Between(database.MinThroughputMiBps, database.MaxThroughputMiBps)),
 		ArchiveTimeoutSeconds:  own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
 		ImageName:              own.string("dbImageName", nonEmpty),
+		DrillSchedule:          own.string("dbDrillSchedule", database.CheckSchedule),
+		DrillMaxAgeDays:        own.int("dbDrillMaxAgeDays", check.Between(1, 35)),
+		// 72 hours: the proposed update to the Security Rule asks that systems be restorable within it.
+		RestoreObjectiveMinutes: own.int("dbRestoreObjectiveMinutes", check.Between(1, 72*60)),
 	}
 }
 

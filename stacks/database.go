@@ -46,7 +46,15 @@ func (s *stack) database() error {
 		Region:                 s.cfg.Region,
 		DisposableSecrets:      s.cfg.DataClass == naming.Synthetic,
 		NetworkPaths:           s.Network.Paths,
-		Tags:                   s.n.Tags(),
+		Drill: &database.DrillArgs{
+			Schedule:           d.DrillSchedule,
+			EvidenceBucketName: s.bucketName("logs"),
+			EvidenceBucketArn:  s.Buckets.Logs.Arn,
+			EvidenceKeyArn:     s.Keys.LogsKeyArn,
+			EvidenceKeyAlias:   s.Keys.AliasArns[kms.Logs],
+			LaunchTags:         s.cfg.DefaultTags,
+		},
+		Tags: s.n.Tags(),
 	}, s.stateful())
 	return err
 }

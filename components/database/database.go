@@ -127,6 +127,9 @@ type ClusterArgs struct {
 	// NetworkPaths are the routes and endpoints the hosts reach AWS through as they boot
 	// (network.Vpc.Paths): the hosts are created after them. Optional.
 	NetworkPaths []pulumi.Resource
+	// Drill schedules the restore drill, and every primary writes the canary it checks. Optional; no
+	// drill without it.
+	Drill *DrillArgs
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
 }
@@ -184,6 +187,9 @@ type Cluster struct {
 	MonitoringSecretVersions []pulumi.Resource
 	// Patroni says Patroni runs the cluster and chooses its primary (every cluster with a replica).
 	Patroni bool
+	// DrillGroup is the restore drill host's Auto Scaling group and DrillEvidence where its evidence
+	// records are (DrillEvidence); both empty without a drill.
+	DrillGroup, DrillEvidence string
 	// Witness is the etcd member the monitoring host runs for a cluster of two database hosts, so that
 	// the store's majority outlives either of them; its DataDir and TLS are the monitoring host's to
 	// fill. Nil for other clusters.
@@ -279,6 +285,9 @@ func (a *ClusterArgs) validate(name string) error {
 	}
 	if a.Region == "" {
 		return fmt.Errorf("database %q: Region is required", name)
+	}
+	if a.Drill != nil {
+		return a.Drill.validate(name)
 	}
 	return nil
 }
@@ -405,6 +414,12 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		comp.InstanceIds[h.Name] = id
 	}
 
+	if a.Drill != nil {
+		if _, err := newDrill(ctx, name, &a, params(name, &a, hosts, 0, creds, pki), parent); err != nil {
+			return nil, err
+		}
+		comp.DrillGroup, comp.DrillEvidence = DrillGroup(name), DrillEvidence(a.Drill.EvidenceBucketName, name)
+	}
 	comp.PrimaryAddress = pulumi.String(hosts[0].Address).ToStringOutput()
 	comp.AppSecretArn = creds.arns["app"]
 	comp.MonitoringSecretArn = creds.arns["monitoring"]
@@ -668,6 +683,12 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 	if m := a.MonitoringHost; m != nil {
 		p.MonitoringCIDRs = []string{m.Address + "/32"}
 		p.Monitoring = monitoring(name, m, p, h.Name == backupHost)
+		if a.Drill != nil && h.Name == backupHost {
+			p.Monitoring.DrillMarker = drillMarker(a, name)
+		}
+	}
+	if a.Drill != nil {
+		p.CanaryTable = CanaryTable
 	}
 	if a.patroni() {
 		patroniRoles(&p, name, a, hosts, i, backupHost)

@@ -622,3 +622,89 @@ func planned(t *testing.T, a *ClusterArgs) []Host {
 	}
 	return hosts
 }
+
+func drillArgs() *ClusterArgs {
+	a := validArgs()
+	a.Drill = &DrillArgs{Schedule: "0 4 * * 0", EvidenceBucketName: "hipaa-unit-logs", EvidenceBucketArn: pulumi.String("arn:aws:s3:::hipaa-unit-logs"),
+		EvidenceKeyArn: pulumi.String(logsKey), EvidenceKeyAlias: "arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-logs",
+		LaunchTags: map[string]string{"Owner": "platform-team"}}
+	return a
+}
+
+// TestTheRestoreDrillIsAThrowawayDedicatedHostOnASchedule: a group of size zero that its schedule
+// raises to one, of dedicated, encrypted hosts with room to restore the whole cluster, whose role reads
+// the repository and writes only the evidence, the drill's marker and its own group's size; every
+// member writes the canary, and the host that takes the backups publishes the drills' age.
+func TestTheRestoreDrillIsAThrowawayDedicatedHostOnASchedule(t *testing.T) {
+	t.Parallel()
+	rs := cluster.MustRun(t, drillArgs())
+	group := offlinetest.One(t, rs, "aws:autoscaling/group:Group")
+	for k, want := range map[string]any{"name": "db-drill", "minSize": 0.0, "maxSize": 1.0, "desiredCapacity": 0.0} {
+		if got := group.Value(k); got != want {
+			t.Errorf("the drill's group: %s = %v, want %v", k, got, want)
+		}
+	}
+	if !slices.Contains(group.Options.IgnoreChanges, "desiredCapacity") {
+		t.Error("an update would reset a running drill's group to zero: desiredCapacity is not ignored")
+	}
+	schedule := offlinetest.One(t, rs, "aws:autoscaling/schedule:Schedule")
+	for k, want := range map[string]any{"recurrence": "0 4 * * 0", "timeZone": "Etc/UTC", "desiredCapacity": 1.0, "maxSize": 1.0, "minSize": 0.0} {
+		if got := schedule.Value(k); got != want {
+			t.Errorf("the drill's schedule: %s = %v, want %v", k, got, want)
+		}
+	}
+	lt := offlinetest.One(t, rs, "aws:ec2/launchTemplate:LaunchTemplate")
+	for k, want := range map[string]any{"placement.tenancy": "dedicated", "metadataOptions.httpTokens": "required",
+		"blockDeviceMappings.0.ebs.encrypted": "true", "blockDeviceMappings.0.ebs.kmsKeyId": ebsKey,
+		"blockDeviceMappings.0.ebs.volumeSize": float64(rootVolumeGiB + 200), "networkInterfaces.0.associatePublicIpAddress": "false",
+		"tagSpecifications.0.tags.Owner": "platform-team"} {
+		if got := lt.Value(k); got != want {
+			t.Errorf("the drill host: %s = %v, want %v", k, got, want)
+		}
+	}
+	files, err := cloudinit.Decode(lt.String("userData"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/usr/local/sbin/hipaa-db-drill":     "s3://hipaa-unit-logs/$key",
+		"/usr/local/sbin/hipaa-db-drill-run": "--auto-scaling-group-name db-drill --desired-capacity 0",
+		"/etc/pgbackrest/pgbackrest.conf":    "repo1-path=/db/pgbackrest",
+	} {
+		if !strings.Contains(files[path], want) {
+			t.Errorf("the drill host's %s lacks %q", path, want)
+		}
+	}
+	if !strings.Contains(files["/usr/local/sbin/hipaa-db-drill"], "drills/db/") {
+		t.Error("the drill writes its evidence elsewhere than drills/db/")
+	}
+	policy, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", "db-drill")
+	doc := policy.String("policy")
+	for _, want := range []string{`"Resource":["` + bucketArn + `/db/pgbackrest/*"]`, `"Resource":["` + bucketArn + `/db/drills/last-passed"]`,
+		`"Resource":["arn:aws:s3:::hipaa-unit-logs/drills/db/*"]`, `"autoscaling:SetDesiredCapacity"`, `autoScalingGroupName/db-drill"]`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the drill host's policy lacks %s:\n%s", want, doc)
+		}
+	}
+	for _, never := range []string{"s3:DeleteObject", "secretsmanager:", `"s3:GetObject"],"Resource":["arn:aws:s3:::hipaa-unit-logs`} {
+		if strings.Contains(doc, never) {
+			t.Errorf("the drill host may %s:\n%s", never, doc)
+		}
+	}
+	for _, h := range []string{"db-0", "db-1"} {
+		in, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", h)
+		_, data := userData(t, in)
+		if !strings.Contains(data, "INSERT INTO hipaa_canary DEFAULT VALUES") || !strings.Contains(data, "running hipaa-db-canary.timer") {
+			t.Errorf("%s writes no canary", h)
+		}
+		if marker := strings.Contains(data, "s3://hipaa-unit-backups/db/drills/last-passed"); marker != (h == "db-1") {
+			t.Errorf("%s publishes the drills' age: %v; the host that takes the backups does", h, marker)
+		}
+	}
+
+	bad := drillArgs()
+	bad.Drill.Schedule = "weekly"
+	if _, err := cluster.Run(t, bad); err == nil || !strings.Contains(err.Error(), `Drill.Schedule: got "weekly", want a cron expression of five fields`) {
+		t.Errorf("a bad schedule: %v", err)
+	}
+}
