@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"time"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/app"
@@ -38,6 +40,10 @@ func (s *stack) monitoring() error {
 			SecretVersions: db.MonitoringSecretVersions,
 			Witness:        db.Witness,
 			Patroni:        db.Patroni,
+			Drill: &monitoring.DrillLimits{
+				MaxAge:           time.Duration(s.cfg.Database.DrillMaxAgeDays) * 24 * time.Hour,
+				RestoreObjective: time.Duration(s.cfg.Database.RestoreObjectiveMinutes) * time.Minute,
+			},
 		},
 		LoadBalancer: &monitoring.LoadBalancer{
 			ArnSuffix: s.Web.LoadBalancerArnSuffix, TargetGroupArnSuffix: s.Web.TargetGroupArnSuffix,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -826,6 +827,52 @@ func TestOnlyTheClustersOwnHostsReachPatroniAndItsStore(t *testing.T) {
 			}
 			if !maps.Equal(got, want) {
 				t.Errorf("%d database hosts: Patroni and etcd are reachable as %v, want %v", dbHosts, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+			}
+		})
+	}
+}
+
+// TestEveryEnvironmentDrillsItsRestoreOnItsSchedule: on every environment's stack, the drill's group of
+// size zero, its schedule from dbDrillSchedule, its three alarms from the stack's limits, and the
+// evidence's location in the stack's log bucket, which the audit report names.
+func TestEveryEnvironmentDrillsItsRestoreOnItsSchedule(t *testing.T) {
+	t.Parallel()
+	p := loadProject(t)
+	stackNames, _ := p.Stacks()
+	for _, stack := range stackNames {
+		if isAccountStack(t, stack) {
+			continue
+		}
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			cfg, _, err := p.StackConfig(stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := previewStack(t, stack)
+			cluster := "hipaa-" + stack + "-db"
+			group, ok := offlinetest.Named(rs, "aws:autoscaling/group:Group", cluster+"-drill")
+			if !ok || group.Value("desiredCapacity") != 0.0 || group.Value("maxSize") != 1.0 {
+				t.Fatalf("no drill group of size zero: %v", group.Inputs)
+			}
+			evidence := "s3://hipaa-" + stack + "-logs-" + offline.AccountID + "/drills/" + cluster + "/"
+			if tags, _ := group.Value("tags").([]any); !slices.ContainsFunc(tags, func(tag any) bool {
+				m, _ := tag.(map[string]any)
+				return m["key"] == database.DrillEvidenceTag && m["value"] == evidence
+			}) {
+				t.Errorf("the drill group does not name its evidence %s: %v", evidence, tags)
+			}
+			schedule, _ := offlinetest.Named(rs, "aws:autoscaling/schedule:Schedule", cluster+"-drill")
+			if got := schedule.String("recurrence"); got != cfg["hipaa:dbDrillSchedule"] || schedule.Value("desiredCapacity") != 1.0 {
+				t.Errorf("the drill's schedule %q (desired %v), want %q", got, schedule.Value("desiredCapacity"), cfg["hipaa:dbDrillSchedule"])
+			}
+			days, _ := strconv.Atoi(cfg["hipaa:dbDrillMaxAgeDays"])
+			minutes, _ := strconv.Atoi(cfg["hipaa:dbRestoreObjectiveMinutes"])
+			for name, threshold := range map[string]float64{cluster + "-drill-failed": 1, cluster + "-drill-overdue": float64(days * 86400),
+				cluster + "-restore-objective": float64(minutes * 60)} {
+				if al, ok := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", name); !ok || al.Value("threshold") != threshold {
+					t.Errorf("alarm %s: %v, want threshold %v", name, al.Inputs, threshold)
+				}
 			}
 		})
 	}

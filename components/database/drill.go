@@ -71,6 +71,9 @@ func (d *DrillArgs) validate(name string) error {
 	return nil
 }
 
+// DrillEvidenceTag is the drill group's tag naming where its evidence records are.
+const DrillEvidenceTag = "DrillEvidence"
+
 // DrillGroup is the drill host's Auto Scaling group, named before deployment so that the host may
 // scale only its own group and platformctl db drill can raise it.
 func DrillGroup(cluster string) string { return cluster + "-drill" }
@@ -144,6 +147,7 @@ func newDrill(ctx *pulumi.Context, name string, a *ClusterArgs, p hostconfig.Par
 		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
 		},
+		Monitoring: ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)},
 		NetworkInterfaces: ec2.LaunchTemplateNetworkInterfaceArray{
 			ec2.LaunchTemplateNetworkInterfaceArgs{
 				DeviceIndex: pulumi.Int(0), AssociatePublicIpAddress: pulumi.String("false"), DeleteOnTermination: pulumi.String("true"),
@@ -174,9 +178,10 @@ func newDrill(ctx *pulumi.Context, name string, a *ClusterArgs, p hostconfig.Par
 	for _, s := range a.Subnets {
 		subnets = append(subnets, s.ID)
 	}
+	// The group names where its evidence is, for the audit report; its hosts carry their name and role.
 	tags := autoscaling.GroupTagArray{}
-	for k, v := range map[string]string{"Name": host, naming.RoleTag: "database-drill", "DrillEvidence": DrillEvidence(d.EvidenceBucketName, name)} {
-		tags = append(tags, autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(v), PropagateAtLaunch: pulumi.Bool(k != "DrillEvidence")})
+	for _, t := range [][2]string{{"Name", host}, {naming.RoleTag, "database-drill"}, {DrillEvidenceTag, DrillEvidence(d.EvidenceBucketName, name)}} {
+		tags = append(tags, autoscaling.GroupTagArgs{Key: pulumi.String(t[0]), Value: pulumi.String(t[1]), PropagateAtLaunch: pulumi.Bool(t[0] != DrillEvidenceTag)})
 	}
 	// The host calls AWS from its first boot: it waits for its permissions and the network's paths. The
 	// group's size is the schedule's and the host's own to change, never an update's.

@@ -89,6 +89,22 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 		description: fmt.Sprintf("the newest backup of %s is older than %s (published by %s)", a.Database.Cluster, a.Thresholds.BackupMaxAge, a.Database.BackupHost),
 		namespace:   database.MetricsNamespace, metric: "BackupAgeSeconds", dimensions: pulumi.StringMap{"Cluster": cluster},
 		statistic: "Maximum", period: 300, periods: 2, comparison: "GreaterThanThreshold", threshold: a.Thresholds.BackupMaxAge.Seconds(), missing: "breaching"})
+	if d := a.Database.Drill; d != nil {
+		alarms = append(alarms,
+			alarm{name: a.Database.Cluster + "-drill-failed",
+				description: "a restore drill of " + a.Database.Cluster + " failed: its evidence record says at which step (platformctl db drill runs another)",
+				namespace:   database.MetricsNamespace, metric: "DrillSucceeded", dimensions: pulumi.StringMap{"Cluster": cluster},
+				statistic: "Minimum", period: 3600, periods: 1, comparison: "LessThanThreshold", threshold: 1, missing: "notBreaching"},
+			alarm{name: a.Database.Cluster + "-drill-overdue",
+				description: fmt.Sprintf("no restore drill of %s has passed for %s: its backups are untested (published by %s)", a.Database.Cluster, d.MaxAge, a.Database.BackupHost),
+				namespace:   database.MetricsNamespace, metric: "DrillAgeSeconds", dimensions: pulumi.StringMap{"Cluster": cluster},
+				statistic: "Maximum", period: 300, periods: 3, comparison: "GreaterThanThreshold", threshold: d.MaxAge.Seconds(), missing: "breaching"},
+			alarm{name: a.Database.Cluster + "-restore-objective",
+				description: fmt.Sprintf("a restore drill of %s took longer than the %s restore objective", a.Database.Cluster, d.RestoreObjective),
+				namespace:   database.MetricsNamespace, metric: "RestoreSeconds", dimensions: pulumi.StringMap{"Cluster": cluster},
+				statistic: "Maximum", period: 3600, periods: 1, comparison: "GreaterThanThreshold", threshold: d.RestoreObjective.Seconds(), missing: "notBreaching"},
+		)
+	}
 	if lb := a.LoadBalancer; lb != nil {
 		lbDims := pulumi.StringMap{"LoadBalancer": lb.ArnSuffix}
 		alarms = append(alarms,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -47,6 +48,9 @@ type Database struct {
 	// SecretVersions hold those two secrets' values: the host is created after them, since its first
 	// boot reads them. Optional.
 	SecretVersions []pulumi.Resource
+	// Drill are the restore drill's limits, which its alarms hold it to. Optional; no drill alarms
+	// without it.
+	Drill *DrillLimits
 	// Patroni says Patroni chooses the cluster's primary (database.Cluster.Patroni): the checks and alarms
 	// of replication then follow whichever host leads, and a promotion is alarmed once. Optional.
 	Patroni bool
@@ -54,6 +58,14 @@ type Database struct {
 	// (database.Cluster.Witness), at this host's address, with this host's certificate from the
 	// cluster's CA. Optional.
 	Witness *hostconfig.Etcd
+}
+
+// DrillLimits are what the cluster's restore drills are held to.
+type DrillLimits struct {
+	// MaxAge is how long the cluster may go without a passed drill. Required.
+	MaxAge time.Duration
+	// RestoreObjective is the longest a drill's restore may take. Required.
+	RestoreObjective time.Duration
 }
 
 // LoadBalancer is the application's load balancer, for its alarms and HTTPS checks.

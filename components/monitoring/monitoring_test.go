@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -280,6 +281,35 @@ func TestUnderPatroniTheAlarmsFollowThePrimaryAndAPromotionNotifiesOnce(t *testi
 		"service_description  replication-lag-db-1", "service_description  writable-primary"} {
 		if !strings.Contains(hosts, want) {
 			t.Errorf("hosts.cfg lacks %q", want)
+		}
+	}
+}
+
+// TestTheDrillsAreHeldToTheirLimits: a failed drill, a drill overdue (the backup host stops saying
+// otherwise, too) and a restore slower than the objective each alarm.
+func TestTheDrillsAreHeldToTheirLimits(t *testing.T) {
+	t.Parallel()
+	a := args()
+	a.Database.Drill = &DrillLimits{MaxAge: 8 * 24 * time.Hour, RestoreObjective: 4 * time.Hour}
+	rs := monitor.MustRun(t, a)
+	for name, want := range map[string]map[string]any{
+		"db-drill-failed":      {"metricName": "DrillSucceeded", "statistic": "Minimum", "comparisonOperator": "LessThanThreshold", "threshold": 1.0, "treatMissingData": "notBreaching"},
+		"db-drill-overdue":     {"metricName": "DrillAgeSeconds", "statistic": "Maximum", "comparisonOperator": "GreaterThanThreshold", "threshold": 8 * 86400.0, "treatMissingData": "breaching"},
+		"db-restore-objective": {"metricName": "RestoreSeconds", "statistic": "Maximum", "comparisonOperator": "GreaterThanThreshold", "threshold": 4 * 3600.0, "treatMissingData": "notBreaching"},
+	} {
+		al, ok := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", name)
+		if !ok {
+			t.Errorf("no alarm %s", name)
+			continue
+		}
+		want["namespace"], want["dimensions.Cluster"] = database.MetricsNamespace, "db"
+		for k, v := range want {
+			if got := al.Value(k); got != v {
+				t.Errorf("%s: %s = %v, want %v", name, k, got, v)
+			}
+		}
+		if actions, _ := al.Value("alarmActions").([]any); len(actions) != 1 {
+			t.Errorf("%s notifies %v", name, actions)
 		}
 	}
 }

@@ -90,6 +90,21 @@ func Markdown(w io.Writer, a *Audit) error {
 		fmt.Fprintln(w)
 	}
 
+	fmt.Fprintln(w, "## Contingency plan: restore drills")
+	fmt.Fprintln(w)
+	if drills := Drills(a.Resources); len(drills) == 0 {
+		fmt.Fprintln(w, "No restore drill is declared.")
+	} else {
+		fmt.Fprintln(w, "Each drill restores the newest backup on a throwaway host, checks it (pgbackrest verify, PostgreSQL answering,")
+		fmt.Fprintln(w, "amcheck on every B-tree index, the canary row at the target time) and writes one evidence record (when, which")
+		fmt.Fprintln(w, "backup, target time, durations, checks passed) to the log bucket, under its retention:")
+		fmt.Fprintln(w)
+		for _, d := range drills {
+			fmt.Fprintf(w, "- `%s`: `%s`\n", d.Group, d.Evidence)
+		}
+	}
+	fmt.Fprintln(w)
+
 	fmt.Fprintln(w, "## Network and data flows")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Drawn from the resources evaluated above, so it matches what is declared: the VPC, its subnets by tier")

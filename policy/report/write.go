@@ -68,6 +68,9 @@ func Text(w io.Writer, a *Audit) error {
 			fmt.Fprintln(w)
 		}
 	}
+	for _, d := range Drills(a.Resources) {
+		fmt.Fprintf(w, "restore drill evidence of %s: %s\n", d.Group, d.Evidence)
+	}
 	result := "PASS"
 	if t.Failed {
 		result = "FAIL"
@@ -95,8 +98,9 @@ func JSON(w io.Writer, a *Audit) error {
 		Totals        Totals           `json:"totals"`
 		Rules         []RuleSummary    `json:"rules"`
 		Findings      []engine.Finding `json:"findings"`
+		Drills        []Drill          `json:"drills"`
 	}{a.Subject, a.Commit, a.Generated, a.Pack.Name + " " + a.Pack.Version, a.Report.Resources, nonNil(a.Report.Configuration),
-		Count(a.Report), Summaries(a.Pack, a.Report), findings})
+		Count(a.Report), Summaries(a.Pack, a.Report), findings, append([]Drill{}, Drills(a.Resources)...)})
 }
 
 // nonNil gives the configuration's lists as [] rather than null, for scripts.
