@@ -27,6 +27,9 @@ type dbTarget struct {
 // exit code; err is for a host that could not run it at all (not running, not managed).
 type hostRun func(ctx context.Context, t dbTarget, host string, command []string) (stdout, stderr string, code int, err error)
 
+// drillStart raises a stack's drill group to one host, refusing while a drill runs.
+type drillStart func(ctx context.Context, t dbTarget, group string) error
+
 // hipaaDB is where each Patroni member has the cluster's operations (hostconfig's db.py).
 const hipaaDB = "/usr/local/sbin/hipaa-db"
 
@@ -66,7 +69,36 @@ and under synchronous replication with no synchronous standby.`,
 	for _, c := range []*cobra.Command{switchover, failover} {
 		c.Flags().StringVar(&to, "to", "", "the replica (`HOST`, such as hipaa-prod-db-1) to promote")
 	}
-	cmd.AddCommand(status, switchover, failover)
+	drill := &cobra.Command{
+		Use:   "drill --stack STACK",
+		Short: "Run the restore drill now: a throwaway host restores the newest backup, checks it and writes the evidence",
+		Long: `drill raises the stack's drill group to one host, as its weekly schedule does: the host restores the
+newest backup to ten minutes before, checks it (pgbackrest verify, PostgreSQL answering, amcheck, the
+canary row), publishes DrillSucceeded and RestoreSeconds, writes an evidence record under
+drills/<cluster>/ in the stack's log bucket (platformctl audit names the place), and scales the group
+back to zero. Refused while a drill runs.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := findProject(cmd)
+			if err != nil {
+				return err
+			}
+			stack, _ := cmd.Flags().GetString("stack")
+			t, err := dbTargetOf(p, stack, true)
+			if err != nil {
+				return err
+			}
+			group := p.Name + "-" + stack + "-db-drill"
+			if err := d.startDrill(cmd.Context(), t, group); err != nil {
+				return err
+			}
+			fmt.Fprintf(d.stdout, "started a restore drill of %s: %s raised to one host, which scales it back to zero when done;\n"+
+				"its result is DrillSucceeded and RestoreSeconds in %s (Cluster=%s-%s-db), its evidence under drills/%s-%s-db/ in the log bucket\n",
+				stack, group, "HIPAA/Database", p.Name, stack, p.Name, stack)
+			return nil
+		},
+	}
+	drill.Flags().String("stack", "", "the `STACK` whose backups to drill")
+	cmd.AddCommand(status, switchover, failover, drill)
 	return cmd
 }
 
@@ -77,7 +109,7 @@ func runDB(cmd *cobra.Command, d deps, action, to string) error {
 		return err
 	}
 	stack, _ := cmd.Flags().GetString("stack")
-	t, err := dbTargetOf(p, stack)
+	t, err := dbTargetOf(p, stack, false)
 	if err != nil {
 		return err
 	}
@@ -113,8 +145,9 @@ func runDB(cmd *cobra.Command, d deps, action, to string) error {
 }
 
 // dbTargetOf is a stack's cluster: its hosts are named as the program names them ({project}-{stack}-db-N,
-// one more than its replicas), known before anything is asked of AWS.
-func dbTargetOf(p *project.Project, stack string) (dbTarget, error) {
+// one more than its replicas), known before anything is asked of AWS. alone admits a cluster of one
+// host, which has a restore drill but no Patroni.
+func dbTargetOf(p *project.Project, stack string, alone bool) (dbTarget, error) {
 	if stack == "" {
 		names, _ := p.Stacks()
 		return dbTarget{}, refusal.New("--stack is required; the stacks are %s", strings.Join(names, ", "))
@@ -130,7 +163,7 @@ func dbTargetOf(p *project.Project, stack string) (dbTarget, error) {
 	if err != nil {
 		return dbTarget{}, fmt.Errorf("%s: %s:dbReplicas %q: %w", stack, p.Name, cfg[p.Name+":dbReplicas"], err)
 	}
-	if replicas == 0 {
+	if replicas == 0 && !alone {
 		return dbTarget{}, refusal.New("%s has one database host and no replica: Patroni does not run it, and there is nothing to switch to (see the runbook's restore)", stack)
 	}
 	t := dbTarget{Stack: stack, Region: cfg["aws:region"]}

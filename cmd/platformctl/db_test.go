@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hipaa-platform/platform/components/database/pgtest"
+	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
 func TestDbRefusesABadRequestBeforeAskingAnyHost(t *testing.T) {
@@ -108,4 +109,37 @@ func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
 		t.Errorf("asked %v, want db-0 then db-1", asked)
 	}
 	t.Log("\n" + out)
+}
+
+// TestDbDrillRaisesTheStacksDrillGroup: the drill of any environment, one host or many, is its drill
+// group raised to one; a drill already running is refused with exit 2.
+func TestDbDrillRaisesTheStacksDrillGroup(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		stack   string
+		running bool
+		code    int
+		want    string
+	}{
+		{"prod", false, exitOK, "hipaa-prod-db-drill raised to one host"},
+		{"qa", true, exitBadInput, "a restore drill of qa is running"},
+	} {
+		var out, errb bytes.Buffer
+		d := testDeps(&out, &errb, nil)
+		var raised string
+		d.startDrill = func(_ context.Context, target dbTarget, group string) error {
+			if tc.running {
+				return refusal.New("a restore drill of %s is running", target.Stack)
+			}
+			raised = group
+			return nil
+		}
+		code := run(d, []string{"--dir", "../..", "db", "drill", "--stack", tc.stack})
+		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.want) {
+			t.Errorf("%s: exit %d, %q%q; want %d and %q", tc.stack, code, out.String(), errb.String(), tc.code, tc.want)
+		}
+		if !tc.running && raised != "hipaa-prod-db-drill" {
+			t.Errorf("raised %q", raised)
+		}
+	}
 }

@@ -44,10 +44,12 @@ type deps struct {
 	registry func(p *project.Project) func(ctx context.Context, stack, release string) (string, bool, error)
 	// onHost runs a command on a database host (Systems Manager's Run Command).
 	onHost hostRun
+	// startDrill raises a stack's restore drill group to one host.
+	startDrill drillStart
 }
 
 func main() {
-	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser, registry: ecrRegistry, onHost: ssmRun},
+	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser, registry: ecrRegistry, onHost: ssmRun, startDrill: asgDrill},
 		os.Args[1:]))
 }
 

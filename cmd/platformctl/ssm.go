@@ -88,3 +88,33 @@ func shellJoin(words []string) string {
 	}
 	return strings.Join(quoted, " ")
 }
+
+// asgDrill starts a drill with the AWS CLI: the group's desired capacity, refused at one or more (a
+// drill runs), then raised to one. Not exercised here: there is no AWS account on these machines.
+func asgDrill(ctx context.Context, t dbTarget, group string) error {
+	if _, err := exec.LookPath("aws"); err != nil {
+		return refusal.New("starting a drill needs the AWS CLI on the PATH (aws autoscaling set-desired-capacity); install it")
+	}
+	env := map[string]string{}
+	if t.Profile != "" {
+		env["AWS_PROFILE"] = t.Profile
+	}
+	out, err := awsCLI(ctx, env, "autoscaling", "describe-auto-scaling-groups", "--region", t.Region, "--auto-scaling-group-names", group)
+	if err != nil {
+		return err
+	}
+	var groups struct {
+		AutoScalingGroups []struct{ DesiredCapacity int }
+	}
+	if err := json.Unmarshal(out, &groups); err != nil {
+		return fmt.Errorf("aws autoscaling describe-auto-scaling-groups: %w", err)
+	}
+	if len(groups.AutoScalingGroups) == 0 {
+		return fmt.Errorf("%s has no drill group %s: is the stack up?", t.Stack, group)
+	}
+	if n := groups.AutoScalingGroups[0].DesiredCapacity; n > 0 {
+		return refusal.New("a restore drill of %s is running (%s has %d host); it scales back to zero when done", t.Stack, group, n)
+	}
+	_, err = awsCLI(ctx, env, "autoscaling", "set-desired-capacity", "--region", t.Region, "--auto-scaling-group-name", group, "--desired-capacity", "1")
+	return err
+}
