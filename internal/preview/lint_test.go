@@ -29,7 +29,8 @@ func requireTool(t *testing.T, name, pkg string) string {
 
 // TestEveryRenderedScriptAndCloudConfigPasses checks what every host of every stack runs, as its
 // previews render it: each cloud-config passes `cloud-init schema`, and each shell script it writes or
-// runs, the tiers' boot scripts and the Systems Manager documents' commands pass shellcheck.
+// runs, the tiers' boot scripts and the Systems Manager documents' commands pass shellcheck, and the
+// Python programs they install compile.
 func TestEveryRenderedScriptAndCloudConfigPasses(t *testing.T) {
 	shellcheck := requireTool(t, "shellcheck", "shellcheck")
 	cloudInit := requireTool(t, "cloud-init", "cloud-init")
@@ -56,7 +57,7 @@ func TestEveryRenderedScriptAndCloudConfigPasses(t *testing.T) {
 		}
 		return path, true
 	}
-	var scripts, configs []string
+	var scripts, configs, programs []string
 	for _, stack := range append(stacks, "demo-acme") {
 		rs, err := Stack(p, stack, "")
 		if err != nil {
@@ -87,7 +88,12 @@ func TestEveryRenderedScriptAndCloudConfigPasses(t *testing.T) {
 					t.Fatalf("%s %s: %v", stack, r.Name, err)
 				}
 				for name, content := range files {
-					if strings.HasPrefix(content, "#!") {
+					switch {
+					case strings.HasPrefix(content, "#!/usr/bin/python3"):
+						if path, ok := write(r.Name+name+".py", content); ok {
+							programs = append(programs, path)
+						}
+					case strings.HasPrefix(content, "#!"):
 						if path, ok := write(r.Name+name, content); ok {
 							scripts = append(scripts, path)
 						}
@@ -105,8 +111,14 @@ func TestEveryRenderedScriptAndCloudConfigPasses(t *testing.T) {
 			}
 		}
 	}
-	if len(scripts) == 0 || len(configs) == 0 {
-		t.Fatalf("found %d scripts and %d cloud-configs; the previews render hosts", len(scripts), len(configs))
+	// The Python programs the hosts run (hipaa-db) compile.
+	for _, path := range programs {
+		if out, err := exec.Command("python3", "-m", "py_compile", path).CombinedOutput(); err != nil {
+			t.Errorf("%s does not compile: %v\n%s", filepath.Base(path), err, out)
+		}
+	}
+	if len(scripts) == 0 || len(configs) == 0 || len(programs) == 0 {
+		t.Fatalf("found %d scripts, %d programs and %d cloud-configs; the previews render hosts", len(scripts), len(programs), len(configs))
 	}
 	if out, err := exec.Command(shellcheck, append([]string{"--severity=style"}, scripts...)...).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck of %d scripts: %v\n%s", len(scripts), err, out)
@@ -116,5 +128,6 @@ func TestEveryRenderedScriptAndCloudConfigPasses(t *testing.T) {
 			t.Errorf("cloud-init schema %s: %v\n%s", filepath.Base(c), err, out)
 		}
 	}
-	t.Logf("shellcheck: %d scripts; cloud-init schema: %d cloud-configs, of %d stacks", len(scripts), len(configs), len(stacks)+1)
+	t.Logf("shellcheck: %d scripts; python3 -m py_compile: %d programs; cloud-init schema: %d cloud-configs, of %d stacks",
+		len(scripts), len(programs), len(configs), len(stacks)+1)
 }
