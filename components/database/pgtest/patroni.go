@@ -515,7 +515,11 @@ func (h *HA) REST(m *Member, method, path string, body any) (int, string, error)
 	if err != nil {
 		return 0, "", err
 	}
-	resp, err := h.client.Do(req)
+	// A switchover's answer waits for the switchover (measured here: 2 s alone, more than the polls' 3 s
+	// with other clusters starting beside it).
+	client := *h.client
+	client.Timeout = time.Minute
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
