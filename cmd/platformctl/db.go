@@ -44,7 +44,11 @@ enough to do safely. A stack of one database host has no Patroni, and nothing to
 	}
 	var to string
 	status := &cobra.Command{
-		Use: "status --stack STACK", Short: "The cluster's members, their roles, state, timeline and lag, and its last failover",
+		Use:   "status --stack STACK",
+		Short: "The cluster's members, their roles, state, timeline and lag, and its last failover",
+		Long: `status asks the first database host that answers what Patroni knows: each member's role (Leader,
+Sync Standby, Replica), state, timeline and lag in MB, whether replication is synchronous, and the last
+failover or switchover (when, to whom, from which timeline and LSN, and why). It changes nothing.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDB(cmd, d, "status", "") },
 	}
 	switchover := &cobra.Command{

@@ -16,8 +16,9 @@ func TestPlanOfProdPrintsItsQuotasAndModeledStandUp(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	// prod: three r6i.2xlarge database hosts (24 vCPUs), an m6i.large Nagios host (2), at most 10
-	// c6i.2xlarge engines (8 each) and 12 m6i.xlarge web hosts (4 each), each group doubled in a refresh.
-	want := 3*8 + 2 + 2*10*8 + 2*12*4
+	// c6i.2xlarge engines (8 each) and 12 m6i.xlarge web hosts (4 each), each group doubled in a refresh,
+	// and the restore drill's r6i.2xlarge host (8) while a drill runs.
+	want := 3*8 + 2 + 2*10*8 + 2*12*4 + 8
 	for _, s := range []string{
 		"RAISE  " + strconv.Itoa(want) + " of    5  ec2                  L-1216C47A",
 		"L-FE5A380F  NAT gateways per Availability Zone",
