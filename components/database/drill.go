@@ -1,6 +1,7 @@
 package database
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -29,6 +30,9 @@ type DrillArgs struct {
 	EvidenceBucketArn  pulumi.StringInput
 	EvidenceKeyArn     pulumi.StringInput
 	EvidenceKeyAlias   string
+	// TargetAgeSeconds is how long before a drill its restore's target time is: the restore needs the
+	// WAL up to the target archived, and the newest backup done before it. Optional; default 600.
+	TargetAgeSeconds int
 	// LaunchTags are added to the drill host and its volume, beyond the cluster's Tags: the provider's
 	// default tags (the stack's Owner, a demo's ExpiresAt) reach the launch template, not what the group
 	// launches. Optional.
@@ -63,6 +67,8 @@ func (d *DrillArgs) validate(name string) error {
 	switch {
 	case CheckSchedule(d.Schedule) != nil:
 		return fmt.Errorf("database %q: Drill.Schedule: %w", name, CheckSchedule(d.Schedule))
+	case d.TargetAgeSeconds < 0:
+		return fmt.Errorf("database %q: Drill.TargetAgeSeconds %d: want 0 (for %d) or more", name, d.TargetAgeSeconds, drillTargetAgeSeconds)
 	case d.EvidenceBucketName == "" || d.EvidenceBucketArn == nil || d.EvidenceKeyArn == nil:
 		return fmt.Errorf("database %q: Drill.EvidenceBucketName, EvidenceBucketArn and EvidenceKeyArn are required", name)
 	case !regexp.MustCompile(`^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:alias/.+$`).MatchString(d.EvidenceKeyAlias):
@@ -98,7 +104,7 @@ func newDrill(ctx *pulumi.Context, name string, a *ClusterArgs, p hostconfig.Par
 	p.Backup.Scheduled, p.Backup.FromStandby, p.Backup.Peers, p.Backup.TLSServer = false, false, nil, nil
 	p.Drill = &hostconfig.Drill{
 		Cluster: name, Namespace: MetricsNamespace, Dir: drillDir, Port: drillPort,
-		TargetAgeSeconds: drillTargetAgeSeconds, CanaryTable: CanaryTable, CanaryToleranceSeconds: canaryTolerance,
+		TargetAgeSeconds: cmp.Or(d.TargetAgeSeconds, drillTargetAgeSeconds), CanaryTable: CanaryTable, CanaryToleranceSeconds: canaryTolerance,
 		EvidenceBucket: d.EvidenceBucketName, EvidencePrefix: drillEvidenceDir + "/" + name, EvidenceKeyID: d.EvidenceKeyAlias,
 		AsPostgres: "runuser -u postgres --", Group: group,
 		MarkerBucket: a.BackupBucketName, MarkerKey: name + "/" + drillMarkerKey,

@@ -44,7 +44,24 @@ func machineCluster(n *hosttest.Network, replicas int) *ClusterArgs {
 	a.ClientCIDRs = []string{netip.PrefixFrom(n.Addr(192), 27).String()}
 	a.MonitoringHost = &MonitoringHost{Name: "monitoring", Address: n.Addr(250).String()}
 	a.BackupBucketName = machineBucket
+	// A drill aimed a minute and a half back: the test's newest backup is minutes old.
+	a.Drill = &DrillArgs{Schedule: "0 4 * * 0", EvidenceBucketName: "hipaa-unit-logs", EvidenceBucketArn: pulumi.String("arn:aws:s3:::hipaa-unit-logs"),
+		EvidenceKeyArn: pulumi.String(logsKey), EvidenceKeyAlias: "arn:aws:kms:us-east-1:123456789012:alias/hipaa-unit-keys-logs", TargetAgeSeconds: 90}
 	return a
+}
+
+// drillUserData is the drill host's user data as its launch template declares it.
+func drillUserData(t *testing.T, a *ClusterArgs) []byte {
+	t.Helper()
+	lt, ok := offlinetest.Named(cluster.MustRun(t, a), "aws:ec2/launchTemplate:LaunchTemplate", "db-drill")
+	if !ok {
+		t.Fatal("no drill host")
+	}
+	raw, err := base64.StdEncoding.DecodeString(lt.String("userData"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 // rendered is what the component declares for one host: its user data as EC2 receives it, and its
@@ -103,7 +120,7 @@ func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) 
 // units are the units that call AWS: each is told the stand-ins' endpoints, and pgBackRest the stand-in
 // S3's address and keys (pgBackRest takes its options from the environment before its file).
 var units = []string{"hipaa-db-converge.service", "postgresql@.service", "patroni.service", "hipaa-db-metrics.service",
-	"pgbackrest-server.service", "pgbackrest-backup@.service"}
+	"pgbackrest-server.service", "pgbackrest-backup@.service", "hipaa-db-drill.service"}
 
 // standinEnv is how a host's units reach the stand-ins.
 func standinEnv(n *hosttest.Network) map[string]string {
@@ -368,6 +385,51 @@ func TestBootedPatroniClusterConvergesAndTakesChangesWithoutARestart(t *testing.
 	if !strings.Contains(info, `"type":"full"`) {
 		t.Errorf("no full backup in the repository after the switchover:\n%s", info)
 	}
+
+	// The restore drill: a host booted from the drill's launch template restores that backup to a
+	// minute and a half back, finds the canary the primary wrote, writes its evidence and marker, and
+	// scales its group back to zero. Its target must follow the backup, and a canary row precede it.
+	leader := func() *hosttest.Machine {
+		for _, cm := range members(t, first) {
+			if cm.Role == "Leader" {
+				return map[string]*hosttest.Machine{"db-0": primary, "db-1": first, "db-2": second}[cm.Name]
+			}
+		}
+		return nil
+	}()
+	time.Sleep(100 * time.Second)
+	if rows, err := leader.Exec("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-XAtq", "-h", "/var/run/postgresql",
+		"-d", AppDatabase, "-c", "SELECT count(*) FROM "+CanaryTable); err != nil || strings.TrimSpace(rows) == "0" {
+		t.Fatalf("%s wrote no canary row: %q %v", leader.Name, rows, err)
+	}
+	drill := n.Boot(t, hosttest.Config{Name: "db-drill", Addr: n.Addr(40), UserData: drillUserData(t, changed),
+		Environment: standinEnv(n), Units: units})
+	drillLog := func() string { return drill.File("/var/log/hipaa/drill.log") }
+	drill.WaitFor(t, "the drill to scale its group back to zero", 5*time.Minute,
+		func() bool { return len(n.AWS.Scalings()) > 0 }, drillLog)
+	if s := n.AWS.Scalings(); len(s) != 1 || s[0] != (standin.Scaling{Group: "db-drill", Capacity: "0"}) {
+		t.Errorf("the drill scaled %v, want db-drill to 0", s)
+	}
+	if ms := n.AWS.Metrics("DrillSucceeded", ""); len(ms) != 1 || ms[0].Value != "1" {
+		t.Errorf("the drill published %v, want DrillSucceeded 1\n%s", ms, drillLog())
+	}
+	evidence := n.AWS.Objects("hipaa-unit-logs/drills/db/")
+	if len(evidence) != 1 {
+		t.Fatalf("%d evidence records, want 1\n%s", len(evidence), drillLog())
+	}
+	for key, body := range evidence {
+		var record struct {
+			Result string
+			Checks map[string]bool
+		}
+		if err := json.Unmarshal(body, &record); err != nil || record.Result != "passed" || !record.Checks["canary"] || !record.Checks["amcheck"] || !record.Checks["verify"] {
+			t.Errorf("%s: %s (%v)", key, body, err)
+		}
+	}
+	if marker := n.AWS.Objects(machineBucket + "/db/drills/last-passed"); len(marker) != 1 {
+		t.Errorf("the drill left no marker of its pass: %v", marker)
+	}
+	t.Logf("the drill host's log:\n%s", drillLog())
 }
 
 // TestABootedHostTakesARenewedCertificateWithAReload: a host certificate renewed in its secret (as the

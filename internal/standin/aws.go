@@ -15,7 +15,9 @@ import (
 
 // AWS answers, on one address, the calls the converge scripts make with the AWS CLI: the instance
 // metadata service (a session token and the role's credentials, as IMDSv2 hands them out), Secrets
-// Manager's GetSecretValue, ECR's GetAuthorizationToken, and CloudWatch's PutMetricData. The CLI reaches it through
+// Manager's GetSecretValue, ECR's GetAuthorizationToken, CloudWatch's PutMetricData, Auto Scaling's
+// SetDesiredCapacity (the drill host's scale-in), and S3's PutObject and GetObject of small objects (the
+// drill's evidence and marker; pgBackRest's repository is the S3 stand-in). The CLI reaches it through
 // AWS_EC2_METADATA_SERVICE_ENDPOINT and --endpoint-url (HIPAA_AWS_ENDPOINT in the scripts).
 type AWS struct {
 	// URL is the stand-in's base URL, for both variables.
@@ -26,6 +28,14 @@ type AWS struct {
 	secrets map[string]string
 	metrics []Metric
 	reads   map[string]int
+	objects map[string][]byte
+	scaled  []Scaling
+}
+
+// Scaling is one SetDesiredCapacity a host asked for.
+type Scaling struct {
+	Group    string
+	Capacity string
 }
 
 // Metric is one datum a host published.
@@ -41,7 +51,7 @@ func StartAWS(host string) (*AWS, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &AWS{URL: "http://" + l.Addr().String(), secrets: map[string]string{}, reads: map[string]int{}}
+	a := &AWS{URL: "http://" + l.Addr().String(), secrets: map[string]string{}, reads: map[string]int{}, objects: map[string][]byte{}}
 	a.srv = &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.srv.Serve(l) }()
 	return a, nil
@@ -71,6 +81,26 @@ func (a *AWS) Metrics(name, host string) []Metric {
 	return out
 }
 
+// Scalings are the SetDesiredCapacity calls made so far.
+func (a *AWS) Scalings() []Scaling {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Scaling(nil), a.scaled...)
+}
+
+// Objects are the objects put so far whose "bucket/key" begins with prefix.
+func (a *AWS) Objects(prefix string) map[string][]byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string][]byte{}
+	for k, v := range a.objects {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // Reads is how often a secret has been read.
 func (a *AWS) Reads(name string) int {
 	a.mu.Lock()
@@ -88,6 +118,8 @@ func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
 		a.getSecretValue(w, r)
 	case r.Header.Get("X-Amz-Target") == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken":
 		a.getAuthorizationToken(w)
+	case r.Method == http.MethodPut || r.Method == http.MethodGet || r.Method == http.MethodHead:
+		a.object(w, r)
 	case r.Method == http.MethodPost:
 		a.query(w, r)
 	default:
@@ -164,7 +196,43 @@ func (a *AWS) getAuthorizationToken(w http.ResponseWriter) {
 	}}})
 }
 
-// query answers the query protocol's PutMetricData, as CloudWatch does.
+// object answers S3's path-style PutObject and GetObject (the CLI addresses an endpoint given as an IP
+// address by path), keeping the bodies in memory.
+func (a *AWS) object(w http.ResponseWriter, r *http.Request) {
+	key := strings.TrimPrefix(r.URL.Path, "/")
+	if !strings.Contains(key, "/") {
+		http.Error(w, "the stand-in answers objects only", http.StatusNotImplemented)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch r.Method {
+	case http.MethodPut:
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		a.objects[key] = body
+		w.Header().Set("ETag", `"standin"`)
+	default:
+		body, ok := a.objects[key]
+		if !ok {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`)
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		w.Header().Set("ETag", `"standin"`)
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(body)
+		}
+	}
+}
+
+// query answers the query protocol's PutMetricData, as CloudWatch does, and SetDesiredCapacity, as
+// Auto Scaling does.
 func (a *AWS) query(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -172,8 +240,16 @@ func (a *AWS) query(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form, err := url.ParseQuery(string(body))
+	if err == nil && form.Get("Action") == "SetDesiredCapacity" {
+		a.mu.Lock()
+		a.scaled = append(a.scaled, Scaling{Group: form.Get("AutoScalingGroupName"), Capacity: form.Get("DesiredCapacity")})
+		a.mu.Unlock()
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprint(w, `<SetDesiredCapacityResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><ResponseMetadata><RequestId>standin</RequestId></ResponseMetadata></SetDesiredCapacityResponse>`)
+		return
+	}
 	if err != nil || form.Get("Action") != "PutMetricData" {
-		http.Error(w, "the stand-in answers PutMetricData only", http.StatusNotImplemented)
+		http.Error(w, "the stand-in answers PutMetricData and SetDesiredCapacity only", http.StatusNotImplemented)
 		return
 	}
 	a.mu.Lock()
