@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -43,22 +42,7 @@ func TestDbRefusesABadRequestBeforeAskingAnyHost(t *testing.T) {
 // members' names with the stack's prefix). A refusal on the host is platformctl's exit 2; a host that
 // cannot be reached is passed over for the next.
 func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
-	if missing := pgtest.MissingHA(); missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install %s", missing)
-		}
-		t.Skip("missing " + missing)
-	}
-	env, err := pgtest.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(env.Close)
-	ha, err := env.StartHA(2, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ha.Close)
+	_, ha := pgtest.StartHAFor(t, 2, true)
 	if _, err := ha.SyncStandby(time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
@@ -196,6 +197,30 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 		return nil, err
 	}
 	return h, nil
+}
+
+// StartHAFor starts, for the test t, a cluster of n members as StartHA does, in an environment of its
+// own under t's temporary directory; both stop when t ends. Where Patroni or etcd is missing t is
+// skipped, and under CI, which installs them, it fails.
+func StartHAFor(t testing.TB, n int, synchronous bool) (*Env, *HA) {
+	t.Helper()
+	if missing := MissingHA(); missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install %s (see .ci/run)", missing)
+		}
+		t.Skip("missing " + missing)
+	}
+	env, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	ha, err := env.StartHA(n, synchronous, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ha.Close)
+	return env, ha
 }
 
 // freePorts are n distinct free loopback ports: each is held until all are had.

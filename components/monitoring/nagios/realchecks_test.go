@@ -389,22 +389,7 @@ func publishMetrics(t *testing.T, env *pgtest.Env, c *pgtest.Cluster) string {
 // for a member that stops.
 func TestGeneratedPatroniChecksFollowThePrimary(t *testing.T) {
 	t.Parallel()
-	if missing := pgtest.MissingHA(); missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install %s", missing)
-		}
-		t.Skip("missing " + missing)
-	}
-	env, err := pgtest.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(env.Close)
-	ha, err := env.StartHA(3, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ha.Close)
+	env, ha := pgtest.StartHAFor(t, 3, false)
 	passFile := filepath.Join(env.Dir, "nagios.pgpass")
 	if err := env.WriteFile(passFile, "127.0.0.1:*:*:nagios:"+pgtest.MonitoringPassword+"\n", 0o600); err != nil {
 		t.Fatal(err)
