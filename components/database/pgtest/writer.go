@@ -128,8 +128,11 @@ func (w *Writer) Failures() int {
 	return w.failures
 }
 
-// Lost are the acknowledged ids the current primary does not have.
+// Lost are the acknowledged ids the current primary does not have. The ids are taken before the query,
+// so a writer still running cannot count a commit acknowledged after the query's snapshot as lost
+// (measured: taken after it, two of twelve back-to-back failovers counted such a commit).
 func (w *Writer) Lost() ([]int64, error) {
+	acked := w.Acked()
 	out, err := w.ha.Client(w.ha.ConnInfo("read-write"), "SELECT id FROM ledger ORDER BY id")
 	if err != nil {
 		return nil, err
@@ -140,7 +143,7 @@ func (w *Writer) Lost() ([]int64, error) {
 		have[id] = true
 	}
 	var lost []int64
-	for _, id := range w.Acked() {
+	for _, id := range acked {
 		if !have[id] {
 			lost = append(lost, id)
 		}
