@@ -1,6 +1,7 @@
 package hostconfig_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -78,6 +79,26 @@ func TestPatroniOwnsTheSharedSettingsAndEveryLinkIsTLS(t *testing.T) {
 	p.HA.Store = p.HA.Store[:1]
 	if files, err := hostconfig.Config(p); err != nil || files["etcd.env"] != "" {
 		t.Errorf("a member that is not a voter: etcd.env %q, %v; want none", files["etcd.env"], err)
+	}
+}
+
+// TestStrictnessFollowsTheClustersSize renders the shared settings of a synchronous cluster of three,
+// which refuses commits no standby has, and of two, whose primary takes them alone rather than stop
+// at its one replica's loss; an asynchronous cluster is never strict.
+func TestStrictnessFollowsTheClustersSize(t *testing.T) {
+	for _, c := range []struct {
+		members     int
+		synchronous bool
+		strict      bool
+	}{{3, true, true}, {2, true, false}, {3, false, false}} {
+		p := haParams(t)
+		p.HA.Members, p.HA.Synchronous = p.HA.Members[:c.members], c.synchronous
+		files, err := hostconfig.Config(p)
+		must(t, err)
+		want := fmt.Sprintf("synchronous_mode: %t\nsynchronous_mode_strict: %t\n", c.synchronous, c.strict)
+		if !strings.Contains(files["patroni-dynamic.yml"], want) {
+			t.Errorf("%d members, synchronous %t: the shared settings lack %q:\n%s", c.members, c.synchronous, want, files["patroni-dynamic.yml"])
+		}
 	}
 }
 
