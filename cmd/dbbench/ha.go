@@ -122,7 +122,7 @@ func measureHA(ha *pgtest.HA, n int) (haResult, error) {
 
 // printHA writes the failover table.
 func printHA(results []haResult, n int) {
-	fmt.Printf("\nPatroni 3.0.2 and etcd 3.4.23, three members on loopback, synchronous replication, a writer committing\n")
+	fmt.Printf("\nPatroni 3.0.2 and etcd 3.4.23, three members on loopback, strict synchronous replication (as prod), a writer committing\n")
 	fmt.Printf("through the application's connection string (every member, target_session_attrs=read-write)\n\n")
 	fmt.Printf("| %-46s | %-28s | %-28s | %s |\n", "timing", fmt.Sprintf("failover, median of %d", n), "switchover (retried commits)", "commits lost")
 	fmt.Printf("| %s | %s | %s | %s |\n", dashes(46), dashes(28), dashes(28), dashes(12))

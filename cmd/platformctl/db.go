@@ -47,8 +47,9 @@ enough to do safely. A stack of one database host has no Patroni, and nothing to
 		Use:   "status --stack STACK",
 		Short: "The cluster's members, their roles, state, timeline and lag, and its last failover",
 		Long: `status asks the first database host that answers what Patroni knows: each member's role (Leader,
-Sync Standby, Replica), state, timeline and lag in MB, whether replication is synchronous, and the last
-failover or switchover (when, to whom, from which timeline and LSN, and why). It changes nothing.`,
+Sync Standby, Replica), state, timeline and lag in MB, whether replication is synchronous (and strict:
+no commit without a standby), and the last failover or switchover (when, to whom, from which timeline
+and LSN, and why). It changes nothing.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDB(cmd, d, "status", "") },
 	}
 	switchover := &cobra.Command{
@@ -186,6 +187,7 @@ func dbTargetOf(p *project.Project, stack string, alone bool) (dbTarget, error) 
 type clusterStatus struct {
 	Cluster     string `json:"cluster"`
 	Synchronous bool   `json:"synchronous"`
+	Strict      bool   `json:"strict"`
 	Members     []struct {
 		Member string `json:"Member"`
 		Host   string `json:"Host"`
@@ -206,7 +208,9 @@ func printStatus(w io.Writer, host, out string) error {
 		return fmt.Errorf("hipaa-db status on %s: unexpected answer: %w\n%s", host, err, out)
 	}
 	sync := "asynchronous"
-	if s.Synchronous {
+	if s.Strict {
+		sync = "strict synchronous" // a primary with no standby takes no commit
+	} else if s.Synchronous {
 		sync = "synchronous"
 	}
 	fmt.Fprintf(w, "cluster %s, %s replication (asked on %s)\n\n", s.Cluster, sync, host)

@@ -194,6 +194,7 @@ func TestTheClustersCommandsRefuseWhatIsUnsafe(t *testing.T) {
 	}
 	var st struct {
 		Synchronous  bool
+		Strict       bool
 		Members      []struct{ Member, Role, State string }
 		Failovers    int
 		LastFailover map[string]any
@@ -208,7 +209,7 @@ func TestTheClustersCommandsRefuseWhatIsUnsafe(t *testing.T) {
 		must(t, json.Unmarshal([]byte(out), &st))
 	}
 	status()
-	if !st.Synchronous || len(st.Members) != 3 || st.Failovers != 0 {
+	if !st.Synchronous || !st.Strict || len(st.Members) != 3 || st.Failovers != 0 {
 		t.Errorf("status: %+v", st)
 	}
 	refused := func(want string, args ...string) {
