@@ -370,50 +370,13 @@ func launchTemplate(ctx *pulumi.Context, name string, a *TierArgs, identity *hos
 		tags[k] = pulumi.String(v)
 	}
 	tags["Tier"] = pulumi.String(a.Role)
-	t, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
-		Description:  pulumi.Sprintf("%s tier of %s", a.Role, name),
-		ImageId:      a.AmiId,
-		InstanceType: pulumi.String(a.InstanceType),
-		Placement:    ec2.LaunchTemplatePlacementArgs{Tenancy: pulumi.String("dedicated")},
-		IamInstanceProfile: ec2.LaunchTemplateIamInstanceProfileArgs{
-			Arn: identity.Profile.Arn,
-		},
-		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		Monitoring: ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)},
-		NetworkInterfaces: ec2.LaunchTemplateNetworkInterfaceArray{
-			ec2.LaunchTemplateNetworkInterfaceArgs{
-				DeviceIndex:              pulumi.Int(0),
-				AssociatePublicIpAddress: pulumi.String("false"),
-				DeleteOnTermination:      pulumi.String("true"),
-				SecurityGroups:           pulumi.StringArray{a.SecurityGroupId},
-			},
-		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{
-			ec2.LaunchTemplateBlockDeviceMappingArgs{
-				DeviceName: pulumi.String("/dev/xvda"),
-				Ebs: ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-					Encrypted:           pulumi.String("true"),
-					KmsKeyId:            a.EbsKeyArn,
-					VolumeType:          pulumi.String("gp3"),
-					VolumeSize:          pulumi.Int(rootVolumeGiB),
-					DeleteOnTermination: pulumi.String("true"),
-				},
-			},
-		},
-		UserData: UserData(name, a, logGroup),
-		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: tags},
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: tags},
-		},
-		UpdateDefaultVersion: pulumi.Bool(true),
-		Tags:                 naming.Tags(a.Tags, name),
-	}, parent, pulumi.DependsOn(identity.Permissions())) // the hosts it launches call AWS as they boot
-	if err != nil {
-		return nil, fmt.Errorf("creating the launch template: %w", err)
-	}
-	return t, nil
+	return identity.NewLaunchTemplate(ctx, name, hostrole.LaunchTemplate{
+		Description: pulumi.Sprintf("%s tier of %s", a.Role, name),
+		Ami:         a.AmiId, InstanceType: a.InstanceType, SecurityGroupId: a.SecurityGroupId,
+		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
+		UserData:   UserData(name, a, logGroup),
+		LaunchTags: tags, Tags: naming.Tags(a.Tags, name),
+	}, parent)
 }
 
 // newGroup creates the Auto Scaling group. A change of launch template version starts a rolling

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
@@ -142,43 +141,16 @@ func newDrill(ctx *pulumi.Context, name string, a *ClusterArgs, p hostconfig.Par
 	for k, v := range d.LaunchTags {
 		launched[k] = pulumi.String(v)
 	}
-	template, err := ec2.NewLaunchTemplate(ctx, host, &ec2.LaunchTemplateArgs{
-		Description:  pulumi.String("restore drill host of " + name),
-		ImageId:      a.AmiId,
-		InstanceType: pulumi.String(a.InstanceType),
-		Placement:    ec2.LaunchTemplatePlacementArgs{Tenancy: pulumi.String("dedicated")},
-		IamInstanceProfile: ec2.LaunchTemplateIamInstanceProfileArgs{
-			Arn: identity.Profile.Arn,
-		},
-		MetadataOptions: ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		Monitoring: ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)},
-		NetworkInterfaces: ec2.LaunchTemplateNetworkInterfaceArray{
-			ec2.LaunchTemplateNetworkInterfaceArgs{
-				DeviceIndex: pulumi.Int(0), AssociatePublicIpAddress: pulumi.String("false"), DeleteOnTermination: pulumi.String("true"),
-				SecurityGroups: pulumi.StringArray{a.SecurityGroupId},
-			},
-		},
+	template, err := identity.NewLaunchTemplate(ctx, host, hostrole.LaunchTemplate{
+		Description: pulumi.String("restore drill host of " + name),
+		Ami:         a.AmiId, InstanceType: a.InstanceType, SecurityGroupId: a.SecurityGroupId,
 		// The copy is restored onto the root volume: room for the whole cluster's data.
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{
-			ec2.LaunchTemplateBlockDeviceMappingArgs{
-				DeviceName: pulumi.String("/dev/xvda"),
-				Ebs: ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-					Encrypted: pulumi.String("true"), KmsKeyId: a.EbsKeyArn, VolumeType: pulumi.String("gp3"),
-					VolumeSize: pulumi.Int(rootVolumeGiB + a.Volume.SizeGiB), DeleteOnTermination: pulumi.String("true"),
-				},
-			},
-		},
-		UserData: pulumi.String(userData),
-		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: launched},
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: launched},
-		},
-		Tags: naming.Tags(a.Tags, host),
+		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB + a.Volume.SizeGiB,
+		UserData:   pulumi.String(userData),
+		LaunchTags: launched, Tags: naming.Tags(a.Tags, host),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("creating the drill host's launch template: %w", err)
+		return nil, err
 	}
 	var subnets pulumi.StringArray
 	for _, s := range a.Subnets {

@@ -1,7 +1,7 @@
 // Package hostrole creates the identity of an EC2 host or fleet: a role only EC2 may assume, its one
 // inline policy, Session Manager in place of SSH, and the instance profile that carries the role; and
-// the hosts with fixed addresses that run under it. Every tier's hosts get theirs here, so that none is
-// made differently.
+// the hosts that run under it, with fixed addresses or from a launch template. Every tier's hosts get
+// theirs here, so that none is made differently.
 package hostrole
 
 import (
