@@ -69,7 +69,7 @@ func ha(name string, a *ClusterArgs, hosts []Host) *hostconfig.HA {
 	}
 }
 
-// Witness is the monitoring host's etcd member of a two-host cluster's store, or nil.
+// witness is the monitoring host's etcd member of a two-host cluster's store, or nil.
 func (c *Cluster) witness(name string, a *ClusterArgs) *hostconfig.Etcd {
 	m := a.MonitoringHost
 	if !a.patroni() || m == nil {
