@@ -1,15 +1,19 @@
 package hostconfig_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hipaa-platform/platform/components/database/pgtest"
 )
 
 // TestRestoreDrill restores a real backup and fails loudly on a damaged one: it runs the rendered
 // drill against a real repository (the newest backup restored to a few seconds ago, PostgreSQL
 // answering, amcheck on the indexes, the canary row found, the metrics and the evidence record
-// written); then, with one of the backup's files damaged in the repository, the drill fails, says
+// written); restores the backup before a newer one that ended after the target, and refuses a target
+// that precedes every backup; then, with one of the backup's files damaged in the repository, the drill fails, says
 // where, publishes its failure and records it.
 func TestRestoreDrill(t *testing.T) {
 	env, cluster := startCluster(t, nil)
@@ -40,6 +44,24 @@ func TestRestoreDrill(t *testing.T) {
 	}
 	t.Logf("the drill: %v s to restore, %v s in all", run.Evidence["restoreSeconds"], run.Evidence["totalSeconds"])
 
+	// A second backup, newer than the drill's target: recovery cannot stop before a backup's end, so the
+	// drill restores the first (canary rows after the second give recovery a commit past the target).
+	first := newestBackup(t, cluster.Replica)
+	_, err = cluster.Replica.PgBackRest("backup", "--type=full")
+	must(t, err)
+	must(t, env.Canary(cluster.Primary, 10*time.Second, cluster.Replica))
+	run, err = env.Drill(cluster.Replica, env.TestDrill(20))
+	must(t, err)
+	if run.Err != nil || !strings.Contains(run.Output, "restoring backup "+first+" ") {
+		t.Errorf("with the newest backup ended after the target, the drill did not restore %s: %v\n%s", first, run.Err, run.Output)
+	}
+	// A target before every backup's end: refused, saying when a drill can run.
+	run, err = env.Drill(cluster.Replica, env.TestDrill(3600))
+	must(t, err)
+	if run.Err == nil || !strings.Contains(run.Output, "no backup ended before the target") || !strings.Contains(run.Output, "DRILL FAILED at step 'choose'") {
+		t.Errorf("a drill with no backup before its target: %v\n%s", run.Err, run.Output)
+	}
+
 	// A file of the backup's data directory, damaged in the repository.
 	key, err := env.S3().Corrupt("/pg_data/base/")
 	must(t, err)
@@ -57,4 +79,19 @@ func TestRestoreDrill(t *testing.T) {
 	if run.Evidence["result"] != "failed" || run.Evidence["failedStep"] != "verify" {
 		t.Errorf("the evidence does not record the failure: %v", run.Evidence)
 	}
+}
+
+// newestBackup is the label of the repository's newest backup.
+func newestBackup(t *testing.T, s *pgtest.Server) string {
+	t.Helper()
+	out, err := s.PgBackRest("info", "--output=json")
+	must(t, err)
+	var info []struct {
+		Backup []struct{ Label string }
+	}
+	must(t, json.Unmarshal([]byte(out), &info))
+	if len(info) == 0 || len(info[0].Backup) == 0 {
+		t.Fatalf("no backup in the repository: %s", out)
+	}
+	return info[0].Backup[len(info[0].Backup)-1].Label
 }
