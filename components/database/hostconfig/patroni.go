@@ -103,15 +103,15 @@ var (
 
 // Strict reports whether, under synchronous replication, a primary with no healthy standby refuses
 // commits (Patroni's synchronous_mode_strict) rather than acknowledge them alone. It does in a cluster
-// of three or more: there the loss of one standby leaves another to name, and in a cluster of three
-// the loss of both takes two of the store's three voters (the component's store is the first three
+// of three or more: there the loss of one standby leaves another to name, and in a cluster of three the
+// loss of both takes two of the store's three voters (the component's store is the first three
 // members), which stops the primary's writes in any case; strictness costs writes only while every
-// standby's PostgreSQL is down and its host up. It closes the window after a promotion, before the new primary names a
-// standby, in which a non-strict primary acknowledges commits that only it has: a failover then ends
-// when the surviving replica streams from the new primary (measured here: 1 to 2 s later, with the
-// replicas' wal_retrieve_retry_interval of 1 s in patroni-dynamic.yml). A cluster
-// of two would stop writing at its one replica's loss, so it is not strict: its primary writes alone,
-// its lag alarm says so, and Patroni promotes no member that may lack an acknowledged commit (the
+// standby's PostgreSQL is down and its host up. It closes the window after a promotion, before the new
+// primary names a standby, in which a non-strict primary acknowledges commits that only it has: a
+// failover then ends when the surviving replica streams from the new primary (measured here: 1 to 2 s
+// later, with the replicas' wal_retrieve_retry_interval of 1 s in patroni-dynamic.yml). A cluster of
+// two would stop writing at its one replica's loss, so it is not strict: its primary writes alone, its
+// lag alarm says so, and Patroni promotes no member that may lack an acknowledged commit (the
 // synchronous state then names the primary alone).
 func (h *HA) Strict() bool { return h.Synchronous && len(h.Members) >= 3 }
 
