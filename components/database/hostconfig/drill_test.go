@@ -9,12 +9,12 @@ import (
 	"github.com/hipaa-platform/platform/components/database/pgtest"
 )
 
-// TestRestoreDrill restores a real backup and fails loudly on a damaged one: it runs the rendered
-// drill against a real repository (the newest backup restored to a few seconds ago, PostgreSQL
-// answering, amcheck on the indexes, the canary row found, the metrics and the evidence record
-// written); restores the backup before a newer one that ended after the target, and refuses a target
-// that precedes every backup; then, with one of the backup's files damaged in the repository, the drill fails, says
-// where, publishes its failure and records it.
+// TestRestoreDrill restores a real backup and fails loudly on a damaged one: it runs the rendered drill
+// against a real repository (the newest backup restored to a few seconds ago, PostgreSQL answering,
+// amcheck on the indexes, the canary row found, the metrics and the evidence record written); restores
+// the backup before a newer one that ended after the target, and refuses a target that precedes every
+// backup; then, with one of the backup's files damaged in the repository, the drill fails, says where,
+// publishes its failure and records it.
 func TestRestoreDrill(t *testing.T) {
 	env, cluster := startCluster(t, nil)
 	_, err := cluster.Replica.PgBackRest("backup", "--type=full")
