@@ -14,14 +14,9 @@ import (
 
 // requireServers skips the test where PostgreSQL 15 and pgBackRest are not installed (failing it under
 // CI, which installs them).
-func requireServers(t *testing.T) { t.Helper(); require(t, pgtest.Missing()) }
-
-// requireHA does the same for Patroni and etcd too.
-func requireHA(t *testing.T) { t.Helper(); require(t, pgtest.MissingHA()) }
-
-func require(t *testing.T, missing string) {
+func requireServers(t *testing.T) {
 	t.Helper()
-	if missing != "" {
+	if missing := pgtest.Missing(); missing != "" {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI must install %s (see .ci/run)", missing)
 		}

@@ -12,14 +12,8 @@ import (
 // startHA starts a Patroni cluster of n members on loopback with the rendered configurations.
 func startHA(t *testing.T, n int, synchronous bool) *pgtest.HA {
 	t.Helper()
-	requireHA(t)
-	env, err := pgtest.New(t.TempDir())
-	must(t, err)
-	t.Cleanup(env.Close)
-	ha, err := env.StartHA(n, synchronous, nil)
-	must(t, err)
-	t.Cleanup(ha.Close)
-	_, err = ha.Client(ha.ConnInfo("read-write"), pgtest.LedgerTable)
+	_, ha := pgtest.StartHAFor(t, n, synchronous)
+	_, err := ha.Client(ha.ConnInfo("read-write"), pgtest.LedgerTable)
 	must(t, err)
 	return ha
 }
