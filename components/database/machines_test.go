@@ -16,6 +16,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/images/imagetest"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/converge"
 	"github.com/hipaa-platform/platform/internal/hosttest"
@@ -90,11 +91,12 @@ func renderHosts(t *testing.T, a *ClusterArgs) map[string]rendered {
 	return out
 }
 
-// machineNetwork is a network for the booted hosts of a cluster with replicas, their rendered setup,
-// and the secrets they read at boot stored in its stand-in.
+// machineNetwork is a network for the booted hosts of a cluster with replicas, on the database image as
+// its own harden.sh leaves it, their rendered setup, and the secrets they read at boot stored in its
+// stand-in.
 func machineNetwork(t *testing.T, replicas int) (*hosttest.Network, map[string]rendered) {
 	t.Helper()
-	n := hosttest.NewNetwork(t, hosttest.Root(t), machineBucket)
+	n := hosttest.NewNetwork(t, imagetest.Hardened(t, "db"), machineBucket)
 	hosts := renderHosts(t, machineCluster(n, replicas))
 	storeSecrets(t, n, hosts)
 	return n, hosts

@@ -1,48 +1,15 @@
-package images
+package images_test
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hipaa-platform/platform/components/images"
+	"github.com/hipaa-platform/platform/components/images/imagetest"
 	"github.com/hipaa-platform/platform/internal/hosttest"
 )
-
-// scripts is where the tests put the image build's files in a root: not /tmp, which a container gets
-// empty.
-const scripts = "/var/tmp/hipaa-image"
-
-// withScripts copies the build's files into a layer of root.
-func withScripts(t *testing.T, root string) string {
-	t.Helper()
-	layer := hosttest.Layer(t, root)
-	dir := filepath.Join(layer, scripts)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := fs.ReadDir(Files, "files")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := fs.ReadFile(Files, "files/"+e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(e.Name(), ".sh") && e.Name() != "image.sh" {
-			mode = 0o755
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return layer
-}
 
 // findings are check.sh's FAIL lines.
 func findings(out string) []string {
@@ -62,10 +29,10 @@ func findings(out string) []string {
 // which units failed.
 func TestHardeningPassesTheImageCheck(t *testing.T) {
 	root := hosttest.Root(t)
-	for _, role := range Roles {
+	for _, role := range images.Roles {
 		t.Run(role, func(t *testing.T) {
-			layer := withScripts(t, root)
-			out, err := hosttest.RunIn(layer, scripts+"/check.sh", role)
+			layer := imagetest.WithScripts(t, root)
+			out, err := hosttest.RunIn(layer, imagetest.Scripts+"/check.sh", role)
 			if err == nil || !strings.Contains(out, "exit status 1") && !strings.Contains(err.Error(), "exit status 1") {
 				t.Fatalf("the check passed a root that was not hardened (%v):\n%s", err, out)
 			}
@@ -83,10 +50,10 @@ func TestHardeningPassesTheImageCheck(t *testing.T) {
 				}
 			}
 
-			if out, err := hosttest.RunIn(layer, scripts+"/harden.sh", role); err != nil {
+			if out, err := hosttest.RunIn(layer, imagetest.Scripts+"/harden.sh", role); err != nil {
 				t.Fatalf("harden.sh %s: %v\n%s", role, err, out)
 			}
-			out, err = hosttest.RunIn(layer, scripts+"/check.sh", role)
+			out, err = hosttest.RunIn(layer, imagetest.Scripts+"/check.sh", role)
 			if err != nil || !strings.Contains(out, "check: the "+role+" image is hardened") {
 				t.Fatalf("the check of the hardened root: %v\n%s", err, out)
 			}
@@ -94,7 +61,7 @@ func TestHardeningPassesTheImageCheck(t *testing.T) {
 				t.Errorf("the check in a root not booted does not say what it could not check:\n%s", out)
 			}
 			// harden.sh can run again: nothing more to change, the check still passes.
-			if out, err := hosttest.RunIn(layer, scripts+"/harden.sh", role); err != nil || strings.Contains(out, "disabled ") || strings.Contains(out, "removing ") {
+			if out, err := hosttest.RunIn(layer, imagetest.Scripts+"/harden.sh", role); err != nil || strings.Contains(out, "disabled ") || strings.Contains(out, "removing ") {
 				t.Errorf("harden.sh again: %v\n%s", err, out)
 			}
 
@@ -108,7 +75,7 @@ func TestHardeningPassesTheImageCheck(t *testing.T) {
 				_, err := m.Exec("test", "-e", "/var/lib/cloud/instance/boot-finished")
 				return err == nil
 			}, m.Diagnose)
-			out, err = m.Exec(scripts+"/check.sh", role)
+			out, err = m.Exec(imagetest.Scripts+"/check.sh", role)
 			if err != nil {
 				t.Fatalf("the check of the hardened %s image, booted: %v", role, err)
 			}
@@ -153,7 +120,7 @@ func checkFindsEachRegression(t *testing.T, hardened string) {
 			if out, err := hosttest.RunIn(layer, "sh", "-ec", c.undo); err != nil {
 				t.Fatalf("%s: %v\n%s", c.undo, err, out)
 			}
-			out, err := hosttest.RunIn(layer, scripts+"/check.sh", "db")
+			out, err := hosttest.RunIn(layer, imagetest.Scripts+"/check.sh", "db")
 			if err == nil {
 				t.Fatalf("the check passed with %s:\n%s", c.name, out)
 			}

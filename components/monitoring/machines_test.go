@@ -10,6 +10,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/images/imagetest"
 	"github.com/hipaa-platform/platform/components/monitoring/nagios"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/converge"
@@ -38,12 +39,11 @@ func renderNagios(t *testing.T, n *hosttest.Network, thresholds *nagios.Threshol
 	return netip.MustParseAddr(in.String("privateIp")), raw, doc.String("content")
 }
 
-// TestTheBootedNagiosHostConvergesAndReloadsChangedChecks boots the Nagios host the component renders
-// and changes its checks' thresholds through its Systems Manager document: Nagios verifies and reloads
+// TestTheBootedNagiosHostConvergesAndReloadsChangedChecks boots the Nagios host the component renders,
+// on the monitoring image as its own harden.sh leaves it, and changes its checks' thresholds through its Systems Manager document: Nagios verifies and reloads
 // the new configuration, and keeps running.
 func TestTheBootedNagiosHostConvergesAndReloadsChangedChecks(t *testing.T) {
-	root := hosttest.Root(t)
-	n := hosttest.NewNetwork(t, root, "unused")
+	n := hosttest.NewNetwork(t, imagetest.Hardened(t, "monitoring"), "unused")
 	addr, userData, _ := renderNagios(t, n, nil)
 	cert, key, err := n.CA.Issue("mon", addr.String())
 	if err != nil {
