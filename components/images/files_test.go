@@ -1,6 +1,7 @@
 package images
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,6 +93,28 @@ func TestTheScriptsPassShellcheck(t *testing.T) {
 		}
 		if executable := info.Mode()&0o111 != 0; executable != (filepath.Base(s) != "image.sh") {
 			t.Errorf("%s: executable is %v; the scripts run, image.sh is sourced", s, executable)
+		}
+	}
+}
+
+// A script given a role that is not an image's refuses before it changes anything, naming the roles.
+func TestTheScriptsRefuseAnUnknownRole(t *testing.T) {
+	t.Parallel()
+	for _, script := range []string{"install.sh", "harden.sh", "check.sh"} {
+		for _, args := range [][]string{{"web"}, {}} {
+			cmd := exec.Command("bash", append([]string{filepath.Join("files", script)}, args...)...)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+				t.Errorf("%s %v: %v, want exit status 2\n%s", script, args, err, out)
+			}
+			want := "the role must be db or monitoring, not '" + strings.Join(args, "") + "'"
+			if len(args) == 0 && script == "install.sh" {
+				want = "usage: install.sh ROLE... (db, monitoring)"
+			}
+			if !strings.Contains(string(out), want) {
+				t.Errorf("%s %v says %q; want %q", script, args, out, want)
+			}
 		}
 	}
 }
