@@ -127,7 +127,8 @@ arches=(b64)
   done
   echo "-e 2"
 } > "$AUDIT_RULES"
-# A watched directory must exist when the rules load, or the kernel watches the name only, not the tree.
+# auditctl(8): -w on a directory is -F dir (the tree), on anything else -F path (that name only), as found
+# when the rules load; so each watched directory exists from the start.
 for w in "${AUDIT_WATCHES[@]}"; do
   path=${w#*:}
   case $path in */) [ -d "$path" ] || install -d -m 0755 "$path" ;; esac
