@@ -185,14 +185,8 @@ type Config struct {
 func (n *Network) Boot(t *testing.T, c Config) *Machine {
 	t.Helper()
 	m := &Machine{Name: c.Name, Addr: c.Addr, dir: t.TempDir(), done: make(chan struct{}), units: c.Units}
-	m.root = filepath.Join(m.dir, "root")
-	for _, d := range []string{"upper", "work", "root"} {
-		if err := os.MkdirAll(filepath.Join(m.dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := run("mount", "-t", "overlay", "overlay", "-o",
-		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", n.root, filepath.Join(m.dir, "upper"), filepath.Join(m.dir, "work")), m.root); err != nil {
+	var err error
+	if m.root, err = overlay(n.root, m.dir); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.stop)

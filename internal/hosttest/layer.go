@@ -16,19 +16,26 @@ import (
 // unmounted when the test ends. Overlays stack two deep at most: a layer of a layer may be run, not booted.
 func Layer(t *testing.T, root string) string {
 	t.Helper()
-	dir := t.TempDir()
-	merged := filepath.Join(dir, "root")
-	for _, d := range []string{"upper", "work", "root"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := run("mount", "-t", "overlay", "overlay", "-o",
-		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", root, filepath.Join(dir, "upper"), filepath.Join(dir, "work")), merged); err != nil {
+	merged, err := overlay(root, t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = run("umount", "-l", merged) })
 	return merged
+}
+
+// overlay mounts a writable overlay of lower at dir/root, its changes kept in dir/upper, and returns
+// dir/root. The caller unmounts it.
+func overlay(lower, dir string) (string, error) {
+	merged := filepath.Join(dir, "root")
+	for _, d := range []string{"upper", "work", "root"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return "", err
+		}
+	}
+	err := run("mount", "-t", "overlay", "overlay", "-o",
+		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, filepath.Join(dir, "upper"), filepath.Join(dir, "work")), merged)
+	return merged, err
 }
 
 var containers atomic.Int64
