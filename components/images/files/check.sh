@@ -77,17 +77,18 @@ grep -qs nullok /etc/pam.d/common-auth && fail "PAM accepts empty passwords (nul
 
 # Units: only the allowed enabled; the masked masked; auditd and chrony on.
 before=$failures
+enabled=$(systemctl list-unit-files --state=enabled --no-legend | awk '{ print $1 }')
 while read -r unit; do
   [ -n "$unit" ] || continue
   printf '%s\n' "${ENABLED_UNITS[@]}" | grep -qxF -- "$unit" || fail "unit $unit is enabled"
-done <<< "$(systemctl list-unit-files --state=enabled --no-legend | awk '{ print $1 }')"
+done <<< "$enabled"
 for unit in "${MASKED_UNITS[@]}"; do
   [ "$(systemctl is-enabled "$unit" 2> /dev/null)" = masked ] || fail "unit $unit is not masked"
 done
 for unit in auditd.service chrony.service; do
   [ "$(systemctl is-enabled "$unit" 2> /dev/null)" = enabled ] || fail "unit $unit is not enabled"
 done
-[ "$failures" = "$before" ] && ok "units: $(systemctl list-unit-files --state=enabled --no-legend | wc -l) enabled, each allowed, the masked masked"
+[ "$failures" = "$before" ] && ok "units: $(grep -c . <<< "$enabled") enabled, each allowed, the masked masked"
 
 # Updates: apt upgrades nothing by itself.
 for k in Unattended-Upgrade Update-Package-Lists; do

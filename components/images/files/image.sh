@@ -2,13 +2,17 @@
 # What a hardened host image is, for one role: sourced by harden.sh, which makes a root so, and by check.sh,
 # which verifies it. It defines variables only. ROLE is db or monitoring.
 
-case ${ROLE:-} in
-db | monitoring) ;;
-*)
-  echo "${0##*/}: the role must be db or monitoring, not '${ROLE:-}'" >&2
-  exit 2
-  ;;
-esac
+# check_role ROLE: exits 2, naming the roles, unless ROLE is one.
+check_role() {
+  case $1 in
+  db | monitoring) ;;
+  *)
+    echo "${0##*/}: the role must be db or monitoring, not '$1'" >&2
+    exit 2
+    ;;
+  esac
+}
+check_role "${ROLE:-}"
 
 # The unit files that may be enabled; harden.sh disables every other. What a role runs beyond these (Patroni,
 # etcd, Nagios, Apache, the backup timers) its converge script enables once it has its configuration: an

@@ -14,13 +14,8 @@ ROLE=$1
 # shellcheck source-path=SCRIPTDIR source=image.sh
 . "$here/image.sh"
 for ROLE in "$@"; do
-  case $ROLE in
-  db | monitoring) read_packages "$here/packages" ;;
-  *)
-    echo "install.sh: the role must be db or monitoring, not '$ROLE'" >&2
-    exit 2
-    ;;
-  esac
+  check_role "$ROLE"
+  read_packages "$here/packages"
 done
 mapfile -t names <<< "$(printf '%s\n' "${!PINNED[@]}" | sort)"
 
