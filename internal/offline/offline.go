@@ -290,6 +290,11 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 		state["certPem"] = resource.NewProperty("-----BEGIN MOCK CERTIFICATE-----\n" + hash + "\n-----END MOCK CERTIFICATE-----\n")
 	case "tls:index/certRequest:CertRequest":
 		state["certRequestPem"] = resource.NewProperty("-----BEGIN MOCK CERTIFICATE REQUEST-----\n" + hash + "\n-----END MOCK CERTIFICATE REQUEST-----\n")
+	case "aws:imagebuilder/image:Image":
+		// A build's outputs: the one AMI its distribution made here.
+		state["outputResources"] = resource.NewPropertyValue([]any{map[string]any{"amis": []any{map[string]any{
+			"image": "ami-0" + hash[:16], "accountId": AccountID, "region": m.opts.Region, "name": r.Name,
+		}}}})
 	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/policy:Policy":
 		id = r.Name
 		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, strings.ToLower(typeName(r.Type)[:1])+typeName(r.Type)[1:], r.Name)
