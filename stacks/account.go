@@ -7,13 +7,17 @@ import (
 
 	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/components/bucket"
+	"github.com/hipaa-platform/platform/components/images"
 	"github.com/hipaa-platform/platform/components/kms"
+	"github.com/hipaa-platform/platform/components/network"
 )
 
-// An account stack (hipaa:accountBaseline) declares its account's singletons and nothing else, so that
-// no environment's destroy can take the account's trail, detector or settings with it: the Auto Scaling
-// service-linked role (adopted when it exists), the keys and the log bucket the baseline needs, and the
-// baseline. Everything in it is protected.
+// An account stack (hipaa:accountBaseline) declares its account's singletons, so that no environment's
+// destroy can take the account's trail, detector or settings with it: the Auto Scaling service-linked role
+// (adopted when it exists), the keys and the log bucket the baseline needs, and the baseline. Those are
+// protected. It also builds the account's database and monitoring images, before any environment needs
+// one: the image pipelines and their network, which are not protected, since a new image version replaces
+// recipes and images, and they hold no data.
 
 // autoScalingRole declares the account's Auto Scaling service-linked role, adopting the one that exists.
 func (s *stack) autoScalingRole() (err error) {
@@ -83,6 +87,45 @@ func (s *stack) baseline() (err error) {
 	return err
 }
 
+// buildNetwork is where the account's images are built: a VPC of its own (dedicated tenancy, flow logs),
+// whose app subnets reach Debian's mirror through NAT, as the environments' app subnets do. The account
+// stack runs before any environment, so its builds cannot borrow one of theirs.
+func (s *stack) buildNetwork() (err error) {
+	s.Network, err = network.NewVpc(s.ctx, s.n.Name("build-vpc"), &network.VpcArgs{
+		CidrBlock:            s.cfg.VpcCidr,
+		AvailabilityZones:    s.zones,
+		NatGatewayPerZone:    s.cfg.NatGatewayPerZone,
+		AccountID:            s.account,
+		Region:               s.cfg.Region,
+		FlowLogKmsKeyArn:     s.Keys.LogsKeyArn,
+		FlowLogRetentionDays: s.cfg.LogRetentionDays,
+		Tags:                 s.n.Tags(),
+	})
+	return err
+}
+
+// imagePipelines declares the builds of the database and monitoring images, in the build network's first
+// app subnet, encrypted with the account's EBS key.
+func (s *stack) imagePipelines() (err error) {
+	s.ImagePipelines, err = images.NewPipelines(s.ctx, s.n.Name("images"), &images.PipelinesArgs{
+		Prefix:                  s.cfg.Project,
+		ParentImage:             s.found.parentImage,
+		VpcId:                   s.Network.VpcId,
+		SubnetId:                s.Network.Tiers.App[0].ID,
+		EndpointSecurityGroupId: s.Network.EndpointSecurityGroupId,
+		InstanceType:            s.cfg.ImageBuild.InstanceType,
+		EbsKeyArn:               s.Keys.EbsKeyArn,
+		LogsKeyArn:              s.Keys.LogsKeyArn,
+		LogRetentionDays:        s.cfg.LogRetentionDays,
+		Schedule:                s.cfg.ImageBuild.Schedule,
+		Region:                  s.cfg.Region,
+		AccountID:               s.account,
+		NetworkPaths:            s.Network.Paths,
+		Tags:                    s.n.Tags(),
+	})
+	return err
+}
+
 // exportAccount exports what an account stack declares.
 func (s *stack) exportAccount() {
 	ctx := s.ctx
@@ -95,6 +138,11 @@ func (s *stack) exportAccount() {
 	ctx.Export("buckets", pulumi.StringMap{"logs": s.Buckets.Logs.BucketName, "trail": s.Baseline.TrailBucketName})
 	ctx.Export("trailArn", s.Baseline.TrailArn)
 	ctx.Export("guardDutyDetectorId", s.Baseline.DetectorId)
+	ctx.Export("imagePipelines", s.ImagePipelines.PipelineArns)
+	// The images this version of the recipes built; an environment pins one with hipaa:dbImageId or
+	// monitoringImageId.
+	ctx.Export("images", s.ImagePipelines.ImageIds)
+	ctx.Export("imageVersion", pulumi.String(s.ImagePipelines.Version))
 	if s.Registry != nil {
 		ctx.Export("repositoryUrl", s.Registry.RepositoryUrl)
 		ctx.Export("buildRepositoryUrl", s.Registry.BuildRepositoryUrl)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/app"
 	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/components/images"
 	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/naming"
@@ -42,8 +43,10 @@ type Config struct {
 	Database            DatabaseConfig
 	Release             ReleaseConfig
 	Registry            RegistryConfig
-	App                 TierConfig
-	Engine              TierConfig
+	// ImageBuild is how an account stack builds the host images.
+	ImageBuild ImageBuildConfig
+	App        TierConfig
+	Engine     TierConfig
 	// ExpiresAt is when a demo stack may be reaped; zero for a stack that does not expire.
 	ExpiresAt time.Time
 	// Owner is who the stack is for, from aws:defaultTags.
@@ -115,6 +118,14 @@ type Images struct {
 	Database, Monitoring string
 }
 
+// ImageBuildConfig is how an account stack's pipelines build the database and monitoring images.
+type ImageBuildConfig struct {
+	// ParentImage is the Debian 12 AMI pinned; empty for the newest.
+	ParentImage  string
+	InstanceType string
+	Schedule     string
+}
+
 // InstanceTypes are the EC2 types of each tier; every one must run with dedicated tenancy.
 type InstanceTypes struct {
 	App        string
@@ -155,8 +166,8 @@ func read(own, aws reader) *Config {
 		InstanceTypes: InstanceTypes{
 			App:        own.string("appInstanceType", check.DedicatedInstanceType),
 			Engine:     own.string("engineInstanceType", check.DedicatedInstanceType),
-			Database:   own.string("dbInstanceType", check.DedicatedInstanceType),
-			Monitoring: own.string("monitoringInstanceType", check.DedicatedInstanceType),
+			Database:   own.string("dbInstanceType", x86DedicatedInstanceType),
+			Monitoring: own.string("monitoringInstanceType", x86DedicatedInstanceType),
 		},
 		Images: Images{
 			App:        own.string("appImageId", optional(check.ImageID)),
@@ -175,6 +186,11 @@ func read(own, aws reader) *Config {
 			ReplicaRegion: own.string("registryReplicaRegion", optional(check.Region)),
 			ReplicateTo:   own.strings("registryReplicateTo", accountID),
 			ReplicateFrom: own.strings("registryReplicateFrom", accountID),
+		},
+		ImageBuild: ImageBuildConfig{
+			ParentImage:  own.string("imageParentId", optional(check.ImageID)),
+			InstanceType: own.string("imageBuildInstanceType", x86DedicatedInstanceType),
+			Schedule:     own.string("imageBuildSchedule", images.CheckSchedule),
 		},
 		App: TierConfig{
 			MinSize: own.int("appMinSize", check.Between(1, app.MaxSize)),
@@ -387,6 +403,19 @@ func emailAddress(s string) error {
 func accountID(s string) error {
 	if !check.IsAccountID(s) {
 		return fmt.Errorf("got %q, want a 12-digit AWS account ID", s)
+	}
+	return nil
+}
+
+// x86DedicatedInstanceType is a type that runs with dedicated tenancy and is x86_64: the database and
+// monitoring hosts boot from the account's own images, which its pipelines build from Debian's amd64
+// image with the agents' amd64 packages, on such a type.
+func x86DedicatedInstanceType(s string) error {
+	if err := check.DedicatedInstanceType(s); err != nil {
+		return err
+	}
+	if arch := check.Architecture(s); arch != "x86_64" {
+		return fmt.Errorf("%s is %s, but the account's image pipelines build x86_64 images only; want an x86_64 type such as %s", s, arch, images.DefaultInstanceType)
 	}
 	return nil
 }

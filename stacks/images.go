@@ -72,6 +72,8 @@ func (s *stack) accountImage(key, pinned, patternKey, pattern, instanceType stri
 type found struct {
 	webImage, engineImage, dbImage, monitoringImage pulumi.StringInput
 	certificateArn                                  string
+	// parentImage is what an account stack's image pipelines start from.
+	parentImage pulumi.StringInput
 }
 
 // lookUp finds the images and the certificate.
@@ -104,4 +106,17 @@ func (s *stack) lookUp() (err error) {
 func (s *stack) hostImage(instanceType string) (pulumi.StringInput, error) {
 	arch := check.Architecture(instanceType)
 	return s.image("appImageId", s.cfg.Images.App, instanceType, imageSource{owner: "amazon", pattern: "al2023-ami-2023.*-kernel-*-" + arch})
+}
+
+// DebianAccount publishes Debian's official EC2 images (the owner the Debian cloud team's images carry
+// in every region; wiki.debian.org/Cloud/AmazonEC2Image).
+const DebianAccount = "136693071363"
+
+// lookUpParentImage finds the Debian 12 image an account stack's pipelines start from: pinned
+// (hipaa:imageParentId) or Debian's newest release image, whose name is debian-12-amd64-{date}-{build};
+// "2*" leaves out the daily builds (debian-12-amd64-daily-...).
+func (s *stack) lookUpParentImage() (err error) {
+	s.found.parentImage, err = s.image("imageParentId", s.cfg.ImageBuild.ParentImage, s.cfg.ImageBuild.InstanceType,
+		imageSource{owner: DebianAccount, pattern: "debian-12-amd64-2*"})
+	return err
 }

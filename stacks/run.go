@@ -11,6 +11,7 @@ import (
 	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/firewall"
+	"github.com/hipaa-platform/platform/components/images"
 	"github.com/hipaa-platform/platform/components/kms"
 	"github.com/hipaa-platform/platform/components/monitoring"
 	"github.com/hipaa-platform/platform/components/network"
@@ -65,6 +66,8 @@ type Platform struct {
 	Web            *app.Tier
 	Engine         *app.Tier
 	Monitoring     *monitoring.Monitoring
+	// ImagePipelines build the database and monitoring images, in an account stack only.
+	ImagePipelines *images.Pipelines
 	// Images are the AMIs the tiers run, by the configuration key that pins each.
 	Images map[string]string
 }
@@ -105,11 +108,14 @@ func (s *stack) deploy() error {
 	export := s.export
 	if s.cfg.AccountBaseline {
 		steps = []step{
+			{"look-ups", s.lookUpParentImage},
 			{"Auto Scaling role", s.autoScalingRole},
 			{"keys", s.accountKeys},
 			{"log bucket", s.logBucket},
 			{"baseline", s.baseline},
 			{"registry", s.registry},
+			{"build network", s.buildNetwork},
+			{"image pipelines", s.imagePipelines},
 		}
 		export = s.exportAccount
 	}

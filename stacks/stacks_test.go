@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/components/images"
+	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/offline"
@@ -304,13 +306,26 @@ func TestAnAccountStackAdoptsTheSingletonsThatExistAndIsAllProtected(t *testing.
 			t.Errorf("key %s does not wait for the role its policy may name", k.Name)
 		}
 	}
+	// The image builds and their network hold no data, and a new image version replaces recipes and
+	// images, which protection would refuse.
+	builds := func(r offline.Resource) bool {
+		return r.Type == images.PipelinesType || r.Type == network.Type ||
+			strings.Contains(r.URN, images.PipelinesType+"$") || strings.Contains(r.URN, network.Type+"$")
+	}
 	for _, r := range rs {
-		if !r.Options.Protect {
+		if builds(r) {
+			if r.Options.Protect {
+				t.Errorf("%s %s of the image builds is protected, so a new image version could not replace it", r.Type, r.Name)
+			}
+		} else if !r.Options.Protect {
 			t.Errorf("%s %s is not protected in an account stack", r.Type, r.Name)
 		}
 	}
-	if n := len(offlinetest.Of(rs, "aws:ec2/vpc:Vpc")) + len(offlinetest.Of(rs, "aws:ec2/instance:Instance")); n != 0 {
-		t.Errorf("the account stack declares %d VPCs and instances; it declares the account's singletons only", n)
+	if n := len(offlinetest.Of(rs, "aws:ec2/instance:Instance")) + len(offlinetest.Of(rs, "aws:ec2/launchTemplate:LaunchTemplate")); n != 0 {
+		t.Errorf("the account stack declares %d instances and launch templates; it runs no host but its image builds'", n)
+	}
+	if n := len(offlinetest.Of(rs, "aws:ec2/vpc:Vpc")); n != 1 {
+		t.Errorf("the account stack declares %d VPCs, want its build network only", n)
 	}
 }
 
@@ -602,11 +617,11 @@ func TestMonitoringWatchesEveryDatabaseHostFromItsFixedAddress(t *testing.T) {
 }
 
 // TestEachHostGetsAnImageOfItsArchitecture: a Graviton type looks up an Arm image, the others an x86
-// one, for the tiers' Amazon Linux and for the account's own database and monitoring images, and each
-// host runs the image of its own lookup.
+// one, for the tiers' Amazon Linux; the account's own database and monitoring images are x86_64, which
+// is all its pipelines build; and each host runs the image of its own lookup.
 func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 	t.Parallel()
-	rec, err := record(t, map[string]string{"hipaa:appInstanceType": "m7g.large", "hipaa:dbInstanceType": "r6g.large"})
+	rec, err := record(t, map[string]string{"hipaa:appInstanceType": "m7g.large"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,7 +644,7 @@ func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 		images[name+" "+arch] = ans["id"].StringValue()
 	}
 	for _, want := range []string{"al2023-ami-2023.*-kernel-*-arm64 arm64", "al2023-ami-2023.*-kernel-*-x86_64 x86_64",
-		"hipaa-postgres-15-* arm64", "hipaa-nagios-4-* x86_64"} {
+		"hipaa-postgres-15-* x86_64", "hipaa-nagios-4-* x86_64"} {
 		if images[want] == "" {
 			t.Errorf("no image lookup of %s; the lookups were %v", want, images)
 		}
@@ -639,7 +654,7 @@ func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 			t.Errorf("%s runs image %q, want %q, the %s one", name, lt.String("imageId"), images[lookup], lookup)
 		}
 	}
-	for name, lookup := range map[string]string{"hipaa-dev-db-0": "hipaa-postgres-15-* arm64", "hipaa-dev-monitoring": "hipaa-nagios-4-* x86_64"} {
+	for name, lookup := range map[string]string{"hipaa-dev-db-0": "hipaa-postgres-15-* x86_64", "hipaa-dev-monitoring": "hipaa-nagios-4-* x86_64"} {
 		if in, _ := offlinetest.Named(rec.Resources, "aws:ec2/instance:Instance", name); in.String("ami") != images[lookup] {
 			t.Errorf("%s runs image %q, want %q, the %s one", name, in.String("ami"), images[lookup], lookup)
 		}
@@ -669,9 +684,14 @@ func TestPinnedImagesAreNeverLookedUpByName(t *testing.T) {
 		}
 	}
 	// A pinned image of the wrong architecture is refused before anything is declared.
-	rs, err := runWith(t, map[string]string{"hipaa:dbImageId": db, "hipaa:dbInstanceType": "r7g.large"})
-	if err == nil || !strings.Contains(err.Error(), "hipaa:dbImageId: the pinned image "+db+" is x86_64, but r7g.large needs arm64") {
+	rs, err := runWith(t, map[string]string{"hipaa:appImageId": app, "hipaa:appInstanceType": "m7g.large", "hipaa:engineInstanceType": "c7g.large"})
+	if err == nil || !strings.Contains(err.Error(), "hipaa:appImageId: the pinned image "+app+" is x86_64, but m7g.large needs arm64") {
 		t.Errorf("error = %v, want the architecture named", err)
+	}
+	// The database's and the monitoring's images are the account's, which are x86_64 only.
+	if _, err := runWith(t, map[string]string{"hipaa:dbInstanceType": "r7g.large"}); err == nil ||
+		!strings.Contains(err.Error(), "hipaa:dbInstanceType: r7g.large is arm64, but the account's image pipelines build x86_64 images only") {
+		t.Errorf("a Graviton database host: %v, want it refused naming the key", err)
 	}
 	if len(rs) != 0 {
 		t.Errorf("%d resources declared before the image was refused", len(rs))
@@ -875,5 +895,60 @@ func TestEveryEnvironmentDrillsItsRestoreOnItsSchedule(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryAccountBuildsTheImagesItsEnvironmentsLookUp: each account stack declares the image pipelines,
+// starting from Debian's newest release image, building in its build network's app subnet; the
+// environments look up the images under the names the pipelines give them, and declare no pipeline.
+func TestEveryAccountBuildsTheImagesItsEnvironmentsLookUp(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"account-nonprod", "account-prod"} {
+		rec, err := recordIn(t, stack, offline.Account{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := rec.Resources
+		offlinetest.One(t, rs, images.PipelinesType)
+		var parent string
+		for _, c := range rec.Of("aws:ec2/getAmi:getAmi") {
+			owners := c.Args["owners"].ArrayValue()
+			if len(owners) == 1 && owners[0].StringValue() == stacks.DebianAccount {
+				ans, err := offline.Answer(c.Token, "us-east-1", c.Args)
+				if err != nil {
+					t.Fatal(err)
+				}
+				parent = ans["id"].StringValue()
+			}
+		}
+		for _, r := range offlinetest.Of(rs, "aws:imagebuilder/imageRecipe:ImageRecipe") {
+			if parent == "" || r.String("parentImage") != parent {
+				t.Errorf("%s: recipe %s starts from %q, want Debian's image %q", stack, r.Name, r.String("parentImage"), parent)
+			}
+		}
+		infra := offlinetest.One(t, rs, "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration")
+		app, _ := offlinetest.Named(rs, "aws:ec2/subnet:Subnet", "hipaa-"+stack+"-build-vpc-app-a")
+		if app.ID == "" || infra.String("subnetId") != app.ID {
+			t.Errorf("%s: the builds run in %q, want the build network's app subnet %q", stack, infra.String("subnetId"), app.ID)
+		}
+		vpc := offlinetest.One(t, rs, "aws:ec2/vpc:Vpc")
+		if vpc.String("instanceTenancy") != "dedicated" {
+			t.Errorf("%s: the build network's tenancy is %q", stack, vpc.String("instanceTenancy"))
+		}
+	}
+	p := loadProject(t)
+	for role, key := range map[string]string{"db": "hipaa:dbImageName", "monitoring": "hipaa:monitoringImageName"} {
+		cfg, _, err := p.StackConfig("dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg[key] != images.ImageName(p.Name, role) {
+			t.Errorf("%s defaults to %q, but the %s pipeline names its images %q", key, cfg[key], role, images.ImageName(p.Name, role))
+		}
+	}
+	for _, stack := range []string{"dev", "prod", "demo-acme"} {
+		if n := len(offlinetest.Of(previewStack(t, stack), images.PipelinesType)); n != 0 {
+			t.Errorf("%s declares %d image pipelines; the account stacks build the images", stack, n)
+		}
 	}
 }
