@@ -21,7 +21,8 @@ var all = []*engine.Rule{
 	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders,
 	&dbTLSOnly, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
-	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &phiTagged, &phiStoresProtected,
+	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
+	&imagebuilderImagesTested, &phiTagged, &phiStoresProtected,
 }
 
 // Sections names the sections of 45 CFR Part 164 the rules cite, and the platform's own safeguards.
