@@ -25,7 +25,13 @@ var templateFS embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"json": jsonString, "hostPort": hostPort, "indent": indent, "add": func(a, b int) int { return a + b },
+	"auditRole": func() string { return AuditRole },
 }).ParseFS(templateFS, "templates/*.tmpl"))
+
+// AuditRole marks the tables pgaudit audits: every read and write of a table it is granted is logged
+// (pgaudit.role, object audit logging). It cannot log in. roles.sql grants it every table the
+// application's role owns, now and later.
+const AuditRole = "hipaa_auditor"
 
 // Roles of a host.
 const (

@@ -38,12 +38,15 @@ const (
 	MonitoringPassword  = "monitoring-test-password"
 )
 
-// Missing reports what of PostgreSQL 15 and pgBackRest is not installed, or "".
+// Missing reports what of PostgreSQL 15, pgaudit and pgBackRest is not installed, or "".
 func Missing() string {
 	for _, p := range []string{Bin + "/initdb", Bin + "/postgres", Bin + "/psql", Bin + "/pg_basebackup"} {
 		if _, err := os.Stat(p); err != nil {
 			return p + " (apt-get install postgresql-15)"
 		}
+	}
+	if _, err := os.Stat(Bin + "/../lib/pgaudit.so"); err != nil {
+		return "pgaudit (apt-get install postgresql-15-pgaudit)"
 	}
 	if _, err := exec.LookPath("pgbackrest"); err != nil {
 		return "pgbackrest (apt-get install pgbackrest)"
