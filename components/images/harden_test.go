@@ -117,6 +117,8 @@ func checkFindsEachRegression(t *testing.T, hardened string) {
 			[]string{"apt pins the releases"}},
 		{"a watch removed", "sed -i '\\#-w /etc/patroni/ #d' /etc/audit/rules.d/hipaa.rules",
 			[]string{"auditd does not watch /etc/patroni/ (/etc/audit/rules.d/hipaa.rules)"}},
+		{"the agent's sudo rule", "echo 'hipaa-session ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/ssm-agent-users",
+			[]string{"sudoers names the session user hipaa-session", "sudo without a password: /etc/sudoers.d/ssm-agent-users "}},
 		{"empty passwords accepted", "sed -i 's/pam_unix.so/pam_unix.so nullok/' /etc/pam.d/common-auth",
 			[]string{"PAM accepts empty passwords (nullok in /etc/pam.d/common-auth)"}},
 	} {

@@ -75,6 +75,20 @@ open=$(awk -F: '$2 !~ /^[!*]/ { print $1 }' /etc/shadow | tr '\n' ' ')
 if [ -z "$open" ]; then ok "every account's password is locked"; else fail "accounts with a usable or empty password: $open"; fi
 grep -qs nullok /etc/pam.d/common-auth && fail "PAM accepts empty passwords (nullok in /etc/pam.d/common-auth)"
 
+# Sessions: an unprivileged user, and nobody sudo without a password.
+if ! id "$SESSION_USER" > /dev/null 2>&1; then
+  fail "the session user $SESSION_USER does not exist"
+elif [ "$(id -Gn "$SESSION_USER")" != "$SESSION_USER" ]; then
+  fail "the session user $SESSION_USER is in the groups $(id -Gn "$SESSION_USER")"
+elif grep -rqs -e "^[^#]*\b$SESSION_USER\b" /etc/sudoers /etc/sudoers.d/; then
+  fail "sudoers names the session user $SESSION_USER"
+else
+  ok "sessions run as $SESSION_USER, who has no privilege"
+fi
+if nopasswd=$(grep -rls -e '^[^#]*NOPASSWD' /etc/sudoers /etc/sudoers.d/); then
+  fail "sudo without a password: $(echo "$nopasswd" | tr '\n' ' ')"
+fi
+
 # Units: only the allowed enabled; the masked masked; auditd and chrony on.
 before=$failures
 enabled=$(systemctl list-unit-files --state=enabled --no-legend | awk '{ print $1 }')

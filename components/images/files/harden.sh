@@ -46,6 +46,13 @@ for stage in cloud_init_modules cloud_config_modules; do
 done >> "$CLOUD_CFG"
 say "no SSH server, no SSH keys"
 
+# Sessions run as an unprivileged user; no agent-made sudo rule survives.
+if ! id "$SESSION_USER" > /dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash --user-group --comment "Session Manager sessions" "$SESSION_USER"
+  say "created the session user $SESSION_USER"
+fi
+rm -f /etc/sudoers.d/ssm-agent-users
+
 # No password logins: every account's password is locked, and PAM accepts no empty password.
 while IFS=: read -r user hash _; do
   case $hash in '!'* | '*'*) ;; *) usermod -L "$user" ;; esac

@@ -104,6 +104,11 @@ monitoring)
   ;;
 esac
 
+# The unprivileged user Session Manager runs every shell as (the account's preferences set runAsEnabled
+# and this runAsDefaultUser): no sudo, no password, no group beyond its own. With run-as on, the agent
+# does not create its own ssm-user, whom it would give sudo without a password.
+SESSION_USER=hipaa-session
+
 # Where the hardening writes its own settings; check.sh reads them back.
 SYSCTL_FILE=/etc/sysctl.d/90-hipaa.conf
 MODPROBE_FILE=/etc/modprobe.d/hipaa.conf
