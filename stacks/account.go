@@ -19,6 +19,16 @@ import (
 // one: the image pipelines and their network, which are not protected, since a new image version replaces
 // recipes and images, and they hold no data.
 
+// lookUpAccount finds, before an account stack declares anything, the image its pipelines start from and
+// the account's Session Manager preferences, which stop the update when they are not the platform's.
+func (s *stack) lookUpAccount() (err error) {
+	if err := s.lookUpParentImage(); err != nil {
+		return err
+	}
+	s.found.sessions, err = baseline.FindSessionPreferences(s.ctx)
+	return err
+}
+
 // autoScalingRole declares the account's Auto Scaling service-linked role, adopting the one that exists.
 func (s *stack) autoScalingRole() (err error) {
 	s.AutoScalingRole, err = baseline.NewAutoScalingRole(s.ctx, s.n.Name("autoscaling"), s.n.Tags(), s.stateful())
@@ -82,6 +92,7 @@ func (s *stack) baseline() (err error) {
 		EbsKeyArn:        s.Keys.EbsKeyArn,
 		AccessLogBucket:  s.Buckets.Logs.BucketName,
 		LogRetentionDays: s.cfg.LogRetentionDays,
+		Sessions:         s.found.sessions,
 		Tags:             s.n.Tags(),
 	}, s.stateful())
 	return err
@@ -138,6 +149,7 @@ func (s *stack) exportAccount() {
 	ctx.Export("buckets", pulumi.StringMap{"logs": s.Buckets.Logs.BucketName, "trail": s.Baseline.TrailBucketName})
 	ctx.Export("trailArn", s.Baseline.TrailArn)
 	ctx.Export("guardDutyDetectorId", s.Baseline.DetectorId)
+	ctx.Export("sessionPreferences", s.Baseline.SessionPreferences)
 	ctx.Export("imagePipelines", s.ImagePipelines.PipelineArns)
 	// The images this version of the recipes built; an environment pins one with hipaa:dbImageId or
 	// monitoringImageId.

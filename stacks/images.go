@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/internal/check"
 )
 
@@ -72,8 +73,10 @@ func (s *stack) accountImage(key, pinned, patternKey, pattern, instanceType stri
 type found struct {
 	webImage, engineImage, dbImage, monitoringImage pulumi.StringInput
 	certificateArn                                  string
-	// parentImage is what an account stack's image pipelines start from.
+	// parentImage is what an account stack's image pipelines start from; sessions, the account's Session
+	// Manager preferences.
 	parentImage pulumi.StringInput
+	sessions    *baseline.Sessions
 }
 
 // lookUp finds the images and the certificate.

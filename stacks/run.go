@@ -108,7 +108,7 @@ func (s *stack) deploy() error {
 	export := s.export
 	if s.cfg.AccountBaseline {
 		steps = []step{
-			{"look-ups", s.lookUpParentImage},
+			{"look-ups", s.lookUpAccount},
 			{"Auto Scaling role", s.autoScalingRole},
 			{"keys", s.accountKeys},
 			{"log bucket", s.logBucket},

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hipaa-platform/platform/components/database"
+	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/components/images"
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/components/registry"
@@ -949,6 +950,34 @@ func TestEveryAccountBuildsTheImagesItsEnvironmentsLookUp(t *testing.T) {
 	for _, stack := range []string{"dev", "prod", "demo-acme"} {
 		if n := len(offlinetest.Of(previewStack(t, stack), images.PipelinesType)); n != 0 {
 			t.Errorf("%s declares %d image pipelines; the account stacks build the images", stack, n)
+		}
+	}
+}
+
+// TestEveryHostMayRecordItsSessions: the role of every host but the restore drill's may stream its
+// sessions to the account's session log group, which Session Manager's preferences name, and check that
+// the group is encrypted; without that the agent refuses to start a session. The drill host, which nobody
+// needs a shell on, gets none: a session there fails closed.
+func TestEveryHostMayRecordItsSessions(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "prod"} {
+		rs := previewStack(t, stack)
+		group := "arn:aws:logs:us-east-1:" + offline.AccountID + ":log-group:" + hostrole.SessionLogGroup
+		n := 0
+		for _, profile := range offlinetest.Of(rs, "aws:iam/instanceProfile:InstanceProfile") {
+			policy, ok := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", profile.Name)
+			if !ok {
+				t.Fatalf("%s: no policy for the host role %s", stack, profile.Name)
+			}
+			allowed := strings.Contains(policy.String("policy"), `"Resource":["`+group+`","`+group+`:*"]`) &&
+				strings.Contains(policy.String("policy"), `"Action":["logs:DescribeLogGroups"]`)
+			if drill := strings.HasSuffix(profile.Name, "-drill"); allowed == drill {
+				t.Errorf("%s: the role of %s may record sessions: %v", stack, profile.Name, allowed)
+			}
+			n++
+		}
+		if n < 4 {
+			t.Errorf("%s: %d host roles, want the database's, the monitoring's, the web's and the engine's at least", stack, n)
 		}
 	}
 }

@@ -60,6 +60,7 @@ func hostPolicy(a *TierArgs, logGroupArn pulumi.StringOutput) pulumi.StringOutpu
 			hostrole.PublishConvergence(),
 			hostrole.PublishAgentMetrics(),
 		}
+		statements = append(statements, hostrole.WriteSessionLogs(logs)...)
 		if len(secrets) > 0 {
 			statements = append(statements, hostrole.ReadSecrets(secrets, key, a.Region)...)
 		}

@@ -46,6 +46,9 @@ type AccountArgs struct {
 	// LogRetentionDays is how long the trail's logs are kept, in CloudWatch Logs and in S3; a CloudWatch
 	// Logs retention of at least 365. Required.
 	LogRetentionDays int
+	// Sessions is what FindSessionPreferences found of the account's Session Manager preferences, which
+	// the baseline adopts or creates. Required.
+	Sessions *Sessions
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
 }
@@ -60,6 +63,8 @@ type Account struct {
 	TrailBucketName pulumi.StringOutput `pulumi:"trailBucketName"`
 	// DetectorId is the GuardDuty detector's ID.
 	DetectorId pulumi.StringOutput `pulumi:"detectorId"`
+	// SessionPreferences is the name of the account's Session Manager preferences document.
+	SessionPreferences pulumi.StringOutput `pulumi:"sessionPreferences"`
 }
 
 func (a *AccountArgs) validate(name string) error {
@@ -76,6 +81,8 @@ func (a *AccountArgs) validate(name string) error {
 		return fmt.Errorf("baseline %q: EbsKeyArn is required for EBS encryption by default", name)
 	case a.AccessLogBucket == nil:
 		return fmt.Errorf("baseline %q: AccessLogBucket is required: the trail bucket's access is logged", name)
+	case a.Sessions == nil:
+		return fmt.Errorf("baseline %q: Sessions is required: what FindSessionPreferences found of the account's Session Manager preferences", name)
 	}
 	if err := check.LogRetention(a.LogRetentionDays); err != nil {
 		return fmt.Errorf("baseline %q: LogRetentionDays: %w", name, err)
@@ -132,14 +139,20 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
+	sessions, err := newSessionPreferences(ctx, name, &a, parent, retain)
+	if err != nil {
+		return nil, err
+	}
 
 	comp.TrailArn = trail.Arn
 	comp.TrailBucketName = trailBucket.BucketName
 	comp.DetectorId = detector.ID().ToStringOutput()
+	comp.SessionPreferences = sessions.Name
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"trailArn":        comp.TrailArn,
-		"trailBucketName": comp.TrailBucketName,
-		"detectorId":      comp.DetectorId,
+		"trailArn":           comp.TrailArn,
+		"trailBucketName":    comp.TrailBucketName,
+		"detectorId":         comp.DetectorId,
+		"sessionPreferences": comp.SessionPreferences,
 	}); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ func validArgs() *AccountArgs {
 		EbsKeyArn:        pulumi.String(ebsKey),
 		AccessLogBucket:  pulumi.String("hipaa-unit-logs"),
 		LogRetentionDays: 731,
+		Sessions:         &Sessions{},
 	}
 }
 
@@ -45,7 +46,7 @@ func TestBaselineAccountSafeguards(t *testing.T) {
 	if trail.String("kmsKeyId") != logsKey {
 		t.Errorf("trail kmsKeyId = %q, want the logs key", trail.String("kmsKeyId"))
 	}
-	group := offlinetest.One(t, rs, "aws:cloudwatch/logGroup:LogGroup")
+	group, _ := offlinetest.Named(rs, "aws:cloudwatch/logGroup:LogGroup", "base-trail")
 	if want := "arn:aws:logs:us-east-1:" + offline.AccountID + ":log-group:" + group.String("name") + ":*"; trail.String("cloudWatchLogsGroupArn") != want {
 		t.Errorf("trail delivers to %q, want %q", trail.String("cloudWatchLogsGroupArn"), want)
 	}

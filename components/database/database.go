@@ -542,6 +542,9 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 			statements := append(hostrole.ReadSecrets(secrets, secretsKey, a.Region),
 				// The CloudWatch agent ships the converge and PostgreSQL logs to the host's own group.
 				hostrole.WriteLogs("WriteOwnLogs", logs),
+			)
+			statements = append(statements, hostrole.WriteSessionLogs(logs)...)
+			statements = append(statements,
 				// Plain ListBucket on the stack's own backup bucket, not limited to the prefix: without
 				// it S3 answers a GET of a missing object with 403 instead of 404 (S3 API reference,
 				// GetObject, "Permissions"), and pgBackRest cannot tell a WAL file or backup that is not

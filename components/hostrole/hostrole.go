@@ -6,6 +6,7 @@ package hostrole
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -17,6 +18,31 @@ import (
 
 // SessionManagerPolicy is the AWS-managed policy that lets Session Manager reach a host.
 const SessionManagerPolicy = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+// SessionLogGroup is the account's log group of Session Manager sessions, which the account stack's
+// preferences name and every host's role may write; SessionUser is the user every session's shell runs
+// as, which the host images make (components/images/files/image.sh, SESSION_USER).
+const (
+	SessionLogGroup = "/session-manager/sessions"
+	SessionUser     = "hipaa-session"
+)
+
+// WriteSessionLogs lets a host's Systems Manager agent stream its sessions to the account's session log
+// group, in the region and account of the host's own log group (ownLogGroupArn), and check, as the agent
+// does before every session, that the group is encrypted (DescribeLogGroups, which names no single group:
+// "Create a custom IAM role for Session Manager", Systems Manager User Guide).
+func WriteSessionLogs(ownLogGroupArn string) []iampolicy.Statement {
+	i := strings.Index(ownLogGroupArn, ":log-group:")
+	if i < 0 {
+		return nil // not a log group's ARN: no session logging, which the agent then refuses to start
+	}
+	prefix := ownLogGroupArn[:i+len(":log-group:")]
+	group := prefix + SessionLogGroup
+	return []iampolicy.Statement{
+		iampolicy.Allow("WriteSessionLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []string{group, group + ":*"}),
+		iampolicy.Allow("CheckSessionLogEncryption", []string{"logs:DescribeLogGroups"}, []string{prefix + "*"}),
+	}
+}
 
 // Trust is the trust policy of a host role: only EC2 may assume it.
 func Trust() string {

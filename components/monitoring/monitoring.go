@@ -354,13 +354,14 @@ func newTopic(ctx *pulumi.Context, name string, a *MonitoringArgs, parent pulumi
 func hostPolicy(a *MonitoringArgs, topic, logGroupArn pulumi.StringOutput) pulumi.StringOutput {
 	return pulumi.All(topic, a.Database.SecretArns.ToStringArrayOutput(), a.SecretsKeyArn, a.AlertsKeyArn, logGroupArn).ApplyT(func(v []any) string {
 		topic, secrets, secretsKey, alertsKey, logs := v[0].(string), v[1].([]string), v[2].(string), v[3].(string), v[4].(string)
-		return iampolicy.New(append(hostrole.ReadSecrets(secrets, secretsKey, a.Region),
+		statements := append(hostrole.ReadSecrets(secrets, secretsKey, a.Region),
 			hostrole.WriteLogs("WriteOwnLogs", logs),
 			hostrole.PublishConvergence(),
 			iampolicy.Allow("Notify", []string{"sns:Publish"}, []string{topic}),
 			iampolicy.Allow("EncryptNotifications", []string{"kms:GenerateDataKey*", "kms:Decrypt"}, []string{alertsKey}).
 				When("StringEquals", "kms:ViaService", "sns."+a.Region+".amazonaws.com"),
 			hostrole.PublishAgentMetrics(),
-		)...).JSON()
+		)
+		return iampolicy.New(append(statements, hostrole.WriteSessionLogs(logs)...)...).JSON()
 	}).(pulumi.StringOutput)
 }

@@ -71,6 +71,9 @@ type Account struct {
 	NoAutoScalingRole bool
 	// NoDetector is a region where GuardDuty has never been enabled.
 	NoDetector bool
+	// SessionPreferences is the content of the account's Session Manager preferences document; empty
+	// for an account where nobody has saved preferences, which has none.
+	SessionPreferences string
 	// LookupsFail, when set, is the error every look-up of a singleton fails with, as one without the
 	// permission to look does.
 	LookupsFail string
@@ -330,7 +333,7 @@ func Answer(token, region string, args resource.PropertyMap) (resource.PropertyM
 // function is an error.
 func (a Account) Answer(token, region string, args resource.PropertyMap) (resource.PropertyMap, error) {
 	switch token {
-	case "aws:iam/getRoles:getRoles", "aws:iam/getRole:getRole", "aws:guardduty/getDetector:getDetector":
+	case "aws:iam/getRoles:getRoles", "aws:iam/getRole:getRole", "aws:guardduty/getDetector:getDetector", "aws:ssm/getDocument:getDocument":
 		if a.LookupsFail != "" {
 			return nil, errors.New(a.LookupsFail)
 		}
@@ -359,6 +362,16 @@ func (a Account) Answer(token, region string, args resource.PropertyMap) (resour
 			"status": "ENABLED", "findingPublishingFrequency": "SIX_HOURS", "tags": map[string]any{},
 			"serviceRoleArn": "arn:aws:iam::" + AccountID + ":role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty",
 			"features":       []any{},
+		}), nil
+	case "aws:ssm/getDocument:getDocument":
+		name := args["name"]
+		if a.SessionPreferences == "" || !name.IsString() || name.StringValue() != "SSM-SessionManagerRunShell" {
+			// SSM's answer for a document that is not there, as the provider passes it on.
+			return nil, fmt.Errorf("reading SSM Document (%v): operation error SSM: GetDocument, https response error StatusCode: 400, InvalidDocument: Document with name %v does not exist", name, name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": name.StringValue(), "id": name.StringValue(), "arn": "arn:aws:ssm:" + region + ":" + AccountID + ":document/" + name.StringValue(),
+			"content": a.SessionPreferences, "documentFormat": "JSON", "documentType": "Session", "documentVersion": "1",
 		}), nil
 	case "aws:ecr/getImage:getImage":
 		return image(region, args), nil
