@@ -24,9 +24,9 @@ func TestEveryRuleIsComplete(t *testing.T) {
 	}
 	// The 39 of HIPAA-RULES.md, the load balancer's logging and header hygiene, which AWS's HIPAA
 	// conformance pack checks too (elb-logging-enabled, alb-http-drop-invalid-header-enabled), and the
-	// protection of PHI stores, and the 3 of the host images' builds (encrypted, private, tested and
-	// scanned).
-	if len(seen) != 45 {
-		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md, the 2 load balancer rules, phi-stores-protected and the 3 image build rules", len(seen))
+	// protection of PHI stores, the 3 of the host images' builds (encrypted, private, tested and
+	// scanned), and Session Manager's preferences.
+	if len(seen) != 46 {
+		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md, the 2 load balancer rules, phi-stores-protected, the 3 image build rules and ssm-session-preferences", len(seen))
 	}
 }

@@ -14,6 +14,7 @@ const (
 	tInstance          = "aws:ec2/instance:Instance"
 	tLaunchTemplate    = "aws:ec2/launchTemplate:LaunchTemplate"
 	tImageRecipe       = "aws:imagebuilder/imageRecipe:ImageRecipe"
+	tSsmDocument       = "aws:ssm/document:Document"
 	tImagePipeline     = "aws:imagebuilder/imagePipeline:ImagePipeline"
 	tImage             = "aws:imagebuilder/image:Image"
 	tImageDistribution = "aws:imagebuilder/distributionConfiguration:DistributionConfiguration"

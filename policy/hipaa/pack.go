@@ -22,7 +22,7 @@ var all = []*engine.Rule{
 	&dbTLSOnly, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
-	&imagebuilderImagesTested, &phiTagged, &phiStoresProtected,
+	&imagebuilderImagesTested, &ssmSessionPreferences, &phiTagged, &phiStoresProtected,
 }
 
 // Sections names the sections of 45 CFR Part 164 the rules cite, and the platform's own safeguards.
@@ -38,6 +38,7 @@ var Sections = map[string]string{
 	"164.308(a)(7)(ii)(A)": "Data backup plan",
 	"164.310(d)(2)(iv)":    "Data backup and storage",
 	"164.312(a)(1)":        "Access control",
+	"164.312(a)(2)(iii)":   "Automatic logoff",
 	"164.312(a)(2)(iv)":    "Encryption and decryption",
 	"164.312(b)":           "Audit controls",
 	"164.312(c)(1)":        "Integrity",
