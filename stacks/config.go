@@ -14,6 +14,7 @@ import (
 	"github.com/hipaa-platform/platform/components/app"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/images"
+	"github.com/hipaa-platform/platform/components/patching"
 	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/imageref"
 	"github.com/hipaa-platform/platform/internal/naming"
@@ -62,6 +63,9 @@ type Config struct {
 type MonitoringConfig struct {
 	AlertEmails []string
 	ImageName   string
+	// PatchWindow is when the stack's hosts install Debian's security updates; PatchScan when they
+	// report their patch compliance.
+	PatchWindow, PatchScan string
 }
 
 // ReleaseConfig is what the tiers run.
@@ -205,6 +209,8 @@ func read(own, aws reader) *Config {
 		},
 		Monitoring: MonitoringConfig{
 			AlertEmails: own.strings("alertEmails", emailAddress),
+			PatchWindow: own.string("patchWindow", patching.CheckSchedule),
+			PatchScan:   own.string("patchScan", patching.CheckSchedule),
 			ImageName:   own.string("monitoringImageName", nonEmpty),
 		},
 		ExpiresAt: readTime(own, "expiresAt"),

@@ -54,7 +54,7 @@ func (s *stack) database() error {
 			EvidenceKeyAlias:   s.Keys.AliasArns[kms.Logs],
 			LaunchTags:         s.cfg.DefaultTags,
 		},
-		Tags: s.n.Tags(),
+		Tags: s.patchedHostTags(),
 	}, s.stateful())
 	return err
 }

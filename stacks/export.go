@@ -27,6 +27,9 @@ func ExportRelease(ctx *pulumi.Context, cfg *Config, image pulumi.StringOutput) 
 func (s *stack) export() {
 	ctx := s.ctx
 	ctx.Export("vpcId", s.Network.VpcId)
+	ctx.Export("patching", pulumi.Map{
+		"group": pulumi.String(s.patchGroup()), "baselineId": s.Patching.BaselineId, "windowId": s.Patching.WindowId,
+	})
 	ctx.Export("publicSubnetIds", s.Network.PublicSubnetIds)
 	ctx.Export("appSubnetIds", s.Network.AppSubnetIds)
 	ctx.Export("dataSubnetIds", s.Network.DataSubnetIds)

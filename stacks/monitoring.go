@@ -53,7 +53,7 @@ func (s *stack) monitoring() error {
 		AlertEmails: s.cfg.Monitoring.AlertEmails,
 		AccountID:   s.account,
 		Region:      s.cfg.Region,
-		Tags:        s.n.Tags(),
+		Tags:        s.patchedHostTags(),
 	})
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hipaa-platform/platform/components/kms"
 	"github.com/hipaa-platform/platform/components/monitoring"
 	"github.com/hipaa-platform/platform/components/network"
+	"github.com/hipaa-platform/platform/components/patching"
 	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/internal/project"
@@ -66,6 +67,7 @@ type Platform struct {
 	Web            *app.Tier
 	Engine         *app.Tier
 	Monitoring     *monitoring.Monitoring
+	Patching       *patching.Patching
 	// ImagePipelines build the database and monitoring images, in an account stack only.
 	ImagePipelines *images.Pipelines
 	// Images are the AMIs the tiers run, by the configuration key that pins each.
@@ -104,6 +106,7 @@ func (s *stack) deploy() error {
 		{"database", s.database},
 		{"tiers", s.tiers},
 		{"monitoring", s.monitoring},
+		{"patching", s.patching},
 	}
 	export := s.export
 	if s.cfg.AccountBaseline {

@@ -981,3 +981,36 @@ func TestEveryHostMayRecordItsSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestTheLongLivedHostsArePatchedAndReportCompliance: every database and monitoring host is in its
+// stack's patch group, which the Debian baseline, the daily scan and the window name; the window installs
+// on the monitoring host alone (the database's order is its own); the immutable tiers are in no group.
+func TestTheLongLivedHostsArePatchedAndReportCompliance(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "prod"} {
+		rs := previewStack(t, stack)
+		group := "hipaa-" + stack
+		instances := offlinetest.Of(rs, "aws:ec2/instance:Instance")
+		if len(instances) < 3 {
+			t.Fatalf("%s: %d instances", stack, len(instances))
+		}
+		for _, in := range instances {
+			if in.String("tags.PatchGroup") != group {
+				t.Errorf("%s: %s is in patch group %q, want %s", stack, in.Name, in.String("tags.PatchGroup"), group)
+			}
+		}
+		for _, lt := range offlinetest.Of(rs, "aws:ec2/launchTemplate:LaunchTemplate") {
+			if tier := strings.HasSuffix(lt.Name, "-web") || strings.HasSuffix(lt.Name, "-engine"); tier && strings.Contains(fmt.Sprint(lt.Value("tagSpecifications")), "PatchGroup") {
+				t.Errorf("%s: the immutable tier %s is in a patch group", stack, lt.Name)
+			}
+		}
+		if g := offlinetest.One(t, rs, "aws:ssm/patchGroup:PatchGroup"); g.String("patchGroup") != group {
+			t.Errorf("%s: patch group %q", stack, g.String("patchGroup"))
+		}
+		mon, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "hipaa-"+stack+"-monitoring")
+		target := offlinetest.One(t, rs, "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget")
+		if mon.String("tags.Name") == "" || target.String("targets.1.values.0") != mon.String("tags.Name") {
+			t.Errorf("%s: the window installs on %v, want the monitoring host %q only", stack, target.Value("targets"), mon.String("tags.Name"))
+		}
+	}
+}
