@@ -25,8 +25,8 @@ func TestEveryRuleIsComplete(t *testing.T) {
 	// The 39 of HIPAA-RULES.md, the load balancer's logging and header hygiene, which AWS's HIPAA
 	// conformance pack checks too (elb-logging-enabled, alb-http-drop-invalid-header-enabled), and the
 	// protection of PHI stores, the 3 of the host images' builds (encrypted, private, tested and
-	// scanned), and Session Manager's preferences.
-	if len(seen) != 46 {
-		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md, the 2 load balancer rules, phi-stores-protected, the 3 image build rules and ssm-session-preferences", len(seen))
+	// scanned), Session Manager's preferences and the patching of long-lived hosts.
+	if len(seen) != 47 {
+		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md, the 2 load balancer rules, phi-stores-protected, the 3 image build rules, ssm-session-preferences and ssm-hosts-patched", len(seen))
 	}
 }

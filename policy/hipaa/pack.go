@@ -22,7 +22,7 @@ var all = []*engine.Rule{
 	&dbTLSOnly, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
-	&imagebuilderImagesTested, &ssmSessionPreferences, &phiTagged, &phiStoresProtected,
+	&imagebuilderImagesTested, &ssmSessionPreferences, &ssmHostsPatched, &phiTagged, &phiStoresProtected,
 }
 
 // Sections names the sections of 45 CFR Part 164 the rules cite, and the platform's own safeguards.
