@@ -267,8 +267,11 @@ func (m *monitor) state(r Resource) (string, resource.PropertyMap) {
 		id = fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.opts.Region, AccountID, state["name"].StringValue())
 		arn = id
 	case "aws:ssm/document:Document":
-		// Each new content becomes the document's default version.
-		state["name"] = resource.NewProperty(r.Name + "-" + hash[:7])
+		// Each new content becomes the document's default version; a document not named by the program
+		// gets a name from the provider.
+		if n, ok := r.Inputs["name"]; !ok || !n.IsString() {
+			state["name"] = resource.NewProperty(r.Name + "-" + hash[:7])
+		}
 		state["defaultVersion"] = resource.NewProperty("1")
 		state["latestVersion"] = resource.NewProperty("1")
 		id = state["name"].StringValue()
