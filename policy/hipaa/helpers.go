@@ -108,3 +108,26 @@ func requireTrue(c *engine.Check, v engine.V, why string) {
 }
 
 func isWorld(cidr string) bool { return cidr == "0.0.0.0/0" || cidr == "::/0" }
+
+// requireEncryptedBlockDevices fails a resource's block device mappings (a launch template's, an image
+// recipe's) unless each EBS one is encrypted with a customer-managed key: volume names what the mapping
+// makes, and empty is the finding when there is no mapping at all.
+func requireEncryptedBlockDevices(c *engine.Check, r *engine.Resource, volume, empty string) {
+	mappings := r.Get("blockDeviceMappings")
+	if mappings.Unknown() {
+		c.Unknown("blockDeviceMappings")
+		return
+	}
+	items := mappings.Items()
+	if len(items) == 0 {
+		c.Fail("blockDeviceMappings", "%s", empty)
+	}
+	for _, m := range items {
+		ebs := m.Get("ebs")
+		if ebs.Missing() {
+			continue // instance-store or no-device mappings hold no EBS volume
+		}
+		requireTrue(c, ebs.Get("encrypted"), ` (the string "true" in pulumi-aws v6) so `+volume+` is encrypted`)
+		requireCustomerKey(c, ebs.Get("kmsKeyId"), volume)
+	}
+}
