@@ -9,7 +9,6 @@ import (
 	"github.com/hipaa-platform/platform/components/bucket"
 	"github.com/hipaa-platform/platform/components/images"
 	"github.com/hipaa-platform/platform/components/kms"
-	"github.com/hipaa-platform/platform/components/network"
 )
 
 // An account stack (hipaa:accountBaseline) declares its account's singletons, so that no environment's
@@ -101,19 +100,7 @@ func (s *stack) baseline() (err error) {
 // buildNetwork is where the account's images are built: a VPC of its own (dedicated tenancy, flow logs),
 // whose app subnets reach Debian's mirror through NAT, as the environments' app subnets do. The account
 // stack runs before any environment, so its builds cannot borrow one of theirs.
-func (s *stack) buildNetwork() (err error) {
-	s.Network, err = network.NewVpc(s.ctx, s.n.Name("build-vpc"), &network.VpcArgs{
-		CidrBlock:            s.cfg.VpcCidr,
-		AvailabilityZones:    s.zones,
-		NatGatewayPerZone:    s.cfg.NatGatewayPerZone,
-		AccountID:            s.account,
-		Region:               s.cfg.Region,
-		FlowLogKmsKeyArn:     s.Keys.LogsKeyArn,
-		FlowLogRetentionDays: s.cfg.LogRetentionDays,
-		Tags:                 s.n.Tags(),
-	})
-	return err
-}
+func (s *stack) buildNetwork() error { return s.newNetwork("build-vpc") }
 
 // imagePipelines declares the builds of the database and monitoring images, in the build network's first
 // app subnet, encrypted with the account's EBS key.

@@ -147,8 +147,13 @@ func (s *stack) keys() (err error) {
 	return err
 }
 
-func (s *stack) network() (err error) {
-	s.Network, err = network.NewVpc(s.ctx, s.n.Name("vpc"), &network.VpcArgs{
+// network declares the environment's VPC.
+func (s *stack) network() error { return s.newNetwork("vpc") }
+
+// newNetwork declares a VPC of the stack's block and zones, named name: an environment's, or an account
+// stack's build network.
+func (s *stack) newNetwork(name string) (err error) {
+	s.Network, err = network.NewVpc(s.ctx, s.n.Name(name), &network.VpcArgs{
 		CidrBlock:            s.cfg.VpcCidr,
 		AvailabilityZones:    s.zones,
 		NatGatewayPerZone:    s.cfg.NatGatewayPerZone,
