@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -93,17 +92,9 @@ type Pipelines struct {
 	Version string
 }
 
-// scheduleRe is an Image Builder cron expression: cron( and six fields ).
-var scheduleRe = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
-
-// CheckSchedule checks an Image Builder schedule: cron( and six fields ) ("Use cron expressions in Image
-// Builder", Image Builder User Guide; the five-field form it once took is refused).
-func CheckSchedule(s string) error {
-	if !scheduleRe.MatchString(s) {
-		return fmt.Errorf("%q is not an Image Builder cron expression of six fields, such as %s", s, DefaultSchedule)
-	}
-	return nil
-}
+// CheckSchedule checks an Image Builder schedule: a cron expression of six fields ("Use cron expressions
+// in Image Builder", Image Builder User Guide; the five-field form it once took is refused).
+func CheckSchedule(s string) error { return check.CronSchedule(s, DefaultSchedule) }
 
 func (a *PipelinesArgs) validate(name string) error {
 	var problems []string

@@ -225,7 +225,7 @@ func TestBadPipelineArgsAreRefusedNamingTheField(t *testing.T) {
 	}{
 		{"no subnet", func(a *images.PipelinesArgs) { a.SubnetId = nil }, "SubnetId is required"},
 		{"no parent", func(a *images.PipelinesArgs) { a.ParentImage = nil }, "ParentImage is required"},
-		{"five-field cron", func(a *images.PipelinesArgs) { a.Schedule = "0 6 * * 0" }, `Schedule: "0 6 * * 0" is not an Image Builder cron expression of six fields`},
+		{"five-field cron", func(a *images.PipelinesArgs) { a.Schedule = "0 6 * * 0" }, `Schedule: "0 6 * * 0" is not a cron expression of six fields, such as cron(0 6 ? * sun *)`},
 		{"shared tenancy only", func(a *images.PipelinesArgs) { a.InstanceType = "t3.large" }, "InstanceType:"},
 		{"short retention", func(a *images.PipelinesArgs) { a.LogRetentionDays = 30 }, "LogRetentionDays:"},
 		{"no account", func(a *images.PipelinesArgs) { a.AccountID = "" }, `AccountID "": want 12 digits`},

@@ -2,12 +2,12 @@ package patching
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
@@ -60,16 +60,8 @@ type Patching struct {
 	WindowId   pulumi.StringOutput `pulumi:"windowId"`
 }
 
-// scheduleRe is a Systems Manager cron expression of six fields.
-var scheduleRe = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
-
-// CheckSchedule checks a window's or a scan's schedule.
-func CheckSchedule(s string) error {
-	if !scheduleRe.MatchString(s) {
-		return fmt.Errorf("%q is not a cron expression of six fields, such as %s", s, DefaultWindow)
-	}
-	return nil
-}
+// CheckSchedule checks a window's or a scan's schedule: a cron expression of six fields.
+func CheckSchedule(s string) error { return check.CronSchedule(s, DefaultWindow) }
 
 func (a *PatchingArgs) validate(name string) error {
 	var problems []string

@@ -228,3 +228,15 @@ func HostName(s string) error {
 	}
 	return nil
 }
+
+// cronSchedule is a cron expression of six fields, as EC2 Image Builder's pipelines and Systems Manager's
+// maintenance windows and associations take: cron(minutes hours day-of-month month day-of-week year).
+var cronSchedule = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
+
+// CronSchedule checks a six-field cron expression; example is one to suggest.
+func CronSchedule(s, example string) error {
+	if !cronSchedule.MatchString(s) {
+		return fmt.Errorf("%q is not a cron expression of six fields, such as %s", s, example)
+	}
+	return nil
+}
