@@ -111,8 +111,8 @@ func (s *stack) hostImage(instanceType string) (pulumi.StringInput, error) {
 	return s.image("appImageId", s.cfg.Images.App, instanceType, imageSource{owner: "amazon", pattern: "al2023-ami-2023.*-kernel-*-" + arch})
 }
 
-// DebianAccount publishes Debian's official EC2 images (the owner the Debian cloud team's images carry
-// in every region; wiki.debian.org/Cloud/AmazonEC2Image).
+// DebianAccount is the owner of Debian's official EC2 images, as the Debian cloud team's tooling and the
+// public code that looks them up name it; not confirmed here on a page of Debian's own (see the README).
 const DebianAccount = "136693071363"
 
 // lookUpParentImage finds the Debian 12 image an account stack's pipelines start from: pinned
