@@ -94,7 +94,7 @@ before=$failures
 enabled=$(systemctl list-unit-files --state=enabled --no-legend | awk '{ print $1 }')
 while read -r unit; do
   [ -n "$unit" ] || continue
-  printf '%s\n' "${ENABLED_UNITS[@]}" | grep -qxF -- "$unit" || fail "unit $unit is enabled"
+  in_list "$unit" "${ENABLED_UNITS[@]}" || fail "unit $unit is enabled"
 done <<< "$enabled"
 for unit in "${MASKED_UNITS[@]}"; do
   [ "$(systemctl is-enabled "$unit" 2> /dev/null)" = masked ] || fail "unit $unit is not masked"
@@ -163,7 +163,7 @@ if $booted; then
       fail "something listens on $proto port 22 ($addr)"
     elif [[ $host == 127.* || $host == ::1 || $host == ::ffff:127.* ]]; then
       ok "listens on loopback only: $proto $addr"
-    elif printf '%s\n' "${LISTEN_PORTS[@]}" | grep -qxF -- "$port"; then
+    elif in_list "$port" "${LISTEN_PORTS[@]}"; then
       ok "listens for the role's peers: $proto $addr"
     else
       fail "listens on a routable address: $proto $addr"

@@ -66,7 +66,7 @@ say "every password locked"
 mapfile -t enabled <<< "$(systemctl list-unit-files --state=enabled --no-legend | awk '{ print $1 }')"
 for unit in "${enabled[@]}"; do
   [ -n "$unit" ] || continue
-  if ! printf '%s\n' "${ENABLED_UNITS[@]}" | grep -qxF -- "$unit"; then
+  if ! in_list "$unit" "${ENABLED_UNITS[@]}"; then
     systemctl disable --quiet "$unit"
     say "disabled $unit"
   fi

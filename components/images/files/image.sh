@@ -14,6 +14,15 @@ check_role() {
 }
 check_role "${ROLE:-}"
 
+# in_list WORD ITEM...: whether WORD is one of the items. (Not printf | grep -q: under pipefail, grep's
+# early exit can kill printf with SIGPIPE and make a match look like a miss.)
+in_list() {
+  local word=$1 item
+  shift
+  for item in "$@"; do [ "$item" = "$word" ] && return 0; done
+  return 1
+}
+
 # The unit files that may be enabled; harden.sh disables every other. What a role runs beyond these (Patroni,
 # etcd, Nagios, Apache, the backup timers) its converge script enables once it has its configuration: an
 # image boots no daemon with a packaged default configuration. The network units are the ones Debian's EC2
