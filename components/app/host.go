@@ -152,7 +152,7 @@ func Bundle(name string, p hostParams) ([]cloudinit.File, error) {
 	var body strings.Builder
 	if err := steps.Execute(&body, map[string]any{
 		"Role": p.Role, "Image": p.Image, "Registry": p.Registry, "Serve": p.Serve,
-		"UID": ContainerUID, "HostRoot": hostRoot, "HostDir": hostRoot + "/" + p.Role,
+		"UID": ContainerUID, "HostRoot": hostRoot, "HostDir": hostRoot + "/" + p.Role, "SessionUser": hostrole.SessionUser,
 		"Secrets": p.Secrets, "Files": files, "RunArgs": run, "Spec": hex.EncodeToString(sum[:8]),
 		"InspectFormat": `{{.State.Running}} {{index .Config.Labels "hipaa.spec"}}`,
 	}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/internal/hosttest"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/standin"
@@ -93,6 +94,11 @@ func TestTheBootedWebHostGivesTheContainerItsFilesAndNoMore(t *testing.T) {
 	}
 	if strings.Contains(run, "Passw0rd") || strings.Contains(run, "secretsmanager") {
 		t.Errorf("the container is given a secret or its ARN:\n%s", run)
+	}
+
+	// Sessions have their unprivileged user, as on the account's own images.
+	if out, err := m.Exec("id", "-Gn", hostrole.SessionUser); err != nil || out != hostrole.SessionUser+"\n" {
+		t.Errorf("the session user %s: %v %q, want a user in its own group only", hostrole.SessionUser, err, out)
 	}
 
 	// The files are the container's user's alone: it reads them, another user reads none, and it reads
