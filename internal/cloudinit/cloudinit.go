@@ -62,7 +62,10 @@ func (a Agent) Config() string {
 		LogStreamName string `json:"log_stream_name"`
 	}
 	config := map[string]any{
-		"agent": map[string]any{"metrics_collection_interval": 60, "run_as_user": "cwagent"},
+		// The agent runs as root, its default on Linux ("Running the CloudWatch agent as a different
+		// user", CloudWatch User Guide): the files it ships are postgres's (log_file_mode 0600) and root's
+		// (/var/log/hipaa, 0750), which the package's cwagent user cannot read.
+		"agent": map[string]any{"metrics_collection_interval": 60},
 		"metrics": map[string]any{
 			"namespace":              "CWAgent",
 			"append_dimensions":      map[string]string{"InstanceId": "${aws:InstanceId}"},
