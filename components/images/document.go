@@ -138,15 +138,23 @@ func Components() []string {
 	return names
 }
 
+// component is the build's component name, one of Components.
+func component(name string) (document, error) {
+	i := slices.IndexFunc(documents, func(d document) bool { return d.name == name })
+	if i < 0 {
+		return document{}, fmt.Errorf("image component %q: want one of %s", name, strings.Join(Components(), ", "))
+	}
+	return documents[i], nil
+}
+
 // ComponentDocument is the YAML of the build's component name (one of Components), named prefix-name, with
 // the files it writes embedded: what Image Builder's component is made of. It fails when the document is
 // longer than MaxDocument.
 func ComponentDocument(prefix, name string) (string, error) {
-	i := slices.IndexFunc(documents, func(d document) bool { return d.name == name })
-	if i < 0 {
-		return "", fmt.Errorf("image component %q: want one of %s", name, strings.Join(Components(), ", "))
+	d, err := component(name)
+	if err != nil {
+		return "", err
 	}
-	d := documents[i]
 	files := make([]File, len(d.files))
 	for j, f := range d.files {
 		content, err := Script(f)

@@ -297,11 +297,12 @@ func (b *builder) infrastructure() error {
 // components declares the build's components, one version each per content.
 func (b *builder) components(docs map[string]string) error {
 	b.componentArn = map[string]pulumi.StringOutput{}
-	for _, c := range Components() {
+	for _, d := range documents {
+		c := d.name
 		n := b.name + "-" + c
 		comp, err := imagebuilder.NewComponent(b.ctx, n, &imagebuilder.ComponentArgs{
 			Name:        pulumi.String(b.a.Prefix + "-" + c),
-			Description: pulumi.String(firstLine(docs[c])),
+			Description: pulumi.String(d.description),
 			Platform:    pulumi.String("Linux"),
 			Version:     pulumi.String(b.version),
 			Data:        pulumi.String(docs[c]),
@@ -315,16 +316,6 @@ func (b *builder) components(docs map[string]string) error {
 		b.componentArn[c] = comp.Arn
 	}
 	return nil
-}
-
-// firstLine is the description line of a component document.
-func firstLine(doc string) string {
-	for _, line := range strings.Split(doc, "\n") {
-		if d, ok := strings.CutPrefix(line, "description: "); ok {
-			return d
-		}
-	}
-	return ""
 }
 
 // logGroupPrefix is where Image Builder sends a build's logs: /aws/imagebuilder/{recipe name} ("Monitor
@@ -401,6 +392,9 @@ func (b *builder) role(role string) (*imagebuilder.ImagePipeline, pulumi.StringO
 		return nil, pulumi.StringOutput{}, fmt.Errorf("creating %s's distribution: %w", name, err)
 	}
 	tests := 60 // minutes, Image Builder's least
+	// No build starts before its log group, which Image Builder would otherwise create unencrypted, and
+	// what the instance needs.
+	afterReady := pulumi.DependsOn(append([]pulumi.Resource{logs}, b.ready...))
 	pipeline, err := imagebuilder.NewImagePipeline(ctx, name, &imagebuilder.ImagePipelineArgs{
 		Name:                           pulumi.String(recipeName),
 		Description:                    pulumi.String(fmt.Sprintf("Rebuilds the %s image with the week's Debian updates, tests and scans it", role)),
@@ -420,7 +414,7 @@ func (b *builder) role(role string) (*imagebuilder.ImagePipeline, pulumi.StringO
 		EnhancedImageMetadataEnabled: pulumi.Bool(true),
 		Status:                       pulumi.String("ENABLED"),
 		Tags:                         b.tags(name),
-	}, b.parent, pulumi.DependsOn(append([]pulumi.Resource{logs}, b.ready...)))
+	}, b.parent, afterReady)
 	if err != nil {
 		return nil, pulumi.StringOutput{}, fmt.Errorf("creating %s's pipeline: %w", name, err)
 	}
@@ -438,8 +432,7 @@ func (b *builder) role(role string) (*imagebuilder.ImagePipeline, pulumi.StringO
 		ImageScanningConfiguration:   &imagebuilder.ImageImageScanningConfigurationArgs{ImageScanningEnabled: pulumi.Bool(true)},
 		EnhancedImageMetadataEnabled: pulumi.Bool(true),
 		Tags:                         b.tags(name),
-	}, b.parent, pulumi.DependsOn(append([]pulumi.Resource{logs}, b.ready...)),
-		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: (2 * time.Hour).String()}))
+	}, b.parent, afterReady, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: (2 * time.Hour).String()}))
 	if err != nil {
 		return nil, pulumi.StringOutput{}, fmt.Errorf("creating %s's first image: %w", name, err)
 	}
