@@ -20,6 +20,10 @@ type File struct {
 	Path        string `yaml:"path"`
 	Permissions string `yaml:"permissions"`
 	Content     string `yaml:"content"`
+	// Later keeps the file out of the first boot: the host's Systems Manager document brings it, as soon
+	// as the host is managed. It is for what a host does not need to come up, so that the user data
+	// stays within EC2's 16 KB.
+	Later bool `yaml:"-"`
 }
 
 // Encode packs files and the commands to run after writing them.

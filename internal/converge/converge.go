@@ -17,8 +17,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -262,7 +264,7 @@ func (h Host) FirstBoot() [][]string {
 
 // UserData is the first boot's cloud-config: files, then the unit started.
 func (h Host) UserData(files []cloudinit.File) (string, error) {
-	return cloudinit.Encode(files, h.FirstBoot())
+	return cloudinit.Encode(slices.DeleteFunc(slices.Clone(files), func(f cloudinit.File) bool { return f.Later }), h.FirstBoot())
 }
 
 // Document is the content of the Systems Manager Command document that brings a running host to files:
@@ -334,4 +336,33 @@ func Commands(document string) (string, error) {
 		return "", fmt.Errorf("converge: want one step, got %d", len(doc.MainSteps))
 	}
 	return strings.Join(doc.MainSteps[0].Inputs.RunCommand, "\n") + "\n", nil
+}
+
+// DocumentFiles are the files a document writes, by path: for tests that read what it brings.
+func DocumentFiles(document string) (map[string]string, error) {
+	commands, err := Commands(document)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]string{}
+	for _, line := range strings.Split(commands, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 4 || f[0] != "put" {
+			continue
+		}
+		packed, err := base64.StdEncoding.DecodeString(f[3])
+		if err != nil {
+			return nil, fmt.Errorf("converge: %s: %w", f[1], err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(packed))
+		if err != nil {
+			return nil, fmt.Errorf("converge: %s: %w", f[1], err)
+		}
+		content, err := io.ReadAll(zr)
+		if err != nil {
+			return nil, fmt.Errorf("converge: %s: %w", f[1], err)
+		}
+		files[f[1]] = string(content)
+	}
+	return files, nil
 }

@@ -111,6 +111,18 @@ func TestEveryRenderedScriptAndCloudConfigPasses(t *testing.T) {
 				if path, ok := write(r.Name+"-document.sh", "#!/bin/sh\n"+commands); ok {
 					scripts = append(scripts, path)
 				}
+				// What the document alone brings (the first boot leaves it out): hipaa-db.
+				files, err := converge.DocumentFiles(r.String("content"))
+				if err != nil {
+					t.Fatalf("%s %s: %v", stack, r.Name, err)
+				}
+				for name, content := range files {
+					if strings.HasPrefix(content, "#!/usr/bin/python3") {
+						if path, ok := write(r.Name+name+".py", content); ok {
+							programs = append(programs, path)
+						}
+					}
+				}
 			}
 		}
 	}

@@ -350,6 +350,10 @@ func execute(name string, p Params) (string, error) {
 	return b.String(), nil
 }
 
+// OperationsCommand is where a Patroni member has the cluster's operations (db.py), which `platformctl
+// db` runs through Systems Manager.
+const OperationsCommand = "/usr/local/sbin/hipaa-db"
+
 // Bundle is a host's whole setup, as files: the configuration under /etc/hipaa, the units of the backups
 // and of monitoring staged under /etc/hipaa/systemd (the converge script installs them), and the converge
 // script with its own units. The first boot writes it from the user data, and the Systems Manager
@@ -361,6 +365,11 @@ func Bundle(p Params) ([]cloudinit.File, error) {
 	}
 	var out []cloudinit.File
 	for _, n := range slices.Sorted(maps.Keys(files)) {
+		if n == "db.py" {
+			// The cluster's operations are for a running cluster: they come with the document.
+			out = append(out, cloudinit.File{Path: OperationsCommand, Permissions: "0755", Content: files[n], Later: true})
+			continue
+		}
 		out = append(out, cloudinit.File{Path: "/etc/hipaa/" + n, Permissions: "0600", Content: files[n]})
 	}
 	units := map[string]string{}
