@@ -65,6 +65,7 @@ if [ "$(readlink /etc/nagios4/nagios.cfg)" != {{.ConfigDir}}/nagios.cfg ]; then
   changed "linked /etc/nagios4/nagios.cfg"
 fi
 put {{.NotifyCommand}} 755 root:root < /etc/hipaa/hipaa-notify
+put {{.DowntimeCommand}} 755 root:root < /etc/hipaa/hipaa-nagios-downtime
 if [ "$config_changed" = 1 ] || ! systemctl is-active --quiet nagios4; then
   if ! verified=$(nagios4 -v /etc/nagios4/nagios.cfg 2>&1); then
     printf '%s\n' "$verified"
@@ -109,6 +110,49 @@ set -euo pipefail
 exec aws sns publish --region %s --topic-arn %s --subject "${NAGIOS_SUBJECT:0:99}" --message "$NAGIOS_MESSAGE"
 `
 
+// DowntimeCommand is where the Nagios host has downtime, which `platformctl db patch` runs through
+// Systems Manager to announce planned work on hosts: start MINUTES COMMENT HOST... schedules a fixed
+// downtime of each host and its services from now, so that nothing they report notifies anyone; end
+// COMMENT HOST... deletes those downtimes (and no other), so that a host still down then notifies.
+const DowntimeCommand = "/usr/local/sbin/hipaa-nagios-downtime"
+
+// downtime is DowntimeCommand, writing Nagios's external commands (SCHEDULE_HOST_DOWNTIME,
+// SCHEDULE_HOST_SVC_DOWNTIME, DEL_DOWNTIME_BY_HOST_NAME; Nagios 4's external command reference) to its
+// command pipe.
+const downtime = `#!/bin/bash
+# hipaa-nagios-downtime start MINUTES COMMENT HOST... | end COMMENT HOST...: announce planned work on
+# hosts to Nagios as downtime, and end it.
+set -euo pipefail
+pipe=%s
+usage() { echo "usage: ${0##*/} start MINUTES COMMENT HOST... | end COMMENT HOST..." >&2; exit 2; }
+[ $# -ge 3 ] || usage
+action=$1
+if [ "$action" = start ]; then
+  [[ $2 =~ ^[1-9][0-9]{0,4}$ ]] || usage
+  seconds=$(($2 * 60))
+  shift
+fi
+comment=$2
+shift 2
+if [ $# -lt 1 ] || ! [[ $comment =~ ^[^\;[:cntrl:]]+$ ]]; then usage; fi
+for host in "$@"; do
+  [[ $host =~ ^[A-Za-z0-9._-]+$ ]] || usage
+done
+[ -p "$pipe" ] || { echo "Nagios is not running: $pipe is not its command pipe" >&2; exit 1; }
+now=$(date +%%s)
+for host in "$@"; do
+  case $action in
+  start)
+    printf '[%%s] SCHEDULE_HOST_DOWNTIME;%%s;%%s;%%s;1;0;%%s;platformctl;%%s\n' "$now" "$host" "$now" "$((now + seconds))" "$seconds" "$comment"
+    printf '[%%s] SCHEDULE_HOST_SVC_DOWNTIME;%%s;%%s;%%s;1;0;%%s;platformctl;%%s\n' "$now" "$host" "$now" "$((now + seconds))" "$seconds" "$comment" ;;
+  end)
+    # The host's and its services' downtimes with this comment, whenever they started.
+    printf '[%%s] DEL_DOWNTIME_BY_HOST_NAME;%%s;;0;%%s\n' "$now" "$host" "$comment" ;;
+  *) usage ;;
+  esac
+done > "$pipe"
+`
+
 const apachePorts = "# The Nagios web interface: loopback only, reached through Session Manager port forwarding.\nListen 127.0.0.1:80\n"
 
 // TopicArn is the alert topic's ARN, known before deployment from its fixed name.
@@ -132,7 +176,7 @@ func Bundle(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files)
 	var body bytes.Buffer
 	if err := steps.Execute(&body, map[string]string{
 		"PKIDir": pkiDir, "TLSSecret": a.Database.TLSSecret, "PasswordSecret": a.Database.PasswordSecret,
-		"StateDir": p.StateDir, "LogDir": p.LogDir, "ConfigDir": p.Dir, "NotifyCommand": p.NotifyCommand,
+		"StateDir": p.StateDir, "LogDir": p.LogDir, "ConfigDir": p.Dir, "NotifyCommand": p.NotifyCommand, "DowntimeCommand": DowntimeCommand,
 	}); err != nil {
 		return nil, err
 	}
@@ -159,6 +203,7 @@ func Bundle(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files)
 		Logs: []cloudinit.LogFile{Converge(name, a.Region).AgentLog(), {Path: p.LogDir + "/nagios.log", Stream: "nagios"}}}
 	out = append(out,
 		cloudinit.File{Path: "/etc/hipaa/hipaa-notify", Permissions: "0644", Content: fmt.Sprintf(notify, a.Region, TopicArn(iampolicy.Partition(a.Region), a.Region, a.AccountID, name))},
+		cloudinit.File{Path: "/etc/hipaa/hipaa-nagios-downtime", Permissions: "0644", Content: fmt.Sprintf(downtime, p.StateDir+"/rw/nagios.cmd")},
 		cloudinit.File{Path: "/etc/hipaa/apache-ports.conf", Permissions: "0644", Content: apachePorts},
 		cloudinit.File{Path: "/etc/hipaa/cloudwatch-agent.json", Permissions: "0644", Content: agent.Config()},
 	)

@@ -116,6 +116,40 @@ func TestTheBootedNagiosHostConvergesAndReloadsChangedChecks(t *testing.T) {
 	if hosts := m.File("/etc/nagios4/hipaa/hosts.cfg"); !strings.Contains(hosts, "check_local_disk!30!15!/") {
 		t.Errorf("the new thresholds are not in the running configuration:\n%s", hosts)
 	}
+	// The announcement platformctl db patch makes: the real Nagios takes each host's downtime and its
+	// services', and the end withdraws those and leaves an operator's own downtime of the same host.
+	status := func() string { return m.File("/var/lib/nagios4/status.dat") }
+	downtimes := func(comment string) int {
+		n := 0
+		for _, block := range strings.Split(status(), "downtime {")[1:] {
+			if strings.Contains(block, "\tcomment="+comment+"\n") {
+				n++
+			}
+		}
+		return n
+	}
+	ours, theirs := "patching by platformctl db patch, started by tester at 2026-12-02T06:00:00Z", "disk replacement"
+	for _, args := range [][]string{{"start", "90", ours, "db-0", "db-1"}, {"start", "30", theirs, "db-1"}} {
+		if out, err := m.Exec(append([]string{DowntimeCommand}, args...)...); err != nil {
+			t.Fatalf("%s %v: %v\n%s", DowntimeCommand, args, err, out)
+		}
+	}
+	// Nagios writes its status every ten seconds (status_update_interval's default).
+	m.WaitFor(t, "the downtimes in Nagios's status", time.Minute, func() bool { return downtimes(ours) >= 2 && downtimes(theirs) >= 1 }, status)
+	if !strings.Contains(status(), "servicedowntime {") {
+		t.Errorf("no service is in downtime:\n%s", status())
+	}
+	if out, err := m.Exec(DowntimeCommand, "end", ours, "db-0", "db-1"); err != nil {
+		t.Fatalf("%s end: %v\n%s", DowntimeCommand, err, out)
+	}
+	m.WaitFor(t, "our downtimes withdrawn", time.Minute, func() bool { return downtimes(ours) == 0 }, status)
+	if downtimes(theirs) == 0 {
+		t.Errorf("the end withdrew an operator's own downtime too:\n%s", status())
+	}
+	if out, err := m.Exec(DowntimeCommand, "start", "90", "a;b", "db-0"); err == nil || !strings.Contains(out, "usage:") {
+		t.Errorf("a comment with a semicolon was taken (%v): %s", err, out)
+	}
+
 	// And again: nothing changes, nothing is reloaded.
 	if _, err := m.Start("hipaa-monitoring-converge.service"); err != nil {
 		t.Fatal(err)
