@@ -19,14 +19,19 @@ func (s *stack) patchedHostTags() map[string]string {
 }
 
 // patching declares the stack's patch baseline, compliance scan and maintenance window, in which the
-// monitoring host installs its updates. The database hosts are scanned; they are patched in their own
-// order, replicas first and the primary after a switchover, not by the window's task.
+// monitoring host installs its updates. A cluster's database hosts are scanned; `platformctl db patch`
+// (the patch workflow, as the window opens) patches them in their own order, replicas first and the
+// primary after a switchover. A lone database host has no order and no stand-in: the window patches it.
 func (s *stack) patching() (err error) {
+	install := []string{s.MonitoringHost.Name}
+	if len(s.Database.Hosts) == 1 {
+		install = append(install, s.Database.Hosts[0].Name)
+	}
 	s.Patching, err = patching.NewPatching(s.ctx, s.n.Name("patching"), &patching.PatchingArgs{
 		Group:        s.patchGroup(),
 		Window:       s.cfg.Monitoring.PatchWindow,
 		Scan:         s.cfg.Monitoring.PatchScan,
-		InstallHosts: []string{s.MonitoringHost.Name},
+		InstallHosts: install,
 		Tags:         s.n.Tags(),
 	})
 	return err

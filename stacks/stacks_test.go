@@ -984,14 +984,26 @@ func TestEveryHostMayRecordItsSessions(t *testing.T) {
 
 // TestTheLongLivedHostsArePatchedAndReportCompliance: every database and monitoring host is in its
 // stack's patch group, which the Debian baseline, the daily scan and the window name; the window installs
-// on the monitoring host alone (the database's order is its own); the immutable tiers are in no group.
+// on the monitoring host, and on the database host of a stack that has one alone (a cluster's order is
+// platformctl db patch's); the immutable tiers are in no group.
 func TestTheLongLivedHostsArePatchedAndReportCompliance(t *testing.T) {
 	t.Parallel()
-	for _, stack := range []string{"dev", "prod"} {
-		rs := previewStack(t, stack)
+	lone, err := runWith(t, map[string]string{"hipaa:dbReplicas": "0", "hipaa:dbHighAvailability": "false", "hipaa:dbSynchronousReplication": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		stack, installs string
+		rs              []offline.Resource
+	}{
+		{"dev", "hipaa-dev-monitoring", previewStack(t, "dev")},
+		{"prod", "hipaa-prod-monitoring", previewStack(t, "prod")},
+		{"dev", "hipaa-dev-monitoring hipaa-dev-db-0", lone}, // one database host, no replica
+	} {
+		stack, installs, rs := tc.stack, tc.installs, tc.rs
 		group := "hipaa-" + stack
 		instances := offlinetest.Of(rs, "aws:ec2/instance:Instance")
-		if len(instances) < 3 {
+		if len(instances) < 2 {
 			t.Fatalf("%s: %d instances", stack, len(instances))
 		}
 		for _, in := range instances {
@@ -1007,10 +1019,13 @@ func TestTheLongLivedHostsArePatchedAndReportCompliance(t *testing.T) {
 		if g := offlinetest.One(t, rs, "aws:ssm/patchGroup:PatchGroup"); g.String("patchGroup") != group {
 			t.Errorf("%s: patch group %q", stack, g.String("patchGroup"))
 		}
-		mon, _ := offlinetest.Named(rs, "aws:ec2/instance:Instance", "hipaa-"+stack+"-monitoring")
 		target := offlinetest.One(t, rs, "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget")
-		if mon.String("tags.Name") == "" || target.String("targets.1.values.0") != mon.String("tags.Name") {
-			t.Errorf("%s: the window installs on %v, want the monitoring host %q only", stack, target.Value("targets"), mon.String("tags.Name"))
+		var names []string
+		for i := 0; target.String(fmt.Sprintf("targets.1.values.%d", i)) != ""; i++ {
+			names = append(names, target.String(fmt.Sprintf("targets.1.values.%d", i)))
+		}
+		if target.String("targets.1.key") != "tag:Name" || strings.Join(names, " ") != installs {
+			t.Errorf("%s: the window installs on %v, want %s", stack, target.Value("targets"), installs)
 		}
 	}
 }

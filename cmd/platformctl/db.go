@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
@@ -31,12 +32,12 @@ type hostRun func(ctx context.Context, t dbTarget, host string, command []string
 type drillStart func(ctx context.Context, t dbTarget, group string) error
 
 // hipaaDB is where each Patroni member has the cluster's operations (hostconfig's db.py).
-const hipaaDB = "/usr/local/sbin/hipaa-db"
+const hipaaDB = hostconfig.OperationsCommand
 
 func dbCmd(d deps) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "db",
-		Short: "Operate a stack's database cluster: its status, a switchover, a failover",
+		Short: "Operate a stack's database cluster: its status, a switchover, a failover, a restore drill, patching",
 		Long: `db runs the cluster's operations on one of its database hosts through Systems Manager (Run Command,
 AWS-RunShellScript), as the operator's AWS identity: no SSH, nothing opened. Each host carries them as
 hipaa-db, which acts through Patroni and refuses (exit 2, saying why) what the cluster is not healthy
@@ -103,7 +104,8 @@ back to zero. Refused while a drill runs.`,
 		},
 	}
 	drill.Flags().String("stack", "", "the `STACK` whose backups to drill")
-	cmd.AddCommand(status, switchover, failover, drill)
+	patch := patchCmd(d)
+	cmd.AddCommand(status, switchover, failover, drill, patch)
 	return cmd
 }
 
@@ -196,6 +198,8 @@ type clusterStatus struct {
 		TL     any    `json:"TL"`
 		Lag    any    `json:"Lag in MB"`
 	} `json:"members"`
+	// Streaming are the members the primary sends WAL to; nil when it could not be asked.
+	Streaming    []string       `json:"streaming"`
 	LastFailover map[string]any `json:"lastFailover"`
 	Failovers    int            `json:"failovers"`
 }

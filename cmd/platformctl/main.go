@@ -46,10 +46,16 @@ type deps struct {
 	onHost hostRun
 	// startDrill raises a stack's restore drill group to one host.
 	startDrill drillStart
+	// patchHost installs a database host's updates; muteAlarms and unmuteAlarms turn a stack's alarm
+	// actions off and back on around it.
+	patchHost    patchRun
+	muteAlarms   alarmMute
+	unmuteAlarms alarmUnmute
 }
 
 func main() {
-	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser, registry: ecrRegistry, onHost: ssmRun, startDrill: asgDrill},
+	os.Exit(run(deps{stdout: os.Stdout, stderr: os.Stderr, workspace: projectWorkspace, now: time.Now, user: currentUser, registry: ecrRegistry, onHost: ssmRun, startDrill: asgDrill,
+		patchHost: ssmPatch, muteAlarms: muteAlarms, unmuteAlarms: unmuteAlarms},
 		os.Args[1:]))
 }
 

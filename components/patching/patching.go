@@ -43,9 +43,9 @@ type PatchingArgs struct {
 	// Scan is when every host of the group reports its patch compliance. Optional; default DefaultScan.
 	Scan string
 	// InstallHosts are the Name tags of the hosts that install approved updates in the window, one at a
-	// time, rebooting when an update needs it: the hosts whose order does not matter (the monitoring host).
-	// The database hosts are scanned, not patched here: their order (replicas, the backup host, a
-	// switchover, the primary) is the database's. Optional.
+	// time, rebooting when an update needs it: the hosts whose order does not matter (the monitoring host,
+	// a lone database host). A cluster's database hosts are scanned, not patched here: their order
+	// (replicas, the backup host, a switchover, the primary) is `platformctl db patch`'s. Optional.
 	InstallHosts []string
 	// Tags are added to every resource. Optional.
 	Tags map[string]string

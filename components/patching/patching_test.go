@@ -1,8 +1,11 @@
 package patching
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
@@ -76,4 +79,23 @@ func TestBadPatchingArgsNameTheField(t *testing.T) {
 	a := validArgs()
 	a.Group, a.Window = "", "0 5 * * 0"
 	patching.Refused(t, a, `patching "hipaa-unit-patching": Group is required; Window: "0 5 * * 0" is not a cron expression of six fields`)
+}
+
+// TestThePatchWorkflowOpensWithTheDefaultWindow: the workflow that patches the clusters' database hosts
+// runs when the default window opens, in GitHub's five-field cron.
+func TestThePatchWorkflowOpensWithTheDefaultWindow(t *testing.T) {
+	t.Parallel()
+	f := strings.Fields(strings.TrimSuffix(strings.TrimPrefix(DefaultWindow, "cron("), ")"))
+	days := map[string]string{"SUN": "0", "MON": "1", "TUE": "2", "WED": "3", "THU": "4", "FRI": "5", "SAT": "6"}
+	if len(f) != 6 || f[2] != "?" || days[f[4]] == "" {
+		t.Fatalf("DefaultWindow %q: want minutes, hours, ?, month, one day of the week, year", DefaultWindow)
+	}
+	want := fmt.Sprintf(`cron: "%s %s * %s %s"`, f[0], f[1], f[3], days[f[4]])
+	workflow, err := os.ReadFile("../../.github/workflows/patch.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(workflow), want) {
+		t.Errorf("the patch workflow does not run at DefaultWindow %s (%s):\n%s", DefaultWindow, want, workflow)
+	}
 }

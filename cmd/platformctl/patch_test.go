@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hipaa-platform/platform/components/database/pgtest"
+	"github.com/hipaa-platform/platform/components/monitoring"
+)
+
+// TestDbPatchGoesHostByHostAndStopsAtOneThatDoesNotReturn runs platformctl db patch for prod against a
+// Patroni cluster of three members on loopback, the shape of prod's. Each command reaches a member as
+// Systems Manager would, running its rendered hipaa-db; installing a host's updates is its Patroni and
+// PostgreSQL stopped and started again, as the reboot after an update would. Only that, the Nagios
+// announcement and the alarms' actions are stood in for.
+//
+// A replica that does not come back stops the run before any other host is touched, and the announcement
+// is withdrawn so that it alarms; a cluster with a member down is not patched at all; a healthy one
+// is patched replica, backup host, then the primary after a switchover, each host starting only once
+// the one before streams again.
+func TestDbPatchGoesHostByHostAndStopsAtOneThatDoesNotReturn(t *testing.T) {
+	_, ha := pgtest.StartHAFor(t, 3, true)
+	if _, err := ha.SyncStandby(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	member := func(host string) *pgtest.Member { return ha.Member(strings.TrimPrefix(host, "hipaa-prod-")) }
+	var events []string
+	returns := true
+	patch := func(wait string) (int, string, string) {
+		events = nil
+		var out, errb bytes.Buffer
+		d := testDeps(&out, &errb, nil)
+		d.onHost = func(_ context.Context, target dbTarget, host string, command []string) (string, string, int, error) {
+			if target.Stack != "prod" || target.Region != "us-east-1" {
+				t.Errorf("asked %s of %+v", host, target)
+			}
+			if host == "hipaa-prod-monitoring" {
+				if command[0] != monitoring.DowntimeCommand || len(command) < 4 {
+					t.Errorf("asked the monitoring host to run %v", command)
+				}
+				events = append(events, "downtime "+command[1])
+				return "", "", 0, nil
+			}
+			if command[0] != hipaaDB {
+				t.Errorf("asked %s to run %v", host, command)
+			}
+			if command[1] == "switchover" {
+				events = append(events, "switchover")
+			}
+			stdout, stderr, code, err := member(host).DB(command[1:]...)
+			named := strings.NewReplacer(`"db-`, `"hipaa-prod-db-`)
+			return named.Replace(stdout), named.Replace(stderr), code, err
+		}
+		d.patchHost = func(_ context.Context, _ dbTarget, host string) error {
+			// What the cluster looked like when this host's turn came: who led, and whom it streamed to
+			// (its own pg_stat_replication).
+			l := ha.Leader()
+			if l == nil {
+				return fmt.Errorf("no leader when %s's turn came", host)
+			}
+			out, err := l.SQL("SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1")
+			if err != nil {
+				return err
+			}
+			events = append(events, "patch "+host+" leader="+l.Name+" streaming="+strings.Join(strings.Fields(out), ","))
+			m := member(host)
+			m.Stop()
+			if returns {
+				return m.Start()
+			}
+			return nil
+		}
+		d.muteAlarms = func(_ context.Context, _ dbTarget, prefixes []string) ([]string, error) {
+			events = append(events, "mute "+strings.Join(prefixes, " "))
+			return []string{"hipaa-prod-db-0-status"}, nil
+		}
+		d.unmuteAlarms = func(_ context.Context, _ dbTarget, names []string) error {
+			events = append(events, "unmute "+strings.Join(names, " "))
+			return nil
+		}
+		code := run(d, []string{"--dir", "../..", "db", "patch", "--stack", "prod", "--wait", wait})
+		return code, out.String(), errb.String()
+	}
+	leader := func() string {
+		if l := ha.Leader(); l != nil {
+			return l.Name
+		}
+		return "none"
+	}
+	if l := leader(); l != "db-0" {
+		t.Fatalf("the cluster starts led by %s, want db-0", l)
+	}
+
+	// db-2 does not come back: nothing after it is patched, the primary does not move, and the
+	// announcement ends so that db-2 alarms.
+	returns = false
+	code, out, errOut := patch("20s")
+	t.Log("\n" + out + errOut)
+	if code != exitFailed || !strings.Contains(errOut, "hipaa-prod-db-2 did not return to health within 20s") ||
+		!strings.Contains(errOut, "refusing to go on, not patched: hipaa-prod-db-1, hipaa-prod-db-0") {
+		t.Errorf("a replica that does not return: exit %d: %s", code, errOut)
+	}
+	if len(events) != 5 || events[0] != "downtime start" || !strings.HasPrefix(events[1], "mute hipaa-prod-db-promoted hipaa-prod-db-0- ") ||
+		!strings.HasPrefix(events[2], "patch hipaa-prod-db-2 ") || events[3] != "unmute hipaa-prod-db-0-status" || events[4] != "downtime end" {
+		t.Errorf("a replica that does not return: events %q", events)
+	}
+	if l := leader(); l != "db-0" {
+		t.Errorf("the primary moved to %s though the run stopped before it", l)
+	}
+
+	// With db-2 still down, a run does not start.
+	code, _, errOut = patch("20s")
+	if code != exitBadInput || !strings.Contains(errOut, "hipaa-prod-db-2 is not a member (its Patroni is not running); patching starts only with every member running") || len(events) != 0 {
+		t.Errorf("a cluster with a member down: exit %d: %s (events %q)", code, errOut, events)
+	}
+
+	returns = true
+	if err := member("hipaa-prod-db-2").Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ha.WaitHealthy(3, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = patch("2m")
+	t.Log("\n" + out + errOut)
+	if code != exitOK || !strings.Contains(out, "patching prod in this order: hipaa-prod-db-2, hipaa-prod-db-1, hipaa-prod-db-0 (after a switchover)") ||
+		!strings.Contains(out, "patched 3 hosts of prod; the primary is hipaa-prod-db-") {
+		t.Fatalf("a healthy cluster: exit %d:\n%s%s", code, out, errOut)
+	}
+	var turns []string
+	for _, e := range events {
+		if !strings.HasPrefix(e, "patch ") {
+			turns = append(turns, e)
+			continue
+		}
+		f := strings.Fields(e)
+		turns = append(turns, "patch "+f[1])
+		// When a host's turn comes, the leader streams to both other members: the one before is back.
+		lead := strings.TrimPrefix(f[2], "leader=")
+		var others []string
+		for _, m := range []string{"db-0", "db-1", "db-2"} {
+			if m != lead {
+				others = append(others, m)
+			}
+		}
+		if f[3] != "streaming="+strings.Join(others, ",") {
+			t.Errorf("%s's turn came with %s", f[1], strings.Join(f[2:], " "))
+		}
+		if "hipaa-prod-"+lead == f[1] {
+			t.Errorf("the primary was patched while it led: %s", e)
+		}
+	}
+	want := []string{"downtime start", "mute", "patch hipaa-prod-db-2", "patch hipaa-prod-db-1", "switchover", "patch hipaa-prod-db-0", "unmute", "downtime end"}
+	if len(turns) != len(want) {
+		t.Fatalf("events %q, want %q", events, want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(turns[i], want[i]) {
+			t.Errorf("event %d is %q, want %q (all: %q)", i, turns[i], want[i], events)
+		}
+	}
+	if l := leader(); l == "db-0" {
+		t.Errorf("db-0 still leads after its turn")
+	}
+	if _, err := ha.WaitHealthy(3, time.Minute); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestDbPatchRefusesWhatItCannotDoBeforeAskingAnyHost: a bad --wait, an account stack and a missing
+// --stack are refused with exit 2 before any host is asked or anything is announced.
+func TestDbPatchRefusesWhatItCannotDoBeforeAskingAnyHost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--stack", "prod", "--wait", "0s"}, "--wait must be a positive duration, such as 15m; got 0s"},
+		{[]string{"--stack", "account-prod"}, "account-prod is an account stack"},
+		{[]string{}, "--stack is required; the stacks are"},
+	} {
+		var out, errb bytes.Buffer
+		d := testDeps(&out, &errb, nil)
+		d.onHost = func(_ context.Context, _ dbTarget, host string, command []string) (string, string, int, error) {
+			t.Errorf("%v asked %s to run %v", tc.args, host, command)
+			return "", "", 0, fmt.Errorf("no host")
+		}
+		if code := run(d, append([]string{"--dir", "../..", "db", "patch"}, tc.args...)); code != exitBadInput || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
