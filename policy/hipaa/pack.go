@@ -19,7 +19,7 @@ var all = []*engine.Rule{
 	&kmsKeyRotation, &kmsKeySafeLifecycle, &logGroupKms, &logRetention, &snsTopicKms, &secretsKms,
 	&dedicatedTenancy, &sgNoPublicAdminPorts, &sgIngressAuthorizedOnly, &defaultSgClosed, &noPublicIP,
 	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders,
-	&dbTLSOnly, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
+	&dbTLSOnly, &dbLogsShipped, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
 	&imagebuilderImagesTested, &ssmSessionPreferences, &ssmHostsPatched, &phiTagged, &phiStoresProtected,
