@@ -77,7 +77,7 @@ alarms. --dry-run prints the order and changes nothing.`,
 		},
 	}
 	c.Flags().String("stack", "", "the `STACK` whose database hosts to patch")
-	c.Flags().DurationVar(&wait, "wait", 15*time.Minute, "how long each host has to return to health after its updates")
+	c.Flags().DurationVar(&wait, "wait", 15*time.Minute, "the `DURATION` each host has to return to health after its updates")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the order and change nothing")
 	return c
 }
