@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -191,6 +192,67 @@ func TestDbPatchRefusesWhatItCannotDoBeforeAskingAnyHost(t *testing.T) {
 		}
 		if code := run(d, append([]string{"--dir", "../..", "db", "patch"}, tc.args...)); code != exitBadInput || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
+
+// status is a cluster's hipaa-db status from members given as name=role/state/lag, and the replicas
+// the primary streams to.
+func status(t *testing.T, streaming []string, members ...string) clusterStatus {
+	t.Helper()
+	raw := map[string]any{"cluster": "main", "streaming": streaming}
+	var list []map[string]any
+	for _, m := range members {
+		name, rest, _ := strings.Cut(m, "=")
+		f := strings.Split(rest, "/")
+		entry := map[string]any{"Member": name, "Role": f[0], "State": f[1]}
+		if len(f) > 2 {
+			entry["Lag in MB"] = json.Number(f[2])
+		}
+		list = append(list, entry)
+	}
+	raw["members"] = list
+	b, _ := json.Marshal(raw)
+	var s clusterStatus
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestThePatchOrderAndItsGate: after a failover to the backup host the primary is still last; a
+// replica counts as returned only when the primary streams to it within the lag alarm's threshold.
+func TestThePatchOrderAndItsGate(t *testing.T) {
+	t.Parallel()
+	healthy := []string{"h-0=Leader/running", "h-1=Sync Standby/streaming/0", "h-2=Replica/running/3"}
+	got := patchOrder(status(t, nil, "h-0=Replica/running/0", "h-1=Leader/running", "h-2=Replica/running/0"), "h-1")
+	if fmt.Sprint(got) != "[{h-0 false} {h-2 false} {h-1 true}]" {
+		t.Errorf("the backup host leading: order %v, want the replicas, then the backup host after a switchover", got)
+	}
+	got = patchOrder(status(t, nil, healthy...), "h-1")
+	if fmt.Sprint(got) != "[{h-2 false} {h-1 false} {h-0 true}]" {
+		t.Errorf("order %v, want h-2, the backup host h-1, then h-0 after a switchover", got)
+	}
+	target := dbTarget{Stack: "unit", Hosts: []string{"h-0", "h-1", "h-2"}}
+	for _, tc := range []struct {
+		name      string
+		streaming []string
+		members   []string
+		want      string
+	}{
+		{"back", []string{"h-1", "h-2"}, healthy, ""},
+		{"running but not streaming", []string{"h-1"}, healthy, "h-2 is running but not streaming from the primary (which streams to h-1)"},
+		{"the primary could not say", nil, healthy, "the primary could not say which replicas stream from it"},
+		{"behind", []string{"h-1", "h-2"}, []string{healthy[0], healthy[1], "h-2=Replica/running/2048"}, "h-2 lags 2048 MB, more than the alarm's 1024 MB"},
+		{"gone", []string{"h-1"}, healthy[:2], "h-2 is not a member (its Patroni is not running)"},
+		{"starting", []string{"h-1"}, []string{healthy[0], healthy[1], "h-2=Replica/starting"}, "h-2 is starting"},
+		{"no leader", []string{"h-1", "h-2"}, []string{"h-0=Replica/running/0", healthy[1], healthy[2]}, "no member leads"},
+		{"leads", []string{"h-1"}, []string{"h-0=Replica/running/0", healthy[1], "h-2=Leader/running"}, "h-2 leads: it was to be a replica"},
+	} {
+		if got := unhealthy(status(t, tc.streaming, tc.members...), target, "h-2"); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
