@@ -111,6 +111,8 @@ func runPatch(ctx context.Context, d deps, t dbTarget, monitor string, wait time
 	if err := downtime(ctx, d, t, monitor, append([]string{"start", minutes, comment}, t.Hosts...)); err != nil {
 		return fmt.Errorf("announcing the patching to Nagios on %s: %w; nothing was patched", monitor, err)
 	}
+	// The alarms components/monitoring names after each host (<host>-status, -replication-lag, ...) and
+	// the cluster's promotion alarm (<project>-<stack>-db-promoted), which a switchover fires.
 	prefixes := []string{strings.TrimSuffix(t.Hosts[0], "-0") + "-promoted"}
 	for _, h := range t.Hosts {
 		prefixes = append(prefixes, h+"-")

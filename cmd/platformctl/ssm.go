@@ -21,9 +21,11 @@ func ssmRun(ctx context.Context, t dbTarget, host string, command []string) (str
 }
 
 // ssmPatch installs host's approved updates with AWS-RunPatchBaseline (Operation Install, RebootOption
-// RebootIfNeeded): Run Command keeps the invocation in progress across the reboot and reports it when
-// the host is back ("Rebooting managed nodes from scripts", Systems Manager User Guide). Not exercised
-// here.
+// RebootIfNeeded) and waits for the invocation's result. A Run Command script that asks for a reboot
+// (exit 194) is restarted by the agent after it, the service told first ("Handling reboots when running
+// commands", Systems Manager User Guide); that AWS-RunPatchBaseline's reboot keeps its invocation in
+// progress that way is assumed, not confirmed here, and a wait that ends without a result is an error.
+// Not exercised here.
 func ssmPatch(ctx context.Context, t dbTarget, host string) error {
 	out, errOut, code, err := ssmInvoke(ctx, t, host, "AWS-RunPatchBaseline",
 		map[string][]string{"Operation": {"Install"}, "RebootOption": {"RebootIfNeeded"}},
