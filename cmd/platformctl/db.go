@@ -48,9 +48,10 @@ enough to do safely. A stack of one database host has no Patroni, and nothing to
 		Use:   "status --stack STACK",
 		Short: "The cluster's members, their roles, state, timeline and lag, and its last failover",
 		Long: `status asks the first database host that answers what Patroni knows: each member's role (Leader,
-Sync Standby, Replica), state, timeline and lag in MB, whether replication is synchronous (and strict:
-no commit without a standby), and the last failover or switchover (when, to whom, from which timeline
-and LSN, and why). It changes nothing.`,
+Sync Standby, Replica), state, timeline and lag in MB, which replicas the primary streams to (its
+pg_stat_replication), whether replication is synchronous (and strict: no commit without a standby), and
+the last failover or switchover (when, to whom, from which timeline and LSN, and why). It changes
+nothing.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDB(cmd, d, "status", "") },
 	}
 	switchover := &cobra.Command{
@@ -225,6 +226,11 @@ func printStatus(w io.Writer, host, out string) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if s.Streaming != nil {
+		fmt.Fprintf(w, "\nthe primary streams to %s\n", namesOrNone(s.Streaming))
+	} else {
+		fmt.Fprintln(w, "\nthe primary could not say which replicas stream from it")
 	}
 	if f := s.LastFailover; f != nil {
 		fmt.Fprintf(w, "\nlast failover or switchover (%d in all): to %v at %v, timeline %v from LSN %v: %v\n",

@@ -71,7 +71,8 @@ func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
 
 	code, out, errOut := db("status", "--stack", "dev")
 	if code != exitOK || !strings.Contains(out, "cluster main, synchronous replication (asked on hipaa-dev-db-0)") ||
-		!strings.Contains(out, "Leader") || !strings.Contains(out, "Sync Standby") || !strings.Contains(out, "no failover or switchover") {
+		!strings.Contains(out, "Leader") || !strings.Contains(out, "Sync Standby") || !strings.Contains(out, "no failover or switchover") ||
+		!strings.Contains(out, "the primary streams to db-1\n") {
 		t.Errorf("status: exit %d:\n%s%s", code, out, errOut)
 	}
 	if code, _, errOut := db("failover", "--stack", "dev"); code != exitBadInput || !strings.Contains(errOut, "failover dev on hipaa-dev-db-0: db-0 is the running primary") {
