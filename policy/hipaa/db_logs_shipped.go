@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/policy/engine"
 )
@@ -30,15 +29,11 @@ var dbLogsShipped = engine.Rule{
 			if in.Tag(naming.RoleTag).Str() != naming.RoleDatabase {
 				continue
 			}
-			ud := in.Get("userData")
-			if ud.Missing() {
-				ud = in.Get("userDataBase64")
-			}
+			files, ud, err := userDataFiles(in)
 			if ud.Unknown() {
 				c.UnknownOn(in.URN, ud.Path())
 				continue
 			}
-			files, err := cloudinit.Files(ud.Str())
 			if err != nil {
 				c.FailOn(in.URN, ud.Path(), "the database host's user data cannot be read (%v), so its audit log cannot be shown to be kept", err)
 				continue

@@ -16,11 +16,7 @@ const (
 // hostFiles is a cloud-config that writes a database host's postgresql.conf and its CloudWatch agent's
 // configuration.
 func hostFiles(conf, agent string) string {
-	indent := func(s string) string {
-		return "      " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n      ")
-	}
-	return "#cloud-config\nwrite_files:\n  - path: /etc/hipaa/postgresql.conf\n    content: |\n" + indent(conf) +
-		"\n  - path: /etc/hipaa/cloudwatch-agent.json\n    content: |\n" + indent(agent) + "\n"
+	return writeFiles("/etc/hipaa/postgresql.conf", conf, "/etc/hipaa/cloudwatch-agent.json", agent)
 }
 
 func TestDbLogsShipped(t *testing.T) {
@@ -51,7 +47,7 @@ func TestDbLogsShipped(t *testing.T) {
 			[]string{"userData: postgresql.conf sets log_connections = ''; set it on"}},
 		{"the log stays on the host", "db-0:userData", hostFiles(auditConf, strings.Replace(shippingAgent, "/var/log/postgresql/", "/var/log/other/", 1)),
 			[]string{"userData: the CloudWatch agent ships nothing of PostgreSQL's log_directory '/var/log/postgresql', so the audit log stays on the host"}},
-		{"no agent", "db-0:userData", "#cloud-config\nwrite_files:\n  - path: /etc/hipaa/postgresql.conf\n    content: |\n      " + strings.ReplaceAll(strings.TrimSpace(auditConf), "\n", "\n      ") + "\n",
+		{"no agent", "db-0:userData", writeFiles("/etc/hipaa/postgresql.conf", auditConf),
 			[]string{"userData: the database host has no CloudWatch agent configuration, so its log stays on the host"}},
 		{"an undeclared group", "-logs", nil,
 			[]string{"userData: the CloudWatch agent ships /var/log/postgresql to /hipaa/db-0, which this stack does not declare, so neither its key nor its retention is known"}},

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"strings"
 
-	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/policy/engine"
 )
@@ -20,15 +19,11 @@ var dbTLSOnly = engine.Rule{
 		if r.Tag(naming.RoleTag).Str() != naming.RoleDatabase {
 			return
 		}
-		ud := r.Get("userData")
-		if ud.Missing() {
-			ud = r.Get("userDataBase64")
-		}
+		files, ud, err := userDataFiles(r)
 		if ud.Unknown() {
 			c.Unknown(ud.Path())
 			return
 		}
-		files, err := cloudinit.Files(ud.Str())
 		if err != nil {
 			c.Fail("userData", "the database host's user data cannot be read (%v), so TLS-only access cannot be shown", err)
 			return

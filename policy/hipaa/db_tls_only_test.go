@@ -16,11 +16,17 @@ const (
 )
 
 func cloudConfig(conf, hba string) string {
-	indent := func(s string) string {
-		return "      " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n      ")
+	return writeFiles("/etc/postgresql/15/main/postgresql.conf", conf, "/etc/postgresql/15/main/pg_hba.conf", hba)
+}
+
+// writeFiles is a cloud-config that writes each path of pathContents with the content after it.
+func writeFiles(pathContents ...string) string {
+	out := "#cloud-config\nwrite_files:\n"
+	for i := 0; i+1 < len(pathContents); i += 2 {
+		out += "  - path: " + pathContents[i] + "\n    content: |\n      " +
+			strings.ReplaceAll(strings.TrimRight(pathContents[i+1], "\n"), "\n", "\n      ") + "\n"
 	}
-	return "#cloud-config\nwrite_files:\n  - path: /etc/postgresql/15/main/postgresql.conf\n    content: |\n" + indent(conf) +
-		"\n  - path: /etc/postgresql/15/main/pg_hba.conf\n    content: |\n" + indent(hba) + "\n"
+	return out
 }
 
 func TestDbTLSOnly(t *testing.T) {

@@ -3,6 +3,8 @@ package hipaa
 import (
 	"strings"
 
+	"github.com/hipaa-platform/platform/internal/cloudinit"
+
 	"github.com/hipaa-platform/platform/policy/engine"
 )
 
@@ -130,4 +132,18 @@ func requireEncryptedBlockDevices(c *engine.Check, r *engine.Resource, volume, e
 		requireTrue(c, ebs.Get("encrypted"), ` (the string "true" in pulumi-aws v6) so `+volume+` is encrypted`)
 		requireCustomerKey(c, ebs.Get("kmsKeyId"), volume)
 	}
+}
+
+// userDataFiles are the files a host's user data writes, by path; ud is the property they come from
+// (userData, or userDataBase64), and nil files with ud.Unknown() mean it is not known yet.
+func userDataFiles(r *engine.Resource) (files map[string]string, ud engine.V, err error) {
+	ud = r.Get("userData")
+	if ud.Missing() {
+		ud = r.Get("userDataBase64")
+	}
+	if ud.Unknown() {
+		return nil, ud, nil
+	}
+	files, err = cloudinit.Files(ud.Str())
+	return files, ud, err
 }
