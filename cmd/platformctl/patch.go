@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,7 +76,10 @@ alarms. --dry-run prints the order and changes nothing.`,
 			if err != nil {
 				return err
 			}
-			return runPatch(cmd.Context(), d, t, p.Name+"-"+stack+"-monitoring", wait, dryRun)
+			// An interrupted run (Ctrl-C, a cancelled workflow) still restores the alarms and the downtime.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runPatch(ctx, d, t, p.Name+"-"+stack+"-monitoring", wait, dryRun)
 		},
 	}
 	c.Flags().String("stack", "", "the `STACK` whose database hosts to patch")
@@ -123,7 +129,8 @@ func runPatch(ctx context.Context, d deps, t dbTarget, monitor string, wait time
 		restore, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		if err := d.unmuteAlarms(restore, t, muted); err != nil {
-			fmt.Fprintf(d.stderr, "could not turn the actions of %s back on: %v\n", strings.Join(muted, ", "), err)
+			fmt.Fprintf(d.stderr, "could not turn the alarms' actions back on (%v); they stay off until someone runs\n  aws cloudwatch enable-alarm-actions --region %s --alarm-names %s\n",
+				err, t.Region, strings.Join(muted, " "))
 		}
 		if err := downtime(restore, d, t, monitor, append([]string{"end", comment}, t.Hosts...)); err != nil {
 			fmt.Fprintf(d.stderr, "could not end the database hosts' downtime on %s: %v\n", monitor, err)
