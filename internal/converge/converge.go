@@ -262,7 +262,8 @@ func (h Host) FirstBoot() [][]string {
 	}
 }
 
-// UserData is the first boot's cloud-config: files, then the unit started.
+// UserData is the first boot's cloud-config: files (those marked Later left to the document), then the
+// unit started.
 func (h Host) UserData(files []cloudinit.File) (string, error) {
 	return cloudinit.Encode(slices.DeleteFunc(slices.Clone(files), func(f cloudinit.File) bool { return f.Later }), h.FirstBoot())
 }
