@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hipaa-platform/platform/components/database/pgtest"
 	"github.com/hipaa-platform/platform/components/monitoring"
+	"github.com/hipaa-platform/platform/internal/project"
 )
 
 // TestDbPatchGoesHostByHostAndStopsAtOneThatDoesNotReturn runs platformctl db patch for prod against a
@@ -253,6 +256,36 @@ func TestThePatchOrderAndItsGate(t *testing.T) {
 	} {
 		if got := unhealthy(status(t, tc.streaming, tc.members...), target, "h-2"); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestThePatchWorkflowCoversEveryEnvironmentWithReplicas: every environment whose database has
+// replicas (and so Patroni) is in the patch workflow's matrix; the window patches the others' one host.
+func TestThePatchWorkflowCoversEveryEnvironmentWithReplicas(t *testing.T) {
+	t.Parallel()
+	p, err := project.Load("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	workflow, err := os.ReadFile("../../.github/workflows/patch.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := p.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range names {
+		cfg, _, err := p.StackConfig(stack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg[p.Name+":accountBaseline"] == "true" || cfg[p.Name+":dbReplicas"] == "0" {
+			continue
+		}
+		if !regexp.MustCompile(`stack: \[[^\]]*\b` + stack + `\b`).Match(workflow) {
+			t.Errorf("%s has replicas but is not in the patch workflow's matrix", stack)
 		}
 	}
 }
