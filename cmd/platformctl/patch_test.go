@@ -25,7 +25,7 @@ import (
 // A replica that does not come back stops the run before any other host is touched, and the announcement
 // is withdrawn so that it alarms; a cluster with a member down is not patched at all; a healthy one
 // is patched replica, backup host, then the primary after a switchover, each host starting only once
-// the one before streams again.
+// the one before streams again, while a writer that retries a failed transaction loses no commit.
 func TestDbPatchGoesHostByHostAndStopsAtOneThatDoesNotReturn(t *testing.T) {
 	_, ha := pgtest.StartHAFor(t, 3, true)
 	if _, err := ha.SyncStandby(time.Minute); err != nil {
@@ -129,7 +129,13 @@ func TestDbPatchGoesHostByHostAndStopsAtOneThatDoesNotReturn(t *testing.T) {
 	if _, err := ha.WaitHealthy(3, 2*time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	// The application writes throughout, retrying a failed transaction as a client would.
+	if _, err := ha.Client(ha.ConnInfo("read-write"), pgtest.LedgerTable); err != nil {
+		t.Fatal(err)
+	}
+	w := pgtest.StartWriter(ha, true)
 	code, out, errOut = patch("2m")
+	w.Stop()
 	t.Log("\n" + out + errOut)
 	if code != exitOK || !strings.Contains(out, "patching prod in this order: hipaa-prod-db-2, hipaa-prod-db-1, hipaa-prod-db-0 (after a switchover)") ||
 		!strings.Contains(out, "patched 3 hosts of prod; the primary is hipaa-prod-db-") {
@@ -170,6 +176,17 @@ func TestDbPatchGoesHostByHostAndStopsAtOneThatDoesNotReturn(t *testing.T) {
 	if l := leader(); l == "db-0" {
 		t.Errorf("db-0 still leads after its turn")
 	}
+	// No acknowledged commit lost, and none skipped: what failed (at the switchover) was made again.
+	lost, err := w.Lost()
+	if err != nil || len(lost) > 0 {
+		t.Errorf("acknowledged commits not on the primary after patching: %v %v", lost, err)
+	}
+	for i, id := range w.Acked() {
+		if id != int64(i+1) {
+			t.Fatalf("commit %d has id %d: a transaction was lost rather than retried", i+1, id)
+		}
+	}
+	t.Logf("during the patching: %d commits, %d attempts failed and were made again", len(w.Acked()), w.Failures())
 	if _, err := ha.WaitHealthy(3, time.Minute); err != nil {
 		t.Error(err)
 	}
