@@ -152,7 +152,8 @@ func unmuteAlarms(ctx context.Context, t dbTarget, names []string) error {
 	return switchAlarms(ctx, t, "enable-alarm-actions", names)
 }
 
-// switchAlarms runs aws cloudwatch action for names, 100 at a time (the API's limit).
+// switchAlarms runs aws cloudwatch action for names, 100 at a time (AlarmNames: "Maximum number of 100
+// items", DisableAlarmActions and EnableAlarmActions in the CloudWatch API reference).
 func switchAlarms(ctx context.Context, t dbTarget, action string, names []string) error {
 	for batch := range slices.Chunk(names, 100) {
 		if _, err := awsCLI(ctx, profileEnv(t), append([]string{"cloudwatch", action, "--region", t.Region, "--alarm-names"}, batch...)...); err != nil {
