@@ -51,10 +51,11 @@ var dbLogsShipped = engine.Rule{
 				c.FailOn(in.URN, ud.Path(), "the database host's user data carries no postgresql.conf, so what it logs cannot be shown")
 				continue
 			}
-			for _, problem := range auditLogging(pgSettings(conf)) {
+			settings := pgSettings(conf)
+			for _, problem := range auditLogging(settings) {
 				c.FailOn(in.URN, ud.Path(), "postgresql.conf %s", problem)
 			}
-			dir := pgSettings(conf)["log_directory"]
+			dir := settings["log_directory"]
 			group, problem := shippedTo(agent, dir)
 			if problem != "" {
 				c.FailOn(in.URN, ud.Path(), "%s", problem)
