@@ -18,10 +18,11 @@ import (
 )
 
 // dbTarget is a stack's database cluster as the db commands reach it: its hosts by name, tried in
-// order, in the stack's region and through its account's profile.
+// order, in the stack's region and through its account's profile. Cluster is the name the program
+// gives the cluster, which its hosts and its alarms are named after.
 type dbTarget struct {
-	Stack, Region, Profile string
-	Hosts                  []string
+	Stack, Region, Profile, Cluster string
+	Hosts                           []string
 }
 
 // hostRun runs a command on one host of a target and returns its standard output and error and its
@@ -128,28 +129,43 @@ func runDB(cmd *cobra.Command, d deps, action, to string) error {
 	if to != "" {
 		command = append(command, to)
 	}
+	host, stdout, stderr, code, err := onFirstHost(cmd.Context(), d, t, t.Hosts, command)
+	if err != nil {
+		return err
+	}
+	switch code {
+	case 0:
+		if action == "status" {
+			return printStatus(d.stdout, host, stdout)
+		}
+		fmt.Fprint(d.stdout, stdout)
+		return nil
+	case 2:
+		return refusal.New("%s %s on %s: %s", action, stack, host, refusedBecause(stderr))
+	default:
+		return fmt.Errorf("%s %s on %s: exit %d: %s", action, stack, host, code, strings.TrimSpace(stderr+stdout))
+	}
+}
+
+// onFirstHost runs command on the first of hosts that can run it at all, and returns which one did,
+// with its output and exit code. A host that is gone (the primary, in a failover) is why the next is
+// asked; err names every host passed over when none could.
+func onFirstHost(ctx context.Context, d deps, t dbTarget, hosts, command []string) (host, stdout, stderr string, code int, err error) {
 	var unreachable []string
-	for _, host := range t.Hosts {
-		stdout, stderr, code, err := d.onHost(cmd.Context(), t, host, command)
+	for _, h := range hosts {
+		stdout, stderr, code, err := d.onHost(ctx, t, h, command)
 		if err != nil {
-			// A host that is gone (the primary, in a failover) is why another is asked.
-			unreachable = append(unreachable, host+": "+err.Error())
+			unreachable = append(unreachable, h+": "+err.Error())
 			continue
 		}
-		switch code {
-		case 0:
-			if action == "status" {
-				return printStatus(d.stdout, host, stdout)
-			}
-			fmt.Fprint(d.stdout, stdout)
-			return nil
-		case 2:
-			return refusal.New("%s %s on %s: %s", action, stack, host, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(stderr), "refused: ")))
-		default:
-			return fmt.Errorf("%s %s on %s: exit %d: %s", action, stack, host, code, strings.TrimSpace(stderr+stdout))
-		}
+		return h, stdout, stderr, code, nil
 	}
-	return fmt.Errorf("no database host of %s could run hipaa-db %s:\n  %s", stack, action, strings.Join(unreachable, "\n  "))
+	return "", "", "", 0, fmt.Errorf("no database host of %s could run hipaa-db %s:\n  %s", t.Stack, strings.Join(command[1:], " "), strings.Join(unreachable, "\n  "))
+}
+
+// refusedBecause is why hipaa-db refused (exit 2), from its standard error: "refused: WHY".
+func refusedBecause(stderr string) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(stderr), "refused: "))
 }
 
 // dbTargetOf is a stack's cluster: its hosts are named as the program names them ({project}-{stack}-db-N,
@@ -174,14 +190,14 @@ func dbTargetOf(p *project.Project, stack string, alone bool) (dbTarget, error) 
 	if replicas == 0 && !alone {
 		return dbTarget{}, refusal.New("%s has one database host and no replica: Patroni does not run it, and there is nothing to switch to (see the runbook's restore)", stack)
 	}
-	t := dbTarget{Stack: stack, Region: cfg["aws:region"]}
+	t := dbTarget{Stack: stack, Region: cfg["aws:region"], Cluster: p.Name + "-" + stack + "-db"}
 	if accts, err := p.Accounts(); err == nil {
 		if a, ok := project.AccountOf(accts, stack); ok {
 			t.Profile = a.Profile
 		}
 	}
 	for i := 0; i <= replicas; i++ {
-		t.Hosts = append(t.Hosts, fmt.Sprintf("%s-%s-db-%d", p.Name, stack, i))
+		t.Hosts = append(t.Hosts, fmt.Sprintf("%s-%d", t.Cluster, i))
 	}
 	return t, nil
 }
@@ -205,12 +221,21 @@ type clusterStatus struct {
 	Failovers    int            `json:"failovers"`
 }
 
-func printStatus(w io.Writer, host, out string) error {
+// decodeStatus reads what hipaa-db status printed on host.
+func decodeStatus(host, out string) (clusterStatus, error) {
 	var s clusterStatus
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.UseNumber() // an LSN is a large integer
 	if err := dec.Decode(&s); err != nil {
-		return fmt.Errorf("hipaa-db status on %s: unexpected answer: %w\n%s", host, err, out)
+		return s, fmt.Errorf("hipaa-db status on %s: unexpected answer: %w\n%s", host, err, out)
+	}
+	return s, nil
+}
+
+func printStatus(w io.Writer, host, out string) error {
+	s, err := decodeStatus(host, out)
+	if err != nil {
+		return err
 	}
 	sync := "asynchronous"
 	if s.Strict {

@@ -68,13 +68,12 @@ alarms. --dry-run prints the order and changes nothing.`,
 				return refusal.New("--wait must be a positive duration, such as 15m; got %s", wait)
 			}
 			stack, _ := cmd.Flags().GetString("stack")
-			cfg, _, err := p.StackConfig(stack)
-			if err == nil && stack != "" && cfg[p.Name+":dbReplicas"] == "0" {
-				return refusal.New("%s has one database host and no replica: nothing can take its place, so the maintenance window's install task patches it with the monitoring host", stack)
-			}
-			t, err := dbTargetOf(p, stack, false)
+			t, err := dbTargetOf(p, stack, true)
 			if err != nil {
 				return err
+			}
+			if len(t.Hosts) == 1 {
+				return refusal.New("%s has one database host and no replica: nothing can take its place, so the maintenance window's install task patches it with the monitoring host", stack)
 			}
 			// An interrupted run (Ctrl-C, a cancelled workflow) still restores the alarms and the downtime.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -118,8 +117,8 @@ func runPatch(ctx context.Context, d deps, t dbTarget, monitor string, wait time
 		return fmt.Errorf("announcing the patching to Nagios on %s: %w; nothing was patched", monitor, err)
 	}
 	// The alarms components/monitoring names after each host (<host>-status, -replication-lag, ...) and
-	// the cluster's promotion alarm (<project>-<stack>-db-promoted), which a switchover fires.
-	prefixes := []string{strings.TrimSuffix(t.Hosts[0], "-0") + "-promoted"}
+	// the cluster's promotion alarm (<cluster>-promoted), which a switchover fires.
+	prefixes := []string{t.Cluster + "-promoted"}
 	for _, h := range t.Hosts {
 		prefixes = append(prefixes, h+"-")
 	}
@@ -218,7 +217,7 @@ func unhealthy(s clusterStatus, t dbTarget, host string) string {
 	var down []string
 	for _, m := range s.Members {
 		seen[m.Member] = true
-		if m.State != "running" && m.State != "streaming" {
+		if !runs(m.State) {
 			down = append(down, m.Member+" is "+m.State)
 		}
 	}
@@ -253,10 +252,13 @@ func unhealthy(s clusterStatus, t dbTarget, host string) string {
 	return ""
 }
 
+// runs says whether a member in state runs its PostgreSQL, as hipaa-db's RUNNING does.
+func runs(state string) bool { return state == "running" || state == "streaming" }
+
 // leaderOf is the member that leads s, or "".
 func leaderOf(s clusterStatus) string {
 	for _, m := range s.Members {
-		if m.Role == "Leader" && (m.State == "running" || m.State == "streaming") {
+		if m.Role == "Leader" && runs(m.State) {
 			return m.Member
 		}
 	}
@@ -286,13 +288,8 @@ func askStatus(ctx context.Context, d deps, t dbTarget, last string) (clusterSta
 	for _, h := range hosts {
 		out, errOut, code, err := d.onHost(ctx, t, h, []string{hipaaDB, "status"})
 		if err == nil && code == 0 {
-			var s clusterStatus
-			dec := json.NewDecoder(strings.NewReader(out))
-			dec.UseNumber()
-			if err := dec.Decode(&s); err != nil {
-				return s, h, fmt.Errorf("hipaa-db status on %s: unexpected answer: %w", h, err)
-			}
-			return s, h, nil
+			s, err := decodeStatus(h, out)
+			return s, h, err
 		}
 		if err == nil {
 			err = fmt.Errorf("exit %d: %s", code, strings.TrimSpace(errOut))
@@ -331,27 +328,19 @@ func awaitHealth(ctx context.Context, d deps, t dbTarget, host string, wait time
 // patchSwitchover hands the primary role from host to the replica hipaa-db chooses (the synchronous
 // standby), asking another host, since the primary's own Patroni stops serving as leader mid-way.
 func patchSwitchover(ctx context.Context, d deps, t dbTarget, host string) error {
-	var problems []string
-	for _, h := range t.Hosts {
-		if h == host {
-			continue
-		}
-		out, errOut, code, err := d.onHost(ctx, t, h, []string{hipaaDB, "switchover"})
-		if err != nil {
-			problems = append(problems, h+": "+err.Error())
-			continue
-		}
-		switch code {
-		case 0:
-			fmt.Fprintf(d.stdout, "%s: %s\n", host, strings.TrimSpace(out))
-			return nil
-		case 2:
-			return fmt.Errorf("the switchover from %s was refused: %s", host, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(errOut), "refused: ")))
-		default:
-			return fmt.Errorf("the switchover from %s failed on %s: exit %d: %s", host, h, code, strings.TrimSpace(errOut+out))
-		}
+	others := slices.DeleteFunc(slices.Clone(t.Hosts), func(h string) bool { return h == host })
+	on, stdout, stderr, code, err := onFirstHost(ctx, d, t, others, []string{hipaaDB, "switchover"})
+	switch {
+	case err != nil:
+		return fmt.Errorf("the switchover from %s: %w", host, err)
+	case code == 0:
+		fmt.Fprintf(d.stdout, "%s: %s\n", host, strings.TrimSpace(stdout))
+		return nil
+	case code == 2:
+		return fmt.Errorf("the switchover from %s was refused: %s", host, refusedBecause(stderr))
+	default:
+		return fmt.Errorf("the switchover from %s failed on %s: exit %d: %s", host, on, code, strings.TrimSpace(stderr+stdout))
 	}
-	return fmt.Errorf("no other host could run the switchover from %s:\n  %s", host, strings.Join(problems, "\n  "))
 }
 
 // downtime runs the monitoring host's hipaa-nagios-downtime with args.

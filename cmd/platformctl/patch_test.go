@@ -233,10 +233,8 @@ func status(t *testing.T, streaming []string, members ...string) clusterStatus {
 	}
 	raw["members"] = list
 	b, _ := json.Marshal(raw)
-	var s clusterStatus
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&s); err != nil {
+	s, err := decodeStatus("a test", string(b))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return s
