@@ -80,9 +80,11 @@ func (s *stack) tierArgs(role string, ami pulumi.StringInput, instanceType strin
 		EbsKeyArn:        s.Keys.EbsKeyArn,
 		LogsKeyArn:       s.Keys.LogsKeyArn,
 		LogRetentionDays: s.cfg.LogRetentionDays,
-		// The host fetches the password for the container, which reads it and the CA from files: the
-		// container never holds the instance's role (the metadata hop limit stays 1).
-		Secrets:       []app.Secret{{Env: "DATABASE_PASSWORD_FILE", File: "database-password", Arn: db.AppSecretArn}},
+		// The host fetches the credential for the container, which reads it and the CA from files: the
+		// container never holds the instance's role (the metadata hop limit stays 1). The credential is
+		// JSON, a login role and its password, both of which a rotation changes (hostconfig.Rotation): the
+		// container reads the file as it connects.
+		Secrets:       []app.Secret{{Env: "DATABASE_CREDENTIALS_FILE", File: "database-credentials.json", Arn: db.AppSecretArn}},
 		SecretsKeyArn: s.Keys.SecretsKeyArn,
 		Files:         []app.File{{Env: "DATABASE_CA_FILE", File: "database-ca.pem", Content: db.CACertPem}},
 		// Every member, for libpq's multi-host connection: with target_session_attrs=read-write it connects
@@ -94,7 +96,6 @@ func (s *stack) tierArgs(role string, ami pulumi.StringInput, instanceType strin
 			"DATABASE_HOST":                           pulumi.String(db.ClientHosts()),
 			"DATABASE_PORT":                           pulumi.String(strconv.Itoa(database.PgPort)),
 			"DATABASE_NAME":                           pulumi.String(database.AppDatabase),
-			"DATABASE_USER":                           pulumi.String(database.AppUser),
 			"DATABASE_SSLMODE":                        pulumi.String("verify-full"),
 			"DATABASE_TARGET_SESSION_ATTRS":           pulumi.String("read-write"),
 			"DATABASE_READ_ONLY_TARGET_SESSION_ATTRS": pulumi.String("prefer-standby"),

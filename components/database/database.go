@@ -42,6 +42,9 @@ const PgPort = 5432
 // AppDatabase and AppUser are the application's database and the user it connects as.
 const AppDatabase, AppUser = "clinic", "app"
 
+// MonitoringUser is the role the monitoring host's checks connect as, through one of its two logins.
+const MonitoringUser = "nagios"
+
 // Defaults.
 const (
 	defaultVolumeGiB       = 100
@@ -402,7 +405,12 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		if err != nil {
 			return nil, err
 		}
-		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, a.patroni(), creds, pki), logs.Arn, parent)
+		// A Patroni member may lead, and the leader rotates the clients' credentials.
+		rotates := pulumi.StringArray{}
+		if a.patroni() {
+			rotates = pulumi.StringArray{creds.arns["app"], creds.arns["monitoring"]}
+		}
+		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, a.patroni(), creds, pki), rotates, logs.Arn, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -450,6 +458,25 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	return comp, nil
 }
 
+// InitialStage is the staging label of a rotated credential's first version, which keeps it.
+const InitialStage = "hipaa-initial"
+
+// firstLogins are the credentials that rotate, by role, with the login role each is made with.
+var firstLogins = func() map[string]string {
+	p := hostconfig.Params{AppUser: AppUser, MonitoringUser: MonitoringUser}
+	return map[string]string{"app": p.AppLogins()[0], "monitoring": p.MonitoringLogins()[0]}
+}()
+
+// The clients' credentials' rotation (hostconfig.Rotation): checked at RotationSchedule every day on
+// every member, rotated by the leader when older than RotationEveryDays; the previous credential admits
+// new connections for RotationOverlapSeconds after, eight times the 15 minutes in which every client host
+// reads the new one (converge.Every), so one that misses a run or two still has it in time.
+const (
+	RotationEveryDays      = 30
+	RotationOverlapSeconds = 2 * 3600
+	RotationSchedule       = "*-*-* 03:30:00"
+)
+
 // credentials are the generated passwords, each in its own secret.
 type credentials struct {
 	names    map[string]string // role → secret name
@@ -482,9 +509,24 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 		if err != nil {
 			return nil, fmt.Errorf("creating the %s secret: %w", role, err)
 		}
-		version, err := secretsmanager.NewSecretVersion(ctx, n, &secretsmanager.SecretVersionArgs{
-			SecretId: sec.ID(), SecretString: pw.Result,
-		}, parent)
+		args := &secretsmanager.SecretVersionArgs{SecretId: sec.ID(), SecretString: pw.Result}
+		opts := []pulumi.ResourceOption{parent}
+		if login, rotates := firstLogins[role]; rotates {
+			// A client's credential is its login role and that role's password, as AWS's database
+			// secrets are written; the leader rotates it (hostconfig.Rotation), with versions of its
+			// own. This first version keeps a label of its own besides AWSCURRENT, so that it is never
+			// left without one: Secrets Manager may delete a version without a label (DescribeSecret,
+			// VersionIdsToStages), and the provider drops a deleted version from the state (its Read), so
+			// the next update would create it again as AWSCURRENT, an old password put back. Its stages
+			// are the rotation's, not the program's, once it runs: a difference there is not a change.
+			args.SecretString = pw.Result.ApplyT(func(password string) (string, error) {
+				b, err := json.Marshal(map[string]string{"username": login, "password": password})
+				return string(b), err
+			}).(pulumi.StringOutput)
+			args.VersionStages = pulumi.StringArray{pulumi.String("AWSCURRENT"), pulumi.String(InitialStage)}
+			opts = append(opts, pulumi.IgnoreChanges([]string{"versionStages"}))
+		}
+		version, err := secretsmanager.NewSecretVersion(ctx, n, args, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("storing the %s password: %w", role, err)
 		}
@@ -532,11 +574,11 @@ func versionsOf(h Host, patroni bool, creds *credentials, pki *pki) []pulumi.Res
 // only via Secrets Manager), the listing of the backup bucket and the objects of the cluster's prefix
 // (through the backup key, only via S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
 // application's password.
-func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets pulumi.StringArray, logGroupArn pulumi.StringOutput,
-	parent pulumi.ResourceOption,
+func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets, rotates pulumi.StringArray,
+	logGroupArn pulumi.StringOutput, parent pulumi.ResourceOption,
 ) (*hostrole.Role, error) {
 	prefix := name + "/"
-	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn, logGroupArn).ApplyT(
+	policy := pulumi.All(secrets.ToStringArrayOutput(), a.BackupBucketArn, a.BackupKeyArn, a.SecretsKeyArn, logGroupArn, rotates).ApplyT(
 		func(v []any) string {
 			secrets, bucket, backupKey, secretsKey, logs := v[0].([]string), v[1].(string), v[2].(string), v[3].(string), v[4].(string)
 			statements := append(hostrole.ReadSecrets(secrets, secretsKey, a.Region),
@@ -559,6 +601,9 @@ func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs
 				hostrole.PublishAgentMetrics(),
 				hostrole.PublishConvergence(),
 			)
+			if rotated := v[5].([]string); len(rotated) > 0 {
+				statements = append(statements, hostrole.WriteSecrets(rotated, secretsKey, a.Region)...)
+			}
 			return iampolicy.New(statements...).JSON()
 		}).(pulumi.StringOutput)
 	return hostrole.New(ctx, h.Name, "PostgreSQL "+h.Role+" "+h.Name, policy, a.Tags, parent)
@@ -663,7 +708,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		TLSDir:      tlsDir,
 		PassFile:    "/var/lib/postgresql/.pgpass-replication",
 		DataDevice:  dataDevice,
-		AppDatabase: AppDatabase, AppUser: AppUser, ReplicationUser: "replicator", MonitoringUser: "nagios",
+		AppDatabase: AppDatabase, AppUser: AppUser, ReplicationUser: "replicator", MonitoringUser: MonitoringUser,
 		ClientCIDRs:           a.ClientCIDRs,
 		ApplicationName:       h.Name,
 		SlotPrefix:            slot(name) + "_",
@@ -695,6 +740,8 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 	}
 	if a.patroni() {
 		patroniRoles(&p, name, a, hosts, i, backupHost)
+		p.Rotation = &hostconfig.Rotation{EveryDays: RotationEveryDays, OverlapSeconds: RotationOverlapSeconds, Schedule: RotationSchedule,
+			AsPostgres: []string{"runuser", "-u", "postgres", "--"}}
 		return p
 	}
 	for _, r := range hosts[1:] {

@@ -99,7 +99,7 @@ func drillMarker(a *ClusterArgs, cluster string) string {
 func newDrill(ctx *pulumi.Context, name string, a *ClusterArgs, p hostconfig.Params, parent pulumi.ResourceOption) (*autoscaling.Group, error) {
 	d := a.Drill
 	host, group := name+"-drill", DrillGroup(name)
-	p.Name, p.Role, p.HA, p.Monitoring, p.CanaryTable = host, hostconfig.Primary, nil, nil, ""
+	p.Name, p.Role, p.HA, p.Monitoring, p.CanaryTable, p.Rotation = host, hostconfig.Primary, nil, nil, "", nil
 	p.Backup.Scheduled, p.Backup.FromStandby, p.Backup.Peers, p.Backup.TLSServer = false, false, nil, nil
 	p.Drill = &hostconfig.Drill{
 		Cluster: name, Namespace: MetricsNamespace, Dir: drillDir, Port: drillPort,

@@ -106,9 +106,12 @@ func machineNetwork(t *testing.T, replicas int) (*hosttest.Network, map[string]r
 // under the names the component gives them.
 func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) {
 	t.Helper()
-	for _, role := range []string{"superuser", "replication", "app", "monitoring", "rewind"} {
+	for _, role := range []string{"superuser", "replication", "rewind"} {
 		n.AWS.SetSecret("db/"+role, role+"Passw0rd"+strconv.Itoa(len(role)))
 	}
+	// The clients' credentials name their login roles.
+	n.AWS.SetSecret("db/app", `{"username":"app_a","password":"appPassw0rd3"}`)
+	n.AWS.SetSecret("db/monitoring", `{"username":"nagios_a","password":"monitoringPassw0rd10"}`)
 	for name, h := range hosts {
 		cert, key, err := n.CA.Issue(name, h.address)
 		if err != nil {
@@ -122,7 +125,7 @@ func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) 
 // units are the units that call AWS: each is told the stand-ins' endpoints, and pgBackRest the stand-in
 // S3's address and keys (pgBackRest takes its options from the environment before its file).
 var units = []string{"hipaa-db-converge.service", "postgresql@.service", "patroni.service", "hipaa-db-metrics.service",
-	"pgbackrest-server.service", "pgbackrest-backup@.service", "hipaa-db-drill.service"}
+	"pgbackrest-server.service", "pgbackrest-backup@.service", "hipaa-db-drill.service", "hipaa-db-rotate.service"}
 
 // standinEnv is how a host's units reach the stand-ins.
 func standinEnv(n *hosttest.Network) map[string]string {
@@ -286,7 +289,7 @@ func TestBootedPatroniClusterConvergesAndTakesChangesWithoutARestart(t *testing.
 	if got := sql(t, primary, "SELECT string_agg(application_name || ' ' || state, ',' ORDER BY application_name) FROM pg_stat_replication"); got != "db-1 streaming,db-2 streaming" {
 		t.Errorf("replication on the leader: %q, want db-1 and db-2 streaming", got)
 	}
-	if got := sql(t, primary, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('app', 'nagios', 'replicator', 'rewinder')"); got != "app,nagios,replicator,rewinder" {
+	if got := sql(t, primary, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname IN ('app', 'app_a', 'app_b', 'nagios', 'nagios_a', 'nagios_b', 'replicator', 'rewinder')"); got != "app,app_a,app_b,nagios,nagios_a,nagios_b,replicator,rewinder" {
 		t.Errorf("roles on the leader: %s", got)
 	}
 	if !strings.Contains(convergeLog(primary), "created the pgBackRest stanza main") {
@@ -399,6 +402,33 @@ func TestBootedPatroniClusterConvergesAndTakesChangesWithoutARestart(t *testing.
 		}
 		return nil
 	}()
+
+	// The rotation's daily unit, as its timer starts it: the leader rotates the clients' credentials,
+	// never rotated yet, through the image's AWS CLI; a replica leaves them to the leader.
+	for _, m := range all {
+		if out, err := m.Exec("systemctl", "start", "hipaa-db-rotate.service"); err != nil {
+			journal, _ := m.Exec("journalctl", "--no-pager", "-n", "20", "-u", "hipaa-db-rotate.service")
+			t.Fatalf("%s: hipaa-db-rotate.service: %v\n%s\n%s", m.Name, err, out, journal)
+		}
+		journal, _ := m.Exec("journalctl", "--no-pager", "-o", "cat", "-u", "hipaa-db-rotate.service")
+		wants := []string{"is not the leader: the leader rotates"}
+		if m == leader {
+			wants = []string{"rotated app: the secret names app_b", "rotated monitoring: the secret names nagios_b"}
+		}
+		for _, want := range wants {
+			if !strings.Contains(journal, want) {
+				t.Errorf("%s's rotation unit: want %q in\n%s", m.Name, want, journal)
+			}
+		}
+	}
+	for secret, login := range map[string]string{"db/app": "app_b", "db/monitoring": "nagios_b"} {
+		if value, _ := n.AWS.Secret(secret); n.AWS.Puts(secret) != 1 || !strings.Contains(value, `"username": "`+login+`"`) {
+			t.Errorf("after the rotation unit %s holds %d new values, the last naming %.30q; want one, %s's", secret, n.AWS.Puts(secret), value, login)
+		}
+	}
+	if got := sql(t, leader, "SELECT string_agg(rolname || ' ' || (rolvaliduntil = 'infinity'), ',' ORDER BY rolname) FROM pg_authid WHERE rolname ~ '^(app|nagios)_[ab]$' AND rolpassword IS NOT NULL"); got != "app_a false,app_b true,nagios_a false,nagios_b true" {
+		t.Errorf("the login roles after the rotation: %q; want the first logins' passwords ending, the second's not", got)
+	}
 	time.Sleep(100 * time.Second)
 	if rows, err := leader.Exec("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-XAtq", "-h", "/var/run/postgresql",
 		"-d", AppDatabase, "-c", "SELECT count(*) FROM "+CanaryTable); err != nil || strings.TrimSpace(rows) == "0" {

@@ -86,6 +86,17 @@ func ReadSecrets(arns []string, keyArn, region string) []iampolicy.Statement {
 	}
 }
 
+// WriteSecrets lets a host put new values in these secrets (a rotation) and encrypt them with the
+// secrets key through Secrets Manager: a new value takes a new data key (Secrets Manager user guide,
+// "Secret encryption and decryption", which names kms:GenerateDataKey for PutSecretValue).
+func WriteSecrets(arns []string, keyArn, region string) []iampolicy.Statement {
+	return []iampolicy.Statement{
+		iampolicy.Allow("RotateOwnSecrets", []string{"secretsmanager:PutSecretValue"}, arns),
+		iampolicy.Allow("EncryptRotatedSecret", []string{"kms:GenerateDataKey"}, []string{keyArn}).
+			When("StringEquals", "kms:ViaService", "secretsmanager."+region+".amazonaws.com"),
+	}
+}
+
 // PublishAgentMetrics lets a host's CloudWatch agent publish its disk and memory metrics.
 func PublishAgentMetrics() iampolicy.Statement {
 	return iampolicy.Allow("PublishAgentMetrics", []string{"cloudwatch:PutMetricData"}, []string{"*"}).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"strings"
 	"text/template"
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
@@ -17,6 +18,10 @@ import (
 // pkiDir holds the internal CA and the host's certificate from it: NRPE's client certificate, and the
 // witness etcd member's (which the component issues for both uses).
 const pkiDir = "/etc/nagios4/pki"
+
+// credentialFile is the Nagios resource file that names the monitoring login in use ($USER6$), outside
+// the generated configuration's directory, whose files the converge run replaces.
+const credentialFile = "/etc/nagios4/hipaa-credential.cfg"
 
 // Where the witness etcd member's configuration is staged, and its copies of the certificate.
 const (
@@ -36,17 +41,27 @@ for part in key:client.key cert:client.crt ca:ca.crt; do
 done
 unset tls
 
-# The monitoring user's password, in libpq's passfile: never on a command line or in the configuration.
-password=$(secret {{.PasswordSecret}})
-install -d -o nagios -g nagios -m 750 /var/lib/nagios
-printf '*:*:*:nagios:%s\n' "$password" | put /var/lib/nagios/.pgpass 600 nagios:nagios
-unset password
-
 # Nagios runs the generated configuration, verified before it is loaded: a configuration that does not
 # verify stops the run, and Nagios keeps the last one.
 install -d -o nagios -g nagios -m 750 {{.StateDir}} {{.StateDir}}/spool/checkresults {{.StateDir}}/rw {{.LogDir}}
 install -d -o root -g nagios -m 750 {{.ConfigDir}}
 config_changed=0
+
+# The monitoring credential (JSON: the login in use and its password): the password in libpq's passfile,
+# never on a command line or in the configuration, and the login in the resource file the checks take it
+# from, a reload when it changes. The other login's line stays in the passfile, so a check that Nagios
+# runs as the previous login before its reload still finds that login's password, which a rotation
+# leaves valid for a while.
+credential=$(secret {{.PasswordSecret}})
+login=$(printf '%s' "$credential" | python3 -c 'import json, sys; print(json.load(sys.stdin)["username"])')
+install -d -o nagios -g nagios -m 750 /var/lib/nagios
+{
+  printf '%s' "$credential" | python3 -c 'import json, sys; c = json.load(sys.stdin); print("*:*:*:%s:%s" % (c["username"], c["password"]))'
+  grep -v "^\*:\*:\*:$login:" /var/lib/nagios/.pgpass 2> /dev/null | head -n 1 || true
+} | put /var/lib/nagios/.pgpass 600 nagios:nagios
+unset credential
+echo "{{.CredentialMacro}}=$login" | put {{.CredentialFile}} 640 root:nagios
+[ "$PUT_CHANGED" = 0 ] || config_changed=1
 for staged in /etc/hipaa/nagios/*.cfg; do
   dest={{.ConfigDir}}/${staged##*/}
   put "$dest" 640 root:nagios < "$staged"
@@ -177,6 +192,7 @@ func Bundle(name string, a *MonitoringArgs, p nagios.Params, files nagios.Files)
 	if err := steps.Execute(&body, map[string]string{
 		"PKIDir": pkiDir, "TLSSecret": a.Database.TLSSecret, "PasswordSecret": a.Database.PasswordSecret,
 		"StateDir": p.StateDir, "LogDir": p.LogDir, "ConfigDir": p.Dir, "NotifyCommand": p.NotifyCommand, "DowntimeCommand": DowntimeCommand,
+		"CredentialFile": p.CredentialFile, "CredentialMacro": strings.ReplaceAll(nagios.CredentialMacro, "$", `\$`),
 	}); err != nil {
 		return nil, err
 	}

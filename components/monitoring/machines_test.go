@@ -51,7 +51,7 @@ func TestTheBootedNagiosHostConvergesAndReloadsChangedChecks(t *testing.T) {
 	}
 	bundle, _ := json.Marshal(map[string]string{"key": string(key), "cert": string(cert), "ca": string(n.CA.PEM())})
 	n.AWS.SetSecret("db/tls/mon", string(bundle))
-	n.AWS.SetSecret("db/monitoring", "monitoringPassw0rd")
+	n.AWS.SetSecret("db/monitoring", `{"username":"nagios_a","password":"monitoringPassw0rd"}`)
 	m := n.Boot(t, hosttest.Config{
 		Name: "mon", Addr: addr, UserData: userData,
 		Environment: map[string]string{"HIPAA_AWS_ENDPOINT": n.AWS.URL, "AWS_EC2_METADATA_SERVICE_ENDPOINT": n.AWS.URL + "/"},
@@ -115,6 +115,30 @@ func TestTheBootedNagiosHostConvergesAndReloadsChangedChecks(t *testing.T) {
 	}
 	if hosts := m.File("/etc/nagios4/hipaa/hosts.cfg"); !strings.Contains(hosts, "check_local_disk!30!15!/") {
 		t.Errorf("the new thresholds are not in the running configuration:\n%s", hosts)
+	}
+	if got := m.File("/etc/nagios4/hipaa-credential.cfg"); got != "$USER6$=nagios_a\n" {
+		t.Errorf("the checks' login file is %q, want nagios_a", got)
+	}
+
+	// A rotation of the monitoring credential (the leader's hipaa-db rotate): the next run writes the new
+	// login and its password, keeps the previous login's line for the checks Nagios runs before its
+	// reload, and reloads Nagios.
+	n.AWS.SetSecret("db/monitoring", `{"username": "nagios_b", "password": "rotatedPassw0rd"}`)
+	mark = len(log())
+	if out, err := m.Run(script); err != nil {
+		t.Fatalf("the run after a rotation failed: %v\n%s\n%s", err, out, log()[mark:])
+	}
+	if run := log()[mark:]; !strings.Contains(run, "changed: reloaded nagios4") {
+		t.Errorf("the run after a rotation did not reload Nagios:\n%s", run)
+	}
+	if got := m.File("/var/lib/nagios/.pgpass"); got != "*:*:*:nagios_b:rotatedPassw0rd\n*:*:*:nagios_a:monitoringPassw0rd\n" {
+		t.Errorf("the passfile after a rotation holds %q; want the new login's line, then the previous one's", strings.ReplaceAll(got, "Passw0rd", "…"))
+	}
+	if got := m.File("/etc/nagios4/hipaa-credential.cfg"); got != "$USER6$=nagios_b\n" {
+		t.Errorf("the checks' login file after a rotation is %q, want nagios_b", got)
+	}
+	if after := pid(); after != before {
+		t.Errorf("Nagios was restarted for the new login (%s, then %s), not reloaded", before, after)
 	}
 	// The announcement platformctl db patch makes: the real Nagios takes each host's downtime and its
 	// services', and the end withdraws those and leaves an operator's own downtime of the same host.

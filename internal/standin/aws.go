@@ -15,7 +15,7 @@ import (
 
 // AWS answers, on one address, the calls the converge scripts make with the AWS CLI: the instance
 // metadata service (a session token and the role's credentials, as IMDSv2 hands them out), Secrets
-// Manager's GetSecretValue, ECR's GetAuthorizationToken, CloudWatch's PutMetricData, Auto Scaling's
+// Manager's GetSecretValue and PutSecretValue (a rotation's new value becomes the current one), ECR's GetAuthorizationToken, CloudWatch's PutMetricData, Auto Scaling's
 // SetDesiredCapacity (the drill host's scale-in), and S3's PutObject and GetObject of small objects (the
 // drill's evidence and marker; pgBackRest's repository is the S3 stand-in). The CLI reaches it through
 // AWS_EC2_METADATA_SERVICE_ENDPOINT and --endpoint-url (HIPAA_AWS_ENDPOINT in the scripts).
@@ -28,6 +28,7 @@ type AWS struct {
 	secrets map[string]string
 	metrics []Metric
 	reads   map[string]int
+	puts    map[string]int
 	objects map[string][]byte
 	scaled  []Scaling
 }
@@ -51,7 +52,7 @@ func StartAWS(host string) (*AWS, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &AWS{URL: "http://" + l.Addr().String(), secrets: map[string]string{}, reads: map[string]int{}, objects: map[string][]byte{}}
+	a := &AWS{URL: "http://" + l.Addr().String(), secrets: map[string]string{}, reads: map[string]int{}, puts: map[string]int{}, objects: map[string][]byte{}}
 	a.srv = &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = a.srv.Serve(l) }()
 	return a, nil
@@ -101,6 +102,21 @@ func (a *AWS) Objects(prefix string) map[string][]byte {
 	return out
 }
 
+// Secret is a secret's current value, and whether it has one.
+func (a *AWS) Secret(name string) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v, ok := a.secrets[name]
+	return v, ok
+}
+
+// Puts is how often a secret has been given a new value.
+func (a *AWS) Puts(name string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.puts[name]
+}
+
 // Reads is how often a secret has been read.
 func (a *AWS) Reads(name string) int {
 	a.mu.Lock()
@@ -116,6 +132,8 @@ func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
 		a.imds(w, r)
 	case r.Header.Get("X-Amz-Target") == "secretsmanager.GetSecretValue":
 		a.getSecretValue(w, r)
+	case r.Header.Get("X-Amz-Target") == "secretsmanager.PutSecretValue":
+		a.putSecretValue(w, r)
 	case r.Header.Get("X-Amz-Target") == "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken":
 		a.getAuthorizationToken(w)
 	case r.Method == http.MethodPut || r.Method == http.MethodGet || r.Method == http.MethodHead:
@@ -179,6 +197,34 @@ func (a *AWS) getSecretValue(w http.ResponseWriter, r *http.Request) {
 		"ARN":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + in.SecretId + "-AbCdEf",
 		"Name": in.SecretId, "SecretString": value, "VersionId": "standin-version", "VersionStages": []string{"AWSCURRENT"},
 		"CreatedDate": float64(time.Now().Unix()),
+	})
+}
+
+// putSecretValue answers the JSON protocol's PutSecretValue of a SecretString to an existing secret:
+// with no VersionStages, the new version becomes AWSCURRENT (Secrets Manager API reference,
+// PutSecretValue), which is what GetSecretValue answers next.
+func (a *AWS) putSecretValue(w http.ResponseWriter, r *http.Request) {
+	var in struct{ SecretId, SecretString, ClientRequestToken string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	a.mu.Lock()
+	_, ok := a.secrets[in.SecretId]
+	if ok {
+		a.secrets[in.SecretId] = in.SecretString
+		a.puts[in.SecretId]++
+	}
+	a.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if !ok {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "ResourceNotFoundException", "Message": "Secrets Manager can't find the specified secret."})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"ARN":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + in.SecretId + "-AbCdEf",
+		"Name": in.SecretId, "VersionId": in.ClientRequestToken, "VersionStages": []string{"AWSCURRENT"},
 	})
 }
 

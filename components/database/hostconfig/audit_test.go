@@ -64,7 +64,7 @@ func TestReadsOfPHIAndRoleChangesReachTheShippedLog(t *testing.T) {
 	must(t, s.Start())
 	must(t, s.RunRoles())
 
-	app := "user=app dbname=clinic sslmode=verify-full sslrootcert=" + env.CAFile + " password=" + pgtest.AppPassword
+	app := "user=app_a dbname=clinic sslmode=verify-full sslrootcert=" + env.CAFile + " password=" + pgtest.AppPassword
 	for _, sql := range []string{
 		"CREATE TABLE patients (id int PRIMARY KEY, name text)",
 		"INSERT INTO patients VALUES (1, 'Jane Roe')",
@@ -93,11 +93,11 @@ func TestReadsOfPHIAndRoleChangesReachTheShippedLog(t *testing.T) {
 	}
 	got := text.String()
 	for _, want := range []string{
-		"app@clinic from 127.0.0.1 (psql) LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,public.patients,<not logged>,<not logged>",
-		"app@clinic from 127.0.0.1 (psql) LOG:  AUDIT: OBJECT,1,1,WRITE,INSERT,TABLE,public.patients,<not logged>,<not logged>",
+		"app_a@clinic from 127.0.0.1 (psql) LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,public.patients,<not logged>,<not logged>",
+		"app_a@clinic from 127.0.0.1 (psql) LOG:  AUDIT: OBJECT,1,1,WRITE,INSERT,TABLE,public.patients,<not logged>,<not logged>",
 		"AUDIT: SESSION,1,1,ROLE,ALTER ROLE,,,<not logged>,<not logged>",
 		"statement: ALTER ROLE nagios CONNECTION LIMIT 10",
-		"connection authorized: user=app database=clinic",
+		"connection authorized: user=app_a database=clinic",
 		"statement: CREATE TABLE patients",
 	} {
 		if !strings.Contains(got, want) {

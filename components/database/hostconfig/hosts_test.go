@@ -95,19 +95,20 @@ func TestPrimaryReplicaBackupRestoreOnRealPostgres(t *testing.T) {
 	})
 
 	t.Run("clients need TLS and the right password", func(t *testing.T) {
-		tls := "user=app dbname=clinic sslmode=verify-full sslrootcert=" + env.CAFile
-		if out, err := primary.Connect(tls+" password="+pgtest.AppPassword, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); err != nil || out != "t" {
+		tls := "user=app_a dbname=clinic sslmode=verify-full sslrootcert=" + env.CAFile
+		// The login acts as app, which may not see the login's own row of pg_stat_ssl: SET ROLE NONE.
+		if out, err := primary.Connect(tls+" password="+pgtest.AppPassword, "SET ROLE NONE; SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"); err != nil || out != "t" {
 			t.Errorf("the application over TLS: %q, %v", out, err)
 		}
-		if _, err := primary.Connect("user=app dbname=clinic sslmode=disable password="+pgtest.AppPassword, "SELECT 1"); err == nil ||
-			!strings.Contains(err.Error(), `no pg_hba.conf entry for host "127.0.0.1", user "app", database "clinic", no encryption`) {
+		if _, err := primary.Connect("user=app_a dbname=clinic sslmode=disable password="+pgtest.AppPassword, "SELECT 1"); err == nil ||
+			!strings.Contains(err.Error(), `no pg_hba.conf entry for host "127.0.0.1", user "app_a", database "clinic", no encryption`) {
 			t.Errorf("a connection without TLS: %v", err)
 		}
 		if _, err := primary.Connect(tls+" password=wrong", "SELECT 1"); err == nil ||
-			!strings.Contains(err.Error(), `password authentication failed for user "app"`) {
+			!strings.Contains(err.Error(), `password authentication failed for user "app_a"`) {
 			t.Errorf("a wrong password: %v", err)
 		}
-		if _, err := primary.Connect("user=app dbname=postgres sslmode=verify-full sslrootcert="+env.CAFile+" password="+pgtest.AppPassword, "SELECT 1"); err == nil {
+		if _, err := primary.Connect("user=app_a dbname=postgres sslmode=verify-full sslrootcert="+env.CAFile+" password="+pgtest.AppPassword, "SELECT 1"); err == nil {
 			t.Error("the application reached a database other than its own")
 		}
 	})

@@ -102,6 +102,63 @@ type Params struct {
 	// CanaryTable is the application database's table a primary writes a row to every minute, which the
 	// restore drill looks for at its target time (Drill.CanaryTable). Optional; no canary without it.
 	CanaryTable string
+	// Rotation is how the cluster's leader rotates the Credentials. Optional, and only with HA:
+	// hipaa-db, which rotates, is a Patroni member's.
+	Rotation *Rotation
+}
+
+// Rotation is how the leader rotates the Credentials (hipaa-db rotate app|monitoring), with the
+// alternating-users pattern: the client logs in as one of two roles (Credential.Logins), members of a
+// group role that holds the privileges (the application's owns its database and every table); a
+// rotation gives the login not in use a new password, writes it and that login's name to the
+// credential's secret, and leaves the other login's password valid for OverlapSeconds more, so a client
+// that still holds it connects until it reads the new one. PostgreSQL ends the overlap by itself: the
+// old login's VALID UNTIL is set to the overlap's end.
+type Rotation struct {
+	// EveryDays is how old the credential may grow: the timer's daily run rotates it when older.
+	EveryDays int
+	// OverlapSeconds is how long the previous credential admits new connections after a rotation:
+	// more than a client takes to read the new one.
+	OverlapSeconds int
+	// Schedule is when the timer runs (systemd OnCalendar), on every member; only the leader acts.
+	Schedule string
+	// AsPostgres is what runs psql as the postgres user (runuser -u postgres -- on a host; none in the
+	// tests, which run as that user already).
+	AsPostgres []string
+}
+
+// AppLogins are the two roles the application logs in as, in turns (Rotation): members of AppUser,
+// each set to act as AppUser, so that whatever it creates is AppUser's.
+func (p Params) AppLogins() []string { return logins(p.AppUser) }
+
+// MonitoringLogins are the two roles the monitoring host logs in as, in turns: members of
+// MonitoringUser, which is a member of pg_monitor.
+func (p Params) MonitoringLogins() []string { return logins(p.MonitoringUser) }
+
+func logins(group string) []string { return []string{group + "_a", group + "_b"} }
+
+// Credential is one credential that rotates (hipaa-db rotate NAME): a group role that does not log
+// in, and two login roles, its members, that take turns; its secret holds the login role in use and its
+// password, as JSON.
+type Credential struct {
+	// Name is what hipaa-db rotate calls it, and the psql variables roles.sql takes (NAME_login,
+	// NAME_password) when it makes the roles.
+	Name string
+	// Group is the role that holds the privileges; InRole the role it is a member of, if any; ActAs
+	// makes each login act as Group (SET role), so that what it creates is Group's.
+	Group, InRole string
+	ActAs         bool
+	Logins        []string
+	// Secret is the credential's secret.
+	Secret string
+}
+
+// Credentials are the credentials that rotate: the application's and the monitoring host's.
+func (p Params) Credentials() []Credential {
+	return []Credential{
+		{Name: "app", Group: p.AppUser, ActAs: true, Logins: p.AppLogins(), Secret: p.Secrets.App},
+		{Name: "monitoring", Group: p.MonitoringUser, InRole: "pg_monitor", Logins: p.MonitoringLogins(), Secret: p.Secrets.Monitoring},
+	}
 }
 
 // Monitoring is what a host runs for the monitoring host: an NRPE daemon that answers only the Nagios
@@ -222,6 +279,8 @@ var (
 	// evidencePrefix a key prefix of path segments.
 	bucketName     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	evidencePrefix = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	// calendar is what a systemd calendar event is written with (systemd.time(7)).
+	calendar = regexp.MustCompile(`^[A-Za-z0-9*:.,/~ -]+$`)
 )
 
 // validate checks the values that end up in configuration syntax, so no value can break out of it.
@@ -232,8 +291,9 @@ func (p *Params) validate() error {
 	if p.CanaryTable != "" && !identifier.MatchString(p.CanaryTable) {
 		return fmt.Errorf("CanaryTable %q: want a lower-case SQL identifier", p.CanaryTable)
 	}
-	for field, v := range map[string]string{"AppDatabase": p.AppDatabase, "AppUser": p.AppUser,
-		"ReplicationUser": p.ReplicationUser, "MonitoringUser": p.MonitoringUser, "SlotName": p.SlotName} {
+	for field, v := range map[string]string{"AppDatabase": p.AppDatabase, "AppUser": p.AppUser, "AppUser's second login": p.AppLogins()[1],
+		"MonitoringUser's second login": p.MonitoringLogins()[1],
+		"ReplicationUser":               p.ReplicationUser, "MonitoringUser": p.MonitoringUser, "SlotName": p.SlotName} {
 		if (v != "" || field != "SlotName") && !identifier.MatchString(v) {
 			return fmt.Errorf("%s %q: want a lower-case SQL identifier", field, v)
 		}
@@ -256,6 +316,16 @@ func (p *Params) validate() error {
 	if p.HA != nil {
 		if err := p.HA.validate(p); err != nil {
 			return err
+		}
+	}
+	if r := p.Rotation; r != nil {
+		switch {
+		case p.HA == nil:
+			return fmt.Errorf("Rotation needs HA: hipaa-db, which rotates, is a Patroni member's")
+		case r.EveryDays < 1 || r.OverlapSeconds < 1 || r.OverlapSeconds >= r.EveryDays*86400:
+			return fmt.Errorf("Rotation: EveryDays %d and OverlapSeconds %d: want a day or more, and an overlap shorter than that", r.EveryDays, r.OverlapSeconds)
+		case !calendar.MatchString(r.Schedule):
+			return fmt.Errorf("Rotation.Schedule %q: want a systemd calendar event (letters, digits, *-:., and spaces)", r.Schedule)
 		}
 	}
 	if p.HA == nil && p.Role == Replica && (p.Primary.Host == "" || p.SlotName == "" || p.PrimaryWaitSeconds < 5) {
@@ -357,7 +427,8 @@ const OperationsCommand = "/usr/local/sbin/hipaa-db"
 // Bundle is a host's whole setup, as files: the configuration under /etc/hipaa, the units of the backups
 // and of monitoring staged under /etc/hipaa/systemd (the converge script installs them), and the converge
 // script with its own units. The first boot writes it from the user data, and the Systems Manager
-// document writes it again whenever it changes.
+// document writes it again whenever it changes, with what a running cluster needs and the first boot
+// does not (Later): hipaa-db and the rotation's units.
 func Bundle(p Params) ([]cloudinit.File, error) {
 	files, err := Config(p)
 	if err != nil {
@@ -389,6 +460,10 @@ func Bundle(p Params) ([]cloudinit.File, error) {
 		units["hipaa-db-follow.service"] = "hipaa-db-follow.service.tmpl"
 		units["hipaa-db-follow.timer"] = "hipaa-db-follow.timer.tmpl"
 	}
+	if p.Rotation != nil {
+		units["hipaa-db-rotate.service"] = "hipaa-db-rotate.service.tmpl"
+		units["hipaa-db-rotate.timer"] = "hipaa-db-rotate.timer.tmpl"
+	}
 	if p.Monitoring != nil {
 		units["hipaa-db-metrics.service"] = "hipaa-db-metrics.service.tmpl"
 		units["hipaa-db-metrics.timer"] = "hipaa-db-metrics.timer.tmpl"
@@ -399,7 +474,9 @@ func Bundle(p Params) ([]cloudinit.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, cloudinit.File{Path: "/etc/hipaa/systemd/" + n, Permissions: "0644", Content: content})
+		// The rotation runs hipaa-db, which comes with the document: so do its units.
+		later := strings.HasPrefix(n, "hipaa-db-rotate.")
+		out = append(out, cloudinit.File{Path: "/etc/hipaa/systemd/" + n, Permissions: "0644", Content: content, Later: later})
 	}
 	body, err := execute("converge.sh.tmpl", p)
 	if err != nil {

@@ -428,8 +428,8 @@ func (m *Member) RunRoles() error {
 		return err
 	}
 	_, err := s.env.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port),
-		"-d", "postgres", "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
-		"-v", "monitoring_password="+MonitoringPassword, "-f", path)
+		"-d", "postgres", "-v", "app_login="+s.Params.AppLogins()[0], "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
+		"-v", "monitoring_login="+s.Params.MonitoringLogins()[0], "-v", "monitoring_password="+MonitoringPassword, "-f", path)
 	return err
 }
 
@@ -450,11 +450,18 @@ func (m *Member) Follow() (string, error) {
 // DB runs the member's rendered cluster operations (hipaa-db, which `platformctl db` runs on a host)
 // with args, and returns its standard output, its standard error and its exit code.
 func (m *Member) DB(args ...string) (stdout, stderr string, code int, err error) {
+	return m.DBWith(nil, args...)
+}
+
+// DBWith runs hipaa-db as DB does, with env added to its environment (where the AWS CLI it calls
+// finds its endpoint and credentials).
+func (m *Member) DBWith(env []string, args ...string) (stdout, stderr string, code int, err error) {
 	path := filepath.Join(m.Params.ConfDir, "db.py")
 	if err := m.env.write(path, m.Files["db.py"], 0o700); err != nil {
 		return "", "", 0, err
 	}
 	cmd := m.env.Command("/usr/bin/python3", append([]string{path}, args...)...)
+	cmd.Env = append(cmd.Env, env...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
@@ -687,6 +694,10 @@ func (h *HA) Logs() string {
 // one that takes writes (target_session_attrs=read-write), as the application tiers connect: after a
 // failover a new connection finds the new primary, with no change of configuration.
 func (h *HA) ConnInfo(attrs string) string {
+	return h.connInfo(attrs, h.Members[0].Params.AppLogins()[0])
+}
+
+func (h *HA) connInfo(attrs, user string) string {
 	var hosts, ports []string
 	for _, m := range h.Members {
 		self, _ := m.Params.Self()
@@ -694,14 +705,24 @@ func (h *HA) ConnInfo(attrs string) string {
 	}
 	p := h.Members[0].Params
 	return fmt.Sprintf("host=%s port=%s dbname=%s user=%s sslmode=verify-full sslrootcert=%s target_session_attrs=%s connect_timeout=2",
-		strings.Join(hosts, ","), strings.Join(ports, ","), p.AppDatabase, p.AppUser, p.TLS.CAFile, attrs)
+		strings.Join(hosts, ","), strings.Join(ports, ","), p.AppDatabase, user, p.TLS.CAFile, attrs)
 }
 
 // Client runs one statement as the application, with the connection string conninfo and the
 // application's password in the environment: its output, or what psql said when it failed.
 func (h *HA) Client(conninfo, sql string) (string, error) {
+	return h.runClient(conninfo, AppPassword, sql)
+}
+
+// ClientAs runs one statement as Client does, logged in as user with password, on the member that
+// takes writes: the application after a rotation of its credential.
+func (h *HA) ClientAs(user, password, sql string) (string, error) {
+	return h.runClient(h.connInfo("read-write", user), password, sql)
+}
+
+func (h *HA) runClient(conninfo, password, sql string) (string, error) {
 	cmd := h.env.Command(Bin+"/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo)
-	cmd.Env = append(cmd.Env, "PGPASSWORD="+AppPassword)
+	cmd.Env = append(cmd.Env, "PGPASSWORD="+password)
 	// Standard output alone: a warning on standard error is not the statement's result.
 	var out, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &stderr

@@ -390,8 +390,8 @@ func (s *Server) RunRoles() error {
 			return err
 		}
 		if _, err := s.env.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port),
-			"-d", "postgres", "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
-			"-v", "monitoring_password="+MonitoringPassword, "-f", path); err != nil {
+			"-d", "postgres", "-v", "app_login="+s.Params.AppLogins()[0], "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
+			"-v", "monitoring_login="+s.Params.MonitoringLogins()[0], "-v", "monitoring_password="+MonitoringPassword, "-f", path); err != nil {
 			return err
 		}
 	}

@@ -91,11 +91,13 @@ type Params struct {
 	AppDomain string
 	// HealthPath is the application's health path. Required with AppDomain.
 	HealthPath string
-	// Database is the database the monitoring user connects to, MonitoringUser that user. Required.
-	Database, MonitoringUser string
-	// CAFile verifies the database hosts' certificates; PassFile holds the monitoring user's password
-	// (libpq's passfile, never on a command line). Required.
-	CAFile, PassFile string
+	// Database is the database the monitoring checks connect to. Required.
+	Database string
+	// CAFile verifies the database hosts' certificates; PassFile holds the monitoring login's password
+	// (libpq's passfile, never on a command line); CredentialFile is a resource file that defines
+	// $USER6$, the login the checks connect as. The last two are written on the host from the monitoring
+	// credential's secret, which a rotation changes: a changed login is a reload. Required.
+	CAFile, PassFile, CredentialFile string
 	// NrpeCertFile and NrpeKeyFile are the monitoring host's client certificate for NRPE. Required.
 	NrpeCertFile, NrpeKeyFile string
 	// NotifyCommand is the command line that delivers a notification, reading the subject from
@@ -115,6 +117,9 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": strings.Join,
 }).ParseFS(templates, "templates/*.tmpl"))
 
+// CredentialMacro is the macro CredentialFile defines: the monitoring login the checks connect as.
+const CredentialMacro = "$USER6$"
+
 // Files are the rendered files, by name relative to Params.Dir.
 type Files map[string]string
 
@@ -126,12 +131,12 @@ var (
 
 func (p *Params) validate() error {
 	for field, v := range map[string]string{"Dir": p.Dir, "StateDir": p.StateDir, "LogDir": p.LogDir, "PluginDir": p.PluginDir,
-		"CAFile": p.CAFile, "PassFile": p.PassFile, "NrpeCertFile": p.NrpeCertFile, "NrpeKeyFile": p.NrpeKeyFile} {
+		"CAFile": p.CAFile, "PassFile": p.PassFile, "CredentialFile": p.CredentialFile, "NrpeCertFile": p.NrpeCertFile, "NrpeKeyFile": p.NrpeKeyFile} {
 		if !absPath.MatchString(v) {
 			return fmt.Errorf("nagios: %s %q must be an absolute path", field, v)
 		}
 	}
-	for field, v := range map[string]string{"Stack": p.Stack, "User": p.User, "Group": p.Group, "Database": p.Database, "MonitoringUser": p.MonitoringUser} {
+	for field, v := range map[string]string{"Stack": p.Stack, "User": p.User, "Group": p.Group, "Database": p.Database} {
 		if !name.MatchString(v) {
 			return fmt.Errorf("nagios: %s %q must be a short lower-case name", field, v)
 		}

@@ -25,8 +25,8 @@ func params(dir string) Params {
 			{Name: "hipaa-prod-db-2", Role: Replica, Address: "10.40.18.12", Port: 5432, ApplicationName: "hipaa_prod_db_2"},
 		},
 		AppDomain: "clinic.example.com", HealthPath: "/healthz",
-		Database: "postgres", MonitoringUser: "nagios",
-		CAFile: dir + "/pki/ca.crt", PassFile: dir + "/pgpass", NrpeCertFile: dir + "/pki/nagios.crt", NrpeKeyFile: dir + "/pki/nagios.key",
+		Database: "postgres",
+		CAFile:   dir + "/pki/ca.crt", PassFile: dir + "/pgpass", CredentialFile: dir + "/credential.cfg", NrpeCertFile: dir + "/pki/nagios.crt", NrpeKeyFile: dir + "/pki/nagios.key",
 		NotifyCommand: "/usr/local/bin/notify-sns",
 	}
 }
@@ -47,6 +47,10 @@ func write(t *testing.T, p Params) Files {
 		if err := os.WriteFile(filepath.Join(p.Dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// What the host writes from the monitoring credential's secret.
+	if err := os.WriteFile(p.CredentialFile, []byte(CredentialMacro+"=nagios_a\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	return files
 }

@@ -31,7 +31,9 @@ func newRunner(t *testing.T, env *pgtest.Env, files Files) *runner {
 	for _, o := range Parse(files["commands.cfg"]) {
 		r.commands[o.Get("command_name")] = o.Get("command_line")
 	}
-	for _, line := range strings.Split(files["resource.cfg"], "\n") {
+	// resource.cfg, and the login the host writes from the monitoring credential's secret (the one the
+	// test clusters' roles are made with).
+	for _, line := range strings.Split(files["resource.cfg"]+"\n"+CredentialMacro+"=nagios_a", "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "$USER") {
 			r.users[k] = v
 		}
@@ -140,7 +142,7 @@ func TestGeneratedChecksAgainstARealPrimaryAndReplica(t *testing.T) {
 	}
 
 	passFile := filepath.Join(env.Dir, "nagios.pgpass")
-	if err := env.WriteFile(passFile, "127.0.0.1:*:*:nagios:"+pgtest.MonitoringPassword+"\n", 0o600); err != nil {
+	if err := env.WriteFile(passFile, "127.0.0.1:*:*:nagios_a:"+pgtest.MonitoringPassword+"\n", 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := Params{
@@ -151,8 +153,8 @@ func TestGeneratedChecksAgainstARealPrimaryAndReplica(t *testing.T) {
 			{Name: "db-0", Role: Primary, Address: "127.0.0.1", Port: c.Primary.Params.Port},
 			{Name: "db-1", Role: Replica, Address: "127.0.0.1", Port: c.Replica.Params.Port, ApplicationName: c.Replica.Params.ApplicationName, Backups: true, NrpePort: nrpePort(t)},
 		},
-		Database: "postgres", MonitoringUser: "nagios",
-		CAFile: env.CAFile, PassFile: passFile, NrpeCertFile: env.Dir + "/nagios-client.crt", NrpeKeyFile: env.Dir + "/nagios-client.key",
+		Database: "postgres",
+		CAFile:   env.CAFile, PassFile: passFile, CredentialFile: env.Dir + "/nagios-credential.cfg", NrpeCertFile: env.Dir + "/nagios-client.crt", NrpeKeyFile: env.Dir + "/nagios-client.key",
 		NotifyCommand: "/bin/true",
 	}
 	files, err := Render(p)
@@ -391,15 +393,15 @@ func TestGeneratedPatroniChecksFollowThePrimary(t *testing.T) {
 	t.Parallel()
 	env, ha := pgtest.StartHAFor(t, 3, false)
 	passFile := filepath.Join(env.Dir, "nagios.pgpass")
-	if err := env.WriteFile(passFile, "127.0.0.1:*:*:nagios:"+pgtest.MonitoringPassword+"\n", 0o600); err != nil {
+	if err := env.WriteFile(passFile, "127.0.0.1:*:*:nagios_a:"+pgtest.MonitoringPassword+"\n", 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := Params{
 		Stack: "hipaa-loopback", Dir: env.Dir + "/nagios", StateDir: env.Dir + "/nagios-state", LogDir: env.Dir + "/nagios-log",
 		PluginDir: "/usr/lib/nagios/plugins", User: "nagios", Group: "nagios",
 		Self:     Host{Name: "monitoring", Address: "127.0.0.1"},
-		Database: "postgres", MonitoringUser: "nagios",
-		CAFile: env.CAFile, PassFile: passFile, NrpeCertFile: env.Dir + "/nagios-client.crt", NrpeKeyFile: env.Dir + "/nagios-client.key",
+		Database: "postgres",
+		CAFile:   env.CAFile, PassFile: passFile, CredentialFile: env.Dir + "/nagios-credential.cfg", NrpeCertFile: env.Dir + "/nagios-client.crt", NrpeKeyFile: env.Dir + "/nagios-client.key",
 		NotifyCommand: "/bin/true", Patroni: true,
 	}
 	for i, m := range ha.Members {

@@ -1,0 +1,247 @@
+package hostconfig_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hipaa-platform/platform/components/database/pgtest"
+)
+
+type credential = pgtest.Credential
+
+// TestRotationKeepsEveryClientConnected rotates the application's
+// credential on a real two-member Patroni cluster while clients connect in a loop, each reading the
+// credential from a file as the application does, which is rewritten from the secret a while after
+// each rotation, as an application host's converge run does. No connection fails; the previous password
+// admits connections through the overlap and none after it, which PostgreSQL ends by itself; a second
+// rotation during the overlap is refused, --complete ends an overlap at once, and only the leader
+// rotates. What either login role creates is the application role's, so each reads what the other made.
+// No password reaches PostgreSQL's logs, which record each role change with its SCRAM verifier.
+func TestRotationKeepsEveryClientConnected(t *testing.T) {
+	if missing := pgtest.MissingHA(); missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install %s (see .ci/run)", missing)
+		}
+		t.Skip("missing " + missing)
+	}
+	aws, awsEnv := pgtest.StartSecrets(t)
+	const secret, overlap = pgtest.AppSecret, 20 * time.Second
+	first := credential{Username: "app_a", Password: pgtest.AppPassword}
+	env, err := pgtest.New(t.TempDir())
+	must(t, err)
+	t.Cleanup(env.Close)
+	ha, err := env.StartHA(2, false, pgtest.WithRotation(overlap))
+	must(t, err)
+	t.Cleanup(ha.Close)
+	leader := ha.Leader()
+	var replica *pgtest.Member
+	for _, m := range ha.Members {
+		if m != leader {
+			replica = m
+		}
+	}
+	_, err = ha.ClientAs(first.Username, first.Password, "CREATE TABLE visits (id serial PRIMARY KEY, at timestamptz DEFAULT now())")
+	must(t, err)
+
+	// The application's file, rewritten whole (a rename), as the converge run's put does.
+	file := filepath.Join(t.TempDir(), "database-credentials.json")
+	refresh := func() credential {
+		value, _ := aws.Secret(secret)
+		must(t, os.WriteFile(file+".new", []byte(value), 0o600))
+		must(t, os.Rename(file+".new", file))
+		var c credential
+		must(t, json.Unmarshal([]byte(value), &c))
+		return c
+	}
+	refresh()
+	clients := startClients(t, ha, file, 3)
+
+	rotate := func(m *pgtest.Member, args ...string) (string, string, int) {
+		t.Helper()
+		stdout, stderr, code, err := m.DBWith(awsEnv, append([]string{"rotate"}, args...)...)
+		must(t, err)
+		return stdout, stderr, code
+	}
+	time.Sleep(2 * time.Second)
+	if _, stderr, code := rotate(replica, "app"); code != 2 || !strings.Contains(stderr, "not the leader") {
+		t.Fatalf("rotate on the replica: exit %d, %s; want a refusal naming the leader", code, stderr)
+	}
+	if out, _, code := rotate(replica, "app", "--scheduled"); code != 0 || !strings.Contains(out, "not the leader") {
+		t.Fatalf("the replica's scheduled run: exit %d, %s; want it to leave the rotation to the leader", code, out)
+	}
+	// The credential made with the cluster has never rotated: its first scheduled run rotates it.
+	out, stderr, code := rotate(leader, "app", "--scheduled")
+	rotated := time.Now()
+	if code != 0 || !strings.Contains(out, "rotated app") {
+		t.Fatalf("the first scheduled run: exit %d: %s%s", code, out, stderr)
+	}
+	t.Log(strings.TrimSpace(out))
+	value, _ := aws.Secret(secret)
+	var second credential
+	must(t, json.Unmarshal([]byte(value), &second))
+	if second.Username != "app_b" || len(second.Password) != 40 || aws.Puts(secret) != 1 {
+		t.Fatalf("after the rotation the secret names %q with a %d-character password (%d puts); want app_b, 40, 1", second.Username, len(second.Password), aws.Puts(secret))
+	}
+	if _, stderr, code := rotate(leader, "app"); code != 2 || !strings.Contains(stderr, "overlap") {
+		t.Fatalf("a second rotation within the overlap: exit %d, %s; want it refused", code, stderr)
+	}
+	if got, err := ha.ClientAs(first.Username, first.Password, "SELECT current_user"); err != nil || got != "app" {
+		t.Fatalf("the previous credential within the overlap: %q, %v; want it to connect, acting as app", got, err)
+	}
+	// The clients' hosts read the new credential within the overlap.
+	time.Sleep(3 * time.Second)
+	refresh()
+	waitFor(t, "the clients to use the new credential", func() (bool, error) { return clients.used("app_b"), nil })
+	if _, err := ha.ClientAs(second.Username, second.Password, "INSERT INTO visits DEFAULT VALUES"); err != nil {
+		t.Fatalf("app_b writing to what app_a made: %v", err)
+	}
+	// PostgreSQL ends the overlap by itself.
+	time.Sleep(time.Until(rotated.Add(overlap + time.Second)))
+	if _, err := ha.ClientAs(first.Username, first.Password, "SELECT 1"); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
+		t.Fatalf("the previous credential after the overlap: %v; want it refused", err)
+	}
+	if out, _, code := rotate(leader, "app", "--scheduled"); code != 0 || !strings.Contains(out, "days old") || aws.Puts(secret) != 1 {
+		t.Fatalf("a scheduled run the day after: exit %d, %s (%d puts); want nothing rotated", code, out, aws.Puts(secret))
+	}
+
+	// On demand, and the overlap ended at once.
+	if out, stderr, code := rotate(leader, "app"); code != 0 {
+		t.Fatalf("rotate app: exit %d: %s%s", code, out, stderr)
+	}
+	third := refresh()
+	if third.Username != "app_a" || third.Password == first.Password {
+		t.Fatalf("the second rotation named %q; want app_a with a new password", third.Username)
+	}
+	// A client that read the file just before finishes its connection; then the operator ends the overlap.
+	time.Sleep(2 * time.Second)
+	if out, stderr, code := rotate(leader, "app", "--complete"); code != 0 || !strings.Contains(out, "completed") {
+		t.Fatalf("rotate app --complete: exit %d: %s%s", code, out, stderr)
+	}
+	if _, err := ha.ClientAs(second.Username, second.Password, "SELECT 1"); err == nil {
+		t.Fatal("app_b's password still admits a connection after --complete")
+	}
+	if _, err := ha.ClientAs(first.Username, first.Password, "SELECT 1"); err == nil {
+		t.Fatal("app_a's first password admits a connection after app_a's new one")
+	}
+	time.Sleep(2 * time.Second)
+	n, failures := clients.stop()
+	if len(failures) > 0 || n < 50 {
+		t.Fatalf("%d connections, %d failed; want many and none failed: %s", n, len(failures), strings.Join(failures[:min(3, len(failures))], "; "))
+	}
+	t.Logf("%d connections through two rotations, as %s; none failed", n, strings.Join(clients.users(), " and "))
+
+	owners, err := ha.ClientAs(third.Username, third.Password, "SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE tablename = 'visits'")
+	must(t, err)
+	if rows, err := ha.ClientAs(third.Username, third.Password, "SELECT count(*) FROM visits"); owners != "app" || err != nil || rows != "1" {
+		t.Fatalf("visits is owned by %q and app_a reads %s rows (%v); want app's, and app_b's row", owners, rows, err)
+	}
+	// The monitoring host's credential rotates the same way.
+	if out, stderr, code := rotate(leader, "monitoring"); code != 0 || !strings.Contains(out, "rotated monitoring: the secret names nagios_b") {
+		t.Fatalf("rotate monitoring: exit %d: %s%s", code, out, stderr)
+	}
+	value, _ = aws.Secret(pgtest.MonitoringSecret)
+	var monitoring credential
+	must(t, json.Unmarshal([]byte(value), &monitoring))
+	for _, c := range []credential{{Username: "nagios_a", Password: pgtest.MonitoringPassword}, monitoring} {
+		if got, err := ha.ClientAs(c.Username, c.Password, "SELECT pg_has_role('pg_monitor', 'USAGE')"); err != nil || got != "t" {
+			t.Errorf("%s within the overlap: %q, %v; want it to connect with pg_monitor's privileges", c.Username, got, err)
+		}
+	}
+	logs := memberLogs(t, ha)
+	for _, c := range []credential{second, third, monitoring} {
+		if strings.Contains(logs, c.Password) {
+			t.Errorf("a rotated password is in PostgreSQL's or Patroni's logs")
+		}
+	}
+	if !strings.Contains(logs, "ALTER ROLE app_b WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:") {
+		t.Errorf("the logs do not record the rotation's role change, with its verifier")
+	}
+}
+
+// clients connect in a loop as the application does: each connection reads the credential file first.
+type clients struct {
+	stopped  atomic.Bool
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	n        int
+	failures []string
+	seen     map[string]bool
+}
+
+func startClients(t *testing.T, ha *pgtest.HA, file string, n int) *clients {
+	c := &clients{seen: map[string]bool{}}
+	for range n {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			for !c.stopped.Load() {
+				var cred credential
+				b, err := os.ReadFile(file)
+				if err == nil {
+					err = json.Unmarshal(b, &cred)
+				}
+				if err == nil {
+					_, err = ha.ClientAs(cred.Username, cred.Password, "INSERT INTO visits DEFAULT VALUES; DELETE FROM visits WHERE id = lastval()")
+				}
+				c.mu.Lock()
+				c.n++
+				c.seen[cred.Username] = true
+				if err != nil {
+					c.failures = append(c.failures, cred.Username+": "+err.Error())
+				}
+				c.mu.Unlock()
+			}
+		}()
+	}
+	t.Cleanup(func() { c.stop() })
+	return c
+}
+
+func (c *clients) used(user string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[user]
+}
+
+func (c *clients) users() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, u := range []string{"app_a", "app_b"} {
+		if c.seen[u] {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func (c *clients) stop() (int, []string) {
+	c.stopped.Store(true)
+	c.wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n, c.failures
+}
+
+// memberLogs is every file under the members' log directories.
+func memberLogs(t *testing.T, ha *pgtest.HA) string {
+	t.Helper()
+	var b strings.Builder
+	for _, m := range ha.Members {
+		must(t, filepath.Walk(m.Params.LogDir, func(path string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			b.Write(data)
+			return err
+		}))
+	}
+	return b.String()
+}
