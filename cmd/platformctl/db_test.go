@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ func TestDbRefusesABadRequestBeforeAskingAnyHost(t *testing.T) {
 		{[]string{"db", "status", "--stack", "account-prod"}, "account-prod is an account stack"},
 		{[]string{"db", "switchover", "--stack", "prod", "--to", "hipaa-prod-db-7"}, `--to "hipaa-prod-db-7" is not a database host of prod; its hosts are hipaa-prod-db-0, hipaa-prod-db-1, hipaa-prod-db-2`},
 		{[]string{"db", "restart"}, `unknown command "restart" for "platformctl db"`},
+		{[]string{"rotate", "--stack", "prod"}, `--what "": want one of app, monitoring`},
+		{[]string{"rotate", "--stack", "prod", "--what", "ca"}, `--what "ca": want one of app, monitoring`},
+		{[]string{"rotate", "--what", "app"}, "--stack is required; the stacks are"},
 	} {
 		var out, errb bytes.Buffer
 		d := testDeps(&out, &errb, nil)
@@ -42,7 +46,23 @@ func TestDbRefusesABadRequestBeforeAskingAnyHost(t *testing.T) {
 // members' names with the stack's prefix). A refusal on the host is platformctl's exit 2; a host that
 // cannot be reached is passed over for the next.
 func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
-	_, ha := pgtest.StartHAFor(t, 2, true)
+	if missing := pgtest.MissingHA(); missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install %s (see .ci/run)", missing)
+		}
+		t.Skip("missing " + missing)
+	}
+	secrets, awsEnv := pgtest.StartSecrets(t)
+	env, err := pgtest.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	ha, err := env.StartHA(2, true, pgtest.WithRotation(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ha.Close)
 	if _, err := ha.SyncStandby(time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -63,22 +83,22 @@ func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
 			for i := range command {
 				command[i] = strings.TrimPrefix(command[i], "hipaa-dev-")
 			}
-			return m.DB(command[1:]...)
+			return m.DBWith(awsEnv, command[1:]...)
 		}
-		code := run(d, append([]string{"--dir", "../..", "db"}, args...))
+		code := run(d, append([]string{"--dir", "../.."}, args...))
 		return code, out.String(), errb.String()
 	}
 
-	code, out, errOut := db("status", "--stack", "dev")
+	code, out, errOut := db("db", "status", "--stack", "dev")
 	if code != exitOK || !strings.Contains(out, "cluster main, synchronous replication (asked on hipaa-dev-db-0)") ||
 		!strings.Contains(out, "Leader") || !strings.Contains(out, "Sync Standby") || !strings.Contains(out, "no failover or switchover") ||
 		!strings.Contains(out, "the primary streams to db-1\n") {
 		t.Errorf("status: exit %d:\n%s%s", code, out, errOut)
 	}
-	if code, _, errOut := db("failover", "--stack", "dev"); code != exitBadInput || !strings.Contains(errOut, "failover dev on hipaa-dev-db-0: db-0 is the running primary") {
+	if code, _, errOut := db("db", "failover", "--stack", "dev"); code != exitBadInput || !strings.Contains(errOut, "failover dev on hipaa-dev-db-0: db-0 is the running primary") {
 		t.Errorf("failover with a running primary: exit %d: %s", code, errOut)
 	}
-	code, out, errOut = db("switchover", "--stack", "dev", "--to", "hipaa-dev-db-1")
+	code, out, errOut = db("db", "switchover", "--stack", "dev", "--to", "hipaa-dev-db-1")
 	if code != exitOK || !strings.Contains(out, "switched over from db-0 to db-1") {
 		t.Fatalf("switchover: exit %d:\n%s%s", code, out, errOut)
 	}
@@ -86,7 +106,7 @@ func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone["hipaa-dev-db-0"], asked = true, nil
-	code, out, errOut = db("status", "--stack", "dev")
+	code, out, errOut = db("db", "status", "--stack", "dev")
 	if code != exitOK || !strings.Contains(out, "asked on hipaa-dev-db-1") || !strings.Contains(out, "(1 in all): to db-1") {
 		t.Errorf("status with db-0 unreachable: exit %d:\n%s%s", code, out, errOut)
 	}
@@ -94,6 +114,23 @@ func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
 		t.Errorf("asked %v, want db-0 then db-1", asked)
 	}
 	t.Log("\n" + out)
+
+	// rotate asks the first host that answers who leads, and rotates there (Patroni names a member as the
+	// program names its host; here, without the stack's prefix); a second rotation within the overlap is
+	// refused.
+	delete(gone, "hipaa-dev-db-0")
+	asked = nil
+	code, out, errOut = db("rotate", "--stack", "dev", "--what", "app")
+	if code != exitOK || !strings.Contains(out, "rotated app: the secret names app_b") || !strings.Contains(out, "(on db-1)") ||
+		secrets.Puts(pgtest.AppSecret) != 1 || strings.Join(asked, " ") != "hipaa-dev-db-0 db-1" {
+		t.Errorf("rotate: exit %d, asked %v:\n%s%s", code, asked, out, errOut)
+	}
+	if code, _, errOut := db("rotate", "--stack", "dev", "--what", "app"); code != exitBadInput || !strings.Contains(errOut, "rotate app of dev on db-1: the last rotation's overlap runs until") {
+		t.Errorf("a second rotation within the overlap: exit %d: %s", code, errOut)
+	}
+	if code, out, errOut := db("rotate", "--stack", "dev", "--what", "app", "--complete"); code != exitOK || !strings.Contains(out, "completed: app_a admits no new connection") {
+		t.Errorf("rotate --complete: exit %d:\n%s%s", code, out, errOut)
+	}
 }
 
 // TestDbDrillRaisesTheStacksDrillGroup: the drill of any environment, one host or many, is its drill

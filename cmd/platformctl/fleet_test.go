@@ -151,7 +151,7 @@ func TestEveryRefusalExits2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"frobnicate"}, `unknown command "frobnicate" for "platformctl"; the commands are audit, completion, db, demo, plan, preview, release, up`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for "platformctl"; the commands are audit, completion, db, demo, plan, preview, release, rotate, up`},
 		{[]string{"previw"}, "did you mean preview?"},
 		{[]string{"release", "frobnicate"}, `unknown command "frobnicate" for "platformctl release"; the commands are history, promote, roll-forward, rollback, status`},
 		{[]string{"release", "stats"}, "did you mean status?"},

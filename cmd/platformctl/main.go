@@ -90,7 +90,7 @@ func newRoot(d deps) *cobra.Command {
 	root.SetOut(d.stdout)
 	root.SetErr(d.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return refusal.Of(err) })
-	root.AddCommand(previewCmd(d), planCmd(d), auditCmd(d), withPolicyPacks(upCmd(d)), releaseCmd(d), demoCmd(d), dbCmd(d))
+	root.AddCommand(previewCmd(d), planCmd(d), auditCmd(d), withPolicyPacks(upCmd(d)), releaseCmd(d), demoCmd(d), dbCmd(d), rotateCmd(d))
 	refuseBadArguments(root)
 	return root
 }
