@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -46,12 +45,7 @@ func TestDbRefusesABadRequestBeforeAskingAnyHost(t *testing.T) {
 // members' names with the stack's prefix). A refusal on the host is platformctl's exit 2; a host that
 // cannot be reached is passed over for the next.
 func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
-	if missing := pgtest.MissingHA(); missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install %s (see .ci/run)", missing)
-		}
-		t.Skip("missing " + missing)
-	}
+	pgtest.NeedHA(t)
 	secrets, awsEnv := pgtest.StartSecrets(t)
 	env, err := pgtest.New(t.TempDir())
 	if err != nil {

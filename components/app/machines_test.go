@@ -73,7 +73,7 @@ func TestTheBootedWebHostGivesTheContainerItsFilesAndNoMore(t *testing.T) {
 	})
 	log := func() string { return m.File("/var/log/hipaa/converge.log") }
 	m.WaitFor(t, "the first converge run", 3*time.Minute, func() bool { return strings.Contains(log(), ": converged: ") }, log)
-	for _, want := range []string{"changed: pulled " + image, "changed: started the web container", "changed: made the host's TLS key", "changed: /run/hipaa/web/database-password"} {
+	for _, want := range []string{"changed: pulled " + image, "changed: started the web container", "changed: made the host's TLS key", "changed: /run/hipaa/web/database-credentials.json"} {
 		if !strings.Contains(log(), want) {
 			t.Errorf("the first run lacks %q:\n%s", want, log())
 		}
@@ -86,7 +86,7 @@ func TestTheBootedWebHostGivesTheContainerItsFilesAndNoMore(t *testing.T) {
 	}
 	run := strings.Join(strings.Fields(m.File("/var/lib/docker-standin/containers/web.args")), " ")
 	for _, want := range []string{"--user 10001:10001", "--read-only", "--cap-drop ALL", "--volume /run/hipaa/web:/run/secrets/platform:ro",
-		"--env DATABASE_PASSWORD_FILE=/run/secrets/platform/database-password", "--env DATABASE_CA_FILE=/run/secrets/platform/database-ca.pem",
+		"--env DATABASE_CREDENTIALS_FILE=/run/secrets/platform/database-credentials.json", "--env DATABASE_CA_FILE=/run/secrets/platform/database-ca.pem",
 		"--env TLS_KEY_FILE=/run/secrets/platform/tls.key", "--log-opt awslogs-stream=i-0standin0000000", "--publish 443:8443"} {
 		if !strings.Contains(run, want) {
 			t.Errorf("the container is run without %q:\n%s", want, run)
@@ -106,10 +106,10 @@ func TestTheBootedWebHostGivesTheContainerItsFilesAndNoMore(t *testing.T) {
 	as := func(uid string, args ...string) (string, error) {
 		return m.Exec(append([]string{"setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--"}, args...)...)
 	}
-	if out, _ := m.Exec("stat", "-c", "%a %u:%g", "/run/hipaa/web", "/run/hipaa/web/database-password", "/run/hipaa/web/tls.key", "/run/hipaa/web/database-ca.pem"); out != "500 10001:10001\n400 10001:10001\n400 10001:10001\n400 10001:10001\n" {
+	if out, _ := m.Exec("stat", "-c", "%a %u:%g", "/run/hipaa/web", "/run/hipaa/web/database-credentials.json", "/run/hipaa/web/tls.key", "/run/hipaa/web/database-ca.pem"); out != "500 10001:10001\n400 10001:10001\n400 10001:10001\n400 10001:10001\n" {
 		t.Errorf("the container's files have the modes and owners:\n%s", out)
 	}
-	if out, err := as("10001", "cat", "/run/hipaa/web/database-password"); err != nil || out != "app-Passw0rd-1" {
+	if out, err := as("10001", "cat", "/run/hipaa/web/database-credentials.json"); err != nil || out != "app-Passw0rd-1" {
 		t.Errorf("the container's user cannot read its password: %v %q", err, out)
 	}
 	if out, err := as("10001", "head", "-c", "27", "/run/hipaa/web/tls.key"); err != nil || out != "-----BEGIN PRIVATE KEY-----" {
@@ -120,7 +120,7 @@ func TestTheBootedWebHostGivesTheContainerItsFilesAndNoMore(t *testing.T) {
 			t.Errorf("the container's user reads %s", path)
 		}
 	}
-	if _, err := as("10002", "cat", "/run/hipaa/web/database-password"); err == nil {
+	if _, err := as("10002", "cat", "/run/hipaa/web/database-credentials.json"); err == nil {
 		t.Error("another user reads the container's password")
 	}
 
@@ -143,12 +143,12 @@ func TestTheBootedWebHostGivesTheContainerItsFilesAndNoMore(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := log()[mark:]
-	for _, want := range []string{"changed: started the web container again", "changed: /run/hipaa/web/database-password", "converged: 2 change(s)"} {
+	for _, want := range []string{"changed: started the web container again", "changed: /run/hipaa/web/database-credentials.json", "converged: 2 change(s)"} {
 		if !strings.Contains(last, want) {
 			t.Errorf("the run after a stop and a rotation lacks %q:\n%s", want, last)
 		}
 	}
-	if out, _ := as("10001", "cat", "/run/hipaa/web/database-password"); out != "app-Passw0rd-2" {
+	if out, _ := as("10001", "cat", "/run/hipaa/web/database-credentials.json"); out != "app-Passw0rd-2" {
 		t.Errorf("the rotated password is not in the file: %q", out)
 	}
 }

@@ -176,27 +176,13 @@ func (a *AWS) imds(w http.ResponseWriter, r *http.Request) {
 // getSecretValue answers the JSON protocol's GetSecretValue, as Secrets Manager does, or its
 // ResourceNotFoundException.
 func (a *AWS) getSecretValue(w http.ResponseWriter, r *http.Request) {
-	var in struct{ SecretId string }
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	a.mu.Lock()
-	value, ok := a.secrets[in.SecretId]
-	if ok {
+	a.secretCall(w, r, func(in secretRequest) map[string]any {
+		value, ok := a.secrets[in.SecretId]
+		if !ok {
+			return nil
+		}
 		a.reads[in.SecretId]++
-	}
-	a.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if !ok {
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "ResourceNotFoundException", "Message": "Secrets Manager can't find the specified secret."})
-		return
-	}
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"ARN":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + in.SecretId + "-AbCdEf",
-		"Name": in.SecretId, "SecretString": value, "VersionId": "standin-version", "VersionStages": []string{"AWSCURRENT"},
-		"CreatedDate": float64(time.Now().Unix()),
+		return map[string]any{"SecretString": value, "VersionId": "standin-version", "CreatedDate": float64(time.Now().Unix())}
 	})
 }
 
@@ -204,28 +190,39 @@ func (a *AWS) getSecretValue(w http.ResponseWriter, r *http.Request) {
 // with no VersionStages, the new version becomes AWSCURRENT (Secrets Manager API reference,
 // PutSecretValue), which is what GetSecretValue answers next.
 func (a *AWS) putSecretValue(w http.ResponseWriter, r *http.Request) {
-	var in struct{ SecretId, SecretString, ClientRequestToken string }
+	a.secretCall(w, r, func(in secretRequest) map[string]any {
+		if _, ok := a.secrets[in.SecretId]; !ok {
+			return nil
+		}
+		a.secrets[in.SecretId] = in.SecretString
+		a.puts[in.SecretId]++
+		return map[string]any{"VersionId": in.ClientRequestToken}
+	})
+}
+
+// secretRequest is what the stand-in reads of a Secrets Manager call.
+type secretRequest struct{ SecretId, SecretString, ClientRequestToken string }
+
+// secretCall decodes a Secrets Manager call and answers what do returns, under the stand-in's lock,
+// with the secret's ARN, name and AWSCURRENT, or ResourceNotFoundException when do returns nil.
+func (a *AWS) secretCall(w http.ResponseWriter, r *http.Request, do func(secretRequest) map[string]any) {
+	var in secretRequest
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	a.mu.Lock()
-	_, ok := a.secrets[in.SecretId]
-	if ok {
-		a.secrets[in.SecretId] = in.SecretString
-		a.puts[in.SecretId]++
-	}
+	out := do(in)
 	a.mu.Unlock()
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if !ok {
+	if out == nil {
 		w.WriteHeader(http.StatusBadRequest)
 		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "ResourceNotFoundException", "Message": "Secrets Manager can't find the specified secret."})
 		return
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"ARN":  "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + in.SecretId + "-AbCdEf",
-		"Name": in.SecretId, "VersionId": in.ClientRequestToken, "VersionStages": []string{"AWSCURRENT"},
-	})
+	out["ARN"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:" + in.SecretId + "-AbCdEf"
+	out["Name"], out["VersionStages"] = in.SecretId, []string{"AWSCURRENT"}
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // RegistryPassword is the password in the registry token the stand-in hands out.

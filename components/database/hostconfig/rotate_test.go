@@ -24,12 +24,7 @@ type credential = pgtest.Credential
 // rotates. What either login role creates is the application role's, so each reads what the other made.
 // No password reaches PostgreSQL's logs, which record each role change with its SCRAM verifier.
 func TestRotationKeepsEveryClientConnected(t *testing.T) {
-	if missing := pgtest.MissingHA(); missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must install %s (see .ci/run)", missing)
-		}
-		t.Skip("missing " + missing)
-	}
+	pgtest.NeedHA(t)
 	aws, awsEnv := pgtest.StartSecrets(t)
 	const secret, overlap = pgtest.AppSecret, 20 * time.Second
 	first := credential{Username: "app_a", Password: pgtest.AppPassword}

@@ -199,10 +199,8 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 	return h, nil
 }
 
-// StartHAFor starts, for the test t, a cluster of n members as StartHA does, in an environment of its
-// own under t's temporary directory; both stop when t ends. Where Patroni or etcd is missing t is
-// skipped, and under CI, which installs them, it fails.
-func StartHAFor(t testing.TB, n int, synchronous bool) (*Env, *HA) {
+// NeedHA skips t where Patroni or etcd is missing, and under CI, which installs them, fails it.
+func NeedHA(t testing.TB) {
 	t.Helper()
 	if missing := MissingHA(); missing != "" {
 		if os.Getenv("CI") != "" {
@@ -210,6 +208,14 @@ func StartHAFor(t testing.TB, n int, synchronous bool) (*Env, *HA) {
 		}
 		t.Skip("missing " + missing)
 	}
+}
+
+// StartHAFor starts, for the test t, a cluster of n members as StartHA does, in an environment of its
+// own under t's temporary directory; both stop when t ends. Where Patroni or etcd is missing t is
+// skipped, and under CI, which installs them, it fails.
+func StartHAFor(t testing.TB, n int, synchronous bool) (*Env, *HA) {
+	t.Helper()
+	NeedHA(t)
 	env, err := New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
