@@ -39,7 +39,8 @@ const (
 // PgPort is where Postgres listens.
 const PgPort = 5432
 
-// AppDatabase and AppUser are the application's database and the user it connects as.
+// AppDatabase and AppUser are the application's database and the role that owns it, which the
+// application acts as through one of its two logins (hostconfig.Params.AppLogins).
 const AppDatabase, AppUser = "clinic", "app"
 
 // MonitoringUser is the role the monitoring host's checks connect as, through one of its two logins.
@@ -573,7 +574,8 @@ func versionsOf(h Host, patroni bool, creds *credentials, pki *pki) []pulumi.Res
 // newInstanceProfile gives one host exactly what it needs: its own secrets (through the secrets key,
 // only via Secrets Manager), the listing of the backup bucket and the objects of the cluster's prefix
 // (through the backup key, only via S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
-// application's password.
+// application's password. A Patroni member may also put new values in the secrets in rotates: the
+// clients' credentials, which the leader rotates.
 func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets, rotates pulumi.StringArray,
 	logGroupArn pulumi.StringOutput, parent pulumi.ResourceOption,
 ) (*hostrole.Role, error) {

@@ -128,3 +128,29 @@ func TestBadHAParamsNameTheField(t *testing.T) {
 		t.Errorf("synchronous replication with one member: got %v", err)
 	}
 }
+
+// TestBadRotationParamsNameTheField checks that a rotation with no Patroni to run it, an overlap that
+// is not shorter than the rotation's period, a schedule that could break out of its unit, or a group
+// role whose logins would not be identifiers is refused, naming what is wrong.
+func TestBadRotationParamsNameTheField(t *testing.T) {
+	rotation := hostconfig.Rotation{EveryDays: 30, OverlapSeconds: 7200, Schedule: "*-*-* 03:30:00"}
+	for want, bad := range map[string]func(p *hostconfig.Params){
+		"Rotation needs HA":         func(p *hostconfig.Params) { p.HA = nil },
+		"OverlapSeconds 2592000":    func(p *hostconfig.Params) { p.Rotation.OverlapSeconds = 30 * 86400 },
+		"EveryDays 0":               func(p *hostconfig.Params) { p.Rotation.EveryDays = 0 },
+		"Rotation.Schedule":         func(p *hostconfig.Params) { p.Rotation.Schedule = "daily\nExecStart=/bin/sh" },
+		"AppUser's second login":    func(p *hostconfig.Params) { p.AppUser = strings.Repeat("a", 62) },
+		"MonitoringUser's second l": func(p *hostconfig.Params) { p.MonitoringUser = strings.Repeat("n", 62) },
+	} {
+		p := haParams(t)
+		r := rotation
+		p.Rotation = &r
+		if _, err := hostconfig.Config(p); err != nil {
+			t.Fatalf("a valid rotation: %v", err)
+		}
+		bad(&p)
+		if _, err := hostconfig.Config(p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error naming it", want, err)
+		}
+	}
+}

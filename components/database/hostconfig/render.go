@@ -291,9 +291,11 @@ func (p *Params) validate() error {
 	if p.CanaryTable != "" && !identifier.MatchString(p.CanaryTable) {
 		return fmt.Errorf("CanaryTable %q: want a lower-case SQL identifier", p.CanaryTable)
 	}
-	for field, v := range map[string]string{"AppDatabase": p.AppDatabase, "AppUser": p.AppUser, "AppUser's second login": p.AppLogins()[1],
-		"MonitoringUser's second login": p.MonitoringLogins()[1],
-		"ReplicationUser":               p.ReplicationUser, "MonitoringUser": p.MonitoringUser, "SlotName": p.SlotName} {
+	// The logins are their group's name and a suffix: the longer must be an identifier too.
+	for field, v := range map[string]string{
+		"AppDatabase": p.AppDatabase, "AppUser": p.AppUser, "ReplicationUser": p.ReplicationUser, "MonitoringUser": p.MonitoringUser,
+		"SlotName": p.SlotName, "AppUser's second login": p.AppLogins()[1], "MonitoringUser's second login": p.MonitoringLogins()[1],
+	} {
 		if (v != "" || field != "SlotName") && !identifier.MatchString(v) {
 			return fmt.Errorf("%s %q: want a lower-case SQL identifier", field, v)
 		}
