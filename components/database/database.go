@@ -3,6 +3,7 @@ package database
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -467,6 +468,10 @@ var firstLogins = func() map[string]string {
 	p := hostconfig.Params{AppUser: AppUser, MonitoringUser: MonitoringUser}
 	return map[string]string{"app": p.AppLogins()[0], "monitoring": p.MonitoringLogins()[0]}
 }()
+
+// RotatedCredentials are the credentials the leader rotates, by the names hipaa-db rotate and their
+// CredentialAgeSeconds metric's Credential dimension give them.
+var RotatedCredentials = slices.Sorted(maps.Keys(firstLogins))
 
 // The clients' credentials' rotation (hostconfig.Rotation): checked at RotationSchedule every day on
 // every member, rotated by the leader when older than RotationEveryDays; the previous credential admits

@@ -122,6 +122,14 @@ func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) 
 	}
 }
 
+// valueOf is a published datum's value, or "" for none.
+func valueOf(m *standin.Metric) string {
+	if m == nil {
+		return ""
+	}
+	return m.Value
+}
+
 // units are the units that call AWS: each is told the stand-ins' endpoints, and pgBackRest the stand-in
 // S3's address and keys (pgBackRest takes its options from the environment before its file).
 var units = []string{"hipaa-db-converge.service", "postgresql@.service", "patroni.service", "hipaa-db-metrics.service",
@@ -430,6 +438,18 @@ func TestBootedPatroniClusterConvergesAndTakesChangesWithoutARestart(t *testing.
 		t.Errorf("the login roles after the rotation: %q; want the first logins' passwords ending, the second's not", got)
 	}
 	time.Sleep(100 * time.Second)
+	// The primary's metrics timer publishes each credential's age: both rotated a minute or two ago.
+	for _, c := range []string{"app", "monitoring"} {
+		var last *standin.Metric
+		for _, m := range n.AWS.Metrics("CredentialAgeSeconds", "") {
+			if m.Dimensions["Credential"] == c && m.Dimensions["Cluster"] == "db" {
+				last = &m
+			}
+		}
+		if age, err := strconv.Atoi(valueOf(last)); err != nil || age > 300 {
+			t.Errorf("the %s credential's published age: %v (%v); want a minute or two", c, last, err)
+		}
+	}
 	if rows, err := leader.Exec("runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/psql", "-XAtq", "-h", "/var/run/postgresql",
 		"-d", AppDatabase, "-c", "SELECT count(*) FROM "+CanaryTable); err != nil || strings.TrimSpace(rows) == "0" {
 		t.Fatalf("%s wrote no canary row: %q %v", leader.Name, rows, err)

@@ -247,7 +247,8 @@ func TestTheHostRunsTheStoresThirdVoterOfATwoHostCluster(t *testing.T) {
 
 // TestUnderPatroniTheAlarmsFollowThePrimaryAndAPromotionNotifiesOnce: every host, which may be the
 // primary or a replica, has its lag alarm; a promotion fires one alarm that notifies when it fires and
-// never when it clears; and the replication checks run on whichever host accepts writes.
+// never when it clears; a rotation of the clients' credentials that stops happening alarms; and the
+// replication checks run on whichever host accepts writes.
 func TestUnderPatroniTheAlarmsFollowThePrimaryAndAPromotionNotifiesOnce(t *testing.T) {
 	t.Parallel()
 	a := args()
@@ -274,6 +275,23 @@ func TestUnderPatroniTheAlarmsFollowThePrimaryAndAPromotionNotifiesOnce(t *testi
 	}
 	if ok, _ := promoted.Value("okActions").([]any); len(ok) != 0 {
 		t.Errorf("db-promoted notifies again when it clears: %v", ok)
+	}
+	// Each rotated credential alarms when its rotation is two days overdue, or when nothing says its age.
+	for _, c := range []string{"app", "monitoring"} {
+		overdue, ok := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-"+c+"-credential-overdue")
+		if !ok {
+			t.Fatalf("no alarm on the %s credential's rotation", c)
+		}
+		for k, want := range map[string]any{"namespace": database.MetricsNamespace, "metricName": "CredentialAgeSeconds", "dimensions.Cluster": "db",
+			"dimensions.Credential": c, "statistic": "Maximum", "threshold": float64((database.RotationEveryDays + 2) * 86400),
+			"comparisonOperator": "GreaterThanThreshold", "treatMissingData": "breaching"} {
+			if got := overdue.Value(k); got != want {
+				t.Errorf("db-%s-credential-overdue: %s = %v, want %v", c, k, got, want)
+			}
+		}
+	}
+	if _, ok := offlinetest.Named(monitor.MustRun(t, args()), "aws:cloudwatch/metricAlarm:MetricAlarm", "db-app-credential-overdue"); ok {
+		t.Error("a cluster without Patroni, which does not rotate, has a rotation alarm")
 	}
 	in := offlinetest.One(t, rs, "aws:ec2/instance:Instance")
 	hosts := userDataFiles(t, in.String("userDataBase64"))["/etc/hipaa/nagios/hosts.cfg"]

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/database/pgtest"
 )
 
@@ -44,6 +46,12 @@ func TestRotationKeepsEveryClientConnected(t *testing.T) {
 	_, err = ha.ClientAs(first.Username, first.Password, "CREATE TABLE visits (id serial PRIMARY KEY, at timestamptz DEFAULT now())")
 	must(t, err)
 
+	// Before the first rotation, each credential is as old as the cluster.
+	made := credentialAges(t, env, leader)
+	if made["app"] <= 0 || made["app"] > 600 || made["monitoring"] != made["app"] {
+		t.Fatalf("the credentials' ages before a rotation: %v; want the cluster's, a few seconds", made)
+	}
+
 	// The application's file, rewritten whole (a rename), as the converge run's put does.
 	file := filepath.Join(t.TempDir(), "database-credentials.json")
 	refresh := func() credential {
@@ -71,6 +79,7 @@ func TestRotationKeepsEveryClientConnected(t *testing.T) {
 		t.Fatalf("the replica's scheduled run: exit %d, %s; want it to leave the rotation to the leader", code, out)
 	}
 	// The credential made with the cluster has never rotated: its first scheduled run rotates it.
+	started := time.Now()
 	out, stderr, code := rotate(leader, "app", "--scheduled")
 	rotated := time.Now()
 	if code != 0 || !strings.Contains(out, "rotated app") {
@@ -82,6 +91,10 @@ func TestRotationKeepsEveryClientConnected(t *testing.T) {
 	must(t, json.Unmarshal([]byte(value), &second))
 	if second.Username != "app_b" || len(second.Password) != 40 || aws.Puts(secret) != 1 {
 		t.Fatalf("after the rotation the secret names %q with a %d-character password (%d puts); want app_b, 40, 1", second.Username, len(second.Password), aws.Puts(secret))
+	}
+	// The primary publishes the rotated credential as new, the other as old as the cluster.
+	if ages := credentialAges(t, env, leader); ages["app"] < 0 || ages["app"] > int(time.Since(started).Seconds())+1 || ages["monitoring"] < made["monitoring"] {
+		t.Errorf("the credentials' ages after the application's rotation: %v; want app's since the rotation, monitoring's since the cluster was made", ages)
 	}
 	if _, stderr, code := rotate(leader, "app"); code != 2 || !strings.Contains(stderr, "overlap") {
 		t.Fatalf("a second rotation within the overlap: exit %d, %s; want it refused", code, stderr)
@@ -222,6 +235,47 @@ func (c *clients) stop() (int, []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n, c.failures
+}
+
+// credentialAges runs m's rendered metrics script (hipaa-db-metrics) with an AWS CLI that records what
+// it is asked, and returns the CredentialAgeSeconds it published, by credential.
+func credentialAges(t *testing.T, env *pgtest.Env, m *pgtest.Member) map[string]int {
+	t.Helper()
+	record, fake, script := filepath.Join(env.Dir, "cloudwatch.log"), filepath.Join(env.Dir, "aws-recording"), filepath.Join(env.Dir, "metrics.sh")
+	must(t, env.WriteFile(record, "", 0o600))
+	must(t, env.WriteFile(fake, "#!/bin/sh\necho \"$@\" >> "+record+"\n", 0o700))
+	p := m.Params
+	p.AWSCLI = fake
+	p.Monitoring = &hostconfig.Monitoring{NrpePort: 5666, AllowedHosts: []string{"127.0.0.1"}, NrpeDir: "/unused", NrpeUser: "nagios",
+		PidFile: "/unused", Namespace: "HIPAA/Database", Cluster: "db"}
+	files, err := hostconfig.Config(p)
+	must(t, err)
+	must(t, env.WriteFile(script, files["metrics.sh"], 0o700))
+	if out, err := env.Command("/bin/bash", script).CombinedOutput(); err != nil {
+		t.Fatalf("%s's metrics script: %v\n%s", m.Name, err, out)
+	}
+	b, err := os.ReadFile(record)
+	must(t, err)
+	ages := map[string]int{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "--metric-name CredentialAgeSeconds") {
+			continue
+		}
+		var credential string
+		var age int
+		fields := strings.Fields(line)
+		for i := 0; i+1 < len(fields); i++ {
+			switch fields[i] {
+			case "--value":
+				age, err = strconv.Atoi(fields[i+1])
+				must(t, err)
+			case "--dimensions":
+				_, credential, _ = strings.Cut(fields[i+1], ",Credential=")
+			}
+		}
+		ages[credential] = age
+	}
+	return ages
 }
 
 // memberLogs is every file under the members' log directories.
