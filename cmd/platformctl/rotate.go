@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -11,12 +10,6 @@ import (
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
-
-// rotatable are the credentials rotate changes, with what each is.
-var rotatable = map[string]string{
-	"app":        "the application's database credential",
-	"monitoring": "the monitoring host's database credential",
-}
 
 func rotateCmd(d deps) *cobra.Command {
 	var what string
@@ -39,8 +32,8 @@ that has not read the new credential yet fails to connect until it does.`, datab
 			if err != nil {
 				return err
 			}
-			if _, ok := rotatable[what]; !ok {
-				return refusal.New("--what %q: want one of %s", what, strings.Join(slices.Sorted(maps.Keys(rotatable)), ", "))
+			if !slices.Contains(database.RotatedCredentials, what) {
+				return refusal.New("--what %q: want one of %s", what, strings.Join(database.RotatedCredentials, ", "))
 			}
 			stack, _ := cmd.Flags().GetString("stack")
 			t, err := dbTargetOf(p, stack, false)
@@ -48,11 +41,7 @@ that has not read the new credential yet fails to connect until it does.`, datab
 				return err
 			}
 			// The leader rotates: it alone may change a role, and the others refuse.
-			host, out, _, _, err := onFirstHost(cmd.Context(), d, t, t.Hosts, []string{hipaaDB, "status"})
-			if err != nil {
-				return err
-			}
-			s, err := decodeStatus(host, out)
+			s, host, err := askStatus(cmd.Context(), d, t, "")
 			if err != nil {
 				return err
 			}

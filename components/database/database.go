@@ -410,7 +410,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// A Patroni member may lead, and the leader rotates the clients' credentials.
 		rotates := pulumi.StringArray{}
 		if a.patroni() {
-			rotates = pulumi.StringArray{creds.arns["app"], creds.arns["monitoring"]}
+			for _, c := range RotatedCredentials {
+				rotates = append(rotates, creds.arns[c])
+			}
 		}
 		identity, err := newInstanceProfile(ctx, name, h, &a, secretsOf(h, a.patroni(), creds, pki), rotates, logs.Arn, parent)
 		if err != nil {
@@ -463,10 +465,14 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 // InitialStage is the staging label of a rotated credential's first version, which keeps it.
 const InitialStage = "hipaa-initial"
 
-// firstLogins are the credentials that rotate, by role, with the login role each is made with.
+// firstLogins are the credentials that rotate (hostconfig.Params.Credentials), by name, which is also
+// the role their password is generated for, with the login role each is made with.
 var firstLogins = func() map[string]string {
-	p := hostconfig.Params{AppUser: AppUser, MonitoringUser: MonitoringUser}
-	return map[string]string{"app": p.AppLogins()[0], "monitoring": p.MonitoringLogins()[0]}
+	out := map[string]string{}
+	for _, c := range (hostconfig.Params{AppUser: AppUser, MonitoringUser: MonitoringUser}).Credentials() {
+		out[c.Name] = c.Logins[0]
+	}
+	return out
 }()
 
 // RotatedCredentials are the credentials the leader rotates, by the names hipaa-db rotate and their

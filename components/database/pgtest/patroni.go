@@ -429,14 +429,7 @@ func (m *Member) SQL(sql string) (string, error) {
 // member that is primary does.
 func (m *Member) RunRoles() error {
 	s := &Server{Name: m.Name, Params: m.Params, Files: m.Files, env: m.env}
-	path := filepath.Join(m.Params.ConfDir, "roles.sql")
-	if err := m.env.write(path, m.Files["roles.sql"], 0o600); err != nil {
-		return err
-	}
-	_, err := s.env.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port),
-		"-d", "postgres", "-v", "app_login="+s.Params.AppLogins()[0], "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
-		"-v", "monitoring_login="+s.Params.MonitoringLogins()[0], "-v", "monitoring_password="+MonitoringPassword, "-f", path)
-	return err
+	return s.runFiles("roles.sql")
 }
 
 // PgBackRest runs pgBackRest with the member's rendered configuration.

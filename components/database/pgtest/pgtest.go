@@ -384,7 +384,13 @@ func (s *Server) Connect(conninfo, sql string) (string, error) {
 // RunRoles runs the rendered roles.sql with the test passwords, then slots.sql, as a primary's converge
 // script does.
 func (s *Server) RunRoles() error {
-	for _, name := range []string{"roles.sql", "slots.sql"} {
+	return s.runFiles("roles.sql", "slots.sql")
+}
+
+// runFiles runs the server's rendered SQL files in turn, with the test passwords and the first login
+// roles set as the converge script sets them.
+func (s *Server) runFiles(names ...string) error {
+	for _, name := range names {
 		path := filepath.Join(s.Params.ConfDir, name)
 		if err := s.env.write(path, s.Files[name], 0o600); err != nil {
 			return err
