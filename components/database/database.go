@@ -498,11 +498,10 @@ type credentials struct {
 
 func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pulumi.ResourceOption) (*credentials, error) {
 	c := &credentials{names: map[string]string{}, arns: map[string]pulumi.StringOutput{}, versions: map[string]*secretsmanager.SecretVersion{}}
-	roles := []string{"superuser", "replication", "app", "monitoring"}
-	if a.patroni() {
-		roles = append(roles, "rewind")
-	}
-	for _, role := range roles {
+	// Only the clients' credentials are passwords: the members replicate and rewind with their
+	// certificates, and the postgres superuser logs in over the socket alone (peer), so neither has one
+	// to keep or rotate.
+	for _, role := range RotatedCredentials {
 		n := name + "-" + role
 		pw, err := random.NewRandomPassword(ctx, n, &random.RandomPasswordArgs{
 			Length: pulumi.Int(40), Special: pulumi.Bool(false), MinLower: pulumi.Int(4), MinUpper: pulumi.Int(4), MinNumeric: pulumi.Int(4),
@@ -521,24 +520,23 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 		if err != nil {
 			return nil, fmt.Errorf("creating the %s secret: %w", role, err)
 		}
-		args := &secretsmanager.SecretVersionArgs{SecretId: sec.ID(), SecretString: pw.Result}
-		opts := []pulumi.ResourceOption{parent}
-		if login, rotates := firstLogins[role]; rotates {
-			// A client's credential is its login role and that role's password, as AWS's database
-			// secrets are written; the leader rotates it (hostconfig.Rotation), with versions of its
-			// own. This first version keeps a label of its own besides AWSCURRENT, so that it is never
-			// left without one: Secrets Manager may delete a version without a label (DescribeSecret,
-			// VersionIdsToStages), and the provider drops a deleted version from the state (its Read), so
-			// the next update would create it again as AWSCURRENT, an old password put back. Its stages
-			// are the rotation's, not the program's, once it runs: a difference there is not a change.
-			args.SecretString = pw.Result.ApplyT(func(password string) (string, error) {
+		// A client's credential is its login role and that role's password, as AWS's database secrets
+		// are written; the leader rotates it (hostconfig.Rotation), with versions of its own. This first
+		// version keeps a label of its own besides AWSCURRENT, so that it is never left without one:
+		// Secrets Manager may delete a version without a label (DescribeSecret, VersionIdsToStages), and
+		// the provider drops a deleted version from the state (its Read), so the next update would create
+		// it again as AWSCURRENT, an old password put back. Its stages are the rotation's, not the
+		// program's, once it runs: a difference there is not a change.
+		login := firstLogins[role]
+		args := &secretsmanager.SecretVersionArgs{
+			SecretId: sec.ID(),
+			SecretString: pw.Result.ApplyT(func(password string) (string, error) {
 				b, err := json.Marshal(map[string]string{"username": login, "password": password})
 				return string(b), err
-			}).(pulumi.StringOutput)
-			args.VersionStages = pulumi.StringArray{pulumi.String("AWSCURRENT"), pulumi.String(InitialStage)}
-			opts = append(opts, pulumi.IgnoreChanges([]string{"versionStages"}))
+			}).(pulumi.StringOutput),
+			VersionStages: pulumi.StringArray{pulumi.String("AWSCURRENT"), pulumi.String(InitialStage)},
 		}
-		version, err := secretsmanager.NewSecretVersion(ctx, n, args, opts...)
+		version, err := secretsmanager.NewSecretVersion(ctx, n, args, parent, pulumi.IgnoreChanges([]string{"versionStages"}))
 		if err != nil {
 			return nil, fmt.Errorf("storing the %s password: %w", role, err)
 		}
@@ -549,17 +547,13 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 	return c, nil
 }
 
-// readsAtBoot are the roles of the passwords a host reads as it boots: the replication password; the
-// primary also the passwords its bootstrap sets; a Patroni member, any of which may lead, the
-// replication and rewind passwords Patroni connects with and those the leader sets.
+// readsAtBoot are the credentials a host reads as it boots: those a primary makes the logins of, and any
+// Patroni member, which may lead; none on a replica of a fixed primary.
 func readsAtBoot(h Host, patroni bool) []string {
-	if patroni {
-		return []string{"replication", "rewind", "app", "monitoring"}
+	if patroni || h.Role == hostconfig.Primary {
+		return RotatedCredentials
 	}
-	if h.Role == hostconfig.Primary {
-		return []string{"replication", "superuser", "app", "monitoring"}
-	}
-	return []string{"replication"}
+	return nil
 }
 
 // secretsOf lists, in a fixed order, the secrets a host reads at boot: its own TLS bundle and the
@@ -719,7 +713,6 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		LoggingCollector: true, ListenAddress: "*", Port: PgPort, MaxConnections: 200, MaxWalSenders: 2*MaxReplicas + 2,
 		TLS:         hostconfig.TLSFiles{CertFile: tlsDir + "/server.crt", KeyFile: tlsDir + "/server.key", CAFile: tlsDir + "/ca.crt"},
 		TLSDir:      tlsDir,
-		PassFile:    "/var/lib/postgresql/.pgpass-replication",
 		DataDevice:  dataDevice,
 		AppDatabase: AppDatabase, AppUser: AppUser, ReplicationUser: "replicator", MonitoringUser: MonitoringUser,
 		ClientCIDRs:           a.ClientCIDRs,
@@ -730,8 +723,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		AWSCLI:                "/usr/bin/aws",
 		LogGroup:              hostrole.LogGroupName(h.Name),
 		ArchiveTimeoutSeconds: a.ArchiveTimeoutSeconds,
-		Secrets: hostconfig.Secrets{TLS: pki.hostSecretNames[h.Name], Replication: creds.names["replication"],
-			App: creds.names["app"], Monitoring: creds.names["monitoring"], Rewind: creds.names["rewind"]},
+		Secrets:               hostconfig.Secrets{TLS: pki.hostSecretNames[h.Name], App: creds.names["app"], Monitoring: creds.names["monitoring"]},
 		Backup: hostconfig.Backup{
 			ConfigFile: "/etc/pgbackrest/pgbackrest.conf", Stanza: "main",
 			Bucket: a.BackupBucketName, Endpoint: "s3." + a.Region + ".amazonaws.com", Region: a.Region, URIStyle: "host", KeyType: "auto",
@@ -758,7 +750,7 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 		return p
 	}
 	for _, r := range hosts[1:] {
-		p.ReplicaCIDRs = append(p.ReplicaCIDRs, r.Address+"/32")
+		p.ReplicaCIDRs, p.ReplicaNames = append(p.ReplicaCIDRs, r.Address+"/32"), append(p.ReplicaNames, r.Name)
 	}
 	switch h.Role {
 	case hostconfig.Primary:
@@ -807,7 +799,7 @@ func patroniRoles(p *hostconfig.Params, name string, a *ClusterArgs, hosts []Hos
 	p.HA = ha(name, a, hosts)
 	for j, r := range hosts {
 		if j != i {
-			p.ReplicaCIDRs = append(p.ReplicaCIDRs, r.Address+"/32")
+			p.ReplicaCIDRs, p.ReplicaNames = append(p.ReplicaCIDRs, r.Address+"/32"), append(p.ReplicaNames, r.Name)
 		}
 	}
 	p.Backup.TLSServer = &hostconfig.TLSServer{Address: h.Address, Port: PgBackRestTLSPort, ClientCN: backupHost}

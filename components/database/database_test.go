@@ -118,16 +118,21 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 	t.Parallel()
 	alone := validArgs()
 	alone.Replicas, alone.HighAvailability = 0, false
-	if n := len(offlinetest.Of(cluster.MustRun(t, alone), "random:index/randomPassword:RandomPassword")); n != 4 {
-		t.Errorf("one host: %d generated passwords, want superuser, replication, app and monitoring", n)
+	// Only the clients' credentials are passwords: the members replicate with their certificates and the
+	// superuser logs in over the socket alone.
+	for what, rs := range map[string][]offline.Resource{"one host": cluster.MustRun(t, alone), "Patroni": cluster.MustRun(t, validArgs())} {
+		var names []string
+		for _, pw := range offlinetest.Of(rs, "random:index/randomPassword:RandomPassword") {
+			names = append(names, pw.Name)
+		}
+		if !slices.Equal(names, []string{"db-app", "db-monitoring"}) {
+			t.Errorf("%s: generated passwords %v, want the application's and the monitoring host's alone", what, names)
+		}
 	}
 	rs := cluster.MustRun(t, validArgs())
-	if n := len(offlinetest.Of(rs, "random:index/randomPassword:RandomPassword")); n != 5 {
-		t.Errorf("Patroni: %d generated passwords, want superuser, replication, app, monitoring and pg_rewind's", n)
-	}
 	secrets := offlinetest.Of(rs, "aws:secretsmanager/secret:Secret")
-	if len(secrets) != 8 {
-		t.Errorf("%d secrets, want 5 passwords, 2 host TLS bundles and the monitoring host's", len(secrets))
+	if len(secrets) != 5 {
+		t.Errorf("%d secrets, want 2 credentials, 2 host TLS bundles and the monitoring host's", len(secrets))
 	}
 	for _, s := range secrets {
 		if s.String("kmsKeyId") != secretsKey {
@@ -206,13 +211,13 @@ func TestInstanceProfileAllowsOnlyWhatTheHostNeeds(t *testing.T) {
 	t.Parallel()
 	alone := validArgs()
 	alone.Replicas, alone.HighAvailability = 0, false
-	// A Patroni member, any of which may lead, reads what the leader sets and what Patroni connects with.
+	// A Patroni member, any of which may lead, reads the credentials the leader makes the logins of.
 	assertInstanceProfiles(t, cluster.MustRun(t, validArgs()), map[string][]string{
-		"db-0": {"db-0-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
-		"db-1": {"db-1-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
+		"db-0": {"db-0-tls", "db-app", "db-monitoring"},
+		"db-1": {"db-1-tls", "db-app", "db-monitoring"},
 	})
 	assertInstanceProfiles(t, cluster.MustRun(t, alone), map[string][]string{
-		"db-0": {"db-0-tls", "db-replication", "db-superuser", "db-app", "db-monitoring"},
+		"db-0": {"db-0-tls", "db-app", "db-monitoring"},
 	})
 }
 
@@ -285,15 +290,16 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 		`scope: "db"`, `- "10.40.128.16:2379"`, `- "10.40.136.16:2379"`, `- "10.40.64.16:2379"`, "protocol: https", "verify_client: required",
 		"sslmode: verify-full", `username: "rewinder"`, "synchronous_mode: false", "ETCD_CLIENT_CERT_AUTH=true", "ETCD_PEER_CLIENT_CERT_AUTH=true",
 		"ETCD_INITIAL_CLUSTER=db-0=https://10.40.128.16:2380,db-1=https://10.40.136.16:2380,monitoring=https://10.40.64.16:2380",
-		"put /etc/patroni_env.conf 600 root:root", "PATRONI_REWIND_PASSWORD=%s",
+		"rm -f /etc/patroni_env.conf", "members    db-", "ident_file: \"/etc/postgresql/15/main/pg_ident.conf\"",
 		`on_role_change: "/usr/local/sbin/hipaa-db-role-change"`, "--metric-name Promotions"}
-	for _, want := range append(both, "hostssl  replication       replicator  10.40.136.16/32  scram-sha-256",
-		"hostssl  postgres          rewinder  10.40.136.16/32  scram-sha-256", `listen: "10.40.128.16:8008"`) {
+	for _, want := range append(both, "hostssl  replication       replicator  10.40.136.16/32  cert map=members",
+		"hostssl  postgres          rewinder  10.40.136.16/32  cert map=members", "members    db-1  replicator", "members    db-1  rewinder",
+		`listen: "10.40.128.16:8008"`) {
 		if !strings.Contains(p, want) {
 			t.Errorf("db-0's user data lacks %q", want)
 		}
 	}
-	for _, want := range append(both, "hostssl  replication       replicator  10.40.128.16/32  scram-sha-256",
+	for _, want := range append(both, "hostssl  replication       replicator  10.40.128.16/32  cert map=members", "members    db-0  rewinder",
 		"backup-standby=y", "pg2-host=10.40.128.16", "pg2-host-type=tls", "pgbackrest-full.timer", "pgbackrest-incr.timer",
 		"waiting for a leader of the db cluster") {
 		if !strings.Contains(r, want) {
@@ -302,7 +308,7 @@ func TestRenderedConfigurationIsTLSOnlyAndBacksUpFromTheStandby(t *testing.T) {
 	}
 	// Patroni keeps the slots and the primary's connection; no fixed role is rendered.
 	for _, host := range []string{p, r} {
-		for _, fixed := range []string{"primary_conninfo", "primary_slot_name", "slots.sql", "pg_basebackup -h"} {
+		for _, fixed := range []string{"primary_conninfo", "primary_slot_name", "slots.sql", "pg_basebackup -h", "PATRONI_REPLICATION_PASSWORD", "PGPASSFILE"} {
 			if strings.Contains(host, fixed) {
 				t.Errorf("a Patroni member's user data has the fixed roles' %q", fixed)
 			}
@@ -555,8 +561,8 @@ func TestEachHostWaitsForItsPermissionsAndTheSecretsItReadsAtBoot(t *testing.T) 
 	}
 	const version = "aws:secretsmanager/secretVersion:SecretVersion"
 	for host, reads := range map[string][]string{
-		"db-0": {"db-0-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
-		"db-1": {"db-1-tls", "db-replication", "db-rewind", "db-app", "db-monitoring"},
+		"db-0": {"db-0-tls", "db-app", "db-monitoring"},
+		"db-1": {"db-1-tls", "db-app", "db-monitoring"},
 	} {
 		in := byName["aws:ec2/instance:Instance "+host]
 		want := []string{urn("aws:iam/rolePolicy:RolePolicy", host), urn("aws:iam/rolePolicyAttachment:RolePolicyAttachment", host+"-ssm")}
@@ -567,10 +573,6 @@ func TestEachHostWaitsForItsPermissionsAndTheSecretsItReadsAtBoot(t *testing.T) 
 			if !slices.Contains(in.Options.DependsOn, w) {
 				t.Errorf("%s does not wait for %s", host, w)
 			}
-		}
-		// What a member does not read, it does not wait for either.
-		if slices.Contains(in.Options.DependsOn, urn(version, "db-superuser")) {
-			t.Errorf("%s waits for the superuser's password, which it never reads", host)
 		}
 	}
 }

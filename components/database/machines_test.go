@@ -102,13 +102,10 @@ func machineNetwork(t *testing.T, replicas int) (*hosttest.Network, map[string]r
 	return n, hosts
 }
 
-// storeSecrets puts the cluster's passwords and each host's TLS bundle where the stand-in serves them,
+// storeSecrets puts the clients' credentials and each host's TLS bundle where the stand-in serves them,
 // under the names the component gives them.
 func storeSecrets(t *testing.T, n *hosttest.Network, hosts map[string]rendered) {
 	t.Helper()
-	for _, role := range []string{"superuser", "replication", "rewind"} {
-		n.AWS.SetSecret("db/"+role, role+"Passw0rd"+strconv.Itoa(len(role)))
-	}
 	// The clients' credentials name their login roles.
 	n.AWS.SetSecret("db/app", `{"username":"app_a","password":"appPassw0rd3"}`)
 	n.AWS.SetSecret("db/monitoring", `{"username":"nagios_a","password":"monitoringPassw0rd10"}`)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/database/pgtest"
+	"github.com/hipaa-platform/platform/internal/standin"
 )
 
 // requireServers skips the test where PostgreSQL 15 and pgBackRest are not installed (failing it under
@@ -110,6 +111,52 @@ func TestPrimaryReplicaBackupRestoreOnRealPostgres(t *testing.T) {
 		}
 		if _, err := primary.Connect("user=app_a dbname=postgres sslmode=verify-full sslrootcert="+env.CAFile+" password="+pgtest.AppPassword, "SELECT 1"); err == nil {
 			t.Error("the application reached a database other than its own")
+		}
+	})
+
+	t.Run("replication admits the replicas' certificates alone", func(t *testing.T) {
+		replication := "user=replicator replication=true sslmode=verify-full sslrootcert=" + env.CAFile
+		if out, err := primary.Connect(replication+" sslcert="+rp.TLS.CertFile+" sslkey="+rp.TLS.KeyFile, "IDENTIFY_SYSTEM"); err != nil || out == "" {
+			t.Errorf("db-1 with its certificate: %q, %v", out, err)
+		}
+		// A host of the same CA that is not one of the replicas.
+		cert, key, err := env.Issue("db-9")
+		must(t, err)
+		must(t, env.WriteFile(env.Dir+"/db-9.crt", string(cert), 0o600))
+		must(t, env.WriteFile(env.Dir+"/db-9.key", string(key), 0o600))
+		if _, err := primary.Connect(replication+" sslcert="+env.Dir+"/db-9.crt sslkey="+env.Dir+"/db-9.key", "IDENTIFY_SYSTEM"); err == nil ||
+			!strings.Contains(err.Error(), `certificate authentication failed for user "replicator"`) {
+			t.Errorf("a certificate whose name is no replica's: %v", err)
+		}
+		// The replica's name on a certificate of another CA.
+		other, err := standin.NewCA()
+		must(t, err)
+		cert, key, err = other.Issue("db-1", "127.0.0.1")
+		must(t, err)
+		must(t, env.WriteFile(env.Dir+"/other.crt", string(cert), 0o600))
+		must(t, env.WriteFile(env.Dir+"/other.key", string(key), 0o600))
+		if _, err := primary.Connect(replication+" sslcert="+env.Dir+"/other.crt sslkey="+env.Dir+"/other.key", "IDENTIFY_SYSTEM"); err == nil ||
+			!strings.Contains(err.Error(), "unknown ca") {
+			t.Errorf("a certificate of another CA: %v", err)
+		}
+		if _, err := primary.Connect(replication+" password=anything", "IDENTIFY_SYSTEM"); err == nil ||
+			!strings.Contains(err.Error(), "connection requires a valid client certificate") {
+			t.Errorf("no certificate, a password: %v", err)
+		}
+	})
+
+	t.Run("a password left on the replication role is removed", func(t *testing.T) {
+		_, err := primary.SQL(`ALTER ROLE replicator PASSWORD 'left-from-before'`)
+		must(t, err)
+		if out, err := primary.SQL(primary.Files["missing.sql"]); err != nil || out != "no password for replicator" {
+			t.Errorf("missing.sql: %q, %v; want it to report the password", out, err)
+		}
+		must(t, primary.RunRoles())
+		if out, err := primary.SQL(`SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'replicator'`); err != nil || out != "t" {
+			t.Errorf("replicator has a password after roles.sql: %q, %v", out, err)
+		}
+		if out, err := primary.SQL(primary.Files["missing.sql"]); err != nil || out != "" {
+			t.Errorf("missing.sql after roles.sql: %q, %v", out, err)
 		}
 	})
 

@@ -31,6 +31,7 @@ func haParams(t *testing.T) hostconfig.Params {
 		MaximumLagOnFailover: hostconfig.DefaultMaximumLagOnFailover, Watchdog: "automatic",
 		Patronictl: "/usr/bin/patronictl", StateDir: "/var/lib/hipaa", FollowGraceSeconds: 60,
 		EtcdDataDir: "/var/lib/etcd/main", EtcdTLSDir: "/etc/hipaa/etcd-tls"}
+	p.ReplicaNames = []string{"db-0", "db-2"}
 	return p
 }
 
@@ -65,8 +66,16 @@ func TestPatroniOwnsTheSharedSettingsAndEveryLinkIsTLS(t *testing.T) {
 	if strings.Contains(patroni, "password:") {
 		t.Errorf("patroni.yml carries a password:\n%s", patroni)
 	}
-	if !strings.Contains(files["pg_hba.conf"], "hostssl  postgres          rewinder") {
-		t.Errorf("pg_hba.conf does not admit pg_rewind's role:\n%s", files["pg_hba.conf"])
+	// The other members replicate and rewind by their certificates alone, each mapped to both roles.
+	for _, want := range []string{"hostssl  postgres          rewinder  127.0.0.1/32  cert map=members", "hostssl  replication       replicator  127.0.0.1/32  cert map=members"} {
+		if !strings.Contains(files["pg_hba.conf"], want) {
+			t.Errorf("pg_hba.conf lacks %q:\n%s", want, files["pg_hba.conf"])
+		}
+	}
+	for _, want := range []string{"members    db-0  replicator", "members    db-0  rewinder", "members    db-2  replicator", "members    db-2  rewinder"} {
+		if !strings.Contains(files["pg_ident.conf"], want) {
+			t.Errorf("pg_ident.conf lacks %q:\n%s", want, files["pg_ident.conf"])
+		}
 	}
 	// A voter of the store runs its etcd member from its own data directory, with certificates only.
 	for _, want := range []string{"ETCD_NAME=db-1", "ETCD_DATA_DIR=/var/lib/etcd/main", "ETCD_CERT_FILE=/etc/hipaa/etcd-tls/server.crt",

@@ -56,14 +56,16 @@ type Params struct {
 	MaxConnections   int
 	MaxWalSenders    int
 
-	TLS      TLSFiles
-	TLSDir   string
-	PassFile string // .pgpass with the replication password, for primary_conninfo and pg_basebackup
+	TLS    TLSFiles
+	TLSDir string
 	// DataDevice is the block device of the data volume.
 	DataDevice string
 
 	AppDatabase, AppUser, ReplicationUser, MonitoringUser string
 	ClientCIDRs, MonitoringCIDRs, ReplicaCIDRs            []string
+	// ReplicaNames are the certificate names (CN) of the hosts at ReplicaCIDRs: each replicates as
+	// ReplicationUser (and, under HA, rewinds as HA.RewindUser) with its certificate alone, no password.
+	ReplicaNames []string
 
 	// Primary is where a replica streams from; SlotName its replication slot.
 	Primary  Endpoint
@@ -199,8 +201,18 @@ type Endpoint struct {
 	Port int
 }
 
-// Secrets names the secrets a host's bootstrap reads; Rewind is pg_rewind's role's, for a Patroni member.
-type Secrets struct{ TLS, Replication, App, Monitoring, Rewind string }
+// Secrets names the secrets a host's bootstrap reads: its TLS bundle, and the clients' credentials,
+// which a primary (any Patroni member) makes the logins of. The members' own roles have no password.
+type Secrets struct{ TLS, App, Monitoring string }
+
+// MemberRoles are the roles the other database hosts connect as, by their certificates alone:
+// replication's, and pg_rewind's under HA.
+func (p Params) MemberRoles() []string {
+	if p.HA != nil {
+		return []string{p.ReplicationUser, p.HA.RewindUser}
+	}
+	return []string{p.ReplicationUser}
+}
 
 // Backup configures pgBackRest.
 type Backup struct {
@@ -315,6 +327,14 @@ func (p *Params) validate() error {
 			}
 		}
 	}
+	if len(p.ReplicaCIDRs) > 0 && len(p.ReplicaNames) == 0 {
+		return fmt.Errorf("ReplicaNames: ReplicaCIDRs admit replication from %s, but no certificate name may replicate; want the replicas' names", strings.Join(p.ReplicaCIDRs, ", "))
+	}
+	for _, n := range p.ReplicaNames {
+		if !memberName.MatchString(n) {
+			return fmt.Errorf("ReplicaNames: %q: want a lower-case host name, as the replica's certificate names it", n)
+		}
+	}
 	if p.HA != nil {
 		if err := p.HA.validate(p); err != nil {
 			return err
@@ -376,7 +396,7 @@ func Config(p Params) (Files, error) {
 	if err := p.validate(); err != nil {
 		return nil, fmt.Errorf("host %s: %w", p.Name, err)
 	}
-	names := []string{"postgresql.conf", "pg_hba.conf", "pgbackrest.conf"}
+	names := []string{"postgresql.conf", "pg_hba.conf", "pg_ident.conf", "pgbackrest.conf"}
 	switch {
 	case p.HA != nil:
 		// Any member may be the primary: each has the roles' script; Patroni keeps the slots.

@@ -28,9 +28,6 @@ const (
 	EtcdBin    = "/usr/bin/etcd"
 )
 
-// RewindPassword is the test password of pg_rewind's role.
-const RewindPassword = "rewind-test-password"
-
 // MissingHA reports what of Patroni and etcd is not installed, or "".
 func MissingHA() string {
 	if m := Missing(); m != "" {
@@ -138,6 +135,12 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 			EtcdDataDir: home + "/etcd", EtcdTLSDir: home + "/etcd-tls",
 		}
 		HATiming(p.HA)
+		p.ReplicaNames = nil
+		for _, m := range members {
+			if m.Name != p.Name {
+				p.ReplicaNames = append(p.ReplicaNames, m.Name)
+			}
+		}
 		if i == 0 {
 			p.Role = hostconfig.Primary
 		}
@@ -327,15 +330,14 @@ func stop(cmd *exec.Cmd, done chan struct{}, sig syscall.Signal) {
 	}
 }
 
-// Start starts the member's Patroni, with the replication and rewind passwords in its environment as
-// its unit's drop-in gives them.
+// Start starts the member's Patroni, with nothing in its environment: the members replicate and rewind
+// with their certificates.
 func (m *Member) Start() error {
 	log, err := os.OpenFile(filepath.Join(m.Params.LogDir, "patroni.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	m.cmd = m.env.Command(PatroniBin, m.Params.HA.ConfigFile)
-	m.cmd.Env = append(m.cmd.Env, "PATRONI_REPLICATION_PASSWORD="+ReplicationPassword, "PATRONI_REWIND_PASSWORD="+RewindPassword)
 	m.cmd.Stdout, m.cmd.Stderr = log, log
 	if m.cmd.SysProcAttr == nil {
 		m.cmd.SysProcAttr = &syscall.SysProcAttr{}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,11 +32,10 @@ const (
 	Stanza = "main"
 )
 
-// Passwords of the test roles.
+// Passwords of the test roles: the clients'. The members replicate with their certificates.
 const (
-	AppPassword         = "app-test-password"
-	ReplicationPassword = "replication-test-password"
-	MonitoringPassword  = "monitoring-test-password"
+	AppPassword        = "app-test-password"
+	MonitoringPassword = "monitoring-test-password"
 )
 
 // Missing reports what of PostgreSQL 15, pgaudit and pgBackRest is not installed, or "".
@@ -234,10 +234,11 @@ func (e *Env) Params(role, name string) (hostconfig.Params, error) {
 		ListenAddress: "127.0.0.1", Port: port, MaxConnections: 50, MaxWalSenders: 10,
 		TLS:         hostconfig.TLSFiles{CertFile: home + "/tls/server.crt", KeyFile: home + "/tls/server.key", CAFile: e.CAFile},
 		TLSDir:      home + "/tls",
-		PassFile:    home + "/pgpass",
 		AppDatabase: "clinic", AppUser: "app", ReplicationUser: "replicator", MonitoringUser: "nagios",
 		ClientCIDRs: []string{"127.0.0.1/32"}, MonitoringCIDRs: []string{"127.0.0.1/32"}, ReplicaCIDRs: []string{"127.0.0.1/32"},
-		SlotName: slot, ApplicationName: name, SlotPrefix: "db_", PrimaryWaitSeconds: 60,
+		// The replica a pair starts with; StartReplica admits another.
+		ReplicaNames: []string{"db-1"},
+		SlotName:     slot, ApplicationName: name, SlotPrefix: "db_", PrimaryWaitSeconds: 60,
 		MountPoint: home, AWSCLI: "/bin/false",
 		ArchiveTimeoutSeconds: 60,
 		Backup: hostconfig.Backup{
@@ -251,8 +252,7 @@ func (e *Env) Params(role, name string) (hostconfig.Params, error) {
 }
 
 // Install renders a server's files and writes them where PostgreSQL and pgBackRest read them (and
-// Patroni, for a member of a Patroni cluster), with its TLS key and certificate and the replication
-// password file.
+// Patroni, for a member of a Patroni cluster), with its TLS key and certificate.
 func (e *Env) Install(p hostconfig.Params) (*Server, error) {
 	files, err := hostconfig.Config(p)
 	if err != nil {
@@ -265,10 +265,9 @@ func (e *Env) Install(p hostconfig.Params) (*Server, error) {
 	install := map[string]string{
 		p.TLS.CertFile:                 string(certPEM),
 		p.TLS.KeyFile:                  string(keyPEM),
-		p.PassFile:                     "*:*:*:" + p.ReplicationUser + ":" + ReplicationPassword + "\n",
 		p.ConfDir + "/postgresql.conf": files["postgresql.conf"],
 		p.ConfDir + "/pg_hba.conf":     files["pg_hba.conf"],
-		p.ConfDir + "/pg_ident.conf":   "",
+		p.ConfDir + "/pg_ident.conf":   files["pg_ident.conf"],
 		p.Backup.ConfigFile:            files["pgbackrest.conf"],
 	}
 	if p.HA != nil {
@@ -396,7 +395,7 @@ func (s *Server) runFiles(names ...string) error {
 			return err
 		}
 		if _, err := s.env.Run(Bin+"/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.Params.SocketDir, "-p", strconv.Itoa(s.Params.Port),
-			"-d", "postgres", "-v", "app_login="+s.Params.AppLogins()[0], "-v", "app_password="+AppPassword, "-v", "replication_password="+ReplicationPassword,
+			"-d", "postgres", "-v", "app_login="+s.Params.AppLogins()[0], "-v", "app_password="+AppPassword,
 			"-v", "monitoring_login="+s.Params.MonitoringLogins()[0], "-v", "monitoring_password="+MonitoringPassword, "-f", path); err != nil {
 			return err
 		}
@@ -404,12 +403,12 @@ func (s *Server) runFiles(names ...string) error {
 	return nil
 }
 
-// BaseBackup makes the replica's data directory from the primary, over TLS with verify-full, through
-// its replication slot, as the bootstrap of a replica does.
+// BaseBackup makes the replica's data directory from the primary, over TLS with verify-full and the
+// replica's certificate, through its replication slot, as the bootstrap of a replica does.
 func (s *Server) BaseBackup(primary *Server) error {
 	cmd := s.env.Command(Bin+"/pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(primary.Params.Port),
 		"-U", s.Params.ReplicationUser, "-D", s.Params.DataDir, "-X", "stream", "-S", s.Params.SlotName, "-c", "fast")
-	cmd.Env = append(cmd.Env, "PGPASSFILE="+s.Params.PassFile, "PGSSLMODE=verify-full", "PGSSLROOTCERT="+s.Params.TLS.CAFile,
+	cmd.Env = append(cmd.Env, "PGSSLMODE=verify-full", "PGSSLROOTCERT="+s.Params.TLS.CAFile,
 		"PGSSLCERT="+s.Params.TLS.CertFile, "PGSSLKEY="+s.Params.TLS.KeyFile)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("pg_basebackup: %w\n%s", err, out)
@@ -477,6 +476,7 @@ func (e *Env) StartCluster(tune func(*hostconfig.Params)) (*Cluster, error) {
 }
 
 // StartReplica builds a replica named name from the primary, as a replica's bootstrap does, and starts it.
+// The primary admits its certificate first, if it did not.
 func (e *Env) StartReplica(primary *Server, name string, tune func(*hostconfig.Params)) (*Server, error) {
 	pp := primary.Params
 	rp, err := e.Params(hostconfig.Replica, name)
@@ -493,6 +493,9 @@ func (e *Env) StartReplica(primary *Server, name string, tune func(*hostconfig.P
 	if err != nil {
 		return nil, err
 	}
+	if err := primary.admit(name); err != nil {
+		return nil, err
+	}
 	// A rebuilt replica gets a fresh slot, as the runbook's rebuild does; the first ones come with the
 	// primary's roles.sql.
 	if _, err := primary.SQL(fmt.Sprintf(`SELECT pg_create_physical_replication_slot('%s')
@@ -506,4 +509,23 @@ func (e *Env) StartReplica(primary *Server, name string, tune func(*hostconfig.P
 		return nil, err
 	}
 	return replica, nil
+}
+
+// admit lets the host named name replicate from the server by its certificate: it is added to the
+// server's ReplicaNames, whose pg_ident.conf is rendered again and reloaded.
+func (s *Server) admit(name string) error {
+	if slices.Contains(s.Params.ReplicaNames, name) {
+		return nil
+	}
+	s.Params.ReplicaNames = append(s.Params.ReplicaNames, name)
+	files, err := hostconfig.Config(s.Params)
+	if err != nil {
+		return err
+	}
+	s.Files = files
+	if err := s.env.write(s.Params.ConfDir+"/pg_ident.conf", files["pg_ident.conf"], 0o600); err != nil {
+		return err
+	}
+	_, err = s.SQL("SELECT pg_reload_conf()")
+	return err
 }
