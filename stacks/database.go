@@ -25,6 +25,7 @@ func (s *stack) database() error {
 	s.Database, err = database.NewCluster(s.ctx, s.n.Name("db"), &database.ClusterArgs{
 		InstanceType:           s.cfg.InstanceTypes.Database,
 		AmiId:                  s.found.dbImage,
+		ImageBuilderArn:        s.found.dbImageArn,
 		Replicas:               d.Replicas,
 		HighAvailability:       d.HighAvailability,
 		SynchronousReplication: d.SynchronousReplication,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // An image is pinned per stack in its configuration (hipaa:appImageId, dbImageId, monitoringImageId),
@@ -24,10 +25,10 @@ type imageSource struct {
 	patternKey string
 }
 
-// image returns the image of a tier: the one pinned under key, checked to exist and to be of
-// instanceType's architecture (an Arm image for a Graviton type, x86 for the others); or, when nothing is
-// pinned, the newest image from src of that architecture.
-func (s *stack) image(key, pinned, instanceType string, src imageSource) (pulumi.StringInput, error) {
+// image returns the image of a tier and its tags: the one pinned under key, checked to exist and to be
+// of instanceType's architecture (an Arm image for a Graviton type, x86 for the others); or, when nothing
+// is pinned, the newest image from src of that architecture.
+func (s *stack) image(key, pinned, instanceType string, src imageSource) (pulumi.StringInput, map[string]string, error) {
 	arch := check.Architecture(instanceType)
 	if pinned != "" {
 		image, err := ec2.LookupAmi(s.ctx, &ec2.LookupAmiArgs{
@@ -35,13 +36,13 @@ func (s *stack) image(key, pinned, instanceType string, src imageSource) (pulumi
 			Filters: []ec2.GetAmiFilter{{Name: "image-id", Values: []string{pinned}}},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%s:%s: the pinned image %s was not found among the %s images: %w", s.cfg.Project, key, pinned, src.owner, err)
+			return nil, nil, fmt.Errorf("%s:%s: the pinned image %s was not found among the %s images: %w", s.cfg.Project, key, pinned, src.owner, err)
 		}
 		if image.Architecture != arch {
-			return nil, fmt.Errorf("%s:%s: the pinned image %s is %s, but %s needs %s", s.cfg.Project, key, pinned, image.Architecture, instanceType, arch)
+			return nil, nil, fmt.Errorf("%s:%s: the pinned image %s is %s, but %s needs %s", s.cfg.Project, key, pinned, image.Architecture, instanceType, arch)
 		}
 		s.Images[key] = image.Id
-		return pulumi.String(image.Id), nil
+		return pulumi.String(image.Id), image.Tags, nil
 	}
 	filters := []ec2.GetAmiFilter{
 		{Name: "name", Values: []string{src.pattern}},
@@ -54,17 +55,20 @@ func (s *stack) image(key, pinned, instanceType string, src imageSource) (pulumi
 		if src.patternKey != "" {
 			where = fmt.Sprintf(" (config %s:%s)", s.cfg.Project, src.patternKey)
 		}
-		return nil, fmt.Errorf("finding the newest %s image %q for %s%s: %w", arch, src.pattern, instanceType, where, err)
+		return nil, nil, fmt.Errorf("finding the newest %s image %q for %s%s: %w", arch, src.pattern, instanceType, where, err)
 	}
 	_ = s.ctx.Log.Warn(fmt.Sprintf("%s:%s is not set: using the newest %s image %q, %s, which moves when a newer one is published; pin it with `pulumi config set %s:%s %s`",
 		s.cfg.Project, key, arch, src.pattern, image.Id, s.cfg.Project, key, image.Id), nil)
 	s.Images[key] = image.Id
-	return pulumi.String(image.Id), nil
+	return pulumi.String(image.Id), image.Tags, nil
 }
 
-// accountImage is the image the account built for the database or monitoring hosts.
-func (s *stack) accountImage(key, pinned, patternKey, pattern, instanceType string) (pulumi.StringInput, error) {
-	return s.image(key, pinned, instanceType, imageSource{owner: "self", pattern: pattern, patternKey: patternKey})
+// accountImage is the image the account built for the database or monitoring hosts, and the Image
+// Builder image it was made as: the tag Image Builder gives each AMI it makes, empty for an image it did
+// not make (which the pack's ec2-image-built-by-account refuses).
+func (s *stack) accountImage(key, pinned, patternKey, pattern, instanceType string) (pulumi.StringInput, string, error) {
+	id, tags, err := s.image(key, pinned, instanceType, imageSource{owner: "self", pattern: pattern, patternKey: patternKey})
+	return id, tags[naming.ImageBuilderArnTag], err
 }
 
 // found is what a stack looks up in its account before it declares anything, so that a look-up that
@@ -72,7 +76,9 @@ func (s *stack) accountImage(key, pinned, patternKey, pattern, instanceType stri
 // with nothing created.
 type found struct {
 	webImage, engineImage, dbImage, monitoringImage pulumi.StringInput
-	certificateArn                                  string
+	// dbImageArn and monitoringImageArn are the Image Builder images those two were made as.
+	dbImageArn, monitoringImageArn string
+	certificateArn                 string
 	// parentImage is what an account stack's image pipelines start from; sessions, the account's Session
 	// Manager preferences.
 	parentImage pulumi.StringInput
@@ -89,10 +95,10 @@ func (s *stack) lookUp() (err error) {
 	if f.engineImage, err = s.hostImage(c.InstanceTypes.Engine); err != nil {
 		return err
 	}
-	if f.dbImage, err = s.accountImage("dbImageId", c.Images.Database, "dbImageName", c.Database.ImageName, c.InstanceTypes.Database); err != nil {
+	if f.dbImage, f.dbImageArn, err = s.accountImage("dbImageId", c.Images.Database, "dbImageName", c.Database.ImageName, c.InstanceTypes.Database); err != nil {
 		return err
 	}
-	if f.monitoringImage, err = s.accountImage("monitoringImageId", c.Images.Monitoring, "monitoringImageName", c.Monitoring.ImageName, c.InstanceTypes.Monitoring); err != nil {
+	if f.monitoringImage, f.monitoringImageArn, err = s.accountImage("monitoringImageId", c.Images.Monitoring, "monitoringImageName", c.Monitoring.ImageName, c.InstanceTypes.Monitoring); err != nil {
 		return err
 	}
 	cert, err := certificate(s.ctx, c.App.Domain)
@@ -108,7 +114,8 @@ func (s *stack) lookUp() (err error) {
 // new image is rolled out by the same instance refresh as a release.
 func (s *stack) hostImage(instanceType string) (pulumi.StringInput, error) {
 	arch := check.Architecture(instanceType)
-	return s.image("appImageId", s.cfg.Images.App, instanceType, imageSource{owner: "amazon", pattern: "al2023-ami-2023.*-kernel-*-" + arch})
+	id, _, err := s.image("appImageId", s.cfg.Images.App, instanceType, imageSource{owner: "amazon", pattern: "al2023-ami-2023.*-kernel-*-" + arch})
+	return id, err
 }
 
 // DebianAccount is the owner of Debian's official EC2 images, as the Debian cloud team's tooling and the
@@ -119,7 +126,7 @@ const DebianAccount = "136693071363"
 // (hipaa:imageParentId) or Debian's newest release image, whose name is debian-12-amd64-{date}-{build};
 // "2*" leaves out the daily builds (debian-12-amd64-daily-...).
 func (s *stack) lookUpParentImage() (err error) {
-	s.found.parentImage, err = s.image("imageParentId", s.cfg.ImageBuild.ParentImage, s.cfg.ImageBuild.InstanceType,
+	s.found.parentImage, _, err = s.image("imageParentId", s.cfg.ImageBuild.ParentImage, s.cfg.ImageBuild.InstanceType,
 		imageSource{owner: DebianAccount, pattern: "debian-12-amd64-2*"})
 	return err
 }

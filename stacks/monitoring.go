@@ -21,6 +21,7 @@ func (s *stack) monitoring() error {
 	s.Monitoring, err = monitoring.NewMonitoring(s.ctx, s.MonitoringHost.Name, &monitoring.MonitoringArgs{
 		InstanceType:     s.cfg.InstanceTypes.Monitoring,
 		AmiId:            s.found.monitoringImage,
+		ImageBuilderArn:  s.found.monitoringImageArn,
 		Subnet:           s.Network.Tiers.App[0],
 		SecurityGroupId:  s.Groups.Monitoring,
 		EbsKeyArn:        s.Keys.EbsKeyArn,

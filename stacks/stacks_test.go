@@ -18,6 +18,7 @@ import (
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/components/registry"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
+	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/preview"
@@ -627,6 +628,7 @@ func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 		t.Fatal(err)
 	}
 	images := map[string]string{} // name filter and architecture → the ID answered
+	built := map[string]string{}  // and the Image Builder image it was made as, for the account's own
 	for _, c := range rec.Of("aws:ec2/getAmi:getAmi") {
 		var name, arch string
 		for _, f := range c.Args["filters"].ArrayValue() {
@@ -643,6 +645,9 @@ func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 			t.Fatal(err)
 		}
 		images[name+" "+arch] = ans["id"].StringValue()
+		if tag, ok := ans["tags"].ObjectValue()[naming.ImageBuilderArnTag]; ok {
+			built[name+" "+arch] = tag.StringValue()
+		}
 	}
 	for _, want := range []string{"al2023-ami-2023.*-kernel-*-arm64 arm64", "al2023-ami-2023.*-kernel-*-x86_64 x86_64",
 		"hipaa-postgres-15-* x86_64", "hipaa-nagios-4-* x86_64"} {
@@ -659,6 +664,14 @@ func TestEachHostGetsAnImageOfItsArchitecture(t *testing.T) {
 		if in, _ := offlinetest.Named(rec.Resources, "aws:ec2/instance:Instance", name); in.String("ami") != images[lookup] {
 			t.Errorf("%s runs image %q, want %q, the %s one", name, in.String("ami"), images[lookup], lookup)
 		}
+		// The host records the Image Builder image, for the pack's ec2-image-built-by-account.
+		if in, _ := offlinetest.Named(rec.Resources, "aws:ec2/instance:Instance", name); built[lookup] == "" || in.String("tags."+naming.ImageBuilderArnTag) != built[lookup] {
+			t.Errorf("%s records the image %q, want %q, the one Image Builder made", name, in.String("tags."+naming.ImageBuilderArnTag), built[lookup])
+		}
+	}
+	drill, _ := offlinetest.Named(rec.Resources, "aws:ec2/launchTemplate:LaunchTemplate", "hipaa-dev-db-drill")
+	if got, want := drill.String("tagSpecifications.0.tags."+naming.ImageBuilderArnTag), built["hipaa-postgres-15-* x86_64"]; want == "" || got != want {
+		t.Errorf("the restore drill's hosts record the image %q, want %q", got, want)
 	}
 }
 

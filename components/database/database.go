@@ -82,6 +82,9 @@ type ClusterArgs struct {
 	// AmiId is the database image: PostgreSQL 15, pgBackRest and the AWS CLI installed, since the data
 	// subnets cannot reach a package mirror. Required.
 	AmiId pulumi.StringInput
+	// ImageBuilderArn is the Image Builder image AmiId was made as (the AMI's Ec2ImageBuilderArn tag),
+	// which each host records. Optional: an image without one fails the pack's ec2-image-built-by-account.
+	ImageBuilderArn string
 	// Replicas is how many streaming replicas follow the primary, 0 to 5. Optional; default 0.
 	Replicas int
 	// HighAvailability requires at least one replica, in another zone than the primary. Optional.
@@ -658,6 +661,7 @@ func newHost(ctx *pulumi.Context, name string, a *ClusterArgs, hosts []Host, i i
 		SubnetId: subnet.ID, PrivateIp: h.Address, SecurityGroupId: a.SecurityGroupId,
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
 		UserDataBase64: userData, WaitFor: append(versionsOf(h, a.patroni(), creds, pki), a.NetworkPaths...), Tags: tags, BaseTags: a.Tags,
+		ImageBuilderArn: a.ImageBuilderArn,
 	}, parent)
 	if err != nil {
 		return pulumi.StringOutput{}, pulumi.StringOutput{}, err

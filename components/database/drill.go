@@ -137,7 +137,10 @@ func newDrill(ctx *pulumi.Context, name string, a *ClusterArgs, p hostconfig.Par
 	if err != nil {
 		return nil, err
 	}
+	// Its role in the template too, beside the group's (which wins, and is the same), for the checks of
+	// what a host of the template boots from.
 	launched := naming.Tags(a.Tags, host)
+	launched[naming.RoleTag] = pulumi.String("database-drill")
 	for k, v := range d.LaunchTags {
 		launched[k] = pulumi.String(v)
 	}
@@ -147,7 +150,7 @@ func newDrill(ctx *pulumi.Context, name string, a *ClusterArgs, p hostconfig.Par
 		// The copy is restored onto the root volume: room for the whole cluster's data.
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB + a.Volume.SizeGiB,
 		UserData:   pulumi.String(userData),
-		LaunchTags: launched, Tags: naming.Tags(a.Tags, host),
+		LaunchTags: launched, Tags: naming.Tags(a.Tags, host), ImageBuilderArn: a.ImageBuilderArn,
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -112,6 +112,9 @@ type Instance struct {
 	// Tags are the instance's; the root volume is tagged Name <name>-root.
 	Tags     pulumi.StringMap
 	BaseTags map[string]string
+	// ImageBuilderArn is the Image Builder image Ami was made as (the AMI's Ec2ImageBuilderArn tag), for
+	// an image the account built; empty for another. Optional.
+	ImageBuilderArn string
 }
 
 // NewInstance creates the host with the safeguards every host of the platform has, which are therefore
@@ -122,6 +125,9 @@ type Instance struct {
 //   - a change of user data would stop and start the instance (the provider's Instance.userData: "Updates
 //     to this field will trigger a stop/start of the EC2 instance by default"), so user data changes
 //     are ignored: it only brings the host up the first time;
+//   - the host records the image it booted from as its ImageBuilderArn tag (naming.ImageBuilderArnTag),
+//     which is therefore kept as it was at launch too: a host's image changes with a replacement or a
+//     patch, not with the pinned image;
 //   - the root volume is tagged through rootBlockDevice.tags, not volumeTags, which would also tag the
 //     attached data volumes and fight their own tags on every update (the provider's note on volumeTags).
 //
@@ -129,6 +135,13 @@ type Instance struct {
 // before it creates the new one: the fixed address is the old host's until it is gone.
 func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ...pulumi.ResourceOption) (*ec2.Instance, error) {
 	wait := append(r.Permissions(), i.WaitFor...)
+	tags := i.Tags
+	if i.ImageBuilderArn != "" {
+		tags = pulumi.StringMap{naming.ImageBuilderArnTag: pulumi.String(i.ImageBuilderArn)}
+		for k, v := range i.Tags {
+			tags[k] = v
+		}
+	}
 	inst, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
 		Ami:                      i.Ami,
 		InstanceType:             pulumi.String(i.InstanceType),
@@ -147,9 +160,9 @@ func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ..
 			Tags: naming.Tags(i.BaseTags, name+"-root"),
 		},
 		UserDataBase64: pulumi.String(i.UserDataBase64),
-		Tags:           i.Tags,
+		Tags:           tags,
 	}, append(opts,
-		pulumi.IgnoreChanges([]string{"ami", "userData", "userDataBase64"}),
+		pulumi.IgnoreChanges([]string{"ami", "userData", "userDataBase64", "tags." + naming.ImageBuilderArnTag}),
 		pulumi.DeleteBeforeReplace(true),
 		pulumi.DependsOn(wait))...)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // LaunchTemplate describes the hosts an Auto Scaling group launches under the role.
@@ -23,6 +25,9 @@ type LaunchTemplate struct {
 	UserData pulumi.StringInput
 	// LaunchTags tag each host and its root volume; Tags the template itself.
 	LaunchTags, Tags pulumi.StringMap
+	// ImageBuilderArn is the Image Builder image Ami was made as (the AMI's Ec2ImageBuilderArn tag), for
+	// an image the account built, which each host records; empty for another. Optional.
+	ImageBuilderArn string
 }
 
 // NewLaunchTemplate creates the template with the safeguards every launched host of the platform has,
@@ -31,6 +36,13 @@ type LaunchTemplate struct {
 // the EBS key and deleted with the host, and this role's instance profile. Each change is a new version,
 // made the default. It is created after the role's policies: its hosts call AWS as they boot.
 func (r *Role) NewLaunchTemplate(ctx *pulumi.Context, name string, l LaunchTemplate, opts ...pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
+	hostTags := l.LaunchTags
+	if l.ImageBuilderArn != "" {
+		hostTags = pulumi.StringMap{naming.ImageBuilderArnTag: pulumi.String(l.ImageBuilderArn)}
+		for k, v := range l.LaunchTags {
+			hostTags[k] = v
+		}
+	}
 	t, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		Description:        l.Description,
 		ImageId:            l.Ami,
@@ -58,7 +70,7 @@ func (r *Role) NewLaunchTemplate(ctx *pulumi.Context, name string, l LaunchTempl
 		},
 		UserData: l.UserData,
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: l.LaunchTags},
+			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: hostTags},
 			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: l.LaunchTags},
 		},
 		UpdateDefaultVersion: pulumi.Bool(true),

@@ -83,6 +83,9 @@ type MonitoringArgs struct {
 	// AmiId is the account's monitoring image: Nagios 4, the monitoring plugins, check_nrpe,
 	// check_pgbackrest, Apache and the AWS CLI installed. Required.
 	AmiId pulumi.StringInput
+	// ImageBuilderArn is the Image Builder image AmiId was made as (the AMI's Ec2ImageBuilderArn tag),
+	// which the host records. Optional: an image without one fails the pack's ec2-image-built-by-account.
+	ImageBuilderArn string
 	// Subnet is the private subnet the host runs in; it takes the fixed address HostOffset of it. Required.
 	Subnet network.SubnetInfo
 	// SecurityGroupId is the monitoring group. Required.
@@ -260,7 +263,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		SubnetId: a.Subnet.ID, PrivateIp: comp.Address, SecurityGroupId: a.SecurityGroupId,
 		EbsKeyArn: a.EbsKeyArn, RootVolumeGiB: rootVolumeGiB,
 		UserDataBase64: userData, WaitFor: append(slices.Clone(a.Database.SecretVersions), a.NetworkPaths...),
-		Tags: tags, BaseTags: a.Tags,
+		Tags: tags, BaseTags: a.Tags, ImageBuilderArn: a.ImageBuilderArn,
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ const (
 	PurposeLoadBalancerLogs = "lb-logs"
 	// RoleTag names a host's role; RoleDatabase hosts run Postgres.
 	RoleTag, RoleDatabase = "Role", "database"
+	// ImageBuilderArnTag records on a host the Image Builder image it booted from: the tag Image Builder
+	// puts on every AMI it makes ("Tag Image Builder output resources", EC2 Image Builder user guide).
+	ImageBuilderArnTag = "Ec2ImageBuilderArn"
 )
 
 // Namer names and tags the resources of one stack.

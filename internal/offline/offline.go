@@ -417,7 +417,7 @@ func (a Account) Answer(token, region string, args resource.PropertyMap) (resour
 			"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
 		}), nil
 	case "aws:ec2/getAmi:getAmi":
-		return amiOf(args), nil
+		return amiOf(args, region), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		var names, ids []any
 		for i, l := range "abcdef" {
@@ -491,7 +491,9 @@ func idPrefix(typ string) string {
 
 // amiOf answers ec2.getAmi: an image of the architecture its filters ask for (x86_64 when they name
 // none), whose ID is derived from the filters, so that two lookups of different images get different IDs.
-func amiOf(args resource.PropertyMap) resource.PropertyMap {
+// The account's own images are the ones its Image Builder pipelines made, with the tags Image Builder
+// gives them ("Tag Image Builder output resources").
+func amiOf(args resource.PropertyMap, region string) resource.PropertyMap {
 	arch := "x86_64"
 	key := ""
 	if filters, ok := args["filters"]; ok && filters.IsArray() {
@@ -518,8 +520,12 @@ func amiOf(args resource.PropertyMap) resource.PropertyMap {
 	if pinned, ok := filterValue(args, "image-id"); ok {
 		id = pinned // an image looked up by ID is that image; the offline account's are x86_64 unless asked
 	}
+	tags := map[string]any{}
+	if owners := args["owners"]; owners.IsArray() && len(owners.ArrayValue()) == 1 && owners.ArrayValue()[0] == resource.NewProperty("self") {
+		tags = map[string]any{"CreatedBy": "EC2 Image Builder", "Ec2ImageBuilderArn": fmt.Sprintf("arn:aws:imagebuilder:%s:%s:image/offline-image/1.0.0/1", region, AccountID)}
+	}
 	return resource.NewPropertyMapFromMap(map[string]any{
-		"id": id, "imageId": id, "name": "offline-image", "architecture": arch,
+		"id": id, "imageId": id, "name": "offline-image", "architecture": arch, "tags": tags,
 	})
 }
 

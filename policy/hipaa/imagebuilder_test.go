@@ -26,3 +26,28 @@ func TestImagebuilderRules(t *testing.T) {
 		})
 	}
 }
+
+func TestEc2ImageBuiltByAccount(t *testing.T) {
+	t.Parallel()
+	const built = "arn:aws:imagebuilder:us-east-1:123456789012:image/hipaa-postgres-15/1.0.0/4"
+	testResourceRule(t, &ec2ImageBuiltByAccount, fx{typ: tInstance, name: "db-0", props: map[string]any{
+		"ami": "ami-0123", "tags": map[string]any{"Role": "database", ImageBuilderArnTag: built},
+	}}, []change{
+		{"no record", "tags." + ImageBuilderArnTag, del, []string{"tags: the database host has no record of an image the account built (tag Ec2ImageBuilderArn): it may boot from a public image"}},
+		{"aws managed", "tags." + ImageBuilderArnTag, "arn:aws:imagebuilder:us-east-1:aws:image/debian-12-x86/x.x.x",
+			[]string{`tags.Ec2ImageBuilderArn: "arn:aws:imagebuilder:us-east-1:aws:image/debian-12-x86/x.x.x" is not an Image Builder image of an account`}},
+		{"not an image", "tags." + ImageBuilderArnTag, "ami-0123", []string{`tags.Ec2ImageBuilderArn: "ami-0123" is not an Image Builder image of an account`}},
+		{"unknown", "tags." + ImageBuilderArnTag, unknown, []string{"tags.Ec2ImageBuilderArn: tags.Ec2ImageBuilderArn cannot be known during preview; it is checked again on the deployed stack [unknown]"}},
+		// The web and engine tiers run Amazon Linux, patched as a new image.
+		{"another role", "tags", map[string]any{"Role": "web"}, nil},
+	})
+	testResourceRule(t, &ec2ImageBuiltByAccount, fx{typ: tLaunchTemplate, name: "db-drill", props: map[string]any{
+		"imageId": "ami-0123", "tagSpecifications": []any{
+			map[string]any{"resourceType": "instance", "tags": map[string]any{"Role": "database-drill", ImageBuilderArnTag: built}},
+			map[string]any{"resourceType": "volume", "tags": map[string]any{"Role": "database-drill"}},
+		},
+	}}, []change{
+		{"no record", "tagSpecifications.0.tags." + ImageBuilderArnTag, del,
+			[]string{"tagSpecifications[0].tags: the database-drill host has no record of an image the account built (tag Ec2ImageBuilderArn): it may boot from a public image"}},
+	})
+}
