@@ -135,13 +135,6 @@ type Instance struct {
 // before it creates the new one: the fixed address is the old host's until it is gone.
 func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ...pulumi.ResourceOption) (*ec2.Instance, error) {
 	wait := append(r.Permissions(), i.WaitFor...)
-	tags := i.Tags
-	if i.ImageBuilderArn != "" {
-		tags = pulumi.StringMap{naming.ImageBuilderArnTag: pulumi.String(i.ImageBuilderArn)}
-		for k, v := range i.Tags {
-			tags[k] = v
-		}
-	}
 	inst, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
 		Ami:                      i.Ami,
 		InstanceType:             pulumi.String(i.InstanceType),
@@ -160,7 +153,7 @@ func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ..
 			Tags: naming.Tags(i.BaseTags, name+"-root"),
 		},
 		UserDataBase64: pulumi.String(i.UserDataBase64),
-		Tags:           tags,
+		Tags:           withImage(i.Tags, i.ImageBuilderArn),
 	}, append(opts,
 		pulumi.IgnoreChanges([]string{"ami", "userData", "userDataBase64", "tags." + naming.ImageBuilderArnTag}),
 		pulumi.DeleteBeforeReplace(true),
@@ -169,4 +162,17 @@ func (r *Role) NewInstance(ctx *pulumi.Context, name string, i Instance, opts ..
 		return nil, fmt.Errorf("creating %s: %w", name, err)
 	}
 	return inst, nil
+}
+
+// withImage is a host's tags with the Image Builder image it boots from (naming.ImageBuilderArnTag),
+// when there is one; a tag of the caller's own of that name wins.
+func withImage(tags pulumi.StringMap, imageBuilderArn string) pulumi.StringMap {
+	if imageBuilderArn == "" {
+		return tags
+	}
+	out := pulumi.StringMap{naming.ImageBuilderArnTag: pulumi.String(imageBuilderArn)}
+	for k, v := range tags {
+		out[k] = v
+	}
+	return out
 }

@@ -5,8 +5,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/hipaa-platform/platform/internal/naming"
 )
 
 // LaunchTemplate describes the hosts an Auto Scaling group launches under the role.
@@ -36,13 +34,6 @@ type LaunchTemplate struct {
 // the EBS key and deleted with the host, and this role's instance profile. Each change is a new version,
 // made the default. It is created after the role's policies: its hosts call AWS as they boot.
 func (r *Role) NewLaunchTemplate(ctx *pulumi.Context, name string, l LaunchTemplate, opts ...pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
-	hostTags := l.LaunchTags
-	if l.ImageBuilderArn != "" {
-		hostTags = pulumi.StringMap{naming.ImageBuilderArnTag: pulumi.String(l.ImageBuilderArn)}
-		for k, v := range l.LaunchTags {
-			hostTags[k] = v
-		}
-	}
 	t, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		Description:        l.Description,
 		ImageId:            l.Ami,
@@ -70,7 +61,7 @@ func (r *Role) NewLaunchTemplate(ctx *pulumi.Context, name string, l LaunchTempl
 		},
 		UserData: l.UserData,
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: hostTags},
+			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: withImage(l.LaunchTags, l.ImageBuilderArn)},
 			ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: l.LaunchTags},
 		},
 		UpdateDefaultVersion: pulumi.Bool(true),
