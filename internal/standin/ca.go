@@ -23,13 +23,17 @@ type CA struct {
 }
 
 // NewCA makes a CA valid for a day.
-func NewCA() (*CA, error) {
+func NewCA() (*CA, error) { return NewNamedCA("hipaa test CA") }
+
+// NewNamedCA makes a CA valid for a day whose certificate's subject is commonName, as a cluster's CA
+// generations have each their own.
+func NewNamedCA(commonName string) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hipaa test CA"},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: commonName},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
@@ -70,11 +74,6 @@ func (c *CA) Issue(name string, hosts ...string) (certPEM, keyPEM []byte, err er
 	}
 	// An address is an IP address SAN too: TLS clients written in Go and Python (etcd, Patroni) match
 	// an address only against those, pgBackRest only against the names.
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		}
-	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
