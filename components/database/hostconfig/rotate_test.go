@@ -28,7 +28,7 @@ type credential = pgtest.Credential
 func TestRotationKeepsEveryClientConnected(t *testing.T) {
 	pgtest.NeedHA(t)
 	aws, awsEnv := pgtest.StartSecrets(t)
-	const secret, overlap = pgtest.AppSecret, 20 * time.Second
+	const secret, overlap = pgtest.AppSecret, 30 * time.Second
 	first := credential{Username: "app_a", Password: pgtest.AppPassword}
 	env, err := pgtest.New(t.TempDir())
 	must(t, err)
