@@ -107,7 +107,9 @@ type DatabaseConfig struct {
 	VolumeIops             int
 	VolumeThroughputMiBps  int
 	ArchiveTimeoutSeconds  int
-	ImageName              string
+	// CAGenerations are the cluster's internal CAs (database.ClusterArgs.CAGenerations).
+	CAGenerations []string
+	ImageName     string
 	// DrillSchedule is the restore drill's cron; DrillMaxAgeDays and RestoreObjectiveMinutes its alarms'.
 	DrillSchedule           string
 	DrillMaxAgeDays         int
@@ -265,6 +267,7 @@ func readDatabase(own reader) DatabaseConfig {
 		VolumeIops:             own.int("dbVolumeIops", check.Between(database.MinIops, database.MaxIops)),
 		VolumeThroughputMiBps:  own.int("dbVolumeThroughputMiBps", check.Between(database.MinThroughputMiBps, database.MaxThroughputMiBps)),
 		ArchiveTimeoutSeconds:  own.int("dbArchiveTimeoutSeconds", check.Between(database.MinArchiveTimeout, database.MaxArchiveTimeout)),
+		CAGenerations:          own.caGenerations("dbCAGenerations"),
 		ImageName:              own.string("dbImageName", nonEmpty),
 		DrillSchedule:          own.string("dbDrillSchedule", database.CheckSchedule),
 		DrillMaxAgeDays:        own.int("dbDrillMaxAgeDays", check.Between(1, 35)),

@@ -44,6 +44,7 @@ func (s *stack) database() error {
 		BackupBucketArn:        s.Buckets.Backups.Arn,
 		BackupRetentionDays:    s.cfg.BackupRetentionDays,
 		ArchiveTimeoutSeconds:  d.ArchiveTimeoutSeconds,
+		CAGenerations:          d.CAGenerations,
 		Region:                 s.cfg.Region,
 		DisposableSecrets:      s.cfg.DataClass == naming.Synthetic,
 		NetworkPaths:           s.Network.Paths,

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/internal/project"
 )
 
@@ -135,4 +136,13 @@ func required(want string, check func(string) error) func(string) error {
 		}
 		return check(s)
 	}
+}
+
+// caGenerations reads a database cluster's CA generations: a list, checked whole (database.CheckCAGenerations).
+func (r reader) caGenerations(key string) []string {
+	gens := r.strings(key, func(string) error { return nil })
+	if err := database.CheckCAGenerations(gens); err != nil {
+		r.fail(key, err)
+	}
+	return gens
 }

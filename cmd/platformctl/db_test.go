@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hipaa-platform/platform/components/database/pgtest"
+	"github.com/hipaa-platform/platform/internal/project"
 	"github.com/hipaa-platform/platform/internal/refusal"
 )
 
@@ -23,8 +28,9 @@ func TestDbRefusesABadRequestBeforeAskingAnyHost(t *testing.T) {
 		{[]string{"db", "status", "--stack", "account-prod"}, "account-prod is an account stack"},
 		{[]string{"db", "switchover", "--stack", "prod", "--to", "hipaa-prod-db-7"}, `--to "hipaa-prod-db-7" is not a database host of prod; its hosts are hipaa-prod-db-0, hipaa-prod-db-1, hipaa-prod-db-2`},
 		{[]string{"db", "restart"}, `unknown command "restart" for "platformctl db"`},
-		{[]string{"rotate", "--stack", "prod"}, `--what "": want one of app, monitoring`},
-		{[]string{"rotate", "--stack", "prod", "--what", "ca"}, `--what "ca": want one of app, monitoring`},
+		{[]string{"rotate", "--stack", "prod"}, `--what "": want one of app, monitoring, ca`},
+		{[]string{"rotate", "--stack", "prod", "--what", "cert"}, `--what "cert": want one of app, monitoring, ca`},
+		{[]string{"rotate", "--what", "ca"}, "--stack is required; the stacks are"},
 		{[]string{"rotate", "--what", "app"}, "--stack is required; the stacks are"},
 	} {
 		var out, errb bytes.Buffer
@@ -157,5 +163,64 @@ func TestDbDrillRaisesTheStacksDrillGroup(t *testing.T) {
 		if !tc.running && raised != "hipaa-prod-db-drill" {
 			t.Errorf("raised %q", raised)
 		}
+	}
+}
+
+// TestTheCARotatesInThreeStepsOfTheStackFile takes the CA rotation's three steps on a stack file: each
+// writes the next generations, keeps the file's other settings and comments, and says what to do; a
+// fourth begins a new rotation, and a bad list is refused naming the key.
+func TestTheCARotatesInThreeStepsOfTheStackFile(t *testing.T) {
+	dir := projectWith(t, "qa", "# qa: the quality stack\nconfig:\n  hipaa:dbReplicas: 2 # two replicas\n")
+	file := filepath.Join(dir, "Pulumi.qa.yaml")
+	rotate := func() (string, string, int) {
+		var out, errb bytes.Buffer
+		code := runArgs([]string{"--dir", dir, "rotate", "--stack", "qa", "--what", "ca"}, &out, &errb)
+		return out.String(), errb.String(), code
+	}
+	generations := func() []string {
+		p, err := project.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := p.StackConfig("qa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gens []string
+		if err := json.Unmarshal([]byte(cfg["hipaa:dbCAGenerations"]), &gens); err != nil {
+			t.Fatalf("hipaa:dbCAGenerations = %q: %v", cfg["hipaa:dbCAGenerations"], err)
+		}
+		return gens
+	}
+	if g := generations(); !slices.Equal(g, []string{"1"}) {
+		t.Fatalf("before: %v, want the default [1]", g)
+	}
+	out, errOut, code := rotate()
+	g := generations()
+	if code != 0 || len(g) != 2 || g[0] != "1" || len(g[1]) != 12 || !strings.Contains(out, "step trust") || !strings.Contains(out, "run this command again") {
+		t.Fatalf("trust: exit %d, %v, %s%s", code, g, out, errOut)
+	}
+	added := g[1]
+	if out, errOut, code := rotate(); code != 0 || !slices.Equal(generations(), []string{added, "1"}) || !strings.Contains(out, "step issue") {
+		t.Fatalf("issue: exit %d, %v, %s%s", code, generations(), out, errOut)
+	}
+	if out, errOut, code := rotate(); code != 0 || !slices.Equal(generations(), []string{added}) || !strings.Contains(out, "step drop") || !strings.Contains(out, "ends the rotation") {
+		t.Fatalf("drop: exit %d, %v, %s%s", code, generations(), out, errOut)
+	}
+	content, _ := os.ReadFile(file)
+	for _, want := range []string{"# qa: the quality stack", "hipaa:dbReplicas: 2 # two replicas", `hipaa:dbCAGenerations: ["` + added + `"]`} {
+		if !strings.Contains(string(content), want) {
+			t.Errorf("the stack file lacks %q after the rotation:\n%s", want, content)
+		}
+	}
+	// The next rotation begins from the new generation; within the same minute it cannot be named.
+	if _, errOut, code := rotate(); code != exitBadInput || !strings.Contains(errOut, "is not older than") {
+		t.Errorf("a new rotation in the same minute: exit %d, %s", code, errOut)
+	}
+	if err := os.WriteFile(file, []byte("config:\n  hipaa:dbCAGenerations: [a, b, c]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := rotate(); code != exitBadInput || !strings.Contains(errOut, "hipaa:dbCAGenerations") || !strings.Contains(errOut, "want one, or two") {
+		t.Errorf("three generations: exit %d, %s", code, errOut)
 	}
 }

@@ -125,6 +125,12 @@ type ClusterArgs struct {
 	// ArchiveTimeoutSeconds bounds the recovery point objective: WAL is archived at least this often,
 	// 15 to 3600. Optional; default 60.
 	ArchiveTimeoutSeconds int
+	// CAGenerations are the cluster's internal CAs, by generation name: the first issues every host's
+	// certificate, and every one listed is trusted, by the hosts and the application. One normally; two
+	// while the CA rotates, in three updates, each converged everywhere before the next (platformctl
+	// rotate --what ca): [old new] trusts the new CA, [new old] issues from it, [new] drops the old one.
+	// Optional; default [1].
+	CAGenerations []string
 	// Region is the cluster's region (the S3 endpoint). Required.
 	Region string
 	// DisposableSecrets deletes the cluster's secrets at once when they are destroyed, for a stack of
@@ -177,7 +183,8 @@ type Cluster struct {
 	AppSecretArn pulumi.StringOutput `pulumi:"appSecretArn"`
 	// MonitoringSecretArn is the secret holding the monitoring user's password.
 	MonitoringSecretArn pulumi.StringOutput `pulumi:"monitoringSecretArn"`
-	// CACertPem is the internal CA's certificate, which clients verify the servers with.
+	// CACertPem is the internal CAs' certificates, every generation's (CAGenerations), which clients
+	// verify the servers with.
 	CACertPem pulumi.StringOutput `pulumi:"caCertPem"`
 	// HostConfig is each host's rendered postgresql.conf, pg_hba.conf and pgbackrest.conf, for operators.
 	HostConfig pulumi.StringMapOutput `pulumi:"hostConfig"`
@@ -233,6 +240,9 @@ func (a *ClusterArgs) validate(name string) error {
 		if !s.CIDR.IsValid() || s.CIDR.Bits() > network.MaxFixedSubnetBits || s.Zone == "" {
 			return fmt.Errorf("database %q: Subnets[%d]: want a zone and an IPv4 block of /%d or larger", name, i, network.MaxFixedSubnetBits)
 		}
+	}
+	if err := CheckCAGenerations(a.CAGenerations); err != nil {
+		return fmt.Errorf("database %q: CAGenerations: %w", name, err)
 	}
 	if len(a.ClientCIDRs) == 0 {
 		return fmt.Errorf("database %q: ClientCIDRs is empty; want the application's subnets", name)
@@ -346,6 +356,9 @@ func (a ClusterArgs) withDefaults() ClusterArgs {
 	}
 	if a.ArchiveTimeoutSeconds == 0 {
 		a.ArchiveTimeoutSeconds = defaultArchiveTimeout
+	}
+	if len(a.CAGenerations) == 0 {
+		a.CAGenerations = []string{FirstCAGeneration}
 	}
 	return a
 }

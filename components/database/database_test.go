@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
@@ -759,5 +760,111 @@ func TestTheRestoreDrillIsAThrowawayDedicatedHostOnASchedule(t *testing.T) {
 	bad.Drill.Schedule = "weekly"
 	if _, err := cluster.Run(t, bad); err == nil || !strings.Contains(err.Error(), `Drill.Schedule: got "weekly", want a cron expression of five fields`) {
 		t.Errorf("a bad schedule: %v", err)
+	}
+}
+
+// TestTheCARotatesWithBothGenerationsTrusted takes a cluster through the CA rotation's steps: every
+// generation listed is a CA (the first under the single CA's old name and subject), the first signs every
+// host's certificate, every host and client trusts all of them, and Patroni's REST API reads them from a
+// file named by the set, so that a change of the set is a change of path it reloads.
+func TestTheCARotatesWithBothGenerationsTrusted(t *testing.T) {
+	t.Parallel()
+	const added = "202612010900"
+	// secret is a secret input's plain value, which the recorded inputs hide.
+	secret := func(r offline.Resource, key resource.PropertyKey) string {
+		v := r.Inputs[key]
+		if v.IsSecret() {
+			v = v.SecretValue().Element
+		}
+		return v.StringValue()
+	}
+	for _, gens := range [][]string{{"1"}, {"1", added}, {added, "1"}, {added}} {
+		t.Run(strings.Join(gens, ","), func(t *testing.T) {
+			t.Parallel()
+			args := validArgs()
+			args.CAGenerations = gens
+			var configs map[string]string
+			rs := offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
+				c, err := NewCluster(ctx, "db", args)
+				if err != nil {
+					return err
+				}
+				got := make(chan map[string]string, 1)
+				c.HostConfig.ApplyT(func(m map[string]string) int { got <- m; return 0 })
+				select {
+				case configs = <-got:
+				case <-time.After(30 * time.Second):
+					return errors.New("HostConfig never resolved")
+				}
+				return nil
+			})
+			cas := offlinetest.Of(rs, "tls:index/selfSignedCert:SelfSignedCert")
+			if len(cas) != len(gens) {
+				t.Fatalf("%d CAs, want %d", len(cas), len(gens))
+			}
+			issuerKey := ""
+			for i, g := range gens {
+				ca, ok := offlinetest.Named(rs, "tls:index/selfSignedCert:SelfSignedCert", "db-ca-"+g)
+				if !ok {
+					t.Fatalf("no CA of generation %s", g)
+				}
+				want := "db internal CA"
+				if g != FirstCAGeneration {
+					want += " " + g
+				}
+				if cn := ca.String("subject.commonName"); cn != want {
+					t.Errorf("generation %s's subject %q, want %q", g, cn, want)
+				}
+				if i == 0 {
+					issuerKey = secret(ca, "privateKeyPem")
+				}
+			}
+			hostCerts := offlinetest.Of(rs, "tls:index/locallySignedCert:LocallySignedCert")
+			if len(hostCerts) == 0 {
+				t.Fatal("no host certificates")
+			}
+			for _, c := range hostCerts {
+				if secret(c, "caPrivateKeyPem") != issuerKey {
+					t.Errorf("%s is not signed by generation %s, the first", c.Name, gens[0])
+				}
+			}
+			for _, host := range []string{"db-0", "db-1"} {
+				v, ok := offlinetest.Named(rs, "aws:secretsmanager/secretVersion:SecretVersion", host+"-tls")
+				if !ok {
+					t.Fatalf("no TLS bundle for %s", host)
+				}
+				var bundle map[string]string
+				if err := json.Unmarshal([]byte(secret(v, "secretString")), &bundle); err != nil {
+					t.Fatal(err)
+				}
+				if n := strings.Count(bundle["ca"], "-----BEGIN MOCK CERTIFICATE-----"); n != len(gens) {
+					t.Errorf("%s trusts %d CAs, want every generation's %d", host, n, len(gens))
+				}
+				cert, _ := offlinetest.Named(rs, "tls:index/locallySignedCert:LocallySignedCert", host)
+				if !strings.HasPrefix(bundle["ca"], cert.String("caCertPem")) {
+					t.Errorf("%s's CA bundle does not begin with its issuer's certificate", host)
+				}
+				var files map[string]string
+				if err := json.Unmarshal([]byte(configs[host]), &files); err != nil {
+					t.Fatal(err)
+				}
+				if want := "rest-ca-" + strings.Join(gens, "-") + ".crt"; !strings.Contains(files["patroni.yml"], want) {
+					t.Errorf("%s's REST API does not read its CAs from %s:\n%s", host, want, files["patroni.yml"])
+				}
+			}
+		})
+	}
+}
+
+func TestBadCAGenerationsAreRefusedNamingTheField(t *testing.T) {
+	t.Parallel()
+	for gens, want := range map[string]string{
+		"1,2,3": "CAGenerations: got 3 generations [1 2 3]; want one, or two while the CA rotates",
+		"1,1":   `CAGenerations: generation "1" twice`,
+		"1,New": `CAGenerations: generation "New": want 1 to 16 lower-case letters and digits`,
+	} {
+		args := validArgs()
+		args.CAGenerations = strings.Split(gens, ",")
+		cluster.Refused(t, args, want)
 	}
 }

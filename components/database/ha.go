@@ -1,6 +1,8 @@
 package database
 
 import (
+	"strings"
+
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/internal/converge"
 )
@@ -57,8 +59,8 @@ func ha(name string, a *ClusterArgs, hosts []Host) *hostconfig.HA {
 	return &hostconfig.HA{
 		Scope: scope(name), Members: members, Store: store(hosts, a.MonitoringHost),
 		RewindUser: rewindUser, PgPass: "/var/lib/postgresql/.pgpass-patroni", ConfigFile: patroniConfig,
-		Synchronous: a.SynchronousReplication,
-		TTL:         hostconfig.DefaultTTL, LoopWait: hostconfig.DefaultLoopWait, RetryTimeout: hostconfig.DefaultRetryTimeout,
+		Synchronous: a.SynchronousReplication, CASet: strings.Join(a.CAGenerations, "-"),
+		TTL: hostconfig.DefaultTTL, LoopWait: hostconfig.DefaultLoopWait, RetryTimeout: hostconfig.DefaultRetryTimeout,
 		MaximumLagOnFailover: hostconfig.DefaultMaximumLagOnFailover,
 		// automatic: Patroni uses /dev/watchdog where the image provides it (softdog), and runs without
 		// one where it does not (the host tests' machines).

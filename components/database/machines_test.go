@@ -479,6 +479,149 @@ func TestBootedPatroniClusterConvergesAndTakesChangesWithoutARestart(t *testing.
 		t.Errorf("the drill left no marker of its pass: %v", marker)
 	}
 	t.Logf("the drill host's log:\n%s", drillLog())
+
+	rotateTheCA(t, n, hosts, all, leader, changed)
+}
+
+// rotateTheCA takes the booted cluster through the CA rotation's three steps (NextCAStep), as an
+// operator does: each step's secrets change at once, as an update changes them, and its configuration
+// is applied on one member after another, the cluster streaming after each. A member's certificate of
+// the new CA is admitted beside the old CA's while both are trusted, every member then serves one of the
+// new CA, and once the old CA is dropped a certificate of it is refused; no PostgreSQL restarts.
+func rotateTheCA(t *testing.T, n *hosttest.Network, hosts map[string]rendered, all []*hosttest.Machine, leader *hosttest.Machine, args *ClusterArgs) {
+	const added = "202612020900"
+	next, err := standin.NewNamedCA("db internal CA " + added)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client is a member that does not lead: its address is one the leader admits for replication.
+	var client *hosttest.Machine
+	for _, m := range all {
+		if m != leader && client == nil {
+			client = m
+		}
+	}
+	leaderAddr := hosts[leader.Name].address
+	pids := map[*hosttest.Machine]string{}
+	for _, m := range all {
+		pids[m] = postmaster(t, m)
+	}
+	// cert puts a certificate of ca for the client's name on the client machine, beside both CAs.
+	cert := func(ca *standin.CA, file string) {
+		c, k, err := ca.Issue(client.Name, hosts[client.Name].address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := fmt.Sprintf("set -e; umask 077; mkdir -p /root/ca; cat > /root/ca/%[1]s.crt <<'PEM'\n%[2]sPEM\ncat > /root/ca/%[1]s.key <<'PEM'\n%[3]sPEM\ncat > /root/ca/both.crt <<'PEM'\n%[4]s%[5]sPEM\n",
+			file, c, k, n.CA.PEM(), next.PEM())
+		if out, err := client.Run(script); err != nil {
+			t.Fatalf("writing the client's certificate: %v\n%s", err, out)
+		}
+	}
+	cert(n.CA, "old")
+	cert(next, "new")
+	// admitted says whether the leader's PostgreSQL (replication) and Patroni REST API admit the client's
+	// certificate file, and their errors.
+	admitted := func(file string) (replication, rest bool, why string) {
+		out, err := client.Exec("/usr/lib/postgresql/15/bin/psql", "-XAt", "-c", "IDENTIFY_SYSTEM", "host="+leaderAddr+" port=5432 dbname=postgres user=replicator replication=true sslmode=verify-full connect_timeout=5 sslrootcert=/root/ca/both.crt sslcert=/root/ca/"+file+".crt sslkey=/root/ca/"+file+".key")
+		replication, why = err == nil, out
+		out, err = client.Exec("python3", "-c", `
+import ssl, sys, urllib.request
+ctx = ssl.create_default_context(cafile="/root/ca/both.crt")
+ctx.load_cert_chain(sys.argv[1] + ".crt", sys.argv[1] + ".key")
+try:
+    urllib.request.urlopen(sys.argv[2], context=ctx, timeout=10).read()
+except Exception as e:
+    print(e)
+    sys.exit(1)
+`, "/root/ca/"+file, "https://"+leaderAddr+":8008/patroni")
+		if err != nil {
+			journal, _ := leader.Exec("journalctl", "--no-pager", "-n", "30", "-u", "patroni")
+			out += "\n" + journal
+		}
+		return replication, err == nil, why + out
+	}
+	// served is the issuer of the certificate the leader's PostgreSQL serves.
+	served := func() string {
+		out, _ := client.Exec("sh", "-c", "openssl s_client -starttls postgres -connect "+leaderAddr+":5432 </dev/null 2>/dev/null | openssl x509 -noout -issuer")
+		return strings.TrimSpace(out)
+	}
+	// bundles sets every member's TLS secret: a certificate of issuer when one is given (else its own
+	// kept) and the CAs trusted.
+	bundles := func(issuer *standin.CA, trusted ...*standin.CA) {
+		for name, h := range hosts {
+			value, _ := n.AWS.Secret("db/tls/" + name)
+			var b map[string]string
+			if err := json.Unmarshal([]byte(value), &b); err != nil {
+				t.Fatal(err)
+			}
+			if issuer != nil {
+				c, k, err := issuer.Issue(name, h.address)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b["cert"], b["key"] = string(c), string(k)
+			}
+			b["ca"] = ""
+			for _, ca := range trusted {
+				b["ca"] += string(ca.PEM())
+			}
+			raw, _ := json.Marshal(b)
+			n.AWS.SetSecret("db/tls/"+name, string(raw))
+		}
+	}
+	step := func(gens []string) {
+		t.Helper()
+		a := *args
+		a.CAGenerations = gens
+		docs := renderHosts(t, &a)
+		for _, m := range all {
+			out := apply(t, m, docs[m.Name].document)
+			if want := "rest-ca-" + strings.Join(gens, "-") + ".crt"; !strings.Contains(m.File("/etc/patroni/config.yml"), want) {
+				t.Errorf("%s: Patroni's REST API does not read %s after the step %v:\n%s", m.Name, want, gens, out)
+			}
+			leader.WaitFor(t, fmt.Sprintf("the replicas to stream after %s took the step %v", m.Name, gens), 2*time.Minute,
+				func() bool {
+					return sql(t, leader, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "2"
+				},
+				func() string { return roles(t, client) + "\n" + out })
+		}
+		if got := roles(t, client); strings.Count(got, ",") != 2 || !strings.Contains(got, leader.Name+" Leader") {
+			t.Errorf("members after the step %v: %s", gens, got)
+		}
+	}
+
+	// Trust: the new CA beside the old, which still issues.
+	bundles(nil, n.CA, next)
+	step([]string{"1", added})
+	for _, file := range []string{"old", "new"} {
+		if replication, rest, why := admitted(file); !replication || !rest {
+			t.Errorf("while both CAs are trusted, a certificate of the %s CA: replication %v, REST API %v; want both\n%s", file, replication, rest, why)
+		}
+	}
+	// Issue: every member's certificate of the new CA, the old still trusted.
+	bundles(next, next, n.CA)
+	step([]string{added, "1"})
+	if got := served(); !strings.Contains(got, added) {
+		t.Errorf("the leader serves a certificate issued by %q, want the new CA", got)
+	}
+	// Drop: the old CA no longer trusted anywhere.
+	bundles(nil, next)
+	step([]string{added})
+	if replication, rest, why := admitted("old"); replication || rest || !strings.Contains(why, "unknown ca") {
+		t.Errorf("after the old CA is dropped, a certificate of it: replication %v, REST API %v; want both refused as of an unknown CA\n%s", replication, rest, why)
+	}
+	if replication, rest, why := admitted("new"); !replication || !rest {
+		t.Errorf("after the rotation, a certificate of the new CA: replication %v, REST API %v\n%s", replication, rest, why)
+	}
+	for _, m := range all {
+		if got := postmaster(t, m); got != pids[m] {
+			t.Errorf("the CA's rotation restarted %s's PostgreSQL (%s, then %s)", m.Name, pids[m], got)
+		}
+		if old, _ := m.Exec("sh", "-c", "ls /etc/postgresql/tls/rest-ca-*.crt"); strings.TrimSpace(old) != "/etc/postgresql/tls/rest-ca-"+added+".crt" {
+			t.Errorf("%s keeps the REST API's CA files %q, want only the last set's", m.Name, old)
+		}
+	}
 }
 
 // TestABootedHostTakesARenewedCertificateWithAReload: a host certificate renewed in its secret (as the

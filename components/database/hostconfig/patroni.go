@@ -29,6 +29,9 @@ type HA struct {
 	RewindUser string
 	// PgPass is the password file Patroni writes for its own connections.
 	PgPass string
+	// CASet names the set of CAs TLS.CAFile holds (the cluster's CA generations); the REST API reads a
+	// copy named by it (Params.RestCAFile).
+	CASet string
 	// ConfigFile is where patroni.yml is installed.
 	ConfigFile string
 	// Synchronous makes a commit wait until a replica has it, and lets only that replica be promoted:
@@ -97,6 +100,7 @@ const (
 )
 
 var (
+	caSet       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 	memberName  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	watchdogSet = []string{"off", "automatic", "required"}
 )
@@ -173,11 +177,22 @@ func (h *HA) validate(p *Params) error {
 			return fmt.Errorf("%s %q: want an absolute path without quotes or spaces", field, v)
 		}
 	}
+	if !caSet.MatchString(h.CASet) {
+		return fmt.Errorf("HA.CASet %q: want 1 to 40 lower-case letters, digits and -", h.CASet)
+	}
 	if _, ok := p.Voter(); ok && (!strings.HasPrefix(h.EtcdDataDir, "/") || !strings.HasPrefix(h.EtcdTLSDir, "/")) {
 		return fmt.Errorf("HA.EtcdDataDir %q, HA.EtcdTLSDir %q: %s is one of Store, so it runs etcd; want absolute paths", h.EtcdDataDir, h.EtcdTLSDir, p.Name)
 	}
 	return nil
 }
+
+// RestCAFile is the copy of TLS.CAFile the REST API verifies its clients with, in TLSDir, named by the
+// set of CAs it holds (HA.CASet), so that a new set is a new path: the REST API loads its CA once, and
+// again at a reload only when a path of its configuration or its own certificate's serial changes
+// (patroni/api.py, reload_config). Every other reader loads TLS.CAFile at each connection or reload.
+func (p Params) RestCAFile() string { return p.TLSDir + "/" + restCAPrefix + p.HA.CASet + ".crt" }
+
+const restCAPrefix = "rest-ca-"
 
 // Voter is this host's own etcd member, when it is one of the store's.
 func (p Params) Voter() (Voter, bool) {

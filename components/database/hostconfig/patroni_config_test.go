@@ -25,7 +25,7 @@ func haParams(t *testing.T) hostconfig.Params {
 		members = append(members, hostconfig.Member{Name: name, Address: addr, Port: 5432, RestPort: 8008})
 		voters = append(voters, hostconfig.Voter{Name: name, Address: addr, ClientPort: 2379, PeerPort: 2380})
 	}
-	p.HA = &hostconfig.HA{Scope: "main", Members: members, Store: voters, RewindUser: "rewinder",
+	p.HA = &hostconfig.HA{Scope: "main", Members: members, Store: voters, RewindUser: "rewinder", CASet: "1",
 		PgPass: "/var/lib/postgresql/.pgpass-patroni", ConfigFile: "/etc/patroni/config.yml", Synchronous: true,
 		TTL: hostconfig.DefaultTTL, LoopWait: hostconfig.DefaultLoopWait, RetryTimeout: hostconfig.DefaultRetryTimeout,
 		MaximumLagOnFailover: hostconfig.DefaultMaximumLagOnFailover, Watchdog: "automatic",

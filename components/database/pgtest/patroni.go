@@ -127,7 +127,7 @@ func (e *Env) StartHA(n int, synchronous bool, tune func(*hostconfig.Params)) (*
 	for i, p := range params {
 		home := filepath.Dir(p.DataDir)
 		p.HA = &hostconfig.HA{
-			Scope: "main", Members: members, Store: voters, RewindUser: "rewinder",
+			Scope: "main", Members: members, Store: voters, RewindUser: "rewinder", CASet: "1",
 			PgPass: home + "/patroni.pgpass", ConfigFile: home + "/conf/patroni.yml",
 			Synchronous: synchronous, MaximumLagOnFailover: hostconfig.DefaultMaximumLagOnFailover,
 			Watchdog: "off", LogDir: p.LogDir,

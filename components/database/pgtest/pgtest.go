@@ -272,6 +272,8 @@ func (e *Env) Install(p hostconfig.Params) (*Server, error) {
 	}
 	if p.HA != nil {
 		install[p.HA.ConfigFile] = files["patroni.yml"]
+		// The REST API's copy of the CAs, as the converge run puts it.
+		install[p.RestCAFile()] = string(e.ca.PEM())
 	}
 	for path, content := range install {
 		if err := e.write(path, content, 0o600); err != nil {
