@@ -133,6 +133,54 @@ func TestDbOperatesTheClusterThroughItsHosts(t *testing.T) {
 	}
 }
 
+// TestRotateReachesTheOneHostOfAClusterWithoutReplicas rotates the application credential of a stack
+// with hipaa:dbReplicas 0, whose cluster is one host with no Patroni: platformctl asks no one who leads and runs hipaa-db rotate on
+// that host (a real fixed primary on loopback, its rendered hipaa-db), and the host's refusal within the
+// overlap is platformctl's exit 2.
+func TestRotateReachesTheOneHostOfAClusterWithoutReplicas(t *testing.T) {
+	if missing := pgtest.Missing(); missing != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must install %s (see .ci/run)", missing)
+		}
+		t.Skip("missing " + missing)
+	}
+	secrets, awsEnv := pgtest.StartSecrets(t)
+	env, err := pgtest.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	primary, err := env.StartPrimary(pgtest.WithRotation(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := projectWith(t, "test", "config:\n  hipaa:dbReplicas: 0\n")
+	var asked []string
+	rotate := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		d := testDeps(&out, &errb, nil)
+		d.onHost = func(_ context.Context, target dbTarget, host string, command []string) (string, string, int, error) {
+			asked = append(asked, host+" "+strings.Join(command, " "))
+			if target.Stack != "test" || host != "hipaa-test-db-0" || command[0] != hipaaDB {
+				t.Errorf("asked %s of %+v to run %v", host, target, command)
+			}
+			return primary.DBWith(awsEnv, command[1:]...)
+		}
+		code := run(d, append([]string{"--dir", dir, "rotate", "--stack", "test"}, args...))
+		return code, out.String(), errb.String()
+	}
+	code, out, errOut := rotate("--what", "app")
+	if code != exitOK || !strings.Contains(out, "rotated app: the secret names app_b") || !strings.Contains(out, "(on hipaa-test-db-0)") || secrets.Puts(pgtest.AppSecret) != 1 {
+		t.Errorf("rotate: exit %d:\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := rotate("--what", "app"); code != exitBadInput || !strings.Contains(errOut, "rotate app of test on hipaa-test-db-0: the last rotation's overlap runs until") {
+		t.Errorf("a second rotation within the overlap: exit %d: %s", code, errOut)
+	}
+	if want := "hipaa-test-db-0 " + hipaaDB + " rotate app"; len(asked) != 2 || asked[0] != want || asked[1] != want {
+		t.Errorf("asked %q; want hipaa-db rotate on the one host, twice, and nothing else", asked)
+	}
+}
+
 // TestDbDrillRaisesTheStacksDrillGroup: the drill of any environment, one host or many, is its drill
 // group raised to one; a drill already running is refused with exit 2.
 func TestDbDrillRaisesTheStacksDrillGroup(t *testing.T) {

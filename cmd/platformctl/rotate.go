@@ -20,7 +20,7 @@ func rotateCmd(d deps) *cobra.Command {
 		Use:   "rotate --stack STACK --what app|monitoring|ca [--complete]",
 		Short: "Rotate a stack's database credential or internal CA now, with no failed client connection",
 		Long: fmt.Sprintf(`rotate changes a client's database credential now, as its schedule does every %d days, through Systems
-Manager on the cluster's leader (hipaa-db rotate): --what app the application's, --what monitoring the
+Manager on the cluster's leader, or its one host (hipaa-db rotate): --what app the application's, --what monitoring the
 monitoring host's. Each has two login roles that take turns: the one not in use gets a new password, the
 secret names it, and the previous one's password still admits new connections for %d minutes, while
 every client host reads the new credential (within 15 minutes); PostgreSQL refuses it after that by
@@ -48,18 +48,21 @@ ever meets a certificate it does not trust.`, database.RotationEveryDays, databa
 				return refusal.New("--what %q: want one of %s, ca", what, strings.Join(database.RotatedCredentials, ", "))
 			}
 			stack, _ := cmd.Flags().GetString("stack")
-			t, err := dbTargetOf(p, stack, false)
+			t, err := dbTargetOf(p, stack, true)
 			if err != nil {
 				return err
 			}
-			// The leader rotates: it alone may change a role, and the others refuse.
-			s, host, err := askStatus(cmd.Context(), d, t, "")
-			if err != nil {
-				return err
-			}
-			leader := leaderOf(s)
-			if leader == "" {
-				return refusal.New("%s has no running leader (asked on %s): see platformctl db status", stack, host)
+			// The leader rotates: it alone may change a role, and the others refuse. A cluster of one
+			// host has no Patroni to ask: its host is the primary, and refuses if it is not.
+			leader := t.Hosts[0]
+			if len(t.Hosts) > 1 {
+				s, host, err := askStatus(cmd.Context(), d, t, "")
+				if err != nil {
+					return err
+				}
+				if leader = leaderOf(s); leader == "" {
+					return refusal.New("%s has no running leader (asked on %s): see platformctl db status", stack, host)
+				}
 			}
 			command := []string{hipaaDB, "rotate", what}
 			if complete {

@@ -423,9 +423,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		if err != nil {
 			return nil, err
 		}
-		// A Patroni member may lead, and the leader rotates the clients' credentials.
+		// A host that may lead rotates the clients' credentials when it does.
 		rotates := pulumi.StringArray{}
-		if a.patroni() {
+		if mayLead(h, a.patroni()) {
 			for _, c := range RotatedCredentials {
 				rotates = append(rotates, creds.arns[c])
 			}
@@ -563,10 +563,13 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 	return c, nil
 }
 
-// readsAtBoot are the credentials a host reads as it boots: those a primary makes the logins of, and any
-// Patroni member, which may lead; none on a replica of a fixed primary.
+// mayLead is whether a host may be its cluster's primary, which makes the clients' logins and rotates
+// them: any Patroni member, and a fixed primary.
+func mayLead(h Host, patroni bool) bool { return patroni || h.Role == hostconfig.Primary }
+
+// readsAtBoot are the credentials a host reads as it boots: those of the logins it makes if it leads.
 func readsAtBoot(h Host, patroni bool) []string {
-	if patroni || h.Role == hostconfig.Primary {
+	if mayLead(h, patroni) {
 		return RotatedCredentials
 	}
 	return nil
@@ -595,7 +598,7 @@ func versionsOf(h Host, patroni bool, creds *credentials, pki *pki) []pulumi.Res
 // newInstanceProfile gives one host exactly what it needs: its own secrets (through the secrets key,
 // only via Secrets Manager), the listing of the backup bucket and the objects of the cluster's prefix
 // (through the backup key, only via S3), and Session Manager in place of SSH. A replica cannot read another host's TLS key or the
-// application's password. A Patroni member may also put new values in the secrets in rotates: the
+// application's password. A host that may lead (mayLead) may also put new values in the secrets in rotates: the
 // clients' credentials, which the leader rotates.
 func newInstanceProfile(ctx *pulumi.Context, name string, h Host, a *ClusterArgs, secrets, rotates pulumi.StringArray,
 	logGroupArn pulumi.StringOutput, parent pulumi.ResourceOption,
@@ -760,10 +763,12 @@ func params(name string, a *ClusterArgs, hosts []Host, i int, creds *credentials
 	if a.Drill != nil {
 		p.CanaryTable = CanaryTable
 	}
-	if a.patroni() {
-		patroniRoles(&p, name, a, hosts, i, backupHost)
+	if mayLead(h, a.patroni()) {
 		p.Rotation = &hostconfig.Rotation{EveryDays: RotationEveryDays, OverlapSeconds: RotationOverlapSeconds, Schedule: RotationSchedule,
 			AsPostgres: []string{"runuser", "-u", "postgres", "--"}}
+	}
+	if a.patroni() {
+		patroniRoles(&p, name, a, hosts, i, backupHost)
 		return p
 	}
 	for _, r := range hosts[1:] {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,46 +166,55 @@ func TestSecretsAreGeneratedAndKeptUnderTheSecretsKey(t *testing.T) {
 // rotate. A host with no Patroni has neither.
 func TestTheClientsCredentialsRotateOnTheLeader(t *testing.T) {
 	t.Parallel()
-	rs := cluster.MustRun(t, validArgs())
-	for _, v := range offlinetest.Of(rs, "aws:secretsmanager/secretVersion:SecretVersion") {
-		stages, _ := v.Value("versionStages").([]any)
-		if want := v.Name == "db-app" || v.Name == "db-monitoring"; want != (len(stages) == 2 && stages[0] == "AWSCURRENT" && stages[1] == InitialStage) {
-			t.Errorf("%s: versionStages %v; want [AWSCURRENT %s] on the clients' credentials alone", v.Name, stages, InitialStage)
-		}
-	}
-	var arns []string
-	for _, name := range []string{"db-app", "db-monitoring"} {
-		s, _ := offlinetest.Named(rs, "aws:secretsmanager/secret:Secret", name)
-		arns = append(arns, `"arn:aws:secretsmanager:us-east-1:`+offline.AccountID+":Secret/"+s.ID+`"`)
-	}
-	for _, host := range []string{"db-0", "db-1"} {
-		p, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
-		for _, fragment := range []string{
-			`{"Sid":"RotateOwnSecrets","Effect":"Allow","Action":["secretsmanager:PutSecretValue"],"Resource":[` + strings.Join(arns, ",") + `]}`,
-			`{"Sid":"EncryptRotatedSecret","Effect":"Allow","Action":["kms:GenerateDataKey"],"Resource":["` + secretsKey + `"],"Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"}}}`,
-		} {
-			if !strings.Contains(p.String("policy"), fragment) {
-				t.Errorf("%s's policy lacks %s:\n%s", host, fragment, p.String("policy"))
-			}
-		}
-		if n := strings.Count(p.String("policy"), "secretsmanager:PutSecretValue"); n != 1 {
-			t.Errorf("%s may put secret values in %d statements; want one, of the clients' credentials", host, n)
-		}
-		doc, _ := offlinetest.Named(rs, "aws:ssm/document:Document", host+"-converge")
-		files, err := converge.DocumentFiles(doc.String("content"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(files["/etc/hipaa/systemd/hipaa-db-rotate.timer"], "OnCalendar="+RotationSchedule) ||
-			!strings.Contains(files[hostconfig.OperationsCommand], `CREDENTIALS = {"app": ("db/app", ["app_a","app_b"]), "monitoring": ("db/monitoring", ["nagios_a","nagios_b"])}`) {
-			t.Errorf("%s lacks the rotation's timer or hipaa-db rotate", host)
-		}
-	}
 	alone := validArgs()
 	alone.Replicas, alone.HighAvailability = 0, false
-	rs = cluster.MustRun(t, alone)
-	if p, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", "db-0"); strings.Contains(p.String("policy"), "PutSecretValue") {
-		t.Errorf("a host with no Patroni, which has no hipaa-db, may put secret values:\n%s", p.String("policy"))
+	// Every Patroni member may lead, and a cluster's one host is its primary: each may rotate.
+	for _, c := range []struct {
+		what  string
+		args  *ClusterArgs
+		hosts []string
+		ops   string
+	}{
+		{"a Patroni cluster", validArgs(), []string{"db-0", "db-1"}, `COMMANDS = {"status": status, "switchover": switchover, "failover": failover, "rotate": rotate}`},
+		{"a fixed primary", alone, []string{"db-0"}, `COMMANDS = {"rotate": rotate}`},
+	} {
+		rs := cluster.MustRun(t, c.args)
+		for _, v := range offlinetest.Of(rs, "aws:secretsmanager/secretVersion:SecretVersion") {
+			stages, _ := v.Value("versionStages").([]any)
+			if want := v.Name == "db-app" || v.Name == "db-monitoring"; want != (len(stages) == 2 && stages[0] == "AWSCURRENT" && stages[1] == InitialStage) {
+				t.Errorf("%s: %s: versionStages %v; want [AWSCURRENT %s] on the clients' credentials alone", c.what, v.Name, stages, InitialStage)
+			}
+		}
+		var arns []string
+		for _, name := range []string{"db-app", "db-monitoring"} {
+			s, _ := offlinetest.Named(rs, "aws:secretsmanager/secret:Secret", name)
+			arns = append(arns, `"arn:aws:secretsmanager:us-east-1:`+offline.AccountID+":Secret/"+s.ID+`"`)
+		}
+		for _, host := range c.hosts {
+			p, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
+			for _, fragment := range []string{
+				`{"Sid":"RotateOwnSecrets","Effect":"Allow","Action":["secretsmanager:PutSecretValue"],"Resource":[` + strings.Join(arns, ",") + `]}`,
+				`{"Sid":"EncryptRotatedSecret","Effect":"Allow","Action":["kms:GenerateDataKey"],"Resource":["` + secretsKey + `"],"Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"}}}`,
+			} {
+				if !strings.Contains(p.String("policy"), fragment) {
+					t.Errorf("%s: %s's policy lacks %s:\n%s", c.what, host, fragment, p.String("policy"))
+				}
+			}
+			if n := strings.Count(p.String("policy"), "secretsmanager:PutSecretValue"); n != 1 {
+				t.Errorf("%s: %s may put secret values in %d statements; want one, of the clients' credentials", c.what, host, n)
+			}
+			doc, _ := offlinetest.Named(rs, "aws:ssm/document:Document", host+"-converge")
+			files, err := converge.DocumentFiles(doc.String("content"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops := files[hostconfig.OperationsCommand]
+			if !strings.Contains(files["/etc/hipaa/systemd/hipaa-db-rotate.timer"], "OnCalendar="+RotationSchedule) ||
+				!strings.Contains(ops, `CREDENTIALS = {"app": ("db/app", ["app_a","app_b"]), "monitoring": ("db/monitoring", ["nagios_a","nagios_b"])}`) ||
+				!strings.Contains(ops, c.ops) || !strings.Contains(ops, "EVERY_DAYS = "+strconv.Itoa(RotationEveryDays)+"\n") {
+				t.Errorf("%s: %s lacks the rotation's timer or hipaa-db with %s", c.what, host, c.ops)
+			}
+		}
 	}
 }
 

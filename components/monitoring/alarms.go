@@ -78,16 +78,16 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 			description: "Patroni promoted a member of " + a.Database.Cluster + " to primary (a failover, or a switchover): `platformctl db status` says which, and why the old primary left",
 			namespace:   database.MetricsNamespace, metric: "Promotions", dimensions: pulumi.StringMap{"Cluster": cluster},
 			statistic: "Sum", period: 60, periods: 1, comparison: "GreaterThanOrEqualToThreshold", threshold: 1, missing: "notBreaching", once: true})
-		// The leader rotates the clients' credentials when they are due (a daily check); two days past
-		// due is a rotation that has stopped happening.
-		overdue := database.RotationEveryDays + 2
-		for _, c := range database.RotatedCredentials {
-			alarms = append(alarms, alarm{name: a.Database.Cluster + "-" + c + "-credential-overdue",
-				description: fmt.Sprintf("the %s credential of %s has not rotated for %d days: the leader's hipaa-db-rotate.service journal says why, and platformctl rotate --what %s rotates it now (published by whichever host is primary)",
-					c, a.Database.Cluster, overdue, c),
-				namespace: database.MetricsNamespace, metric: "CredentialAgeSeconds", dimensions: pulumi.StringMap{"Cluster": cluster, "Credential": pulumi.String(c)},
-				statistic: "Maximum", period: 300, periods: 3, comparison: "GreaterThanThreshold", threshold: float64(overdue * 86400), missing: "breaching"})
-		}
+	}
+	// The primary rotates the clients' credentials when they are due (a daily check), whether Patroni
+	// elects it or it is the cluster's one host; two days past due is a rotation that has stopped happening.
+	overdue := database.RotationEveryDays + 2
+	for _, c := range database.RotatedCredentials {
+		alarms = append(alarms, alarm{name: a.Database.Cluster + "-" + c + "-credential-overdue",
+			description: fmt.Sprintf("the %s credential of %s has not rotated for %d days: the primary's hipaa-db-rotate.service journal says why, and platformctl rotate --what %s rotates it now (published by %s)",
+				c, a.Database.Cluster, overdue, c, publisher),
+			namespace: database.MetricsNamespace, metric: "CredentialAgeSeconds", dimensions: pulumi.StringMap{"Cluster": cluster, "Credential": pulumi.String(c)},
+			statistic: "Maximum", period: 300, periods: 3, comparison: "GreaterThanThreshold", threshold: float64(overdue * 86400), missing: "breaching"})
 	}
 	for _, h := range lagged {
 		alarms = append(alarms, alarm{name: h.Name + "-replication-lag",

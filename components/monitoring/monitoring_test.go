@@ -13,6 +13,7 @@ import (
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/converge"
+	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 )
 
@@ -144,8 +145,9 @@ func TestEveryAlarmNotifiesTheTopic(t *testing.T) {
 		conv.String("comparisonOperator") != "LessThanThreshold" || conv.Value("threshold") != 1.0 {
 		t.Errorf("db-1-converged: %v", conv.Inputs)
 	}
-	// 4 for the Nagios host, 5 per database host, one lag per replica, the backup age, 3 for the load balancer.
-	if want := 4 + 5*2 + 1 + 1 + 3; len(alarms) != want {
+	// 4 for the Nagios host, 5 per database host, one lag per replica, the backup age, one per rotated
+	// credential, 3 for the load balancer.
+	if want := 4 + 5*2 + 1 + 1 + len(database.RotatedCredentials) + 3; len(alarms) != want {
 		t.Errorf("%d alarms, want %d", len(alarms), want)
 	}
 }
@@ -276,22 +278,22 @@ func TestUnderPatroniTheAlarmsFollowThePrimaryAndAPromotionNotifiesOnce(t *testi
 	if ok, _ := promoted.Value("okActions").([]any); len(ok) != 0 {
 		t.Errorf("db-promoted notifies again when it clears: %v", ok)
 	}
-	// Each rotated credential alarms when its rotation is two days overdue, or when nothing says its age.
-	for _, c := range []string{"app", "monitoring"} {
-		overdue, ok := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-"+c+"-credential-overdue")
-		if !ok {
-			t.Fatalf("no alarm on the %s credential's rotation", c)
-		}
-		for k, want := range map[string]any{"namespace": database.MetricsNamespace, "metricName": "CredentialAgeSeconds", "dimensions.Cluster": "db",
-			"dimensions.Credential": c, "statistic": "Maximum", "threshold": float64((database.RotationEveryDays + 2) * 86400),
-			"comparisonOperator": "GreaterThanThreshold", "treatMissingData": "breaching"} {
-			if got := overdue.Value(k); got != want {
-				t.Errorf("db-%s-credential-overdue: %s = %v, want %v", c, k, got, want)
+	// Each rotated credential alarms when its rotation is two days overdue, or when nothing says its age,
+	// whether Patroni elects the primary that rotates it or the cluster has no Patroni.
+	for what, rs := range map[string][]offline.Resource{"Patroni": rs, "no Patroni": monitor.MustRun(t, args())} {
+		for _, c := range []string{"app", "monitoring"} {
+			overdue, ok := offlinetest.Named(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", "db-"+c+"-credential-overdue")
+			if !ok {
+				t.Fatalf("%s: no alarm on the %s credential's rotation", what, c)
+			}
+			for k, want := range map[string]any{"namespace": database.MetricsNamespace, "metricName": "CredentialAgeSeconds", "dimensions.Cluster": "db",
+				"dimensions.Credential": c, "statistic": "Maximum", "threshold": float64((database.RotationEveryDays + 2) * 86400),
+				"comparisonOperator": "GreaterThanThreshold", "treatMissingData": "breaching"} {
+				if got := overdue.Value(k); got != want {
+					t.Errorf("%s: db-%s-credential-overdue: %s = %v, want %v", what, c, k, got, want)
+				}
 			}
 		}
-	}
-	if _, ok := offlinetest.Named(monitor.MustRun(t, args()), "aws:cloudwatch/metricAlarm:MetricAlarm", "db-app-credential-overdue"); ok {
-		t.Error("a cluster without Patroni, which does not rotate, has a rotation alarm")
 	}
 	in := offlinetest.One(t, rs, "aws:ec2/instance:Instance")
 	hosts := userDataFiles(t, in.String("userDataBase64"))["/etc/hipaa/nagios/hosts.cfg"]

@@ -138,13 +138,13 @@ func TestBadHAParamsNameTheField(t *testing.T) {
 	}
 }
 
-// TestBadRotationParamsNameTheField checks that a rotation with no Patroni to run it, an overlap that
+// TestBadRotationParamsNameTheField checks that a rotation on a fixed replica (its primary rotates), an overlap that
 // is not shorter than the rotation's period, a schedule that could break out of its unit, or a group
 // role whose logins would not be identifiers is refused, naming what is wrong.
 func TestBadRotationParamsNameTheField(t *testing.T) {
 	rotation := hostconfig.Rotation{EveryDays: 30, OverlapSeconds: 7200, Schedule: "*-*-* 03:30:00"}
 	for want, bad := range map[string]func(p *hostconfig.Params){
-		"Rotation needs HA":         func(p *hostconfig.Params) { p.HA = nil },
+		"Rotation on a replica":     func(p *hostconfig.Params) { p.HA, p.Role = nil, hostconfig.Replica },
 		"OverlapSeconds 2592000":    func(p *hostconfig.Params) { p.Rotation.OverlapSeconds = 30 * 86400 },
 		"EveryDays 0":               func(p *hostconfig.Params) { p.Rotation.EveryDays = 0 },
 		"Rotation.Schedule":         func(p *hostconfig.Params) { p.Rotation.Schedule = "daily\nExecStart=/bin/sh" },

@@ -104,8 +104,9 @@ type Params struct {
 	// CanaryTable is the application database's table a primary writes a row to every minute, which the
 	// restore drill looks for at its target time (Drill.CanaryTable). Optional; no canary without it.
 	CanaryTable string
-	// Rotation is how the cluster's leader rotates the Credentials. Optional, and only with HA:
-	// hipaa-db, which rotates, is a Patroni member's.
+	// Rotation is how the cluster's leader rotates the Credentials: a Patroni member's, where the member
+	// that leads acts, or a fixed primary's. Optional; not on a fixed replica, which has its primary's
+	// roles.
 	Rotation *Rotation
 }
 
@@ -342,8 +343,8 @@ func (p *Params) validate() error {
 	}
 	if r := p.Rotation; r != nil {
 		switch {
-		case p.HA == nil:
-			return fmt.Errorf("Rotation needs HA: hipaa-db, which rotates, is a Patroni member's")
+		case p.HA == nil && p.Role != Primary:
+			return fmt.Errorf("Rotation on a %s: a fixed replica has its primary's roles, and the primary rotates them; want Rotation on a Patroni member or a fixed primary", p.Role)
 		case r.EveryDays < 1 || r.OverlapSeconds < 1 || r.OverlapSeconds >= r.EveryDays*86400:
 			return fmt.Errorf("Rotation: EveryDays %d and OverlapSeconds %d: want a day or more, and an overlap shorter than that", r.EveryDays, r.OverlapSeconds)
 		case !calendar.MatchString(r.Schedule):
@@ -403,6 +404,10 @@ func Config(p Params) (Files, error) {
 		names = append(names, "roles.sql", "missing.sql")
 	case p.Role == Primary:
 		names = append(names, "roles.sql", "missing.sql", "slots.sql")
+		if p.Rotation != nil {
+			// A fixed primary's operations are its rotation alone (a Patroni member's are patroniFiles').
+			names = append(names, "db.py")
+		}
 	}
 	if p.Monitoring != nil {
 		names = append(names, "nrpe.cfg", "metrics.sh")
@@ -443,7 +448,7 @@ func execute(name string, p Params) (string, error) {
 }
 
 // OperationsCommand is where a Patroni member has the cluster's operations (db.py), which `platformctl
-// db` runs through Systems Manager.
+// db` and `platformctl rotate` run through Systems Manager, and a fixed primary its rotation.
 const OperationsCommand = "/usr/local/sbin/hipaa-db"
 
 // Bundle is a host's whole setup, as files: the configuration under /etc/hipaa, the units of the backups

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/database/pgtest"
+	"github.com/hipaa-platform/platform/internal/standin"
 )
 
 type credential = pgtest.Credential
@@ -47,23 +48,13 @@ func TestRotationKeepsEveryClientConnected(t *testing.T) {
 	must(t, err)
 
 	// Before the first rotation, each credential is as old as the cluster.
-	made := credentialAges(t, env, leader)
+	made := credentialAges(t, env, leader.Params)
 	if made["app"] <= 0 || made["app"] > 600 || made["monitoring"] != made["app"] {
 		t.Fatalf("the credentials' ages before a rotation: %v; want the cluster's, a few seconds", made)
 	}
 
-	// The application's file, rewritten whole (a rename), as the converge run's put does.
-	file := filepath.Join(t.TempDir(), "database-credentials.json")
-	refresh := func() credential {
-		value, _ := aws.Secret(secret)
-		must(t, os.WriteFile(file+".new", []byte(value), 0o600))
-		must(t, os.Rename(file+".new", file))
-		var c credential
-		must(t, json.Unmarshal([]byte(value), &c))
-		return c
-	}
-	refresh()
-	clients := startClients(t, ha, file, 3)
+	file, refresh := credentialFile(t, aws, secret)
+	clients := startClients(t, ha.ClientAs, file, 3)
 
 	rotate := func(m *pgtest.Member, args ...string) (string, string, int) {
 		t.Helper()
@@ -93,7 +84,7 @@ func TestRotationKeepsEveryClientConnected(t *testing.T) {
 		t.Fatalf("after the rotation the secret names %q with a %d-character password (%d puts); want app_b, 40, 1", second.Username, len(second.Password), aws.Puts(secret))
 	}
 	// The primary publishes the rotated credential as new, the other as old as the cluster.
-	if ages := credentialAges(t, env, leader); ages["app"] < 0 || ages["app"] > int(time.Since(started).Seconds())+1 || ages["monitoring"] < made["monitoring"] {
+	if ages := credentialAges(t, env, leader.Params); ages["app"] < 0 || ages["app"] > int(time.Since(started).Seconds())+1 || ages["monitoring"] < made["monitoring"] {
 		t.Errorf("the credentials' ages after the application's rotation: %v; want app's since the rotation, monitoring's since the cluster was made", ages)
 	}
 	if _, stderr, code := rotate(leader, "app"); code != 2 || !strings.Contains(stderr, "overlap") {
@@ -172,6 +163,87 @@ func TestRotationKeepsEveryClientConnected(t *testing.T) {
 	}
 }
 
+// TestAFixedPrimaryRotatesItsClientsCredentials rotates the application's credential on a cluster of one
+// host, which has no Patroni (the stacks without replicas), while clients connect in a loop reading the
+// credential from a file as the application does. The primary rotates on its schedule's first run; no
+// connection fails; the previous password admits connections through the overlap, a second rotation
+// within it is refused, and --complete ends it. The primary's hipaa-db has nothing but rotate.
+func TestAFixedPrimaryRotatesItsClientsCredentials(t *testing.T) {
+	requireServers(t)
+	aws, awsEnv := pgtest.StartSecrets(t)
+	const secret, overlap = pgtest.AppSecret, 60 * time.Second
+	first := credential{Username: "app_a", Password: pgtest.AppPassword}
+	env, err := pgtest.New(t.TempDir())
+	must(t, err)
+	t.Cleanup(env.Close)
+	primary, err := env.StartPrimary(pgtest.WithRotation(overlap))
+	must(t, err)
+	if _, stderr, code, err := primary.DBWith(awsEnv, "switchover"); err != nil || code != 2 || !strings.Contains(stderr, "usage: hipaa-db rotate") {
+		t.Fatalf("hipaa-db switchover on a fixed primary: exit %d, %s, %v; want the usage of rotate alone", code, stderr, err)
+	}
+	_, err = primary.ClientAs(first.Username, first.Password, "CREATE TABLE visits (id serial PRIMARY KEY, at timestamptz DEFAULT now())")
+	must(t, err)
+	if made := credentialAges(t, env, primary.Params); made["app"] <= 0 || made["app"] > 600 {
+		t.Fatalf("the credentials' ages before a rotation: %v; want the cluster's, a few seconds", made)
+	}
+
+	file, refresh := credentialFile(t, aws, secret)
+	clients := startClients(t, primary.ClientAs, file, 2)
+	rotate := func(args ...string) (string, string, int) {
+		t.Helper()
+		stdout, stderr, code, err := primary.DBWith(awsEnv, append([]string{"rotate"}, args...)...)
+		must(t, err)
+		return stdout, stderr, code
+	}
+	time.Sleep(time.Second)
+	started := time.Now()
+	if out, stderr, code := rotate("app", "--scheduled"); code != 0 || !strings.Contains(out, "rotated app: the secret names app_b") {
+		t.Fatalf("the primary's first scheduled run: exit %d: %s%s; want app rotated to app_b", code, out, stderr)
+	}
+	if ages := credentialAges(t, env, primary.Params); ages["app"] < 0 || ages["app"] > int(time.Since(started).Seconds())+1 {
+		t.Errorf("the credentials' ages after the rotation: %v; want app's since the rotation", ages)
+	}
+	if _, stderr, code := rotate("app"); code != 2 || !strings.Contains(stderr, "overlap") {
+		t.Fatalf("a second rotation within the overlap: exit %d, %s; want it refused", code, stderr)
+	}
+	if got, err := primary.ClientAs(first.Username, first.Password, "SELECT current_user"); err != nil || got != "app" {
+		t.Fatalf("the previous credential within the overlap: %q, %v; want it to connect, acting as app", got, err)
+	}
+	second := refresh()
+	waitFor(t, "the clients to use the new credential", func() (bool, error) { return clients.used("app_b"), nil })
+	if out, stderr, code := rotate("app", "--complete"); code != 0 || !strings.Contains(out, "completed") {
+		t.Fatalf("rotate app --complete: exit %d: %s%s", code, out, stderr)
+	}
+	if _, err := primary.ClientAs(first.Username, first.Password, "SELECT 1"); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
+		t.Fatalf("the previous credential after --complete: %v; want it refused", err)
+	}
+	time.Sleep(time.Second)
+	n, failures := clients.stop()
+	if len(failures) > 0 || n < 20 {
+		t.Fatalf("%d connections, %d failed; want many and none failed: %s", n, len(failures), strings.Join(failures[:min(3, len(failures))], "; "))
+	}
+	if got, err := primary.ClientAs(second.Username, second.Password, "SELECT count(*) FROM visits"); err != nil || got != "0" {
+		t.Fatalf("app_b reading what app_a made: %q, %v", got, err)
+	}
+	t.Logf("%d connections through a rotation of a fixed primary, as %s; none failed", n, strings.Join(clients.users(), " and "))
+}
+
+// credentialFile is the application's credential file, written from the secret, and what rewrites it
+// from the secret's current value: whole, through a rename, as the converge run's put does.
+func credentialFile(t *testing.T, aws *standin.AWS, secret string) (string, func() credential) {
+	file := filepath.Join(t.TempDir(), "database-credentials.json")
+	refresh := func() credential {
+		value, _ := aws.Secret(secret)
+		must(t, os.WriteFile(file+".new", []byte(value), 0o600))
+		must(t, os.Rename(file+".new", file))
+		var c credential
+		must(t, json.Unmarshal([]byte(value), &c))
+		return c
+	}
+	refresh()
+	return file, refresh
+}
+
 // clients connect in a loop as the application does: each connection reads the credential file first.
 type clients struct {
 	stopped  atomic.Bool
@@ -182,7 +254,7 @@ type clients struct {
 	seen     map[string]bool
 }
 
-func startClients(t *testing.T, ha *pgtest.HA, file string, n int) *clients {
+func startClients(t *testing.T, connect func(user, password, sql string) (string, error), file string, n int) *clients {
 	c := &clients{seen: map[string]bool{}}
 	for range n {
 		c.wg.Add(1)
@@ -195,7 +267,7 @@ func startClients(t *testing.T, ha *pgtest.HA, file string, n int) *clients {
 					err = json.Unmarshal(b, &cred)
 				}
 				if err == nil {
-					_, err = ha.ClientAs(cred.Username, cred.Password, "INSERT INTO visits DEFAULT VALUES; DELETE FROM visits WHERE id = lastval()")
+					_, err = connect(cred.Username, cred.Password, "INSERT INTO visits DEFAULT VALUES; DELETE FROM visits WHERE id = lastval()")
 				}
 				c.mu.Lock()
 				c.n++
@@ -237,14 +309,13 @@ func (c *clients) stop() (int, []string) {
 	return c.n, c.failures
 }
 
-// credentialAges runs m's rendered metrics script (hipaa-db-metrics) with an AWS CLI that records what
+// credentialAges runs the host of p's rendered metrics script (hipaa-db-metrics) with an AWS CLI that records what
 // it is asked, and returns the CredentialAgeSeconds it published, by credential.
-func credentialAges(t *testing.T, env *pgtest.Env, m *pgtest.Member) map[string]int {
+func credentialAges(t *testing.T, env *pgtest.Env, p hostconfig.Params) map[string]int {
 	t.Helper()
 	record, fake, script := filepath.Join(env.Dir, "cloudwatch.log"), filepath.Join(env.Dir, "aws-recording"), filepath.Join(env.Dir, "metrics.sh")
 	must(t, env.WriteFile(record, "", 0o600))
 	must(t, env.WriteFile(fake, "#!/bin/sh\necho \"$@\" >> "+record+"\n", 0o700))
-	p := m.Params
 	p.AWSCLI = fake
 	p.Monitoring = &hostconfig.Monitoring{NrpePort: 5666, AllowedHosts: []string{"127.0.0.1"}, NrpeDir: "/unused", NrpeUser: "nagios",
 		PidFile: "/unused", Namespace: "HIPAA/Database", Cluster: "db"}
@@ -252,7 +323,7 @@ func credentialAges(t *testing.T, env *pgtest.Env, m *pgtest.Member) map[string]
 	must(t, err)
 	must(t, env.WriteFile(script, files["metrics.sh"], 0o700))
 	if out, err := env.Command("/bin/bash", script).CombinedOutput(); err != nil {
-		t.Fatalf("%s's metrics script: %v\n%s", m.Name, err, out)
+		t.Fatalf("%s's metrics script: %v\n%s", p.Name, err, out)
 	}
 	b, err := os.ReadFile(record)
 	must(t, err)
@@ -293,4 +364,38 @@ func memberLogs(t *testing.T, ha *pgtest.HA) string {
 		}))
 	}
 	return b.String()
+}
+
+// TestAFixedPrimaryHasItsRotationAlone reads what a fixed primary with a rotation is given: hipaa-db with
+// rotate and nothing of Patroni's, with the document (not the first boot), and its daily timer, which
+// the converge run starts once the document has brought it.
+func TestAFixedPrimaryHasItsRotationAlone(t *testing.T) {
+	requireServers(t)
+	env, err := pgtest.New(t.TempDir())
+	must(t, err)
+	t.Cleanup(env.Close)
+	p, err := env.Params(hostconfig.Primary, "db-0")
+	must(t, err)
+	pgtest.WithRotation(time.Hour)(&p)
+	bundle, err := hostconfig.Bundle(p)
+	must(t, err)
+	files := map[string]string{}
+	later := map[string]bool{}
+	for _, f := range bundle {
+		files[f.Path], later[f.Path] = f.Content, f.Later
+	}
+	db := files[hostconfig.OperationsCommand]
+	if !later[hostconfig.OperationsCommand] || !strings.Contains(db, `COMMANDS = {"rotate": rotate}`) || strings.Contains(db, "patronictl") || strings.Contains(db, "PATRONICTL") {
+		t.Errorf("a fixed primary's hipaa-db (later %v) is not its rotation alone:\n%s", later[hostconfig.OperationsCommand], db)
+	}
+	service := files["/etc/hipaa/systemd/hipaa-db-rotate.service"]
+	if !strings.Contains(service, "After=postgresql@15-main.service") || !strings.Contains(service, "hipaa-db rotate app --scheduled") {
+		t.Errorf("the rotation's service on a fixed primary:\n%s", service)
+	}
+	if !strings.Contains(files["/etc/hipaa/systemd/hipaa-db-rotate.timer"], "OnCalendar=*-*-* 03:30:00") {
+		t.Errorf("no daily rotation timer on a fixed primary")
+	}
+	if converge := files[p.Converge().ScriptPath()]; !strings.Contains(converge, "running hipaa-db-rotate.timer") {
+		t.Errorf("the fixed primary's converge script never starts the rotation's timer")
+	}
 }

@@ -457,11 +457,20 @@ func (m *Member) DB(args ...string) (stdout, stderr string, code int, err error)
 // DBWith runs hipaa-db as DB does, with env added to its environment (where the AWS CLI it calls
 // finds its endpoint and credentials).
 func (m *Member) DBWith(env []string, args ...string) (stdout, stderr string, code int, err error) {
-	path := filepath.Join(m.Params.ConfDir, "db.py")
-	if err := m.env.write(path, m.Files["db.py"], 0o700); err != nil {
+	return m.env.runDB(m.Params, m.Files, env, args)
+}
+
+// DBWith runs a fixed primary's rendered operations (hipaa-db, its rotation alone) as Member.DBWith does.
+func (s *Server) DBWith(env []string, args ...string) (stdout, stderr string, code int, err error) {
+	return s.env.runDB(s.Params, s.Files, env, args)
+}
+
+func (e *Env) runDB(p hostconfig.Params, files hostconfig.Files, env, args []string) (stdout, stderr string, code int, err error) {
+	path := filepath.Join(p.ConfDir, "db.py")
+	if err := e.write(path, files["db.py"], 0o700); err != nil {
 		return "", "", 0, err
 	}
-	cmd := m.env.Command("/usr/bin/python3", append([]string{path}, args...)...)
+	cmd := e.Command("/usr/bin/python3", append([]string{path}, args...)...)
 	cmd.Env = append(cmd.Env, env...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -722,7 +731,13 @@ func (h *HA) ClientAs(user, password, sql string) (string, error) {
 }
 
 func (h *HA) runClient(conninfo, password, sql string) (string, error) {
-	cmd := h.env.Command(Bin+"/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo)
+	return h.env.client(conninfo, password, sql)
+}
+
+// client runs one statement with psql as a client, with conninfo and password (in the environment,
+// never on the command line): its output, or what psql said when it failed.
+func (e *Env) client(conninfo, password, sql string) (string, error) {
+	cmd := e.Command(Bin+"/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo)
 	cmd.Env = append(cmd.Env, "PGPASSWORD="+password)
 	// Standard output alone: a warning on standard error is not the statement's result.
 	var out, stderr strings.Builder

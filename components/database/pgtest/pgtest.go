@@ -477,6 +477,45 @@ func (e *Env) StartCluster(tune func(*hostconfig.Params)) (*Cluster, error) {
 	return &Cluster{Primary: primary, Replica: replica}, nil
 }
 
+// StartPrimary starts a cluster's one host, a fixed primary with no replica (roles and stanza made as its
+// bootstrap makes them), as the stacks without replicas run it. tune, if given, adjusts its parameters
+// before its files are rendered.
+func (e *Env) StartPrimary(tune func(*hostconfig.Params)) (*Server, error) {
+	p, err := e.Params(hostconfig.Primary, "db-0")
+	if err != nil {
+		return nil, err
+	}
+	p.ReplicaCIDRs, p.ReplicaNames = nil, nil
+	if tune != nil {
+		tune(&p)
+	}
+	s, err := e.Install(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.InitPrimary(); err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		return nil, err
+	}
+	if err := s.RunRoles(); err != nil {
+		return nil, err
+	}
+	if _, err := s.PgBackRest("stanza-create"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ClientAs runs one statement in the application's database as a client over TLS would, logged in as
+// user with password (in the environment, never on the command line): its output, or what psql said
+// when it failed.
+func (s *Server) ClientAs(user, password, sql string) (string, error) {
+	return s.env.client(fmt.Sprintf("host=127.0.0.1 port=%d dbname=%s user=%s sslmode=verify-full sslrootcert=%s connect_timeout=5",
+		s.Params.Port, s.Params.AppDatabase, user, s.Params.TLS.CAFile), password, sql)
+}
+
 // StartReplica builds a replica named name from the primary, as a replica's bootstrap does, and starts it.
 // The primary admits its certificate first, if it did not.
 func (e *Env) StartReplica(primary *Server, name string, tune func(*hostconfig.Params)) (*Server, error) {
