@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
@@ -526,12 +527,16 @@ func newCredentials(ctx *pulumi.Context, name string, a *ClusterArgs, parent pul
 			return nil, fmt.Errorf("generating the %s password: %w", role, err)
 		}
 		secretName := name + "/" + role
+		// The leader rotates the credential (hipaa-db rotate), not Secrets Manager: the secret says how
+		// often, for the pack's secrets-passwords-rotated.
+		tags := naming.Tags(a.Tags, n)
+		tags[naming.RotationDaysTag] = pulumi.String(strconv.Itoa(RotationEveryDays))
 		sec, err := secretsmanager.NewSecret(ctx, n, &secretsmanager.SecretArgs{
 			Name:                 pulumi.String(secretName),
 			Description:          pulumi.String("PostgreSQL " + role + " password of " + name),
 			KmsKeyId:             a.SecretsKeyArn,
 			RecoveryWindowInDays: pulumi.Int(a.recoveryWindow()),
-			Tags:                 naming.Tags(a.Tags, n),
+			Tags:                 tags,
 		}, parent)
 		if err != nil {
 			return nil, fmt.Errorf("creating the %s secret: %w", role, err)

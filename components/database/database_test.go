@@ -20,6 +20,7 @@ import (
 	"github.com/hipaa-platform/platform/components/network"
 	"github.com/hipaa-platform/platform/internal/cloudinit"
 	"github.com/hipaa-platform/platform/internal/converge"
+	"github.com/hipaa-platform/platform/internal/naming"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/offline/offlinetest"
 	"github.com/hipaa-platform/platform/internal/placeholder"
@@ -189,6 +190,10 @@ func TestTheClientsCredentialsRotateOnTheLeader(t *testing.T) {
 		for _, name := range []string{"db-app", "db-monitoring"} {
 			s, _ := offlinetest.Named(rs, "aws:secretsmanager/secret:Secret", name)
 			arns = append(arns, `"arn:aws:secretsmanager:us-east-1:`+offline.AccountID+":Secret/"+s.ID+`"`)
+			// The period the secret declares, for the pack, is the one its hosts rotate it at.
+			if got := s.String("tags." + naming.RotationDaysTag); got != strconv.Itoa(RotationEveryDays) {
+				t.Errorf("%s: %s: tag %s = %q; want %d", c.what, name, naming.RotationDaysTag, got, RotationEveryDays)
+			}
 		}
 		for _, host := range c.hosts {
 			p, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)

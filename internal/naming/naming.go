@@ -35,6 +35,10 @@ const (
 	// ImageBuilderArnTag records on a host the Image Builder image it booted from: the tag Image Builder
 	// puts on every AMI it makes ("Tag Image Builder output resources", EC2 Image Builder user guide).
 	ImageBuilderArnTag = "Ec2ImageBuilderArn"
+	// RotationDaysTag declares on a secret that its users rotate it themselves (PutSecretValue, which
+	// Secrets Manager counts as a rotation: RotationRulesType, Secrets Manager API reference) at least
+	// every so many days, rather than through a Secrets Manager rotation.
+	RotationDaysTag = "RotationDays"
 )
 
 // Namer names and tags the resources of one stack.

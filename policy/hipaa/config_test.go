@@ -26,8 +26,8 @@ func TestEveryRuleIsComplete(t *testing.T) {
 	// conformance pack checks too (elb-logging-enabled, alb-http-drop-invalid-header-enabled), and the
 	// protection of PHI stores, the 3 of the host images' builds (encrypted, private, tested and
 	// scanned), the hosts' boot from them, Session Manager's preferences, the patching of long-lived
-	// hosts and the database's audit log.
-	if len(seen) != 49 {
-		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md, the 2 load balancer rules, phi-stores-protected, the 3 image build rules, ec2-image-built-by-account, ssm-session-preferences, ssm-hosts-patched and db-logs-shipped", len(seen))
+	// hosts, the database's audit log and the rotation of generated passwords.
+	if len(seen) != 50 {
+		t.Errorf("%d rules, want the 39 of HIPAA-RULES.md, the 2 load balancer rules, phi-stores-protected, the 3 image build rules, ec2-image-built-by-account, ssm-session-preferences, ssm-hosts-patched, db-logs-shipped and secrets-passwords-rotated", len(seen))
 	}
 }

@@ -22,7 +22,7 @@ var all = []*engine.Rule{
 	&dbTLSOnly, &dbLogsShipped, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
-	&imagebuilderImagesTested, &ec2ImageBuiltByAccount, &ssmSessionPreferences, &ssmHostsPatched, &phiTagged, &phiStoresProtected,
+	&imagebuilderImagesTested, &ec2ImageBuiltByAccount, &ssmSessionPreferences, &ssmHostsPatched, &secretsPasswordsRotated, &phiTagged, &phiStoresProtected,
 }
 
 // Sections names the sections of 45 CFR Part 164 the rules cite, and the platform's own safeguards.

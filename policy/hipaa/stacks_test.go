@@ -1,10 +1,13 @@
 package hipaa_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/internal/audit"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/preview"
@@ -93,5 +96,27 @@ func TestANonCompliantProgramFailsExactlyTheExpectedRules(t *testing.T) {
 	want := hipaatest.NonCompliantFails
 	if got := slices.Sorted(maps.Keys(failed)); !slices.Equal(got, want) {
 		t.Errorf("failed rules:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestTheDatabasePasswordsAreTheOnesThatRotate reads the dev stack's preview as secrets-passwords-rotated
+// does: the clients' two credentials, and only they, are generated passwords, each rotated by the
+// database's hosts every database.RotationEveryDays days; with a maximum below that, exactly those two fail.
+func TestTheDatabasePasswordsAreTheOnesThatRotate(t *testing.T) {
+	t.Parallel()
+	rs := stackResources(t, "dev")
+	cfg := engine.Config{Rules: map[string]engine.RuleConfig{"secrets-passwords-rotated": {Params: map[string]any{"maximumDays": database.RotationEveryDays - 1}}}}
+	var failed []string
+	for _, f := range hipaa.Pack().Evaluate(rs, cfg).Findings {
+		if f.RuleID != "secrets-passwords-rotated" {
+			t.Errorf("%s %s %s: %s", f.RuleID, f.URN, f.Property, f.Message)
+			continue
+		}
+		failed = append(failed, f.URN[strings.LastIndex(f.URN, "::")+2:]+" "+f.Property+": "+f.Message)
+	}
+	slices.Sort(failed)
+	want := fmt.Sprintf("tags.RotationDays: the password rotates every %d days; the most allowed is %d", database.RotationEveryDays, database.RotationEveryDays-1)
+	if len(failed) != 2 || failed[0] != "hipaa-dev-db-app "+want || failed[1] != "hipaa-dev-db-monitoring "+want {
+		t.Errorf("with a maximum of %d days: %q; want the application's and the monitoring host's credentials", database.RotationEveryDays-1, failed)
 	}
 }
