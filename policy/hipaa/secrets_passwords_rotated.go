@@ -22,10 +22,7 @@ var secretsPasswordsRotated = engine.Rule{
 	Params: []engine.Param{{Name: "maximumDays", Description: "the longest a password may go unrotated, in days", Default: 90}},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		max := c.Int("maximumDays")
-		var writers []*engine.Resource
-		for _, typ := range []string{tRolePolicy, tIamPolicy, tUserPolicy, tGroupPolicy} {
-			writers = append(writers, s.OfType(typ)...)
-		}
+		var writers *secretWriters
 		for _, sec := range s.OfType(tSecret) {
 			if !holdsPassword(s, sec) {
 				continue
@@ -48,7 +45,10 @@ var secretsPasswordsRotated = engine.Rule{
 			case n > max:
 				c.FailOn(sec.URN, "tags."+naming.RotationDaysTag, "the password rotates every %d days; the most allowed is %d", n, max)
 			default:
-				switch mayPut, unknown := putsValue(s, writers, sec); {
+				if writers == nil {
+					writers = newSecretWriters(s)
+				}
+				switch mayPut, unknown := writers.put(sec); {
 				case mayPut:
 				case unknown != nil:
 					c.UnknownOn(unknown.URN, "policy")
@@ -108,37 +108,81 @@ func rotationWithin(c *engine.Check, r *engine.Resource, max int) {
 	}
 }
 
-// putsValue is whether one of policies allows secretsmanager:PutSecretValue on sec. A statement names
-// sec by its ARN where the stack knows it (a deployed state); in a preview, where the secret's ARN is not
-// known yet, by a Secrets Manager ARN in a policy whose document was computed from the secret (its
-// property dependencies), which a policy that reads one secret and writes another would pass. "*" names
-// every secret. unknown is a policy computed from sec whose document is not known, when no other one
-// allows it.
-func putsValue(s *engine.Stack, policies []*engine.Resource, sec *engine.Resource) (ok bool, unknown *engine.Resource) {
-	arn := sec.Get("arn").Str()
-	for _, p := range policies {
-		fromSecret := false
-		for _, urn := range p.PropertyDependencies["policy"] {
-			fromSecret = fromSecret || urn == sec.URN
-		}
-		doc := p.Get("policy")
-		if doc.Unknown() {
-			if fromSecret && unknown == nil {
-				unknown = p
-			}
-			continue
-		}
-		statements, _ := parsePolicy(doc.Str())
-		for _, st := range statements {
-			if !st.allows() || !st.matchesAction("secretsmanager:PutSecretValue") {
+// secretWriters is what the stack's policies allow secretsmanager:PutSecretValue on, read once per
+// stack: each policy document is parsed once, however many secrets there are.
+type secretWriters struct {
+	anySecret bool            // a statement allows it on "*"
+	exact     map[string]bool // resources named as they are
+	patterns  []string        // resources with wildcards
+	// fromSecret holds the URNs of the secrets a policy that allows it on a Secrets Manager ARN was
+	// computed from (its document's property dependencies); unknown, of those whose document is not
+	// known, by secret.
+	fromSecret map[string]bool
+	unknown    map[string]*engine.Resource
+}
+
+func newSecretWriters(s *engine.Stack) *secretWriters {
+	w := &secretWriters{exact: map[string]bool{}, fromSecret: map[string]bool{}, unknown: map[string]*engine.Resource{}}
+	for _, typ := range []string{tRolePolicy, tIamPolicy, tUserPolicy, tGroupPolicy} {
+		for _, p := range s.OfType(typ) {
+			deps := p.PropertyDependencies["policy"]
+			doc := p.Get("policy")
+			if doc.Unknown() {
+				for _, urn := range deps {
+					if w.unknown[urn] == nil {
+						w.unknown[urn] = p
+					}
+				}
 				continue
 			}
-			for _, res := range st.Resources {
-				if res == "*" || (arn != "" && wildcardMatch(res, arn)) || (arn == "" && fromSecret && strings.HasPrefix(res, "arn:aws:secretsmanager:")) {
-					return true, nil
+			statements, _ := parsePolicy(doc.Str())
+			puts := false
+			for _, st := range statements {
+				if !st.allows() || !st.matchesAction("secretsmanager:PutSecretValue") {
+					continue
+				}
+				for _, res := range st.Resources {
+					switch {
+					case res == "*":
+						w.anySecret = true
+					case strings.ContainsAny(res, "*?"):
+						w.patterns = append(w.patterns, res)
+					default:
+						w.exact[res] = true
+					}
+					puts = puts || strings.Contains(res, ":secretsmanager:")
+				}
+			}
+			if puts {
+				for _, urn := range deps {
+					w.fromSecret[urn] = true
 				}
 			}
 		}
 	}
-	return false, unknown
+	return w
+}
+
+// put is whether a policy allows secretsmanager:PutSecretValue on sec. A statement names sec by its ARN
+// where the stack knows it (a deployed state); in a preview, where the secret's ARN is not known yet, by
+// a Secrets Manager ARN in a policy whose document was computed from the secret, which a policy that
+// reads one secret and writes another would pass. "*" names every secret. unknown is a policy computed
+// from sec whose document is not known, when no policy allows it.
+func (w *secretWriters) put(sec *engine.Resource) (ok bool, unknown *engine.Resource) {
+	if w.anySecret {
+		return true, nil
+	}
+	if arn := sec.Get("arn").Str(); arn != "" {
+		if w.exact[arn] {
+			return true, nil
+		}
+		for _, p := range w.patterns {
+			if wildcardMatch(p, arn) {
+				return true, nil
+			}
+		}
+	} else if w.fromSecret[sec.URN] {
+		return true, nil
+	}
+	return false, w.unknown[sec.URN]
 }
