@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hipaa-platform/platform/components/database/hostconfig"
 	"github.com/hipaa-platform/platform/components/database/pgtest"
+	"github.com/hipaa-platform/platform/internal/standin"
 )
 
 // runner runs the generated checks as Nagios (or NRPE) would, with the real plugins, as the user the
@@ -282,11 +284,35 @@ func nrpePort(t *testing.T) int {
 // certificate from the same CA, and starts the real daemon.
 func startNRPE(t *testing.T, env *pgtest.Env, replica *pgtest.Server, r *runner, files Files, p Params) {
 	t.Helper()
+	dir, port := renderNRPE(t, env, replica.Params, p)
+	serverCert, serverKey, err := env.Issue("db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCert, clientKey, err := env.Issue("monitoring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(env.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(t, env, map[string]string{
+		dir + "/server.crt": string(serverCert), dir + "/server.key": string(serverKey),
+		dir + "/ca.crt": string(ca), p.NrpeCertFile: string(clientCert), p.NrpeKeyFile: string(clientKey),
+	})
+	launchNRPE(t, dir, port)
+}
+
+// renderNRPE writes the NRPE configuration a database host with parameters hp renders for the monitoring
+// of p (loopback paths, the test's user) and returns its directory, where the daemon reads its CA,
+// certificate and key, and its port.
+func renderNRPE(t *testing.T, env *pgtest.Env, hp hostconfig.Params, p Params) (string, int) {
+	t.Helper()
 	dir := filepath.Join(env.Dir, "nrpe")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	hp := replica.Params
 	mon := &hostconfig.Monitoring{
 		NrpePort: p.Hosts[1].NrpePort, AllowedHosts: []string{"127.0.0.1"}, NrpeDir: dir, NrpeUser: env.User(), PidFile: dir + "/nrpe.pid",
 		Namespace: "HIPAA/Database", Cluster: "db",
@@ -300,29 +326,23 @@ func startNRPE(t *testing.T, env *pgtest.Env, replica *pgtest.Server, r *runner,
 	if err != nil {
 		t.Fatal(err)
 	}
-	serverCert, serverKey, err := env.Issue("db-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientCert, clientKey, err := env.Issue("monitoring")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := os.ReadFile(env.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for path, content := range map[string]string{
-		dir + "/nrpe.cfg": rendered["nrpe.cfg"], dir + "/server.crt": string(serverCert), dir + "/server.key": string(serverKey),
-		dir + "/ca.crt": string(ca), p.NrpeCertFile: string(clientCert), p.NrpeKeyFile: string(clientKey),
-	} {
+	writeAll(t, env, map[string]string{dir + "/nrpe.cfg": rendered["nrpe.cfg"]})
+	return dir, mon.NrpePort
+}
+
+func writeAll(t *testing.T, env *pgtest.Env, files map[string]string) {
+	t.Helper()
+	for path, content := range files {
 		if err := env.WriteFile(path, content, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := env.WriteFile(dir+"/nrpe.pid", "", 0o600); err != nil {
-		t.Fatal(err)
-	}
+}
+
+// launchNRPE starts the real NRPE daemon with the configuration in dir, waits until it listens on port,
+// and returns it; it is killed when the test ends.
+func launchNRPE(t *testing.T, dir string, port int) *exec.Cmd {
+	t.Helper()
 	os.Remove(dir + "/nrpe.pid")
 	cmd := exec.Command("/usr/sbin/nrpe", "-c", dir+"/nrpe.cfg", "-f")
 	var log strings.Builder
@@ -335,10 +355,10 @@ func startNRPE(t *testing.T, env *pgtest.Env, replica *pgtest.Server, r *runner,
 		_ = cmd.Wait()
 	})
 	for i := 0; ; i++ {
-		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", mon.NrpePort))
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			conn.Close()
-			return
+			return cmd
 		}
 		if i == 50 {
 			t.Fatalf("NRPE did not start: %v\n%s", err, log.String())
@@ -451,4 +471,141 @@ func TestGeneratedPatroniChecksFollowThePrimary(t *testing.T) {
 	}
 	code, out := r.service(files, cluster, "replication-db-0")
 	r.want("db-2 stopped: replication-db-0", 0, code, out)
+}
+
+// TestNRPEThroughACARotation takes the real NRPE daemon, with the configuration a database host renders,
+// and the generated check_nrpe command through the internal CA's rotation: trust (both CAs on both
+// sides), issue (the host's and the monitoring host's certificates from the new CA, in either order)
+// and drop (the old CA no longer trusted). Every check answers throughout, until the drop, after which a
+// client certificate of the old CA is turned away. The daemon reads its CA when it starts: a reload
+// (SIGHUP) leaves it trusting the old one, which is why a host's converge run restarts NRPE when its CA
+// changes.
+func TestNRPEThroughACARotation(t *testing.T) {
+	t.Parallel()
+	if !nrpeInstalled(t) {
+		return
+	}
+	env, err := pgtest.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	hp, err := env.Params(hostconfig.Replica, "db-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hp.Primary = hostconfig.Endpoint{Host: "127.0.0.1", Port: 5432}
+	p := Params{
+		Stack: "hipaa-loopback", Dir: env.Dir + "/nagios", StateDir: env.Dir + "/nagios-state", LogDir: env.Dir + "/nagios-log",
+		PluginDir: "/usr/lib/nagios/plugins", User: "nagios", Group: "nagios",
+		Self: Host{Name: "monitoring", Address: "127.0.0.1"},
+		Hosts: []Host{
+			{Name: "db-0", Role: Primary, Address: "127.0.0.1", Port: 5432},
+			{Name: "db-1", Role: Replica, Address: "127.0.0.1", Port: hp.Port, ApplicationName: "db-1", Backups: true, NrpePort: nrpePort(t)},
+		},
+		Database: "postgres",
+		CAFile:   env.Dir + "/monitoring-ca.crt", PassFile: env.Dir + "/nagios.pgpass", CredentialFile: env.Dir + "/nagios-credential.cfg",
+		NrpeCertFile: env.Dir + "/nagios-client.crt", NrpeKeyFile: env.Dir + "/nagios-client.key",
+		NotifyCommand: "/bin/true",
+	}
+	files, err := Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, env, files)
+	dir, port := renderNRPE(t, env, hp, p)
+
+	old, err := standin.NewNamedCA("hipaa internal CA 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := standin.NewNamedCA("hipaa internal CA 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(ca *standin.CA, name string) (string, string) {
+		cert, key, err := ca.Issue(name, "localhost", "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(cert), string(key)
+	}
+	// set gives the database host and the monitoring host their CAs and certificates, as their converge
+	// runs write them from their secrets.
+	set := func(hostCAs, monitoringCAs []*standin.CA, hostCert, monitoringCert *standin.CA) {
+		bundle := func(cas []*standin.CA) string {
+			var b strings.Builder
+			for _, ca := range cas {
+				b.Write(ca.PEM())
+			}
+			return b.String()
+		}
+		serverCert, serverKey := issue(hostCert, "db-1")
+		clientCert, clientKey := issue(monitoringCert, "monitoring")
+		writeAll(t, env, map[string]string{
+			dir + "/ca.crt": bundle(hostCAs), dir + "/server.crt": serverCert, dir + "/server.key": serverKey,
+			p.CAFile: bundle(monitoringCAs), p.NrpeCertFile: clientCert, p.NrpeKeyFile: clientKey,
+		})
+	}
+	check := func(step string, want int) {
+		t.Helper()
+		code, out := r.service(files, "db-1", "memory")
+		r.want(step, want, code, out)
+	}
+	var daemon *exec.Cmd
+	restart := func() {
+		if daemon != nil {
+			_ = daemon.Process.Kill()
+			_ = daemon.Wait()
+		}
+		daemon = launchNRPE(t, dir, port)
+	}
+	both := []*standin.CA{next, old}
+
+	set([]*standin.CA{old}, []*standin.CA{old}, old, old)
+	restart()
+	check("before the rotation", 0)
+	set(both, both, old, old)
+	restart()
+	check("trust: both CAs trusted, certificates of the old", 0)
+	set(both, both, next, old)
+	restart()
+	check("issue: the database host's certificate from the new CA first", 0)
+	set(both, both, old, next)
+	restart()
+	check("issue: the monitoring host's certificate from the new CA first", 0)
+	set(both, both, next, next)
+	restart()
+	check("issue: both certificates from the new CA", 0)
+
+	// drop: the database host no longer trusts the old CA; a client that still has its certificate of
+	// the old CA is refused once NRPE has restarted, and not before.
+	// The reload is seen to happen: a command added to nrpe.cfg before it answers after it.
+	set([]*standin.CA{next}, []*standin.CA{next}, next, old)
+	cfg, err := os.ReadFile(dir + "/nrpe.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(t, env, map[string]string{dir + "/nrpe.cfg": string(cfg) + "command[check_reloaded]=/bin/echo reloaded\n"})
+	if err := daemon.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := r.expand("db-1", "check_nrpe_tls!check_reloaded")
+	for i := 0; ; i++ {
+		if code, out := r.run(reloaded); code == 0 && out == "reloaded" {
+			break
+		} else if i == 50 {
+			t.Fatalf("NRPE did not take its configuration again within 5 s of SIGHUP: %d %s", code, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	check("drop, NRPE reloaded (its commands read again): a certificate of the old CA, still admitted by the CA NRPE read at its start", 0)
+	restart()
+	if code, out := r.service(files, "db-1", "memory"); code == 0 {
+		t.Errorf("drop, NRPE restarted: a client certificate of the old CA was admitted: %s", out)
+	} else {
+		t.Logf("drop, NRPE restarted: a certificate of the old CA refused: %s", out)
+	}
+	set([]*standin.CA{next}, []*standin.CA{next}, next, next)
+	check("drop: the new CA alone, certificates of the new", 0)
 }
