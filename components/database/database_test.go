@@ -525,15 +525,26 @@ func TestBadArgsNameTheField(t *testing.T) {
 // client certificate, the backup host checks the backups' age, and the metrics are published.
 func TestMonitoringIsAdmittedFromItsHostAlone(t *testing.T) {
 	t.Parallel()
-	var configs map[string]string
+	// The apply runs on a goroutine of its own: its result comes over a channel, which orders it before
+	// the reads below.
+	got := make(chan map[string]string, 1)
 	rs := offlinetest.MustRun(t, func(ctx *pulumi.Context) error {
 		c, err := NewCluster(ctx, "db", validArgs())
 		if err != nil {
 			return err
 		}
-		c.HostConfig.ApplyT(func(m map[string]string) map[string]string { configs = m; return m })
+		c.HostConfig.ApplyT(func(m map[string]string) map[string]string { got <- m; return m })
 		return nil
 	})
+	var configs map[string]string
+	select {
+	case configs = <-got:
+	case <-time.After(time.Minute):
+		t.Fatal("the cluster's host configurations never resolved")
+	}
+	if len(configs) != 2 {
+		t.Fatalf("the hosts' configurations: %d, want db-0's and db-1's", len(configs))
+	}
 	for host, raw := range configs {
 		var files map[string]string
 		if err := json.Unmarshal([]byte(raw), &files); err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -184,7 +185,8 @@ func TestReplicaIsEncryptedWithItsRegionsKey(t *testing.T) {
 
 func TestBuildPushesWithTheRegistryTokenAndReferencesByDigest(t *testing.T) {
 	t.Parallel()
-	var ref string
+	// The apply runs on a goroutine of its own: its result comes over a channel, ordered before the read.
+	refs := make(chan string, 1)
 	context := buildContext(t, "FROM scratch\n")
 	tag, err := ContentTag("release", context, "", "linux/amd64")
 	if err != nil {
@@ -197,7 +199,7 @@ func TestBuildPushesWithTheRegistryTokenAndReferencesByDigest(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		r.ImageRef.ApplyT(func(s string) string { ref = s; return s })
+		r.ImageRef.ApplyT(func(s string) string { refs <- s; return s })
 		return nil
 	})
 	img := offlinetest.One(t, rs, "docker:index/image:Image")
@@ -209,6 +211,12 @@ func TestBuildPushesWithTheRegistryTokenAndReferencesByDigest(t *testing.T) {
 	}
 	if got := img.String("registry.password"); got != placeholder.Secret {
 		t.Errorf("registry password = %q, want the token's, kept secret", got)
+	}
+	var ref string
+	select {
+	case ref = <-refs:
+	case <-time.After(time.Minute):
+		t.Fatal("ImageRef never resolved")
 	}
 	if !strings.Contains(ref, "/hipaa-app@sha256:") {
 		t.Errorf("ImageRef = %q, want a digest reference", ref)
