@@ -454,20 +454,8 @@ func (e *Env) StartCluster(tune func(*hostconfig.Params)) (*Cluster, error) {
 	if tune != nil {
 		tune(&pp)
 	}
-	primary, err := e.Install(pp)
+	primary, err := e.bootPrimary(pp)
 	if err != nil {
-		return nil, err
-	}
-	if err := primary.InitPrimary(); err != nil {
-		return nil, err
-	}
-	if err := primary.Start(); err != nil {
-		return nil, err
-	}
-	if err := primary.RunRoles(); err != nil {
-		return nil, err
-	}
-	if _, err := primary.PgBackRest("stanza-create"); err != nil {
 		return nil, err
 	}
 	replica, err := e.StartReplica(primary, "db-1", tune)
@@ -489,6 +477,12 @@ func (e *Env) StartPrimary(tune func(*hostconfig.Params)) (*Server, error) {
 	if tune != nil {
 		tune(&p)
 	}
+	return e.bootPrimary(p)
+}
+
+// bootPrimary installs a primary with parameters p and makes it as its bootstrap does: a new cluster,
+// started, with its roles, slots and pgBackRest stanza.
+func (e *Env) bootPrimary(p hostconfig.Params) (*Server, error) {
 	s, err := e.Install(p)
 	if err != nil {
 		return nil, err

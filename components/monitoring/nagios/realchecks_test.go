@@ -562,21 +562,21 @@ func TestNRPEThroughACARotation(t *testing.T) {
 	}
 	both := []*standin.CA{next, old}
 
-	set([]*standin.CA{old}, []*standin.CA{old}, old, old)
-	restart()
-	check("before the rotation", 0)
-	set(both, both, old, old)
-	restart()
-	check("trust: both CAs trusted, certificates of the old", 0)
-	set(both, both, next, old)
-	restart()
-	check("issue: the database host's certificate from the new CA first", 0)
-	set(both, both, old, next)
-	restart()
-	check("issue: the monitoring host's certificate from the new CA first", 0)
-	set(both, both, next, next)
-	restart()
-	check("issue: both certificates from the new CA", 0)
+	for _, step := range []struct {
+		what                     string
+		hostCAs, monitoringCAs   []*standin.CA
+		hostCert, monitoringCert *standin.CA
+	}{
+		{"before the rotation", []*standin.CA{old}, []*standin.CA{old}, old, old},
+		{"trust: both CAs trusted, certificates of the old", both, both, old, old},
+		{"issue: the database host's certificate from the new CA first", both, both, next, old},
+		{"issue: the monitoring host's certificate from the new CA first", both, both, old, next},
+		{"issue: both certificates from the new CA", both, both, next, next},
+	} {
+		set(step.hostCAs, step.monitoringCAs, step.hostCert, step.monitoringCert)
+		restart()
+		check(step.what, 0)
+	}
 
 	// drop: the database host no longer trusts the old CA; a client that still has its certificate of
 	// the old CA is refused once NRPE has restarted, and not before.
