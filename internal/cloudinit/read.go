@@ -2,13 +2,14 @@ package cloudinit
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 
 	"gopkg.in/yaml.v3"
 )

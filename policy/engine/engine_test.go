@@ -258,3 +258,25 @@ func TestMessageCarriesTheFrameworkAndTheFix(t *testing.T) {
 		t.Errorf("message:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestMemoDerivesOncePerResourceAndAfreshForACopy: what a rule derives from a resource is derived once,
+// and a copy of the resource, whose properties may since differ, derives its own.
+func TestMemoDerivesOncePerResourceAndAfreshForACopy(t *testing.T) {
+	t.Parallel()
+	r := &Resource{URN: "u", Type: "t", Props: property.NewMap(map[string]property.Value{"n": property.New("a")})}
+	calls := 0
+	derive := func(r *Resource) func() string {
+		return func() string { calls++; return r.Get("n").Str() }
+	}
+	if Memo(r, "n", derive(r)) != "a" || Memo(r, "n", derive(r)) != "a" || calls != 1 {
+		t.Fatalf("derived %d times, want once", calls)
+	}
+	c := *r
+	c.Props = property.NewMap(map[string]property.Value{"n": property.New("b")})
+	if got := Memo(&c, "n", derive(&c)); got != "b" || calls != 2 {
+		t.Errorf("the copy got %q after %d derivations, want its own \"b\"", got, calls)
+	}
+	if Memo(r, "n", derive(r)) != "a" {
+		t.Errorf("the original lost its own value")
+	}
+}

@@ -22,6 +22,31 @@ type Resource struct {
 	PropertyDependencies map[string][]string
 	// Options are the resource options that change what an update does to it.
 	Options Options
+
+	// memo holds what rules derived from the properties (decoded user data, parsed policies), so that
+	// each is derived once however many rules read it.
+	memo *memo
+}
+
+// memo is a resource's derived values; owner tells a copy of the resource (which must derive its own,
+// since its properties may have been changed) from the resource that filled it.
+type memo struct {
+	owner  *Resource
+	values map[string]any
+}
+
+// Memo returns what derive computes from r's properties, computing it on the first call under key
+// only. r's properties must not change after a first call (a copy of r derives afresh). A resource is
+// evaluated by one goroutine at a time, so Memo takes no lock.
+func Memo[T any](r *Resource, key string, derive func() T) T {
+	if r.memo == nil || r.memo.owner != r {
+		r.memo = &memo{owner: r, values: map[string]any{}}
+	} else if v, ok := r.memo.values[key]; ok {
+		return v.(T)
+	}
+	v := derive()
+	r.memo.values[key] = v
+	return v
 }
 
 // Options are the resource options a rule may look at. The engine hands an analyzer protect,

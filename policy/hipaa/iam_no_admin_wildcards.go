@@ -17,7 +17,7 @@ var iamNoAdminWildcards = engine.Rule{
 		switch r.Type {
 		case tRole:
 			for _, p := range r.Get("inlinePolicies").Items() {
-				checkIdentityPolicy(c, p.Get("policy"))
+				checkIdentityPolicy(c, r, p.Get("policy"))
 			}
 			for _, arn := range r.Get("managedPolicyArns").Strs() {
 				if isAdminPolicy(arn) {
@@ -29,7 +29,7 @@ var iamNoAdminWildcards = engine.Rule{
 				c.Fail("policyArn", "policyArn is %s; grant only what is needed", arn)
 			}
 		default:
-			checkIdentityPolicy(c, r.Get("policy"))
+			checkIdentityPolicy(c, r, r.Get("policy"))
 		}
 	},
 }
@@ -38,12 +38,12 @@ func isAdminPolicy(arn string) bool {
 	return strings.HasSuffix(arn, ":policy/AdministratorAccess") || strings.HasSuffix(arn, ":policy/PowerUserAccess")
 }
 
-func checkIdentityPolicy(c *engine.Check, doc engine.V) {
+func checkIdentityPolicy(c *engine.Check, r *engine.Resource, doc engine.V) {
 	if doc.Unknown() {
 		c.Unknown(doc.Path())
 		return
 	}
-	statements, _ := parsePolicy(doc.Str())
+	statements, _ := statementsOf(r, doc)
 	for i, st := range statements {
 		if !st.allows() || len(st.Conditions) > 0 {
 			continue

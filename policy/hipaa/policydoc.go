@@ -18,6 +18,19 @@ type statement struct {
 	Conditions map[string]map[string]any
 }
 
+// statementsOf is parsePolicy of doc, a property of r, parsed once however many rules read it.
+func statementsOf(r *engine.Resource, doc engine.V) ([]statement, bool) {
+	type parsed struct {
+		statements []statement
+		ok         bool
+	}
+	p := engine.Memo(r, "policy:"+doc.Path(), func() parsed {
+		st, ok := parsePolicy(doc.Str())
+		return parsed{st, ok}
+	})
+	return p.statements, p.ok
+}
+
 // parsePolicy reads a policy document; ok is false when doc is not one.
 func parsePolicy(doc string) ([]statement, bool) {
 	var raw struct {

@@ -135,7 +135,7 @@ func newSecretWriters(s *engine.Stack) *secretWriters {
 				}
 				continue
 			}
-			statements, _ := parsePolicy(doc.Str())
+			statements, _ := statementsOf(p, doc)
 			puts := false
 			for _, st := range statements {
 				if !st.allows() || !st.matchesAction("secretsmanager:PutSecretValue") {
