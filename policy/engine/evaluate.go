@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Report is what an evaluation found, with what each rule checked.
@@ -104,50 +105,111 @@ func (s *Stack) name(urn string) string {
 	return ""
 }
 
-// Evaluate runs every enabled rule of the pack over resources: each resource rule on the resources of
-// its types, then each stack rule once over them all.
+// Evaluate runs every enabled rule of the pack over resources, taken as one stack: each resource rule on
+// the resources of its types, then each stack rule once over them all.
 func (p *Pack) Evaluate(resources []*Resource, cfg Config) *Report {
-	rep := &Report{Checked: map[string]int{}, Levels: map[string]Level{}, Resources: len(resources)}
-	byType := map[string][]*Rule{}
+	e := p.Begin(cfg)
+	e.Stack(resources)
+	return e.Report()
+}
+
+// Evaluation is one run of a pack over stacks handed to it one at a time, from any number of goroutines:
+// an audit of an estate evaluates each stack as soon as it is read and keeps only what it found. Each
+// stack is evaluated as Evaluate evaluates one, and stack rules join only within a stack.
+type Evaluation struct {
+	p        *Pack
+	cfg      Config
+	levels   map[string]Level
+	byType   map[string][]*Rule
+	stack    []*Rule
+	compiled map[string]waivers
+	uses     []WaiverUse
+
+	mu        sync.Mutex
+	findings  []Finding
+	checked   map[string]int
+	resources int
+}
+
+// Begin starts an evaluation with cfg.
+func (p *Pack) Begin(cfg Config) *Evaluation {
+	e := &Evaluation{p: p, cfg: cfg, levels: map[string]Level{}, byType: map[string][]*Rule{}, compiled: map[string]waivers{},
+		checked: map[string]int{}, uses: judgeWaivers(cfg)}
 	for _, rule := range p.rules {
 		level := cfg.level(rule.ID)
 		if level == Disabled {
 			continue
 		}
-		rep.Levels[rule.ID] = level
-		rep.Checked[rule.ID] = 0
-		if !rule.IsStack() {
-			for _, t := range rule.Types {
-				byType[t] = append(byType[t], rule)
-			}
-		}
-	}
-	stack := NewStack(resources)
-	compiled := map[string]waivers{}
-	for id := range rep.Levels {
-		compiled[id] = validWaivers(id, cfg)
-	}
-	params := Params{cfg}
-	for _, r := range resources {
-		for _, rule := range byType[r.Type] {
-			rep.Checked[rule.ID]++
-			f := run(rule, params, r.URN, func(c *Check) { rule.Resource(c, r) })
-			if len(f) > 0 {
-				rep.Findings = append(rep.Findings, settle(f, rep.Levels[rule.ID], compiled[rule.ID], stack.name)...)
-			}
-		}
-	}
-	for _, rule := range p.rules {
-		if !rule.IsStack() || rep.Levels[rule.ID] == "" {
+		e.levels[rule.ID] = level
+		e.checked[rule.ID] = 0
+		e.compiled[rule.ID] = validWaivers(rule.ID, cfg)
+		if rule.IsStack() {
+			e.stack = append(e.stack, rule)
 			continue
 		}
 		for _, t := range rule.Types {
-			rep.Checked[rule.ID] += len(stack.OfType(t))
+			e.byType[t] = append(e.byType[t], rule)
+		}
+	}
+	return e
+}
+
+// Stack evaluates the resources of one stack. It is safe to call from several goroutines at once, each
+// with a stack of its own.
+func (e *Evaluation) Stack(resources []*Resource) {
+	stack := NewStack(resources)
+	params := Params{e.cfg}
+	checked := map[string]int{}
+	var findings []Finding
+	for _, r := range resources {
+		for _, rule := range e.byType[r.Type] {
+			checked[rule.ID]++
+			f := run(rule, params, r.URN, func(c *Check) { rule.Resource(c, r) })
+			if len(f) > 0 {
+				findings = append(findings, settle(f, e.levels[rule.ID], e.compiled[rule.ID], stack.name)...)
+			}
+		}
+	}
+	for _, rule := range e.stack {
+		for _, t := range rule.Types {
+			checked[rule.ID] += len(stack.OfType(t))
 		}
 		f := run(rule, params, "", func(c *Check) { rule.Stack(c, stack) })
-		rep.Findings = append(rep.Findings, settle(f, rep.Levels[rule.ID], compiled[rule.ID], stack.name)...)
+		findings = append(findings, settle(f, e.levels[rule.ID], e.compiled[rule.ID], stack.name)...)
 	}
-	rep.Configuration = p.inForce(cfg, p.Waivers(resources, cfg), rep.Findings)
+	matched := make([]WaiverUse, len(e.uses))
+	for i := range e.uses {
+		matched[i].Waiver = e.uses[i].Waiver
+		matched[i].count(resources)
+	}
+	// A finding outlives its stack; its strings must not hold the stack's input in memory.
+	for i := range findings {
+		f := &findings[i]
+		f.URN, f.Property, f.Message = strings.Clone(f.URN), strings.Clone(f.Property), strings.Clone(f.Message)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.findings = append(e.findings, findings...)
+	for id, n := range checked {
+		e.checked[id] += n
+	}
+	for i, m := range matched {
+		e.uses[i].Matched += m.Matched
+	}
+	e.resources += len(resources)
+}
+
+// Report is what the evaluation found over every stack it was given, in rule, then URN order.
+func (e *Evaluation) Report() *Report {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rep := &Report{Checked: maps.Clone(e.checked), Levels: maps.Clone(e.levels), Resources: e.resources,
+		Findings: slices.Clone(e.findings)}
+	uses := slices.Clone(e.uses)
+	for i := range uses {
+		uses[i].settle()
+	}
+	rep.Configuration = e.p.inForce(e.cfg, uses, rep.Findings)
 	for _, u := range rep.Configuration.Waivers {
 		if u.Problem != "" {
 			rep.Findings = append(rep.Findings, waiverFinding(u))

@@ -103,25 +103,45 @@ func validWaivers(rule string, cfg Config) waivers {
 	return valid
 }
 
+// noMatch is the problem of a waiver that names no resource evaluated.
+const noMatch = "matches no resource of the stack; correct its pattern or remove it"
+
 // Waivers judges every waiver of cfg against resources: what it matched, and why it exempts nothing
 // where it does not. Waivers of a rule that is not in the pack are left out; ParseConfig refuses them.
 func (p *Pack) Waivers(resources []*Resource, cfg Config) []WaiverUse {
+	uses := judgeWaivers(cfg)
+	for i := range uses {
+		uses[i].count(resources)
+		uses[i].settle()
+	}
+	return uses
+}
+
+// judgeWaivers judges every waiver of cfg on its own, before it is matched with any resource.
+func judgeWaivers(cfg Config) []WaiverUse {
 	var out []WaiverUse
 	for _, id := range slices.Sorted(maps.Keys(cfg.Rules)) {
 		for _, w := range cfg.Rules[id].Waivers {
-			u := WaiverUse{Rule: id, Waiver: w, Problem: w.problem(cfg.now(), cfg.waiverTerm())}
-			for _, r := range resources {
-				if w.matches(r.URN, r.Name) {
-					u.Matched++
-				}
-			}
-			if u.Problem == "" && u.Matched == 0 {
-				u.Problem = "matches no resource of the stack; correct its pattern or remove it"
-			}
-			out = append(out, u)
+			out = append(out, WaiverUse{Rule: id, Waiver: w, Problem: w.problem(cfg.now(), cfg.waiverTerm())})
 		}
 	}
 	return out
+}
+
+// count adds the resources the waiver names to what it matched.
+func (u *WaiverUse) count(resources []*Resource) {
+	for _, r := range resources {
+		if u.Waiver.matches(r.URN, r.Name) {
+			u.Matched++
+		}
+	}
+}
+
+// settle gives a waiver valid on its own that matched nothing its problem.
+func (u *WaiverUse) settle() {
+	if u.Problem == "" && u.Matched == 0 {
+		u.Problem = "matches no resource of the stack; correct its pattern or remove it"
+	}
 }
 
 // WaiverFindings are the findings of policy-waivers-valid: one for every waiver that exempts nothing.
