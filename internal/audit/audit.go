@@ -48,18 +48,10 @@ type Options struct {
 // that would overwrite an input) comes before anything is written; the output file appears whole or not
 // at all.
 func Run(o Options, w io.Writer) (failed bool, err error) {
-	if err := o.check(); err != nil {
-		return false, err
-	}
-	cfg, err := o.config()
+	a, err := o.evaluate()
 	if err != nil {
 		return false, err
 	}
-	a, err := o.load()
-	if err != nil {
-		return false, err
-	}
-	a.Report = a.Pack.Evaluate(a.Resources, cfg)
 	if o.Output == "" {
 		bw := bufio.NewWriter(w)
 		if err := report.Write(bw, o.Format, a); err != nil {
@@ -74,18 +66,10 @@ func Run(o Options, w io.Writer) (failed bool, err error) {
 // whether a mandatory rule failed, and the findings that block, one line each (rule, resource,
 // message).
 func Gate(o Options) (rendered []byte, failed bool, blocking []string, err error) {
-	if err := o.check(); err != nil {
-		return nil, false, nil, err
-	}
-	cfg, err := o.config()
+	a, err := o.evaluate()
 	if err != nil {
 		return nil, false, nil, err
 	}
-	a, err := o.load()
-	if err != nil {
-		return nil, false, nil, err
-	}
-	a.Report = a.Pack.Evaluate(a.Resources, cfg)
 	var b bytes.Buffer
 	if err := report.Write(&b, o.Format, a); err != nil {
 		return nil, false, nil, err
@@ -156,7 +140,15 @@ func (o *Options) config() (engine.Config, error) {
 	return cfg, nil
 }
 
-func (o *Options) load() (*report.Audit, error) {
+// evaluate checks the options, reads what they name and evaluates it.
+func (o *Options) evaluate() (*report.Audit, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return nil, err
+	}
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -168,11 +160,10 @@ func (o *Options) load() (*report.Audit, error) {
 			return nil, refusal.New("--resources: %w", err)
 		}
 		defer f.Close()
-		rs, err := ReadPreviewJSON(f)
-		if err != nil {
+		a.Subject, a.Source = "resources in "+filepath.Base(o.Resources), o.Resources
+		if a.Report, a.Resources, err = evaluateStacks(f, a.Pack, cfg, report.Reads(o.Format)); err != nil {
 			return nil, refusal.New("--resources %s: %w", o.Resources, err)
 		}
-		a.Subject, a.Source, a.Resources = "resources in "+filepath.Base(o.Resources), o.Resources, rs
 		return a, nil
 	}
 	rs, err := preview.Stack(o.Project, o.Stack, o.Release)
@@ -181,6 +172,7 @@ func (o *Options) load() (*report.Audit, error) {
 	}
 	a.Subject, a.Source, a.Resources = "stack "+o.Stack, "Pulumi."+o.Stack+".yaml", FromOffline(rs)
 	a.Commit = Commit(o.Project.Dir)
+	a.Report = a.Pack.Evaluate(a.Resources, cfg)
 	return a, nil
 }
 

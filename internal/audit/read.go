@@ -31,52 +31,79 @@ var errTooLarge = fmt.Errorf("more than %d MiB without a complete resource", Max
 // and column of a syntax error or of a value of the wrong kind (the byte offset when r cannot be read
 // again), or the index of a resource without a urn or type.
 func ReadPreviewJSON(r io.Reader) ([]*engine.Resource, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if err := startsAnArray(br); err != nil {
-		return nil, err
-	}
-	win := &window{r: br}
-	d := &jsonReader{dec: jsontext.NewDecoder(win), win: win, interned: map[string]string{}}
-	out, err := d.resources()
-	if err == nil {
-		return out, nil
-	}
-	var syn *jsontext.SyntacticError
-	var at *atError
-	switch {
-	case errors.Is(err, errTooLarge):
-		return nil, fmt.Errorf("resource %d: %w; want the array printed by platformctl preview --json", len(d.read), errTooLarge)
-	case errors.As(err, &syn):
-		return nil, fmt.Errorf("malformed JSON at %s: %v", locate(r, syn.ByteOffset), syn.Err)
-	case errors.As(err, &at):
-		return nil, fmt.Errorf("unexpected JSON at %s: %s", locate(r, at.offset), at.message)
-	}
-	return nil, err
+	var out []*engine.Resource
+	err := StreamPreviewJSON(r, 1, func(rs []*engine.Resource) error {
+		out = append(out, rs...)
+		return nil
+	})
+	return out, err
 }
 
-// startsAnArray refuses, from its first bytes, a document that is not a JSON array.
-func startsAnArray(br *bufio.Reader) error {
+// StreamPreviewJSON reads the array as ReadPreviewJSON does, decoding its resources on workers
+// goroutines, and hands them to each, in the file's order, a run of consecutive resources at a time;
+// what each keeps is all the reader holds beyond a few runs in flight. An error from each stops the
+// reading and is returned as it is.
+func StreamPreviewJSON(r io.Reader, workers int, each func([]*engine.Resource) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	skipped, err := startsAnArray(br)
+	if err != nil {
+		return err
+	}
+	return describe(r, split(br, skipped, max(workers, 1), each))
+}
+
+// describe words a reading error for people: where in r a syntax error or a value of the wrong kind
+// is. An error of the caller's function comes back as it was.
+func describe(r io.Reader, err error) error {
+	var syn *jsontext.SyntacticError
+	var at *atError
+	var ours *eachError
+	switch {
+	case errors.As(err, &ours):
+		return ours.err
+	case errors.As(err, &syn):
+		return fmt.Errorf("malformed JSON at %s: %v", locate(r, syn.ByteOffset), syn.Err)
+	case errors.As(err, &at):
+		return fmt.Errorf("unexpected JSON at %s: %s", locate(r, at.offset), at.message)
+	}
+	return err // nil, too large, or a resource without a urn or type
+}
+
+// tooLarge is the error of resource i running past MaxResourceBytes.
+func tooLarge(i int) error {
+	return fmt.Errorf("resource %d: %w; want the array printed by platformctl preview --json", i, errTooLarge)
+}
+
+// eachError is an error of the caller's function, passed back untouched.
+type eachError struct{ err error }
+
+func (e *eachError) Error() string { return e.err.Error() }
+
+// startsAnArray refuses, from its first bytes, a document that is not a JSON array; it returns how much
+// white space it skipped.
+func startsAnArray(br *bufio.Reader) (skipped int64, err error) {
 	for {
 		head, err := br.Peek(1)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return errors.New("the file is empty; want the array printed by platformctl preview --json")
+				return skipped, errors.New("the file is empty; want the array printed by platformctl preview --json")
 			}
-			return err
+			return skipped, err
 		}
 		switch c := head[0]; {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
 			if _, err := br.Discard(1); err != nil {
-				return err
+				return skipped, err
 			}
+			skipped++
 			continue
 		case c == '[':
-			return nil
+			return skipped, nil
 		case c == '{' || c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n':
-			return nil // JSON, but not an array: the decoder says what it is, and where
+			return skipped, nil // JSON, but not an array: the decoder says what it is, and where
 		}
 		start, _ := br.Peek(16)
-		return fmt.Errorf("not JSON: the file starts with %q; want the array printed by platformctl preview --json", start)
+		return skipped, fmt.Errorf("not JSON: the file starts with %q; want the array printed by platformctl preview --json", start)
 	}
 }
 
@@ -138,20 +165,30 @@ func locate(r io.Reader, offset int64) string {
 type jsonReader struct {
 	dec *jsontext.Decoder
 	win *window
+	// src, when set, is the whole input as one string: each string value read is a part of it, not a
+	// copy.
+	src string
+	// index0 is the index in the file of the first resource this reader reads.
+	index0 int
 	// read are the resources read so far.
 	read []*engine.Resource
-	// interned holds each distinct string once: a URN recurs in every dependency list that names it, and
-	// keys, types and ARNs recur in every resource.
+	// interned holds each distinct string once, where there is no src: a URN recurs in every dependency
+	// list that names it, and keys, types and ARNs recur in every resource.
 	interned map[string]string
 }
 
-// text reads a string (a value or an object name), interned.
+// text reads a string (a value or an object name): a part of src, or else interned.
 func (d *jsonReader) text() (string, error) {
 	raw, err := d.dec.ReadValue()
 	if err != nil {
 		return "", err
 	}
-	if bytes.IndexByte(raw, '\\') >= 0 {
+	escaped := bytes.IndexByte(raw, '\\') >= 0
+	if d.src != "" && !escaped {
+		end := d.dec.InputOffset() - 1
+		return d.src[end-int64(len(raw))+2 : end], nil
+	}
+	if escaped {
 		unquoted, err := jsontext.AppendUnquote(nil, raw)
 		if err != nil {
 			return "", err
@@ -159,6 +196,9 @@ func (d *jsonReader) text() (string, error) {
 		raw = append(append([]byte{'"'}, unquoted...), '"')
 	}
 	body := raw[1 : len(raw)-1]
+	if d.interned == nil {
+		return string(body), nil
+	}
 	if s, ok := d.interned[string(body)]; ok {
 		return s, nil
 	}
@@ -211,8 +251,8 @@ func (d *jsonReader) resources() ([]*engine.Resource, error) {
 		if err != nil {
 			return nil, err
 		}
-		if r.URN == "" || r.Type == "" {
-			return nil, fmt.Errorf("resource %d has no urn or type; want the array printed by platformctl preview --json", len(d.read))
+		if err := complete(r, d.index0+len(d.read)); err != nil {
+			return nil, err
 		}
 		d.read = append(d.read, r)
 	}
@@ -276,6 +316,14 @@ func (d *jsonReader) resource() (*engine.Resource, error) {
 	}
 	_, err := d.dec.ReadToken()
 	return r, err
+}
+
+// complete refuses a resource without the urn and type every rule needs; i is its index in the file.
+func complete(r *engine.Resource, i int) error {
+	if r.URN == "" || r.Type == "" {
+		return fmt.Errorf("resource %d has no urn or type; want the array printed by platformctl preview --json", i)
+	}
+	return nil
 }
 
 // options reads a resource's options object.

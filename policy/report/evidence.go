@@ -20,7 +20,7 @@ type Drill struct {
 func Drills(resources []*engine.Resource) []Drill {
 	var out []Drill
 	for _, r := range resources {
-		if r.Type != "aws:autoscaling/group:Group" {
+		if r.Type != tASG {
 			continue
 		}
 		for _, tag := range r.Get("tags").Items() {
@@ -30,4 +30,13 @@ func Drills(resources []*engine.Resource) []Drill {
 		}
 	}
 	return out
+}
+
+// Reads says which resources a report in format draws on beyond the findings: the Auto Scaling groups,
+// for their drill evidence, and for Markdown every resource, for the diagram.
+func Reads(format string) func(*engine.Resource) bool {
+	if format == "markdown" {
+		return func(*engine.Resource) bool { return true }
+	}
+	return func(r *engine.Resource) bool { return r.Type == tASG }
 }

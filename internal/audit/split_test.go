@@ -1,0 +1,241 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/hipaa-platform/platform/policy/engine"
+)
+
+// choppy hands out its input in pieces of random length, so that the splitter's buffer ends in the
+// middle of strings, escapes and separators.
+type choppy struct {
+	r   io.Reader
+	rnd *rand.Rand
+}
+
+func (c *choppy) Read(p []byte) (int, error) {
+	if n := 1 + c.rnd.IntN(7000); n < len(p) {
+		p = p[:n]
+	}
+	return c.r.Read(p)
+}
+
+// awkward is a preview file whose strings hold everything the splitter must not take for structure:
+// quotes after even and odd runs of backslashes, brackets and braces, separators, escapes of every kind
+// and a long string, in resources of many sizes, laid out with irregular white space.
+func awkward(n int) string {
+	values := []string{
+		`"plain"`, `"a \"quoted\" word"`, `"ends in a backslash \\"`, `"\\\\\" three and a quote"`,
+		`"{\"not\": [\"structure\"]}"`, `"] , } { ["`, `"\u00e9\t\n\/"`, `12.5`, `-3e2`, `true`, `false`, `null`,
+		`[]`, `{}`, `[{"deep": [[{"deeper": "]"}]]}]`,
+		`"` + strings.Repeat("x", 300_000) + `"`,
+	}
+	var b strings.Builder
+	b.WriteString(" \n[\n")
+	for i := range n {
+		if i > 0 {
+			b.WriteString([]string{",", " ,\n", "\t,  "}[i%3])
+		}
+		fmt.Fprintf(&b, `{"urn": "urn:pulumi:s%d::p::t::r%d", "type": "t", "name": "r\"%d", "inputs": {`, i%3, i, i)
+		for j := range 1 + i%len(values) {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			v := values[(i+j)%len(values)]
+			if len(v) > 1000 && i%5 != 0 {
+				v = `"short"`
+			}
+			fmt.Fprintf(&b, `"k%d\\": %s`, j, v)
+		}
+		fmt.Fprintf(&b, `}, "dependencies": ["d\\\\"], "propertyDependencies": {"k0\\": ["d"]}, "options": {"protect": %t}, "custom": true}`, i%2 == 0)
+	}
+	b.WriteString("\n]\n")
+	return b.String()
+}
+
+// sequentialRead reads the whole of doc with the sequential decoder alone, which the splitter hands
+// what it does not expect: the reading the split one must agree with.
+func sequentialRead(doc string) ([]*engine.Resource, error) {
+	s := &splitter{r: strings.NewReader(doc), buf: make([]byte, 0, 16)}
+	r := s.sequential(0, atStart)
+	return r.out, describe(strings.NewReader(doc), r.err)
+}
+
+func sameResources(t *testing.T, got, want []*engine.Resource) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d resources, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := *got[i], *want[i]
+		if !property.New(g.Props).Equals(property.New(w.Props)) {
+			t.Fatalf("resource %d: properties %v, want %v", i, g.Props, w.Props)
+		}
+		g.Props, w.Props = property.Map{}, property.Map{}
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("resource %d: %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+// TestTheSplitReadingIsTheSequentialOne: over a file of awkward strings, read in random pieces, the
+// split reading on several workers gives the very resources of the sequential decoder, in order, in
+// runs no bigger than a few runBytes.
+func TestTheSplitReadingIsTheSequentialOne(t *testing.T) {
+	t.Parallel()
+	doc := awkward(3000)
+	want, err := sequentialRead(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 3000 || want[1].Get("k0\\").Str() != `a "quoted" word` || want[1].Name != `r"1` {
+		t.Fatalf("the sequential decoder read %d resources of 3000, the second %v", len(want), want[1].Props)
+	}
+	for _, workers := range []int{1, 2, 8} {
+		var got []*engine.Resource
+		runs := 0
+		err := StreamPreviewJSON(&choppy{strings.NewReader(doc), rand.New(rand.NewPCG(uint64(workers), 1))}, workers, func(rs []*engine.Resource) error {
+			got = append(got, rs...)
+			runs++
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%d workers: %v", workers, err)
+		}
+		sameResources(t, got, want)
+		if runs < 10 {
+			t.Errorf("%d workers: the file came in %d runs, want it split into many", workers, runs)
+		}
+	}
+}
+
+// TestTheSplitReadingRefusesAsTheSequentialOne: each malformed file, past a few good resources, is
+// refused with the sequential decoder's message and position, on any number of workers.
+func TestTheSplitReadingRefusesAsTheSequentialOne(t *testing.T) {
+	t.Parallel()
+	good := `{"urn": "urn:pulumi:s::p::t::a", "type": "t", "inputs": {"s": "a \"}\" string"}}`
+	goods := strings.Repeat(good+",\n", 40) + good
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"a field of the wrong kind", "[" + goods + `,` + "\n" + `{"urn": 42, "type": "t"}]`, "urn is a JSON number; want a string"},
+		{"a resource not an object", "[" + goods + `, "a string"]`, "a resource is a JSON string; want an object"},
+		{"junk between resources", "[" + goods + ` x ` + good + `]`, "malformed JSON at line 41"},
+		{"a comma before the end", "[" + goods + `,]`, "malformed JSON at line 41"},
+		{"brackets that do not match", "[" + goods + `, {"urn": "u", "type": "t", "inputs": {"a": [1}]}]`, "malformed JSON at line 41"},
+		{"a missing value", "[" + goods + ",\n" + `{"urn": "u", "type": }]`, "malformed JSON at line 42, column 22"},
+		{"no type", "[" + goods + `, {"urn": "u"}]`, "resource 41 has no urn or type"},
+		{"cut short in a string", "[" + goods + `, {"urn": "u`, "unexpected EOF"},
+		{"cut short after a resource", "[" + goods, "unexpected EOF"},
+		{"a document that is not an array", `{"urn": "u"}`, "the document is a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, want := sequentialRead(tc.doc)
+			if want == nil || !strings.Contains(want.Error(), tc.want) {
+				t.Fatalf("the sequential decoder says %v, want %q", want, tc.want)
+			}
+			for _, workers := range []int{1, 4} {
+				_, err := func() ([]*engine.Resource, error) {
+					var out []*engine.Resource
+					err := StreamPreviewJSON(bytes.NewReader([]byte(tc.doc)), workers, func(rs []*engine.Resource) error {
+						out = append(out, rs...)
+						return nil
+					})
+					return out, err
+				}()
+				if err == nil || err.Error() != want.Error() {
+					t.Errorf("%d workers: %v, want %v", workers, err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestAnErrorOfTheCallerStopsTheReading: the function given the runs can stop the reading, and its
+// error comes back as it was.
+func TestAnErrorOfTheCallerStopsTheReading(t *testing.T) {
+	t.Parallel()
+	stop := fmt.Errorf("enough")
+	calls := 0
+	err := StreamPreviewJSON(strings.NewReader(awkward(2000)), 4, func([]*engine.Resource) error {
+		calls++
+		return stop
+	})
+	if err != stop || calls != 1 {
+		t.Errorf("error %v after %d calls, want %v after 1", err, calls, stop)
+	}
+}
+
+// TestTheFastDecoderReadsWhatTheTokenDecoderReads: every resource of the awkward file is read by the
+// one-pass decoder, into what the token decoder reads; and what the token decoder refuses, the fast one
+// does not accept.
+func TestTheFastDecoderReadsWhatTheTokenDecoderReads(t *testing.T) {
+	t.Parallel()
+	var raws []string
+	s := &splitter{r: strings.NewReader(awkward(200)), buf: make([]byte, 0, 1<<20)}
+	s.runs(func(r *run) bool {
+		raws = append(raws, r.raws...)
+		return true
+	})
+	if len(raws) != 200 {
+		t.Fatalf("split %d resources of 200", len(raws))
+	}
+	var got, want []*engine.Resource
+	for i, raw := range raws {
+		r, ok := fastResource(raw)
+		if !ok {
+			t.Fatalf("resource %d: the fast decoder refused %.200s", i, raw)
+		}
+		got = append(got, r)
+		d := &jsonReader{dec: jsontext.NewDecoder(strings.NewReader(raw)), src: raw}
+		w, err := d.resource()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, w)
+	}
+	sameResources(t, got, want)
+	for _, bad := range []string{
+		`{"urn": "a", "urn": "b"}`, `{"inputs": {"x": 1, "x": 2}}`, `{"options": {"protect": true, "protect": true}}`,
+		`{"a": 01}`, `{"a": 1.}`, `{"a": -}`, `{"a": 1e}`, `{"a": tru}`, `{"a": [1,]}`, `{"a": {"b": 1,}}`, `{"a": 1 "b": 2}`,
+		"{\"urn\": \"\xff\"}", "{\"a\": \"a tab\there\"}", `{"a": "\x"}`, `{"a": "cut`, `{"a": 1} junk`,
+		`{"urn": 1}`, `{"inputs": []}`, `{"dependencies": "d"}`, `{"propertyDependencies": {"a": "d"}}`,
+		`{"options": {"protect": "yes"}}`, `{"options": {"import": 1}}`,
+	} {
+		if _, ok := fastResource(bad); ok {
+			t.Errorf("the fast decoder accepted %s", bad)
+		}
+		d := &jsonReader{dec: jsontext.NewDecoder(strings.NewReader(bad)), src: bad}
+		if _, err := d.resource(); err == nil && !strings.HasSuffix(bad, "junk") {
+			t.Errorf("the token decoder accepts %s, so the fast one should too", bad)
+		}
+	}
+}
+
+// TestPlainText: a control character or invalid UTF-8 anywhere in a string, in the words read eight
+// bytes at a time or in the rest, makes it need escaping.
+func TestPlainText(t *testing.T) {
+	t.Parallel()
+	base := strings.Repeat("abcdefgh", 3) + "xyz"
+	if !plainText(base) || !plainText("") || !plainText("héllo wörld, ünïcode ok") {
+		t.Fatal("plain text refused")
+	}
+	for i := range len(base) {
+		for _, c := range []byte{0x00, 0x1f, '\n', 0xff} {
+			s := base[:i] + string([]byte{c}) + base[i+1:]
+			if plainText(s) {
+				t.Errorf("byte %#x at %d accepted", c, i)
+			}
+		}
+	}
+}
