@@ -177,10 +177,9 @@ func (e *Evaluation) Stack(resources []*Resource) {
 		f := run(rule, params, "", func(c *Check) { rule.Stack(c, stack) })
 		findings = append(findings, settle(f, e.levels[rule.ID], e.compiled[rule.ID], stack.name)...)
 	}
-	matched := make([]WaiverUse, len(e.uses))
+	matched := make([]int, len(e.uses))
 	for i := range e.uses {
-		matched[i].Waiver = e.uses[i].Waiver
-		matched[i].count(resources)
+		matched[i] = e.uses[i].Waiver.count(resources)
 	}
 	// A finding outlives its stack; its strings must not hold the stack's input in memory.
 	for i := range findings {
@@ -193,8 +192,8 @@ func (e *Evaluation) Stack(resources []*Resource) {
 	for id, n := range checked {
 		e.checked[id] += n
 	}
-	for i, m := range matched {
-		e.uses[i].Matched += m.Matched
+	for i, n := range matched {
+		e.uses[i].Matched += n
 	}
 	e.resources += len(resources)
 }

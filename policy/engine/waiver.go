@@ -111,7 +111,7 @@ const noMatch = "matches no resource of the stack; correct its pattern or remove
 func (p *Pack) Waivers(resources []*Resource, cfg Config) []WaiverUse {
 	uses := judgeWaivers(cfg)
 	for i := range uses {
-		uses[i].count(resources)
+		uses[i].Matched = uses[i].Waiver.count(resources)
 		uses[i].settle()
 	}
 	return uses
@@ -128,13 +128,15 @@ func judgeWaivers(cfg Config) []WaiverUse {
 	return out
 }
 
-// count adds the resources the waiver names to what it matched.
-func (u *WaiverUse) count(resources []*Resource) {
+// count is how many of resources the waiver names.
+func (w *Waiver) count(resources []*Resource) int {
+	n := 0
 	for _, r := range resources {
-		if u.Waiver.matches(r.URN, r.Name) {
-			u.Matched++
+		if w.matches(r.URN, r.Name) {
+			n++
 		}
 	}
+	return n
 }
 
 // settle gives a waiver valid on its own that matched nothing its problem.
