@@ -85,14 +85,17 @@ func (s *stack) logBucket() (err error) {
 
 func (s *stack) baseline() (err error) {
 	s.Baseline, err = baseline.NewAccount(s.ctx, s.n.Name("baseline"), &baseline.AccountArgs{
-		AccountID:        s.account,
-		Region:           s.cfg.Region,
-		LogsKeyArn:       s.Keys.LogsKeyArn,
-		EbsKeyArn:        s.Keys.EbsKeyArn,
-		AccessLogBucket:  s.Buckets.Logs.BucketName,
-		LogRetentionDays: s.cfg.LogRetentionDays,
-		Sessions:         s.found.sessions,
-		Tags:             s.n.Tags(),
+		AccountID:           s.account,
+		Region:              s.cfg.Region,
+		LogsKeyArn:          s.Keys.LogsKeyArn,
+		EbsKeyArn:           s.Keys.EbsKeyArn,
+		AccessLogBucket:     s.Buckets.Logs.BucketName,
+		LogRetentionDays:    s.cfg.LogRetentionDays,
+		Sessions:            s.found.sessions,
+		RecorderName:        s.cfg.Compliance.RecorderName,
+		OrganizationManaged: s.cfg.Compliance.OrganizationManaged,
+		AlertEmails:         s.cfg.Monitoring.AlertEmails,
+		Tags:                s.n.Tags(),
 	}, s.stateful())
 	return err
 }
@@ -137,6 +140,8 @@ func (s *stack) exportAccount() {
 	ctx.Export("trailArn", s.Baseline.TrailArn)
 	ctx.Export("guardDutyDetectorId", s.Baseline.DetectorId)
 	ctx.Export("sessionPreferences", s.Baseline.SessionPreferences)
+	ctx.Export("conformancePack", s.Baseline.ConformancePack)
+	ctx.Export("securityAlertTopicArn", s.Baseline.AlertTopicArn)
 	ctx.Export("imagePipelines", s.ImagePipelines.PipelineArns)
 	// The images this version of the recipes built; an environment pins one with hipaa:dbImageId or
 	// monitoringImageId.

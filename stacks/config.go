@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/app"
+	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/images"
 	"github.com/hipaa-platform/platform/components/patching"
@@ -46,6 +47,8 @@ type Config struct {
 	Registry            RegistryConfig
 	// ImageBuild is how an account stack builds the host images.
 	ImageBuild ImageBuildConfig
+	// Compliance is how an account stack runs AWS's own checks of the account.
+	Compliance ComplianceConfig
 	App        TierConfig
 	Engine     TierConfig
 	// ExpiresAt is when a demo stack may be reaped; zero for a stack that does not expire.
@@ -132,6 +135,14 @@ type ImageBuildConfig struct {
 	Schedule     string
 }
 
+// ComplianceConfig is how an account stack sets up AWS Config, Security Hub and Inspector.
+type ComplianceConfig struct {
+	// RecorderName is the AWS Config recorder's name (baseline.AccountArgs.RecorderName).
+	RecorderName string
+	// OrganizationManaged are the services the organization runs for the account.
+	OrganizationManaged []string
+}
+
 // InstanceTypes are the EC2 types of each tier; every one must run with dedicated tenancy.
 type InstanceTypes struct {
 	App        string
@@ -192,6 +203,10 @@ func read(own, aws reader) *Config {
 			ReplicaRegion: own.string("registryReplicaRegion", optional(check.Region)),
 			ReplicateTo:   own.strings("registryReplicateTo", accountID),
 			ReplicateFrom: own.strings("registryReplicateFrom", accountID),
+		},
+		Compliance: ComplianceConfig{
+			RecorderName:        own.string("configRecorderName", check.ConfigRecorderName),
+			OrganizationManaged: own.strings("organizationManaged", func(s string) error { return check.OneOf(s, baseline.OrganizationServices...) }),
 		},
 		ImageBuild: ImageBuildConfig{
 			ParentImage:  own.string("imageParentId", optional(check.ImageID)),
@@ -309,6 +324,9 @@ func (c *Config) validate(own reader) {
 		own.fail("engineMaxSize", fmt.Errorf("got %d, below engineMinSize %d", c.Engine.MaxSize, c.Engine.MinSize))
 	}
 	c.validateRegistry(own)
+	if len(c.Compliance.OrganizationManaged) > 0 && !c.AccountBaseline {
+		own.fail("organizationManaged", errors.New("set on an environment; the account's AWS Config, Security Hub and Inspector are its account stack's (accountBaseline true)"))
+	}
 	if c.Registry.Owner && !c.AccountBaseline {
 		own.fail("registryOwner", errors.New("true on an environment; the account's repositories belong to its account stack (accountBaseline true), so that no environment's destroy takes the releases with it and the repository exists before the first release replicates into it"))
 	}

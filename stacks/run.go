@@ -138,6 +138,16 @@ func (s *stack) stateful() pulumi.ResourceOption {
 	return pulumi.Protect(s.cfg.Protect || s.cfg.AccountBaseline)
 }
 
+// recording is what records the account's resources for AWS Config when this stack declares it (an
+// account stack's baseline), which the stack's conformance packs wait for; nil in an environment, which
+// its account stack deployed before.
+func (s *stack) recording() []pulumi.Resource {
+	if s.Baseline == nil {
+		return nil
+	}
+	return s.Baseline.Recording
+}
+
 func (s *stack) keys() (err error) {
 	s.Keys, err = kms.NewKeys(s.ctx, s.n.Name("keys"), &kms.KeysArgs{
 		AccountID: s.account,
@@ -161,6 +171,7 @@ func (s *stack) newNetwork(name string) (err error) {
 		Region:               s.cfg.Region,
 		FlowLogKmsKeyArn:     s.Keys.LogsKeyArn,
 		FlowLogRetentionDays: s.cfg.LogRetentionDays,
+		RecordedBy:           s.recording(),
 		Tags:                 s.n.Tags(),
 	})
 	return err

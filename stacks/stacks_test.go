@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/components/images"
@@ -235,22 +236,26 @@ func TestDevIsSmallerButKeepsEverySafeguard(t *testing.T) {
 	}
 }
 
-// accountSingletons are what only an account stack declares.
-var accountSingletons = []string{"aws:cloudtrail/trail:Trail", "aws:guardduty/detector:Detector",
-	"aws:ebs/encryptionByDefault:EncryptionByDefault", "aws:ebs/defaultKmsKey:DefaultKmsKey",
-	"aws:iam/accountPasswordPolicy:AccountPasswordPolicy", "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",
-	"aws:iam/serviceLinkedRole:ServiceLinkedRole"}
+// accountSingletons are what only an account stack declares, and how many of each: the service-linked
+// roles are Auto Scaling's and AWS Config's.
+var accountSingletons = map[string]int{"aws:cloudtrail/trail:Trail": 1, "aws:guardduty/detector:Detector": 1,
+	"aws:ebs/encryptionByDefault:EncryptionByDefault": 1, "aws:ebs/defaultKmsKey:DefaultKmsKey": 1,
+	"aws:iam/accountPasswordPolicy:AccountPasswordPolicy": 1, "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": 1,
+	"aws:iam/serviceLinkedRole:ServiceLinkedRole": 2, "aws:cfg/recorder:Recorder": 1, "aws:cfg/deliveryChannel:DeliveryChannel": 1,
+	"aws:cfg/recorderStatus:RecorderStatus": 1, "aws:securityhub/account:Account": 1, "aws:inspector2/enabler:Enabler": 1,
+	"aws:guardduty/detectorFeature:DetectorFeature": len(baseline.GuardDutyFeatures)}
 
 func TestOnlyTheAccountStacksDeclareTheAccountsSingletons(t *testing.T) {
 	t.Parallel()
 	stackNames, _ := loadProject(t).Stacks()
 	for _, stack := range append(stackNames, "demo-acme") {
-		want := 0
-		if isAccountStack(t, stack) {
-			want = 1
-		}
+		account := isAccountStack(t, stack)
 		rs := previewStack(t, stack)
-		for _, typ := range accountSingletons {
+		for typ, n := range accountSingletons {
+			want := 0
+			if account {
+				want = n
+			}
 			if got := len(offlinetest.Of(rs, typ)); got != want {
 				t.Errorf("%s: %d of %s, want %d", stack, got, typ, want)
 			}
@@ -298,10 +303,14 @@ func TestAnAccountStackAdoptsTheSingletonsThatExistAndIsAllProtected(t *testing.
 		t.Fatal(err)
 	}
 	rs := rec.Resources
-	role := offlinetest.One(t, rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole")
+	role, ok := offlinetest.Named(rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole", "hipaa-account-nonprod-autoscaling")
+	configRole, ok2 := offlinetest.Named(rs, "aws:iam/serviceLinkedRole:ServiceLinkedRole", "hipaa-account-nonprod-baseline-config")
+	if !ok || !ok2 {
+		t.Fatalf("the account stack lacks the Auto Scaling role (%v) or AWS Config's (%v)", ok, ok2)
+	}
 	detector := offlinetest.One(t, rs, "aws:guardduty/detector:Detector")
-	if role.Options.Import != offline.AutoScalingRoleArn || detector.Options.Import != offline.DetectorID {
-		t.Errorf("role imports %q, detector %q: want both adopted, nothing created", role.Options.Import, detector.Options.Import)
+	if role.Options.Import != offline.AutoScalingRoleArn || configRole.Options.Import != offline.ConfigRoleArn || detector.Options.Import != offline.DetectorID {
+		t.Errorf("roles import %q and %q, detector %q: want all adopted, nothing created", role.Options.Import, configRole.Options.Import, detector.Options.Import)
 	}
 	for _, k := range offlinetest.Of(rs, "aws:kms/key:Key") {
 		if !slices.Contains(k.Options.DependsOn, role.URN) {
@@ -331,6 +340,32 @@ func TestAnAccountStackAdoptsTheSingletonsThatExistAndIsAllProtected(t *testing.
 	}
 }
 
+// An account stack's conformance packs (the account's, and its build network's own) can only be created
+// once its recorder runs; an environment's, deployed after its account stack, need not wait.
+func TestEveryStackChecksItsOwnNetworkOnceTheAccountRecords(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"account-prod", "prod"} {
+		rs := previewStack(t, stack)
+		packs := offlinetest.Of(rs, "aws:cfg/conformancePack:ConformancePack")
+		status := offlinetest.Of(rs, "aws:cfg/recorderStatus:RecorderStatus")
+		want := 1
+		if isAccountStack(t, stack) {
+			want = 2
+		}
+		if len(packs) != want {
+			t.Fatalf("%s: %d conformance packs, want %d", stack, len(packs), want)
+		}
+		for _, p := range packs {
+			if strings.HasSuffix(p.Name, "-internet-paths") && !strings.Contains(p.String("templateBody"), `"TagValue":"`+stack+`"`) {
+				t.Errorf("%s: %s is not scoped to the stack's resources", stack, p.Name)
+			}
+			if len(status) == 1 && !slices.Contains(p.Options.DependsOn, status[0].URN) {
+				t.Errorf("%s: %s does not wait for the recorder", stack, p.Name)
+			}
+		}
+	}
+}
+
 func TestAnAccountStackCreatesTheSingletonsThatAreMissing(t *testing.T) {
 	t.Parallel()
 	rec, err := recordIn(t, "account-prod", offline.Fresh)
@@ -338,8 +373,10 @@ func TestAnAccountStackCreatesTheSingletonsThatAreMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []string{"aws:iam/serviceLinkedRole:ServiceLinkedRole", "aws:guardduty/detector:Detector"} {
-		if r := offlinetest.One(t, rec.Resources, typ); r.Options.Import != "" {
-			t.Errorf("%s imports %q in an account that has none", typ, r.Options.Import)
+		for _, r := range offlinetest.Of(rec.Resources, typ) {
+			if r.Options.Import != "" {
+				t.Errorf("%s %s imports %q in an account that has none", typ, r.Name, r.Options.Import)
+			}
 		}
 	}
 }
@@ -456,6 +493,10 @@ func TestConfigRulesAcrossKeys(t *testing.T) {
 		{"throughput beyond the IOPS", map[string]string{"hipaa:dbVolumeIops": "3000", "hipaa:dbVolumeThroughputMiBps": "1000"},
 			"hipaa:dbVolumeThroughputMiBps", "got 1000 MiB/s with 3000 IOPS; want at most 750 MiB/s"},
 		{"an account stack with a release", map[string]string{"hipaa:accountBaseline": "true"}, "hipaa:release", "set on an account stack"},
+		{"recorder name", map[string]string{"hipaa:configRecorderName": "my recorder"}, "hipaa:configRecorderName", `got "my recorder", want 1 to 256 letters`},
+		{"organization service", map[string]string{"hipaa:accountBaseline": "true", "hipaa:release": "", "hipaa:organizationManaged": `["guardduty"]`},
+			"hipaa:organizationManaged[0]", `got "guardduty", want one of config, securityhub, inspector`},
+		{"organization on an environment", map[string]string{"hipaa:organizationManaged": `["config"]`}, "hipaa:organizationManaged", "set on an environment"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -2,6 +2,8 @@ package baseline
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudtrail"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/hipaa-platform/platform/components/bucket"
 	"github.com/hipaa-platform/platform/internal/check"
+	"github.com/hipaa-platform/platform/internal/conformance"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -49,6 +52,16 @@ type AccountArgs struct {
 	// Sessions is what FindSessionPreferences found of the account's Session Manager preferences, which
 	// the baseline adopts or creates. Required.
 	Sessions *Sessions
+	// RecorderName is the name of the region's AWS Config recorder and delivery channel, which the baseline
+	// declares, taking over the account's recorder of that name if there is one. Optional; default
+	// "default", the name AWS Config's console gives them.
+	RecorderName string
+	// OrganizationManaged are services the account's organization sets up for it, which the baseline then
+	// leaves alone: "config" (the recorder and delivery channel, as AWS Control Tower runs them),
+	// "securityhub", "inspector". Optional; default none.
+	OrganizationManaged []string
+	// AlertEmails are subscribed to the account's security alerts (the trail's alarms). Optional.
+	AlertEmails []string
 	// Tags are added to every resource. Optional.
 	Tags map[string]string
 }
@@ -65,6 +78,14 @@ type Account struct {
 	DetectorId pulumi.StringOutput `pulumi:"detectorId"`
 	// SessionPreferences is the name of the account's Session Manager preferences document.
 	SessionPreferences pulumi.StringOutput `pulumi:"sessionPreferences"`
+	// ConformancePack is the name of the account's HIPAA conformance pack.
+	ConformancePack pulumi.StringOutput `pulumi:"conformancePack"`
+	// AlertTopicArn is the topic of the account's security alerts.
+	AlertTopicArn pulumi.StringOutput `pulumi:"alertTopicArn"`
+
+	// Recording is what records the account's resources for AWS Config (empty where the organization
+	// runs the recorder): a conformance pack of the same stack waits for it.
+	Recording []pulumi.Resource
 }
 
 func (a *AccountArgs) validate(name string) error {
@@ -87,7 +108,24 @@ func (a *AccountArgs) validate(name string) error {
 	if err := check.LogRetention(a.LogRetentionDays); err != nil {
 		return fmt.Errorf("baseline %q: LogRetentionDays: %w", name, err)
 	}
+	if a.RecorderName != "" {
+		if err := check.ConfigRecorderName(a.RecorderName); err != nil {
+			return fmt.Errorf("baseline %q: RecorderName: %w", name, err)
+		}
+	}
+	for i, s := range a.OrganizationManaged {
+		if !slices.Contains(OrganizationServices, s) {
+			return fmt.Errorf("baseline %q: OrganizationManaged[%d] %q is not one of %s", name, i, s, strings.Join(OrganizationServices, ", "))
+		}
+	}
 	return nil
+}
+
+func (a AccountArgs) withDefaults() AccountArgs {
+	if a.RecorderName == "" {
+		a.RecorderName = DefaultRecorderName
+	}
+	return a
 }
 
 // NewAccount creates the baseline.
@@ -95,7 +133,7 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 	if err := args.validate(name); err != nil {
 		return nil, err
 	}
-	a := *args
+	a := args.withDefaults()
 
 	comp := &Account{}
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
@@ -107,7 +145,7 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 	// disable GuardDuty, and stop the trail and delete its log group.
 	retain := pulumi.RetainOnDelete(true)
 
-	trail, trailBucket, err := auditTrail(ctx, name, &a, parent, retain)
+	trail, trailBucket, trailGroup, err := auditTrail(ctx, name, &a, parent, retain)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +177,36 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
+	if err := guardDutyFeatures(ctx, name+"-guardduty", detector, parent, retain); err != nil {
+		return nil, err
+	}
 	sessions, err := newSessionPreferences(ctx, name, &a, parent, retain)
+	if err != nil {
+		return nil, err
+	}
+	var recording []pulumi.Resource
+	if !a.organizationRuns(OrgConfig) {
+		status, err := configRecorder(ctx, name, &a, trailBucket, parent, retain)
+		if err != nil {
+			return nil, err
+		}
+		recording = append(recording, status)
+	}
+	pack, err := conformancePack(ctx, name, &a, trailBucket.BucketName, recording, conformance.InlineLimit, parent, retain)
+	if err != nil {
+		return nil, err
+	}
+	if !a.organizationRuns(OrgSecurityHub) {
+		if err := securityHub(ctx, name, &a, recording, parent, retain); err != nil {
+			return nil, err
+		}
+	}
+	if !a.organizationRuns(OrgInspector) {
+		if err := inspector(ctx, name, &a, parent, retain); err != nil {
+			return nil, err
+		}
+	}
+	topic, err := securityAlarms(ctx, name, &a, trailGroup.Name, parent, retain)
 	if err != nil {
 		return nil, err
 	}
@@ -148,33 +215,44 @@ func NewAccount(ctx *pulumi.Context, name string, args *AccountArgs, opts ...pul
 	comp.TrailBucketName = trailBucket.BucketName
 	comp.DetectorId = detector.ID().ToStringOutput()
 	comp.SessionPreferences = sessions.Name
+	comp.ConformancePack = pack.Name
+	comp.Recording = recording
+	comp.AlertTopicArn = topic.Arn
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"trailArn":           comp.TrailArn,
 		"trailBucketName":    comp.TrailBucketName,
 		"detectorId":         comp.DetectorId,
 		"sessionPreferences": comp.SessionPreferences,
+		"conformancePack":    comp.ConformancePack,
+		"alertTopicArn":      comp.AlertTopicArn,
 	}); err != nil {
 		return nil, err
 	}
 	return comp, nil
 }
 
-// auditTrail records every API call in every region into a bucket of its own and a log group, both
-// encrypted with the logs key and kept for the retention, with digest files that prove no log was altered.
-func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain pulumi.ResourceOption) (*cloudtrail.Trail, *bucket.Bucket, error) {
+// auditTrail records every management event in every region, and every read and write of an S3 object
+// but the trail's own, into a bucket of its own and a log group, both encrypted with the logs key and kept
+// for the retention, with digest files that prove no log was altered. AWS Config delivers its history to
+// the same bucket, under its own prefix.
+func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain pulumi.ResourceOption) (*cloudtrail.Trail, *bucket.Bucket, *cloudwatch.LogGroup, error) {
 	trailName := name + "-trail"
+	writers := []bucket.Writer{{Service: "cloudtrail.amazonaws.com", Prefix: "AWSLogs/" + a.AccountID + "/"}}
+	if !a.organizationRuns(OrgConfig) {
+		writers = append(writers, ConfigWriter(a.AccountID))
+	}
 	trailBucket, err := bucket.NewBucket(ctx, trailName, &bucket.BucketArgs{
 		BucketName:      trailName + "-" + a.AccountID,
 		Purpose:         "audit",
 		KmsKeyArn:       a.LogsKeyArn,
 		AccessLogBucket: a.AccessLogBucket,
 		AccountID:       a.AccountID,
-		Writers:         []bucket.Writer{{Service: "cloudtrail.amazonaws.com", Prefix: "AWSLogs/" + a.AccountID + "/"}},
+		Writers:         writers,
 		ExpireAfterDays: a.LogRetentionDays,
 		Tags:            a.Tags,
 	}, parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating trail bucket: %w", err)
+		return nil, nil, nil, fmt.Errorf("creating trail bucket: %w", err)
 	}
 	groupName := "/hipaa/" + trailName
 	group, err := cloudwatch.NewLogGroup(ctx, trailName, &cloudwatch.LogGroupArgs{
@@ -184,7 +262,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain
 		Tags:            naming.Tags(a.Tags, trailName),
 	}, parent, retain)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating trail log group: %w", err)
+		return nil, nil, nil, fmt.Errorf("creating trail log group: %w", err)
 	}
 	role, err := iam.NewRole(ctx, trailName, &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(iampolicy.New(
@@ -196,7 +274,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain
 		Tags:        naming.Tags(a.Tags, trailName),
 	}, parent, retain)
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating trail role: %w", err)
+		return nil, nil, nil, fmt.Errorf("creating trail role: %w", err)
 	}
 	rolePolicy, err := iam.NewRolePolicy(ctx, trailName, &iam.RolePolicyArgs{
 		Role: role.ID(),
@@ -204,7 +282,7 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain
 			[]string{iampolicy.LogGroupArn(a.Region, a.AccountID, groupName) + ":*"})).JSON()),
 	}, parent, retain, pulumi.DependsOn([]pulumi.Resource{group}))
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating trail role policy: %w", err)
+		return nil, nil, nil, fmt.Errorf("creating trail role policy: %w", err)
 	}
 	trail, err := cloudtrail.NewTrail(ctx, trailName, &cloudtrail.TrailArgs{
 		S3BucketName:               trailBucket.BucketName,
@@ -215,10 +293,35 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain
 		KmsKeyId:                   a.LogsKeyArn,
 		CloudWatchLogsGroupArn:     pulumi.Sprintf("%s:*", group.Arn),
 		CloudWatchLogsRoleArn:      role.Arn,
+		AdvancedEventSelectors:     eventSelectors(iampolicy.Partition(a.Region), trailName+"-"+a.AccountID),
 		Tags:                       naming.Tags(a.Tags, trailName),
 	}, parent, retain, pulumi.DependsOn(append([]pulumi.Resource{rolePolicy}, trailBucket.Ready...)))
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating trail: %w", err)
+		return nil, nil, nil, fmt.Errorf("creating trail: %w", err)
 	}
-	return trail, trailBucket, nil
+	return trail, trailBucket, group, nil
+}
+
+// eventSelectors are the trail's advanced event selectors: every management event, and the S3 data events
+// (each object read and write, which AWS Config's cloudtrail-s3-dataevents-enabled and the PHI buckets'
+// audit ask for) of every bucket but the trail's own, whose every delivery would otherwise be logged in a
+// delivery of its own. With advanced selectors an event no selector matches is not logged
+// (PutEventSelectors), so management events need a selector of their own.
+func eventSelectors(partition, trailBucket string) cloudtrail.TrailAdvancedEventSelectorArray {
+	return cloudtrail.TrailAdvancedEventSelectorArray{
+		cloudtrail.TrailAdvancedEventSelectorArgs{
+			Name: pulumi.String("Management events"),
+			FieldSelectors: cloudtrail.TrailAdvancedEventSelectorFieldSelectorArray{
+				cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{Field: pulumi.String("eventCategory"), Equals: pulumi.ToStringArray([]string{"Management"})},
+			},
+		},
+		cloudtrail.TrailAdvancedEventSelectorArgs{
+			Name: pulumi.String("S3 object events, but the trail's own bucket"),
+			FieldSelectors: cloudtrail.TrailAdvancedEventSelectorFieldSelectorArray{
+				cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{Field: pulumi.String("eventCategory"), Equals: pulumi.ToStringArray([]string{"Data"})},
+				cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{Field: pulumi.String("resources.type"), Equals: pulumi.ToStringArray([]string{"AWS::S3::Object"})},
+				cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{Field: pulumi.String("resources.ARN"), NotStartsWiths: pulumi.ToStringArray([]string{"arn:" + partition + ":s3:::" + trailBucket + "/"})},
+			},
+		},
+	}
 }

@@ -21,6 +21,24 @@ import (
 // matches its state like any other (pulumi/pulumi developer-docs/architecture/import.md), so the next
 // update finds it and changes nothing.
 
+// A LinkedRole is a service-linked role: one per account and service, named by AWS.
+type LinkedRole struct {
+	// Service is the service that assumes it, such as autoscaling.amazonaws.com.
+	Service string
+	// Name is the name AWS gives the role without a custom suffix.
+	Name string
+	// Description is the role's description when the baseline creates it.
+	Description string
+}
+
+// path is where IAM keeps the role: /aws-service-role/<service>/.
+func (r LinkedRole) path() string { return "/aws-service-role/" + r.Service + "/" }
+
+// Arn is the role's ARN, known before the role exists.
+func (r LinkedRole) Arn(partition, account string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", partition, account, r.path(), r.Name)
+}
+
 // AutoScalingService is the service whose role the EBS keys' policies name.
 const AutoScalingService = "autoscaling.amazonaws.com"
 
@@ -28,8 +46,24 @@ const AutoScalingService = "autoscaling.amazonaws.com"
 // the role Auto Scaling launches instances as.
 const AutoScalingRoleName = "AWSServiceRoleForAutoScaling"
 
-// autoScalingRolePath is the path of every Auto Scaling service-linked role.
-const autoScalingRolePath = "/aws-service-role/" + AutoScalingService + "/"
+// AutoScalingRole is the role Auto Scaling launches instances as. It is retained when the stack is
+// destroyed: every Auto Scaling group in the account, the platform's or not, launches as this role.
+var AutoScalingRole = LinkedRole{
+	Service:     AutoScalingService,
+	Name:        AutoScalingRoleName,
+	Description: "Auto Scaling, which the EBS keys let encrypt the volumes of the instances it launches",
+}
+
+// ConfigRole is the role AWS Config records the account's resources as. Security Hub's control Config.1
+// asks that the recorder use it, rather than a role of the account's own. It cannot write to S3 or use a
+// key itself (AWS Config Developer Guide, "Permissions for the Amazon S3 Bucket" and "Permissions for the
+// KMS Key"), so AWS Config delivers as its service principal, which the trail bucket's policy and the logs
+// key's policy admit.
+var ConfigRole = LinkedRole{
+	Service:     "config.amazonaws.com",
+	Name:        "AWSServiceRoleForConfig",
+	Description: "AWS Config, which records the account's resources for the HIPAA conformance pack and Security Hub",
+}
 
 // ServiceRole is a service-linked role found in the account.
 type ServiceRole struct {
@@ -38,52 +72,59 @@ type ServiceRole struct {
 }
 
 // FindAutoScalingRole looks the account's Auto Scaling service-linked role up; nil when the account has
-// none. iam.getRoles answers an empty list, not an error, when nothing matches.
+// none.
 func FindAutoScalingRole(ctx *pulumi.Context) (*ServiceRole, error) {
+	return FindRole(ctx, AutoScalingRole)
+}
+
+// FindRole looks a service-linked role up; nil when the account has none. iam.getRoles answers an empty
+// list, not an error, when nothing matches.
+func FindRole(ctx *pulumi.Context, r LinkedRole) (*ServiceRole, error) {
 	roles, err := iam.GetRoles(ctx, &iam.GetRolesArgs{
-		PathPrefix: pulumi.StringRef(autoScalingRolePath),
-		NameRegex:  pulumi.StringRef("^" + AutoScalingRoleName + "$"),
+		PathPrefix: pulumi.StringRef(r.path()),
+		NameRegex:  pulumi.StringRef("^" + r.Name + "$"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("looking up the Auto Scaling service-linked role: %w", err)
+		return nil, fmt.Errorf("looking up the %s service-linked role: %w", r.Service, err)
 	}
 	if len(roles.Names) == 0 {
 		return nil, nil
 	}
 	role, err := iam.LookupRole(ctx, &iam.LookupRoleArgs{Name: roles.Names[0]})
 	if err != nil {
-		return nil, fmt.Errorf("reading the Auto Scaling service-linked role: %w", err)
+		return nil, fmt.Errorf("reading the %s service-linked role: %w", r.Service, err)
 	}
 	return &ServiceRole{Arn: role.Arn, Description: role.Description, Tags: role.Tags}, nil
 }
 
-// autoScalingRoleDescription is the description of the role when the baseline creates it.
-const autoScalingRoleDescription = "Auto Scaling, which the EBS keys let encrypt the volumes of the instances it launches"
-
-// NewAutoScalingRole declares the account's Auto Scaling service-linked role: the existing one adopted
-// as it is (its description and tags kept, so that adopting it changes nothing), or a new one. It is
-// retained when the stack is destroyed: every Auto Scaling group in the account, the platform's or not,
-// launches as this role.
+// NewAutoScalingRole declares the account's Auto Scaling service-linked role (NewRole).
 func NewAutoScalingRole(ctx *pulumi.Context, name string, tags map[string]string, opts ...pulumi.ResourceOption) (*iam.ServiceLinkedRole, error) {
-	existing, err := FindAutoScalingRole(ctx)
+	return NewRole(ctx, name, AutoScalingRole, tags, opts...)
+}
+
+// NewRole declares a service-linked role: the existing one adopted as it is (its description and tags
+// kept, so that adopting it changes nothing), or a new one. It is retained when the stack is destroyed:
+// the service uses it for everything it does in the account, the platform's or not.
+func NewRole(ctx *pulumi.Context, name string, r LinkedRole, tags map[string]string, opts ...pulumi.ResourceOption) (*iam.ServiceLinkedRole, error) {
+	existing, err := FindRole(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	args := &iam.ServiceLinkedRoleArgs{
-		AwsServiceName: pulumi.String(AutoScalingService),
-		Description:    pulumi.String(autoScalingRoleDescription),
+		AwsServiceName: pulumi.String(r.Service),
+		Description:    pulumi.String(r.Description),
 		Tags:           naming.Tags(tags, name),
 	}
 	opts = append(opts, pulumi.RetainOnDelete(true))
 	if existing != nil {
-		ctx.Log.Info(fmt.Sprintf("adopting the account's Auto Scaling service-linked role %s", existing.Arn), nil)
+		ctx.Log.Info(fmt.Sprintf("adopting the account's %s service-linked role %s", r.Service, existing.Arn), nil)
 		args.Description = pulumi.String(existing.Description)
 		args.Tags = pulumi.ToStringMap(merged(existing.Tags, naming.TagMap(tags, name)))
 		opts = append(opts, pulumi.Import(pulumi.ID(existing.Arn)))
 	}
 	role, err := iam.NewServiceLinkedRole(ctx, name, args, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("declaring the Auto Scaling service-linked role: %w", err)
+		return nil, fmt.Errorf("declaring the %s service-linked role: %w", r.Service, err)
 	}
 	return role, nil
 }

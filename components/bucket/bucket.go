@@ -44,6 +44,9 @@ type Writer struct {
 	Principal string
 	// Prefix is the key prefix it may write under, ending in "/", or empty for the whole bucket.
 	Prefix string
+	// ListsBucket lets the service list the bucket too, as AWS Config does to check that it exists.
+	// Optional; only with Service.
+	ListsBucket bool
 }
 
 // BucketArgs configures the bucket.
@@ -140,6 +143,8 @@ func (a *BucketArgs) validate(name string) error {
 			return fmt.Errorf("bucket %q: Writers[%d].Principal %q must be an account principal ARN (arn:aws:iam::123456789012:root), set instead of Service", name, i, w.Principal)
 		case w.Principal != "" && w.Prefix == "":
 			return fmt.Errorf("bucket %q: Writers[%d].Prefix is required with Principal: an account writes only under its prefix", name, i)
+		case w.Principal != "" && w.ListsBucket:
+			return fmt.Errorf("bucket %q: Writers[%d].ListsBucket is only for a Service", name, i)
 		case w.Principal == "" && !servicePrin.MatchString(w.Service):
 			return fmt.Errorf("bucket %q: Writers[%d].Service %q is not a service principal such as cloudtrail.amazonaws.com", name, i, w.Service)
 		}
@@ -372,8 +377,12 @@ func Policy(bucketArn, account string, writers []Writer) string {
 			continue
 		}
 		sid := strings.ReplaceAll(strings.TrimSuffix(w.Service, ".amazonaws.com"), ".", "")
+		check := []string{"s3:GetBucketAcl"}
+		if w.ListsBucket {
+			check = append(check, "s3:ListBucket")
+		}
 		statements = append(statements,
-			iampolicy.Allow(sid+"AclCheck", []string{"s3:GetBucketAcl"}, []string{bucketArn}).
+			iampolicy.Allow(sid+"AclCheck", check, []string{bucketArn}).
 				ForService(w.Service).When("StringEquals", "aws:SourceAccount", account),
 			iampolicy.Allow(sid+"Write", []string{"s3:PutObject"}, []string{bucketArn + "/" + w.Prefix + "*"}).
 				ForService(w.Service).When("StringEquals", "aws:SourceAccount", account),

@@ -200,6 +200,12 @@ func Policy(purpose, partition, account, region string) string {
 			iampolicy.Allow("S3AccessLogDelivery", []string{"kms:GenerateDataKey*", "kms:Decrypt"}, []string{"*"}).
 				ForService("logging.s3.amazonaws.com").
 				When("StringEquals", "aws:SourceAccount", account),
+			// AWS Config delivers the configuration history as its service principal when its recorder uses
+			// its service-linked role, which cannot use a key itself (AWS Config Developer Guide,
+			// "Permissions for the KMS Key").
+			iampolicy.Allow("ConfigDeliveryEncrypt", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []string{"*"}).
+				ForService("config.amazonaws.com").
+				When("StringEquals", "aws:SourceAccount", account),
 			// CloudWatch alarms publish to the alert topic, which this key encrypts.
 			iampolicy.Allow("CloudWatchAlarmsNotify", []string{"kms:GenerateDataKey*", "kms:Decrypt"}, []string{"*"}).
 				ForService("cloudwatch.amazonaws.com").

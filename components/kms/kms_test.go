@@ -81,10 +81,27 @@ func TestLogsKeyAdmitsOnlyThisAccountsLogWriters(t *testing.T) {
 		`"arn:aws:logs:eu-west-1:123456789012:log-group:*"`,
 		`"cloudtrail.amazonaws.com"`,
 		`"logging.s3.amazonaws.com"`,
+		`"config.amazonaws.com"`,
 		`"aws:SourceAccount":"123456789012"`,
 	} {
 		if !strings.Contains(policy, want) {
 			t.Errorf("logs key policy lacks %s:\n%s", want, policy)
+		}
+	}
+	// Every service the logs key admits is held to this account's resources.
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Principal struct{ Service []string }
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range doc.Statement {
+		if len(s.Principal.Service) > 0 && s.Condition["StringEquals"]["aws:SourceAccount"] != "123456789012" && s.Condition["ArnLike"] == nil {
+			t.Errorf("statement %s admits %v for any account", s.Sid, s.Principal.Service)
 		}
 	}
 	if ebs := Policy(EBS, "aws", "123456789012", "eu-west-1"); strings.Contains(ebs, `"Service"`) {

@@ -46,7 +46,11 @@ type VpcArgs struct {
 	// FlowLogRetentionDays is how long flow logs are kept; a CloudWatch Logs retention of at least 365.
 	// Required.
 	FlowLogRetentionDays int
-	// Tags are added to every resource. Optional.
+	// RecordedBy is what records the account's resources for AWS Config, when the same stack declares it
+	// (an account stack's baseline): the VPC's conformance pack waits for it. Optional.
+	RecordedBy []pulumi.Resource
+	// Tags are added to every resource. Required: Environment, the stack's name, to which the VPC's
+	// conformance pack scopes its rules (ScopeTag).
 	Tags map[string]string
 }
 
@@ -166,6 +170,9 @@ func (a *VpcArgs) validate(name string) (netip.Prefix, error) {
 	if err := check.LogRetention(a.FlowLogRetentionDays); err != nil {
 		return netip.Prefix{}, fmt.Errorf("network %q: FlowLogRetentionDays: %w", name, err)
 	}
+	if a.Tags[ScopeTag] == "" {
+		return netip.Prefix{}, fmt.Errorf("network %q: Tags[%q] is required: the VPC's conformance pack scopes its rules to the stack's resources by it", name, ScopeTag)
+	}
 	return block, nil
 }
 
@@ -202,6 +209,9 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	if err := b.routes(); err != nil {
+		return nil, err
+	}
+	if err := b.conformancePack(); err != nil {
 		return nil, err
 	}
 	for i, zone := range a.AvailabilityZones {

@@ -24,7 +24,7 @@ func validArgs() *VpcArgs {
 		Region:               "us-east-1",
 		FlowLogKmsKeyArn:     pulumi.String(keyArn),
 		FlowLogRetentionDays: 365,
-		Tags:                 map[string]string{"DataClass": "phi"},
+		Tags:                 map[string]string{"DataClass": "phi", "Environment": "unit"},
 	}
 }
 

@@ -240,3 +240,14 @@ func CronSchedule(s, example string) error {
 	}
 	return nil
 }
+
+var recorderName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// ConfigRecorderName checks the name of an AWS Config recorder: AWS Config takes 1 to 256 characters, and
+// the platform keeps to letters, digits, hyphens and underscores.
+func ConfigRecorderName(s string) error {
+	if !recorderName.MatchString(s) {
+		return fmt.Errorf("got %q, want 1 to 256 letters, digits, hyphens and underscores, such as default", s)
+	}
+	return nil
+}

@@ -69,6 +69,9 @@ type Options struct {
 type Account struct {
 	// NoAutoScalingRole is an account where Auto Scaling has never run.
 	NoAutoScalingRole bool
+	// NoConfigRole is an account where AWS Config has never been set up, so it has no service-linked
+	// role of its own.
+	NoConfigRole bool
 	// NoDetector is a region where GuardDuty has never been enabled.
 	NoDetector bool
 	// SessionPreferences is the content of the account's Session Manager preferences document; empty
@@ -80,13 +83,32 @@ type Account struct {
 }
 
 // Fresh is an account where nothing has run yet.
-var Fresh = Account{NoAutoScalingRole: true, NoDetector: true}
+var Fresh = Account{NoAutoScalingRole: true, NoConfigRole: true, NoDetector: true}
 
 // DetectorID is the offline account's existing GuardDuty detector.
 const DetectorID = "12abc34d567e8fa901bc2d34e56789f0"
 
 // AutoScalingRoleArn is the offline account's existing Auto Scaling service-linked role.
 const AutoScalingRoleArn = "arn:aws:iam::" + AccountID + ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+// ConfigRoleArn is the offline account's existing AWS Config service-linked role.
+const ConfigRoleArn = "arn:aws:iam::" + AccountID + ":role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+
+// linkedRole is a service-linked role the offline account may hold.
+type linkedRole struct{ name, path, arn, description string }
+
+// linkedRoles are the service-linked roles the account holds.
+func (a Account) linkedRoles() []linkedRole {
+	var out []linkedRole
+	if !a.NoAutoScalingRole {
+		out = append(out, linkedRole{"AWSServiceRoleForAutoScaling", "/aws-service-role/autoscaling.amazonaws.com/", AutoScalingRoleArn,
+			"Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling"})
+	}
+	if !a.NoConfigRole {
+		out = append(out, linkedRole{"AWSServiceRoleForConfig", "/aws-service-role/config.amazonaws.com/", ConfigRoleArn, ""})
+	}
+	return out
+}
 
 // Run runs program under mocks and returns what it registered, ordered by URN.
 func Run(opts Options, program pulumi.RunFunc) ([]Resource, error) {
@@ -345,13 +367,12 @@ func (a Account) Answer(token, region string, args resource.PropertyMap) (resour
 	case "aws:iam/getRoles:getRoles":
 		return a.roles(args), nil
 	case "aws:iam/getRole:getRole":
-		if name := args["name"]; !a.NoAutoScalingRole && name.IsString() && name.StringValue() == "AWSServiceRoleForAutoScaling" {
-			return resource.NewPropertyMapFromMap(map[string]any{
-				"arn": AutoScalingRoleArn, "name": name.StringValue(), "id": name.StringValue(),
-				"path":        "/aws-service-role/autoscaling.amazonaws.com/",
-				"description": "Default Service-Linked Role enables access to AWS Services and Resources used or managed by Auto Scaling",
-				"tags":        map[string]any{},
-			}), nil
+		for _, r := range a.linkedRoles() {
+			if name := args["name"]; name.IsString() && name.StringValue() == r.name {
+				return resource.NewPropertyMapFromMap(map[string]any{
+					"arn": r.arn, "name": r.name, "id": r.name, "path": r.path, "description": r.description, "tags": map[string]any{},
+				}), nil
+			}
 		}
 		// The provider fails the lookup of a role that is not there.
 		return nil, fmt.Errorf("offline: the account has no IAM role %v", args["name"])
@@ -431,11 +452,10 @@ func (a Account) Answer(token, region string, args resource.PropertyMap) (resour
 	return nil, fmt.Errorf("offline: no mock answers the provider function %s", token)
 }
 
-// roles answers iam.getRoles: the Auto Scaling service-linked role when the account has it and the
-// lookup's path prefix and name pattern admit it; an empty list otherwise, as the provider answers.
+// roles answers iam.getRoles: the service-linked roles the account has that the lookup's path prefix and
+// name pattern admit; an empty list when none is, as the provider answers.
 func (a Account) roles(args resource.PropertyMap) resource.PropertyMap {
 	arns, names := []any{}, []any{}
-	const name, path = "AWSServiceRoleForAutoScaling", "/aws-service-role/autoscaling.amazonaws.com/"
 	prefix, pattern := "/", ""
 	if v := args["pathPrefix"]; v.IsString() {
 		prefix = v.StringValue()
@@ -444,8 +464,10 @@ func (a Account) roles(args resource.PropertyMap) resource.PropertyMap {
 		pattern = v.StringValue()
 	}
 	re, err := regexp.Compile(pattern)
-	if !a.NoAutoScalingRole && strings.HasPrefix(path, prefix) && err == nil && re.MatchString(name) {
-		arns, names = append(arns, AutoScalingRoleArn), append(names, name)
+	for _, r := range a.linkedRoles() {
+		if strings.HasPrefix(r.path, prefix) && err == nil && re.MatchString(r.name) {
+			arns, names = append(arns, r.arn), append(names, r.name)
+		}
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{"arns": arns, "names": names, "id": "roles"})
 }
