@@ -149,8 +149,11 @@ func newAlarms(ctx *pulumi.Context, name string, a *MonitoringArgs, self pulumi.
 			TreatMissingData:   pulumi.String(al.missing),
 			ActionsEnabled:     pulumi.Bool(true),
 			AlarmActions:       pulumi.Array{topic},
-			OkActions:          recovered,
-			Tags:               naming.Tags(a.Tags, al.name),
+			// AWS Config's cloudwatch-alarm-action-check, with the HIPAA pack's parameters, asks for an
+			// action on INSUFFICIENT_DATA too: an alarm whose data stopped watches nothing.
+			InsufficientDataActions: pulumi.Array{topic},
+			OkActions:               recovered,
+			Tags:                    naming.Tags(a.Tags, al.name),
 		}, parent); err != nil {
 			return nil, fmt.Errorf("creating alarm %s: %w", al.name, err)
 		}

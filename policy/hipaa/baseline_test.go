@@ -14,6 +14,9 @@ func baselineStack() stackFixture {
 			"enableLogging": true, "kmsKeyId": testKey, "cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:/trail:*",
 			"s3BucketName": "trail-bucket"}},
 		{typ: tDetector, name: "guardduty", props: map[string]any{"enable": true}},
+		{typ: tDetectorFeature, name: "s3", props: map[string]any{"name": "S3_DATA_EVENTS", "status": "ENABLED"}, deps: map[string][]string{"detectorId": {"guardduty"}}},
+		{typ: tDetectorFeature, name: "ebs", props: map[string]any{"name": "EBS_MALWARE_PROTECTION", "status": "ENABLED"}, deps: map[string][]string{"detectorId": {"guardduty"}}},
+		{typ: tDetectorFeature, name: "runtime", props: map[string]any{"name": "RUNTIME_MONITORING", "status": "ENABLED"}, deps: map[string][]string{"detectorId": {"guardduty"}}},
 		{typ: tPasswordPolicy, name: "passwords", props: map[string]any{"minimumPasswordLength": 14.0}},
 	}
 }
@@ -47,6 +50,8 @@ func TestGuarddutyEnabled(t *testing.T) {
 	testStackRule(t, &guarddutyEnabled, baselineStack(), []change{
 		{"disabled", "guardduty:enable", false, []string{"enable: enable is false; GuardDuty must run"}},
 		{"missing", "-guardduty", nil, []string{": the account baseline has no GuardDuty detector"}},
+		{"no runtime monitoring", "-runtime", nil, []string{": GuardDuty's RUNTIME_MONITORING protection plan is not enabled"}},
+		{"S3 protection off", "s3:status", "DISABLED", []string{": GuardDuty's S3_DATA_EVENTS protection plan is not enabled"}},
 	})
 }
 

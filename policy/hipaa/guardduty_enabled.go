@@ -2,13 +2,18 @@ package hipaa
 
 import "github.com/hipaa-platform/platform/policy/engine"
 
+// guardDutyPlans are the protection plans that apply to the platform: S3 (the PHI buckets), EBS malware
+// scans (the hosts' volumes) and runtime monitoring (the hosts).
+var guardDutyPlans = []string{"S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION", "RUNTIME_MONITORING"}
+
 var guarddutyEnabled = engine.Rule{
 	ID:          "guardduty-enabled",
-	Description: "The account baseline enables a GuardDuty detector",
+	Description: "The account baseline enables a GuardDuty detector with its S3, EBS malware and runtime monitoring protection plans",
 	Citations:   []string{"164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"},
 	Severity:    engine.High,
-	Fix:         "In the baseline stack, declare an aws.guardduty.Detector with enable: true.",
-	Types:       []string{tDetector},
+	Fix: "In the baseline stack, declare an aws.guardduty.Detector with enable: true, and an aws.guardduty.DetectorFeature " +
+		"with status ENABLED for each of S3_DATA_EVENTS, EBS_MALWARE_PROTECTION and RUNTIME_MONITORING.",
+	Types: []string{tDetector, tDetectorFeature},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		if !isBaseline(s) {
 			return
@@ -20,6 +25,17 @@ var guarddutyEnabled = engine.Rule{
 		for _, d := range detectors {
 			if v := d.Get("enable"); v.Present() && !v.Unknown() && !v.True() {
 				c.FailOn(d.URN, "enable", "enable is false; GuardDuty must run")
+			}
+			enabled := map[string]bool{}
+			for _, f := range s.Referencing(d, tDetectorFeature, "detectorId") {
+				if st := f.Get("status"); st.Unknown() || st.Str() == "ENABLED" {
+					enabled[f.Get("name").Str()] = true
+				}
+			}
+			for _, plan := range guardDutyPlans {
+				if !enabled[plan] {
+					c.FailOn(d.URN, "", "GuardDuty's %s protection plan is not enabled", plan)
+				}
 			}
 		}
 	},

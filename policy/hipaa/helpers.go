@@ -72,6 +72,16 @@ const (
 	tAlbListener       = "aws:alb/listener:Listener"
 	tEcrRepository     = "aws:ecr/repository:Repository"
 	tEcrPolicy         = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+	tRecorder          = "aws:cfg/recorder:Recorder"
+	tDeliveryChannel   = "aws:cfg/deliveryChannel:DeliveryChannel"
+	tRecorderStatus    = "aws:cfg/recorderStatus:RecorderStatus"
+	tConformancePack   = "aws:cfg/conformancePack:ConformancePack"
+	tBucketObject      = "aws:s3/bucketObjectv2:BucketObjectv2"
+	tSecurityHub       = "aws:securityhub/account:Account"
+	tStandards         = "aws:securityhub/standardsSubscription:StandardsSubscription"
+	tInspector         = "aws:inspector2/enabler:Enabler"
+	tDetectorFeature   = "aws:guardduty/detectorFeature:DetectorFeature"
+	tMetricFilter      = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 )
 
 // baselineTypes are the account-wide singletons; a stack holding any of them is its account's baseline.

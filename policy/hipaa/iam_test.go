@@ -45,8 +45,11 @@ func TestIamUsersViaGroups(t *testing.T) {
 func TestAlarmsHaveActions(t *testing.T) {
 	t.Parallel()
 	testResourceRule(t, &alarmsHaveActions, fx{typ: tMetricAlarm, name: "cpu", props: map[string]any{
-		"alarmActions": []any{"arn:aws:sns:us-east-1:123456789012:alerts"}}}, []change{
+		"alarmActions":            []any{"arn:aws:sns:us-east-1:123456789012:alerts"},
+		"insufficientDataActions": []any{"arn:aws:sns:us-east-1:123456789012:alerts"}}}, []change{
 		{"no actions", "alarmActions", []any{}, []string{"alarmActions: alarmActions is empty; the alarm would notify nobody"}},
+		{"silent when its data stops", "insufficientDataActions", del,
+			[]string{"insufficientDataActions: insufficientDataActions is empty; nobody would hear that the alarm's data stopped"}},
 		{"disabled", "actionsEnabled", false, []string{"actionsEnabled: actionsEnabled is false; the alarm would notify nobody"}},
 		{"unknown topic passes", "alarmActions", []any{unknown}, nil},
 	})

@@ -19,7 +19,8 @@ var all = []*engine.Rule{
 	&kmsKeyRotation, &kmsKeySafeLifecycle, &logGroupKms, &logRetention, &snsTopicKms, &secretsKms,
 	&dedicatedTenancy, &sgNoPublicAdminPorts, &sgIngressAuthorizedOnly, &defaultSgClosed, &noPublicIP,
 	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders,
-	&dbTLSOnly, &dbLogsShipped, &vpcFlowLogs, &cloudtrailBaseline, &guarddutyEnabled, &iamNoAdminWildcards,
+	&dbTLSOnly, &dbLogsShipped, &vpcFlowLogs, &cloudtrailBaseline, &cloudtrailS3DataEvents, &cloudtrailSecurityAlarms,
+	&configRecorderEnabled, &configHipaaConformancePack, &securityhubEnabled, &inspectorEnabled, &guarddutyEnabled, &iamNoAdminWildcards,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
 	&imagebuilderImagesTested, &ec2ImageBuiltByAccount, &ssmSessionPreferences, &ssmHostsPatched, &secretsPasswordsRotated, &phiTagged, &phiStoresProtected,
@@ -27,6 +28,7 @@ var all = []*engine.Rule{
 
 // Sections names the sections of 45 CFR Part 164 the rules cite, and the platform's own safeguards.
 var Sections = map[string]string{
+	"164.308(a)(1)(ii)(A)": "Risk analysis",
 	"164.308(a)(1)(ii)(B)": "Risk management",
 	"164.308(a)(1)(ii)(D)": "Information system activity review",
 	"164.308(a)(3)(i)":     "Workforce security",
@@ -36,6 +38,7 @@ var Sections = map[string]string{
 	"164.308(a)(6)(i)":     "Security incident procedures",
 	"164.308(a)(6)(ii)":    "Response and reporting",
 	"164.308(a)(7)(ii)(A)": "Data backup plan",
+	"164.308(a)(8)":        "Evaluation",
 	"164.310(d)(2)(iv)":    "Data backup and storage",
 	"164.312(a)(1)":        "Access control",
 	"164.312(a)(2)(iii)":   "Automatic logoff",
