@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,7 @@ func TestAuditOfANonCompliantPreviewFails(t *testing.T) {
 		"urn:pulumi:bad::hipaa::aws:ec2/securityGroup:SecurityGroup::bastion",
 		"45 CFR 164.312(a)(1), 164.312(e)(1)",
 		"fix: Remove the world-open rule",
+		"scanners: AWS Config restricted-ssh, restricted-common-ports; Prowler ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22,",
 		"FAIL: ",
 	} {
 		if !strings.Contains(out, want) {
@@ -78,7 +80,10 @@ func TestAuditFormats(t *testing.T) {
 			Mandatory int  `json:"mandatory"`
 			Failed    bool `json:"failed"`
 		} `json:"totals"`
-		Rules    []struct{ ID string } `json:"rules"`
+		Rules []struct {
+			ID          string
+			ConfigRules []string `json:"configRules"`
+		} `json:"rules"`
 		Findings []struct {
 			Rule, URN, Message string
 		} `json:"findings"`
@@ -89,6 +94,11 @@ func TestAuditFormats(t *testing.T) {
 	if !doc.Totals.Failed || doc.Totals.Mandatory == 0 || len(doc.Rules) != len(hipaa.Pack().Rules()) || len(doc.Findings) != doc.Totals.Mandatory {
 		t.Errorf("json totals %+v, %d rules, %d findings", doc.Totals, len(doc.Rules), len(doc.Findings))
 	}
+	for _, r := range doc.Rules {
+		if r.ID == "s3-bucket-sse-kms" && !slices.Contains(r.ConfigRules, "s3-default-encryption-kms") {
+			t.Errorf("json: s3-bucket-sse-kms maps to AWS Config %v", r.ConfigRules)
+		}
+	}
 
 	out, _, _ = platformctl(t, "audit", "--resources", file, "--format", "sarif")
 	var sarif struct {
@@ -97,7 +107,13 @@ func TestAuditFormats(t *testing.T) {
 			Tool struct {
 				Driver struct {
 					Name  string
-					Rules []struct{ ID string }
+					Rules []struct {
+						ID         string
+						Properties struct {
+							ConfigRules []string `json:"aws-config-rules"`
+							Prowler     []string `json:"prowler-checks"`
+						}
+					}
 				}
 			}
 			Results []struct {
@@ -117,6 +133,11 @@ func TestAuditFormats(t *testing.T) {
 		len(sarif.Runs[0].Results) != len(doc.Findings) {
 		t.Fatalf("sarif: version %s, %d runs", sarif.Version, len(sarif.Runs))
 	}
+	for _, r := range sarif.Runs[0].Tool.Driver.Rules {
+		if r.ID == "vpc-flow-logs" && (!slices.Equal(r.Properties.ConfigRules, []string{"vpc-flow-logs-enabled"}) || !slices.Equal(r.Properties.Prowler, []string{"vpc_flow_logs_enabled"})) {
+			t.Errorf("sarif: vpc-flow-logs maps to %+v", r.Properties)
+		}
+	}
 	for _, r := range sarif.Runs[0].Results {
 		if r.Level != "error" || len(r.Locations) != 1 || r.Locations[0].PhysicalLocation.ArtifactLocation.URI != file ||
 			!strings.HasPrefix(r.Locations[0].LogicalLocations[0].FullyQualifiedName, "urn:pulumi:bad::") {
@@ -130,6 +151,10 @@ func TestAuditFormats(t *testing.T) {
 		"**FAIL**: ",
 		"| 45 CFR 164.312(a)(2)(iv) | Encryption and decryption | `ebs-volume-encrypted`",
 		"### `sg-no-public-admin-ports` (**violation**)",
+		"## The same controls in AWS's scanners",
+		"| `vpc-flow-logs` | `vpc-flow-logs-enabled` | `vpc_flow_logs_enabled` |",
+		"| `db-tls-only` | none | none |",
+		"- Scanners: AWS Config restricted-ssh, restricted-common-ports; Prowler",
 		"```mermaid\nflowchart LR",
 		`subgraph vpc_shared_vpc["VPC shared-vpc<br/>10.0.0.0/16<br/>default tenancy"]`,
 	} {

@@ -33,11 +33,23 @@ type Rule struct {
 	Types []string
 	// Params declares the rule's parameters and their defaults, settable in the pack's config.
 	Params []Param
+	// Scanners are the checks of the same control that scanners of the deployed account run, so that a
+	// report before deployment and one after speak of the same controls. Optional.
+	Scanners Scanners
 
 	// Resource checks one resource of one of Types. Exactly one of Resource and Stack is set.
 	Resource func(c *Check, r *Resource)
 	// Stack checks relations between the resources of a stack.
 	Stack func(c *Check, s *Stack)
+}
+
+// Scanners names a control's checks in the scanners auditors run against a live account.
+type Scanners struct {
+	// ConfigRules are AWS Config managed rules, by the names AWS Config reports them under
+	// (s3-default-encryption-kms).
+	ConfigRules []string
+	// Prowler are Prowler's AWS check IDs (s3_bucket_kms_encryption).
+	Prowler []string
 }
 
 // Param is a rule parameter.

@@ -7,8 +7,12 @@ var alarmsHaveActions = engine.Rule{
 	Description: "Every metric alarm notifies someone when it fires and when its data stops",
 	Citations:   []string{"164.312(b)", "164.308(a)(6)(i)"},
 	Severity:    engine.Medium,
-	Fix:         "Give the alarm alarmActions and insufficientDataActions (the alerting SNS topic) and leave actionsEnabled on.",
-	Types:       []string{tMetricAlarm},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"cloudwatch-alarm-action-check", "cloudwatch-alarm-action-enabled-check"},
+		Prowler:     []string{"cloudwatch_alarm_actions_enabled", "cloudwatch_alarm_actions_alarm_state_configured"},
+	},
+	Fix:   "Give the alarm alarmActions and insufficientDataActions (the alerting SNS topic) and leave actionsEnabled on.",
+	Types: []string{tMetricAlarm},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		if v := r.Get("actionsEnabled"); v.Present() && !v.Unknown() && !v.True() {
 			c.Fail("actionsEnabled", "actionsEnabled is false; the alarm would notify nobody")

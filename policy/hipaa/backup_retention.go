@@ -10,9 +10,13 @@ var backupRetention = engine.Rule{
 	Description: "The backup bucket keeps backups at least the minimum retention and cannot lose them early",
 	Citations:   []string{"164.308(a)(7)(ii)(A)", "164.310(d)(2)(iv)"},
 	Severity:    engine.High,
-	Fix:         "Lock backups with S3 object lock for at least minimumDays, or keep noncurrent versions at least that long and expire nothing sooner.",
-	Types:       []string{tBucket},
-	Params:      []engine.Param{{Name: "minimumDays", Description: "the shortest backup retention allowed, in days", Default: 30}},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"s3-bucket-default-lock-enabled", "backup-recovery-point-minimum-retention-check", "backup-recovery-point-manual-deletion-disabled", "backup-plan-min-frequency-and-min-retention-check"},
+		Prowler:     []string{"s3_bucket_object_lock"},
+	},
+	Fix:    "Lock backups with S3 object lock for at least minimumDays, or keep noncurrent versions at least that long and expire nothing sooner.",
+	Types:  []string{tBucket},
+	Params: []engine.Param{{Name: "minimumDays", Description: "the shortest backup retention allowed, in days", Default: 30}},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		min := float64(c.Int("minimumDays"))
 		for _, b := range s.OfType(tBucket) {

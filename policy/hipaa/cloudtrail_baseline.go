@@ -7,8 +7,12 @@ var cloudtrailBaseline = engine.Rule{
 	Description: "The account baseline has a multi-region CloudTrail trail with log file validation, KMS encryption and CloudWatch Logs delivery",
 	Citations:   []string{"164.312(b)", "164.312(c)(2)"},
 	Severity:    engine.Critical,
-	Fix:         "In the baseline stack, declare a trail with isMultiRegionTrail, enableLogFileValidation, kmsKeyId and cloudWatchLogsGroupArn.",
-	Types:       []string{tTrail},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"multi-region-cloudtrail-enabled", "cloud-trail-log-file-validation-enabled", "cloud-trail-encryption-enabled", "cloud-trail-cloud-watch-logs-enabled"},
+		Prowler:     []string{"cloudtrail_multi_region_enabled", "cloudtrail_log_file_validation_enabled", "cloudtrail_kms_encryption_enabled", "cloudtrail_cloudwatch_logging_enabled"},
+	},
+	Fix:   "In the baseline stack, declare a trail with isMultiRegionTrail, enableLogFileValidation, kmsKeyId and cloudWatchLogsGroupArn.",
+	Types: []string{tTrail},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		if !isBaseline(s) {
 			return

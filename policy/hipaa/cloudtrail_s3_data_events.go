@@ -11,6 +11,10 @@ var cloudtrailS3DataEvents = engine.Rule{
 	Description: "The account's trail logs every read and write of an S3 object, and still logs every management event",
 	Citations:   []string{"164.312(b)", "164.308(a)(1)(ii)(D)"},
 	Severity:    engine.High,
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"cloudtrail-s3-dataevents-enabled"},
+		Prowler:     []string{"cloudtrail_s3_dataevents_read_enabled", "cloudtrail_s3_dataevents_write_enabled"},
+	},
 	Fix: "Give the trail advancedEventSelectors: one with eventCategory Management, and one with eventCategory Data and " +
 		"resources.type AWS::S3::Object (excluding, with resources.ARN notStartsWiths, only the trail's own bucket).",
 	Types: []string{tTrail},

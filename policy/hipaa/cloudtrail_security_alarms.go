@@ -14,6 +14,9 @@ var cloudtrailSecurityAlarms = engine.Rule{
 		"network ACLs, gateways, route tables and VPCs, console sign-ins), each alarm notifying someone",
 	Citations: []string{"164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)", "164.312(b)"},
 	Severity:  engine.High,
+	Scanners: engine.Scanners{
+		Prowler: trailAlarmChecks(),
+	},
 	Fix: "For each pattern of conformance.TrailAlarms, declare an aws.cloudwatch.LogMetricFilter on the trail's log group " +
 		"and an aws.cloudwatch.MetricAlarm on its metric with alarmActions (the baseline declares them).",
 	Types: []string{tMetricFilter},
@@ -67,4 +70,13 @@ func compactPattern(p string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// trailAlarmChecks are Prowler's checks of the trail's alarms, one per alarm.
+func trailAlarmChecks() []string {
+	var out []string
+	for _, a := range conformance.TrailAlarms {
+		out = append(out, a.Prowler)
+	}
+	return out
 }

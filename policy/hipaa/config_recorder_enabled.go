@@ -12,6 +12,9 @@ var configRecorderEnabled = engine.Rule{
 		"delivers the history encrypted with a customer key, and the recorder runs",
 	Citations: []string{"164.312(b)", "164.308(a)(1)(ii)(D)", "164.308(a)(8)"},
 	Severity:  engine.High,
+	Scanners: engine.Scanners{
+		Prowler: []string{"config_recorder_all_regions_enabled"},
+	},
 	Fix: "In the baseline stack, declare an aws.cfg.Recorder with recordingGroup allSupported and includeGlobalResourceTypes, " +
 		"an aws.cfg.DeliveryChannel with s3KmsKeyArn, and an aws.cfg.RecorderStatus with isEnabled; where the organization runs " +
 		"the account's recorder (AWS Control Tower), waive this rule with that reason.",

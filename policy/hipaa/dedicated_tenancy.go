@@ -7,8 +7,11 @@ var dedicatedTenancy = engine.Rule{
 	Description: "VPCs, instances and launch templates run on dedicated hardware",
 	Citations:   []string{"project"},
 	Severity:    engine.High,
-	Fix:         `Set instanceTenancy: dedicated on VPCs, and tenancy (placement.tenancy in launch templates) to dedicated or host.`,
-	Types:       []string{tVpc, tInstance, tLaunchTemplate},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"desired-instance-tenancy"},
+	},
+	Fix:   `Set instanceTenancy: dedicated on VPCs, and tenancy (placement.tenancy in launch templates) to dedicated or host.`,
+	Types: []string{tVpc, tInstance, tLaunchTemplate},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		var v engine.V
 		switch r.Type {

@@ -7,8 +7,12 @@ var defaultSgClosed = engine.Rule{
 	Description: "Every VPC's default security group is managed and has no rules",
 	Citations:   []string{"164.312(e)(1)"},
 	Severity:    engine.Medium,
-	Fix:         "Declare an aws.ec2.DefaultSecurityGroup for the VPC with no ingress and no egress.",
-	Types:       []string{tVpc},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"vpc-default-security-group-closed"},
+		Prowler:     []string{"ec2_securitygroup_default_restrict_traffic"},
+	},
+	Fix:   "Declare an aws.ec2.DefaultSecurityGroup for the VPC with no ingress and no egress.",
+	Types: []string{tVpc},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, vpc := range s.OfType(tVpc) {
 			groups := s.Referencing(vpc, tDefaultSG, "vpcId")

@@ -7,8 +7,12 @@ var ebsEncryptionByDefault = engine.Rule{
 	Description: "The account baseline turns on EBS encryption by default with a customer-managed default key",
 	Citations:   []string{"164.312(a)(2)(iv)", "164.312(c)(1)"},
 	Severity:    engine.High,
-	Fix:         "In the baseline stack, declare aws.ebs.EncryptionByDefault (enabled) and aws.ebs.DefaultKmsKey with the EBS key.",
-	Types:       []string{tEncryptionDefault, tDefaultKmsKey},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"ec2-ebs-encryption-by-default"},
+		Prowler:     []string{"ec2_ebs_default_encryption"},
+	},
+	Fix:   "In the baseline stack, declare aws.ebs.EncryptionByDefault (enabled) and aws.ebs.DefaultKmsKey with the EBS key.",
+	Types: []string{tEncryptionDefault, tDefaultKmsKey},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		if !isBaseline(s) {
 			return

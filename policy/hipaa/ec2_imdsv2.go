@@ -7,8 +7,12 @@ var ec2Imdsv2 = engine.Rule{
 	Description: "Instances and launch templates require IMDSv2 session tokens",
 	Citations:   []string{"164.312(a)(1)"},
 	Severity:    engine.High,
-	Fix:         `Set metadataOptions.httpTokens to "required".`,
-	Types:       []string{tInstance, tLaunchTemplate},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"ec2-imdsv2-check", "ec2-launch-template-imdsv2-check"},
+		Prowler:     []string{"ec2_instance_imdsv2_enabled", "ec2_launch_template_imdsv2_required"},
+	},
+	Fix:   `Set metadataOptions.httpTokens to "required".`,
+	Types: []string{tInstance, tLaunchTemplate},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch v := r.Get("metadataOptions", "httpTokens"); {
 		case v.Unknown():

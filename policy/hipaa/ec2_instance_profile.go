@@ -7,8 +7,12 @@ var ec2InstanceProfile = engine.Rule{
 	Description: "Every instance and launch template runs with an instance profile",
 	Citations:   []string{"164.308(a)(3)(i)", "164.312(a)(1)"},
 	Severity:    engine.Medium,
-	Fix:         "Give the host an instance profile whose role allows only what it needs (and SSM), instead of keys on disk.",
-	Types:       []string{tInstance, tLaunchTemplate},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"ec2-instance-profile-attached"},
+		Prowler:     []string{"ec2_instance_profile_attached"},
+	},
+	Fix:   "Give the host an instance profile whose role allows only what it needs (and SSM), instead of keys on disk.",
+	Types: []string{tInstance, tLaunchTemplate},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tInstance:

@@ -7,8 +7,12 @@ var ec2VolumesEncrypted = engine.Rule{
 	Description: "An instance's root and EBS volumes are encrypted with a customer-managed KMS key",
 	Citations:   []string{"164.312(a)(2)(iv)"},
 	Severity:    engine.High,
-	Fix:         "Give rootBlockDevice and every ebsBlockDevices entry encrypted: true and kmsKeyId set to the EBS key.",
-	Types:       []string{tInstance},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"encrypted-volumes"},
+		Prowler:     []string{"ec2_ebs_volume_encryption"},
+	},
+	Fix:   "Give rootBlockDevice and every ebsBlockDevices entry encrypted: true and kmsKeyId set to the EBS key.",
+	Types: []string{tInstance},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		root := r.Get("rootBlockDevice")
 		if root.Missing() {

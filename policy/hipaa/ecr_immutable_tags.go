@@ -7,8 +7,12 @@ var ecrImmutableTags = engine.Rule{
 	Description: "Container image tags are immutable, so a released tag always means the same image",
 	Citations:   []string{"164.312(c)(1)", "project"},
 	Severity:    engine.Medium,
-	Fix:         "Set imageTagMutability: IMMUTABLE.",
-	Types:       []string{tEcrRepository},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"ecr-private-tag-immutability-enabled"},
+		Prowler:     []string{"ecr_repositories_tag_immutability"},
+	},
+	Fix:   "Set imageTagMutability: IMMUTABLE.",
+	Types: []string{tEcrRepository},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch v := r.Get("imageTagMutability"); {
 		case v.Unknown():

@@ -7,8 +7,11 @@ var ecrRepoPrivate = engine.Rule{
 	Description: `No repository policy allows the principal "*"`,
 	Citations:   []string{"164.312(a)(1)", "project"},
 	Severity:    engine.Critical,
-	Fix:         "Name the accounts or roles that may pull in the repository policy.",
-	Types:       []string{tEcrPolicy},
+	Scanners: engine.Scanners{
+		Prowler: []string{"ecr_repositories_not_publicly_accessible"},
+	},
+	Fix:   "Name the accounts or roles that may pull in the repository policy.",
+	Types: []string{tEcrPolicy},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		failWildcardAllow(c, r.Get("policy"), "accounts that may pull")
 	},

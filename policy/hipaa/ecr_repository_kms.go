@@ -7,8 +7,11 @@ var ecrRepositoryKms = engine.Rule{
 	Description: "Container repositories are encrypted with KMS and a customer-managed key",
 	Citations:   []string{"164.312(a)(2)(iv)", "project"},
 	Severity:    engine.Medium,
-	Fix:         "Set encryptionConfigurations to [{encryptionType: KMS, kmsKey: <the S3 or a registry key>}].",
-	Types:       []string{tEcrRepository},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"ecr-repository-cmk-encryption-enabled"},
+	},
+	Fix:   "Set encryptionConfigurations to [{encryptionType: KMS, kmsKey: <the S3 or a registry key>}].",
+	Types: []string{tEcrRepository},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		enc := r.Get("encryptionConfigurations", 0)
 		switch t := enc.Get("encryptionType"); {

@@ -11,6 +11,10 @@ var guarddutyEnabled = engine.Rule{
 	Description: "The account baseline enables a GuardDuty detector with its S3, EBS malware and runtime monitoring protection plans",
 	Citations:   []string{"164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"},
 	Severity:    engine.High,
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"guardduty-enabled-centralized", "guardduty-s3-protection-enabled", "guardduty-malware-protection-enabled", "guardduty-runtime-monitoring-enabled"},
+		Prowler:     []string{"guardduty_is_enabled", "guardduty_s3_protection_enabled", "guardduty_ec2_malware_protection_enabled"},
+	},
 	Fix: "In the baseline stack, declare an aws.guardduty.Detector with enable: true, and an aws.guardduty.DetectorFeature " +
 		"with status ENABLED for each of S3_DATA_EVENTS, EBS_MALWARE_PROTECTION and RUNTIME_MONITORING.",
 	Types: []string{tDetector, tDetectorFeature},

@@ -11,8 +11,12 @@ var iamNoAdminWildcards = engine.Rule{
 	Description: `IAM policies allow no "*" action on "*" resources, no kms:Decrypt on every key, and no AdministratorAccess`,
 	Citations:   []string{"164.308(a)(4)(ii)(B)", "164.312(a)(1)"},
 	Severity:    engine.Critical,
-	Fix:         "Name the actions and the resources (bucket prefixes, key ARNs) each role needs; never attach AdministratorAccess.",
-	Types:       []string{tIamPolicy, tRolePolicy, tUserPolicy, tGroupPolicy, tRole, tRolePolicyAttach, tUserPolicyAttach, tPolicyAttachment},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"iam-policy-no-statements-with-admin-access", "iam-customer-policy-blocked-kms-actions", "iam-inline-policy-blocked-kms-actions"},
+		Prowler:     []string{"iam_customer_attached_policy_no_administrative_privileges", "iam_customer_unattached_policy_no_administrative_privileges", "iam_inline_policy_no_administrative_privileges", "iam_aws_attached_policy_no_administrative_privileges"},
+	},
+	Fix:   "Name the actions and the resources (bucket prefixes, key ARNs) each role needs; never attach AdministratorAccess.",
+	Types: []string{tIamPolicy, tRolePolicy, tUserPolicy, tGroupPolicy, tRole, tRolePolicyAttach, tUserPolicyAttach, tPolicyAttachment},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tRole:

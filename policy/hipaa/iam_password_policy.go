@@ -7,8 +7,12 @@ var iamPasswordPolicy = engine.Rule{
 	Description: "The account password policy requires 14+ characters of all classes, remembers 24 and expires at 90 days",
 	Citations:   []string{"164.308(a)(5)(ii)(D)", "164.312(d)"},
 	Severity:    engine.Medium,
-	Fix:         "Set minimumPasswordLength 14, passwordReusePrevention 24, maxPasswordAge 90 and all four require* settings.",
-	Types:       []string{tPasswordPolicy},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"iam-password-policy"},
+		Prowler:     []string{"iam_password_policy_minimum_length_14", "iam_password_policy_reuse_24", "iam_password_policy_expires_passwords_within_90_days_or_less", "iam_password_policy_symbol"},
+	},
+	Fix:   "Set minimumPasswordLength 14, passwordReusePrevention 24, maxPasswordAge 90 and all four require* settings.",
+	Types: []string{tPasswordPolicy},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		atLeast := func(k string, min float64) {
 			v := r.Get(k)

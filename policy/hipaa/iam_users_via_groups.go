@@ -7,8 +7,12 @@ var iamUsersViaGroups = engine.Rule{
 	Description: "No IAM policy is attached directly to a user; users get permissions through groups",
 	Citations:   []string{"164.308(a)(4)(ii)(B)"},
 	Severity:    engine.Medium,
-	Fix:         "Attach the policy to a group and add the user to it (or, better, use IAM Identity Center).",
-	Types:       []string{tUserPolicy, tUserPolicyAttach, tPolicyAttachment},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"iam-user-no-policies-check", "iam-user-group-membership-check"},
+		Prowler:     []string{"iam_policy_attached_only_to_group_or_roles"},
+	},
+	Fix:   "Attach the policy to a group and add the user to it (or, better, use IAM Identity Center).",
+	Types: []string{tUserPolicy, tUserPolicyAttach, tPolicyAttachment},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tUserPolicy:

@@ -15,6 +15,10 @@ var inspectorEnabled = engine.Rule{
 	Description: "The account baseline has Amazon Inspector scan the hosts (EC2) and the container images (ECR) for vulnerabilities",
 	Citations:   []string{"164.308(a)(1)(ii)(A)", "164.308(a)(5)(ii)(B)"},
 	Severity:    engine.Medium,
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"inspector-ec2-scan-enabled", "inspector-ecr-scan-enabled"},
+		Prowler:     []string{"inspector2_is_enabled"},
+	},
 	Fix: "In the baseline stack, declare an aws.inspector2.Enabler with resourceTypes EC2 and ECR for the account; where " +
 		"the organization's delegated administrator runs Inspector, waive this rule with that reason.",
 	Types: []string{tInspector},

@@ -7,8 +7,12 @@ var kmsKeyRotation = engine.Rule{
 	Description: "Symmetric customer-managed KMS keys rotate their key material",
 	Citations:   []string{"164.312(a)(2)(iv)"},
 	Severity:    engine.Medium,
-	Fix:         "Set enableKeyRotation: true on the key.",
-	Types:       []string{tKmsKey},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"cmk-backing-key-rotation-enabled"},
+		Prowler:     []string{"kms_cmk_rotation_enabled"},
+	},
+	Fix:   "Set enableKeyRotation: true on the key.",
+	Types: []string{tKmsKey},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		spec := r.Get("customerMasterKeySpec").Str()
 		if s := r.Get("keySpec").Str(); s != "" {

@@ -11,8 +11,12 @@ var kmsKeySafeLifecycle = engine.Rule{
 	Description: "KMS keys wait at least 30 days before deletion, keep the policy lockout check and allow no wildcard principal",
 	Citations:   []string{"164.308(a)(1)(ii)(B)"},
 	Severity:    engine.High,
-	Fix:         "Set deletionWindowInDays to 30, leave bypassPolicyLockoutSafetyCheck unset, and name principals in the key policy instead of \"*\".",
-	Types:       []string{tKmsKey},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"kms-cmk-not-scheduled-for-deletion"},
+		Prowler:     []string{"kms_cmk_not_deleted_unintentionally", "kms_key_not_publicly_accessible"},
+	},
+	Fix:   "Set deletionWindowInDays to 30, leave bypassPolicyLockoutSafetyCheck unset, and name principals in the key policy instead of \"*\".",
+	Types: []string{tKmsKey},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		if days, ok := r.Get("deletionWindowInDays").Num(); ok && days < minKeyDeletionWindowDays {
 			c.Fail("deletionWindowInDays", "deletionWindowInDays is %v; set it to at least %d", days, minKeyDeletionWindowDays)

@@ -12,8 +12,12 @@ var lbHTTPSOnly = engine.Rule{
 	Description: "Load balancer listeners use HTTPS or TLS with a TLS 1.2+ policy, or HTTP that only redirects to HTTPS",
 	Citations:   []string{"164.312(e)(1)", "164.312(e)(2)(ii)"},
 	Severity:    engine.Critical,
-	Fix:         "Use protocol HTTPS with sslPolicy ELBSecurityPolicy-TLS13-1-2-2021-06 (or newer); an HTTP listener's only default action redirects to HTTPS.",
-	Types:       []string{tListener, tAlbListener},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"alb-http-to-https-redirection-check", "elbv2-listener-encryption-in-transit", "elb-tls-https-listeners-only", "elb-predefined-security-policy-ssl-check"},
+		Prowler:     []string{"elbv2_ssl_listeners", "elbv2_insecure_ssl_ciphers", "elb_ssl_listeners", "elb_insecure_ssl_ciphers"},
+	},
+	Fix:   "Use protocol HTTPS with sslPolicy ELBSecurityPolicy-TLS13-1-2-2021-06 (or newer); an HTTP listener's only default action redirects to HTTPS.",
+	Types: []string{tListener, tAlbListener},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		proto := r.Get("protocol")
 		if proto.Unknown() {

@@ -7,8 +7,12 @@ var logGroupKms = engine.Rule{
 	Description: "CloudWatch log groups are encrypted with a customer-managed KMS key",
 	Citations:   []string{"164.312(a)(2)(iv)"},
 	Severity:    engine.Medium,
-	Fix:         "Set kmsKeyId on the log group to the logs key (its policy must admit logs.<region>.amazonaws.com).",
-	Types:       []string{tLogGroup},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"cloudwatch-log-group-encrypted"},
+		Prowler:     []string{"cloudwatch_log_group_kms_encryption_enabled"},
+	},
+	Fix:   "Set kmsKeyId on the log group to the logs key (its policy must admit logs.<region>.amazonaws.com).",
+	Types: []string{tLogGroup},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		requireCustomerKey(c, r.Get("kmsKeyId"), "the log group")
 	},

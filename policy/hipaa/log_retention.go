@@ -10,9 +10,13 @@ var logRetention = engine.Rule{
 	Description: "Log groups and log buckets (access logs, the trail's, the load balancers') keep logs at least the minimum retention",
 	Citations:   []string{"164.312(b)"},
 	Severity:    engine.Medium,
-	Fix:         "Set retentionInDays on log groups, and expiration.days of log buckets' lifecycle rules, to at least minimumDays (or leave them unset to keep logs forever).",
-	Types:       []string{tLogGroup},
-	Params:      []engine.Param{{Name: "minimumDays", Description: "the shortest retention allowed, in days", Default: 365}},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"cw-loggroup-retention-period-check"},
+		Prowler:     []string{"cloudwatch_log_group_retention_policy_specific_days_enabled"},
+	},
+	Fix:    "Set retentionInDays on log groups, and expiration.days of log buckets' lifecycle rules, to at least minimumDays (or leave them unset to keep logs forever).",
+	Types:  []string{tLogGroup},
+	Params: []engine.Param{{Name: "minimumDays", Description: "the shortest retention allowed, in days", Default: 365}},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		min := c.Int("minimumDays")
 		for _, g := range s.OfType(tLogGroup) {

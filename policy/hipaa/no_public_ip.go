@@ -10,8 +10,12 @@ var noPublicIP = engine.Rule{
 	Description: "Instances and launch templates get no public IP; only public subnets map public IPs",
 	Citations:   []string{"164.312(a)(1)", "164.312(e)(1)"},
 	Severity:    engine.High,
-	Fix:         "Remove associatePublicIpAddress; keep hosts in private subnets behind the load balancer; set mapPublicIpOnLaunch only on subnets tagged Tier: public.",
-	Types:       []string{tInstance, tLaunchTemplate, tSubnet},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"ec2-instance-no-public-ip", "ec2-launch-template-public-ip-disabled", "subnet-auto-assign-public-ip-disabled"},
+		Prowler:     []string{"ec2_instance_public_ip", "ec2_launch_template_no_public_ip", "vpc_subnet_no_public_ip_by_default"},
+	},
+	Fix:   "Remove associatePublicIpAddress; keep hosts in private subnets behind the load balancer; set mapPublicIpOnLaunch only on subnets tagged Tier: public.",
+	Types: []string{tInstance, tLaunchTemplate, tSubnet},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tInstance:

@@ -12,8 +12,11 @@ var noUnrestrictedIgwRoute = engine.Rule{
 	Description: "A default route to an internet gateway exists only in route tables of public subnets",
 	Citations:   []string{"164.312(e)(1)"},
 	Severity:    engine.High,
-	Fix:         "Route private subnets' default traffic through a NAT gateway (or nowhere); associate internet-gateway route tables only with subnets tagged Tier: public.",
-	Types:       []string{tRouteTable, tRoute},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"no-unrestricted-route-to-igw"},
+	},
+	Fix:   "Route private subnets' default traffic through a NAT gateway (or nowhere); associate internet-gateway route tables only with subnets tagged Tier: public.",
+	Types: []string{tRouteTable, tRoute},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		igws := map[string]bool{}
 		for _, g := range s.OfType(tInternetGateway) {

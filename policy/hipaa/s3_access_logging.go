@@ -7,8 +7,12 @@ var s3AccessLogging = engine.Rule{
 	Description: "Every data bucket logs its access to the log bucket (the log bucket itself excepted)",
 	Citations:   []string{"164.312(b)"},
 	Severity:    engine.Medium,
-	Fix:         "Give the bucket a BucketLoggingV2 whose targetBucket is the stack's log bucket.",
-	Types:       []string{tBucket},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"s3-bucket-logging-enabled"},
+		Prowler:     []string{"s3_bucket_server_access_logging_enabled"},
+	},
+	Fix:   "Give the bucket a BucketLoggingV2 whose targetBucket is the stack's log bucket.",
+	Types: []string{tBucket},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			if isLogBucket(s, b) {

@@ -10,8 +10,12 @@ var s3BucketSseKms = engine.Rule{
 	Description: "Every S3 bucket encrypts by default with SSE-KMS and a customer-managed key; the load balancers' log bucket (tagged Purpose: lb-logs) with SSE-S3, the only encryption Elastic Load Balancing delivers to",
 	Citations:   []string{"164.312(a)(2)(iv)", "164.312(c)(2)"},
 	Severity:    engine.Critical,
-	Fix:         "Give the bucket a BucketServerSideEncryptionConfigurationV2 with sseAlgorithm aws:kms and kmsMasterKeyId set to the S3 key.",
-	Types:       []string{tBucket},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"s3-default-encryption-kms", "s3-bucket-server-side-encryption-enabled"},
+		Prowler:     []string{"s3_bucket_kms_encryption", "s3_bucket_default_encryption"},
+	},
+	Fix:   "Give the bucket a BucketServerSideEncryptionConfigurationV2 with sseAlgorithm aws:kms and kmsMasterKeyId set to the S3 key.",
+	Types: []string{tBucket},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			rules := b.Get("serverSideEncryptionConfigurations", 0, "rules") // a deployed bucket's state

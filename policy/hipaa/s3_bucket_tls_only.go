@@ -11,8 +11,12 @@ var s3BucketTLSOnly = engine.Rule{
 	Description: "Every S3 bucket's policy denies any request made without TLS",
 	Citations:   []string{"164.312(e)(1)", "164.312(e)(2)(i)"},
 	Severity:    engine.High,
-	Fix:         `Add a BucketPolicy statement: Effect Deny, Principal "*", Action s3:*, Resource the bucket and bucket/*, Condition Bool aws:SecureTransport "false".`,
-	Types:       []string{tBucket},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"s3-bucket-ssl-requests-only"},
+		Prowler:     []string{"s3_bucket_secure_transport_policy"},
+	},
+	Fix:   `Add a BucketPolicy statement: Effect Deny, Principal "*", Action s3:*, Resource the bucket and bucket/*, Condition Bool aws:SecureTransport "false".`,
+	Types: []string{tBucket},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			policy, owner := b.Get("policy"), b

@@ -13,8 +13,12 @@ var s3PublicAccessBlocked = engine.Rule{
 	Description: "Every S3 bucket blocks public access four ways, enforces bucket-owner ownership and has no public ACL",
 	Citations:   []string{"164.312(a)(1)", "164.312(e)(1)"},
 	Severity:    engine.Critical,
-	Fix:         "Give the bucket a BucketPublicAccessBlock with all four settings true, BucketOwnershipControls with BucketOwnerEnforced, and no public ACL.",
-	Types:       []string{tBucket},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"s3-bucket-level-public-access-prohibited", "s3-bucket-acl-prohibited", "s3-bucket-public-read-prohibited", "s3-bucket-public-write-prohibited"},
+		Prowler:     []string{"s3_bucket_level_public_access_block", "s3_bucket_acl_prohibited", "s3_bucket_public_access", "s3_bucket_public_write_acl"},
+	},
+	Fix:   "Give the bucket a BucketPublicAccessBlock with all four settings true, BucketOwnershipControls with BucketOwnerEnforced, and no public ACL.",
+	Types: []string{tBucket},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			if acl := b.Get("acl").Str(); slices.Contains(publicACLs, acl) {

@@ -7,8 +7,12 @@ var s3Versioning = engine.Rule{
 	Description: "Every S3 bucket has versioning enabled, so no write or delete loses data",
 	Citations:   []string{"164.308(a)(7)(ii)(A)", "164.312(c)(1)"},
 	Severity:    engine.High,
-	Fix:         "Give the bucket a BucketVersioningV2 with versioningConfiguration.status Enabled.",
-	Types:       []string{tBucket},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"s3-bucket-versioning-enabled"},
+		Prowler:     []string{"s3_bucket_object_versioning"},
+	},
+	Fix:   "Give the bucket a BucketVersioningV2 with versioningConfiguration.status Enabled.",
+	Types: []string{tBucket},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, b := range s.OfType(tBucket) {
 			vs := s.Referencing(b, tBucketVersioning, "bucket")

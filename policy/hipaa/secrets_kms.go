@@ -7,8 +7,11 @@ var secretsKms = engine.Rule{
 	Description: "Secrets Manager secrets and SSM SecureString parameters are encrypted with a customer-managed key",
 	Citations:   []string{"164.312(a)(2)(iv)"},
 	Severity:    engine.High,
-	Fix:         "Set kmsKeyId (secrets) or keyId (SecureString parameters) to the secrets key.",
-	Types:       []string{tSecret, tParameter},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"secretsmanager-using-cmk"},
+	},
+	Fix:   "Set kmsKeyId (secrets) or keyId (SecureString parameters) to the secrets key.",
+	Types: []string{tSecret, tParameter},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		switch r.Type {
 		case tSecret:

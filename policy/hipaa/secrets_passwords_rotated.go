@@ -15,6 +15,10 @@ var secretsPasswordsRotated = engine.Rule{
 		"rotation, or by the hosts that use it, which declare the period and may put the secret's new value",
 	Citations: []string{"164.308(a)(5)(ii)(D)", "164.312(d)", "164.312(a)(1)"},
 	Severity:  engine.High,
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"secretsmanager-rotation-enabled-check", "secretsmanager-secret-periodic-rotation", "secretsmanager-scheduled-rotation-success-check"},
+		Prowler:     []string{"secretsmanager_automatic_rotation_enabled", "secretsmanager_secret_rotated_periodically"},
+	},
 	Fix: "Declare an aws.secretsmanager.SecretRotation of the secret with rotationRules.automaticallyAfterDays (or a rate() " +
 		"scheduleExpression) within maximumDays; or, where the hosts rotate it themselves (the database's hipaa-db rotate), tag " +
 		"the secret " + naming.RotationDaysTag + "=<days> and give their role secretsmanager:PutSecretValue on it.",

@@ -11,6 +11,10 @@ var securityhubEnabled = engine.Rule{
 	Description: "The account baseline enables Security Hub with AWS Foundational Security Best Practices",
 	Citations:   []string{"164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)", "164.308(a)(8)"},
 	Severity:    engine.High,
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"securityhub-enabled"},
+		Prowler:     []string{"securityhub_enabled"},
+	},
 	Fix: "In the baseline stack, declare an aws.securityhub.Account and an aws.securityhub.StandardsSubscription to " +
 		"aws-foundational-security-best-practices; where the organization runs Security Hub for the account, waive this rule with that reason.",
 	Types: []string{tSecurityHub, tStandards},

@@ -13,9 +13,13 @@ var sgIngressAuthorizedOnly = engine.Rule{
 	Description: "World-open ingress exists only on the allowed ports of security groups marked as edge",
 	Citations:   []string{"164.312(e)(1)"},
 	Severity:    engine.High,
-	Fix:         `Open the world only to the load balancer's group (tagged Exposure: edge) on the allowed ports; admit everything else by security group.`,
-	Types:       []string{tSecurityGroup, tSecurityGroupRule, tIngressRule},
-	Params:      []engine.Param{{Name: "ports", Description: "ports that edge groups may open to the world (80 only serves a redirect, which lb-https-only checks)", Default: []int{80, 443}}},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"vpc-sg-open-only-to-authorized-ports"},
+		Prowler:     []string{"ec2_securitygroup_allow_ingress_from_internet_to_any_port", "ec2_securitygroup_allow_ingress_from_internet_to_all_ports"},
+	},
+	Fix:    `Open the world only to the load balancer's group (tagged Exposure: edge) on the allowed ports; admit everything else by security group.`,
+	Types:  []string{tSecurityGroup, tSecurityGroupRule, tIngressRule},
+	Params: []engine.Param{{Name: "ports", Description: "ports that edge groups may open to the world (80 only serves a redirect, which lb-https-only checks)", Default: []int{80, 443}}},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		allowed := c.Ints("ports")
 		groupsByID := map[string]*engine.Resource{}

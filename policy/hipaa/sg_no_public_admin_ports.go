@@ -24,8 +24,12 @@ var sgNoPublicAdminPorts = engine.Rule{
 	Description: "No ingress from 0.0.0.0/0 or ::/0 covers an administrative or data-store port",
 	Citations:   []string{"164.312(a)(1)", "164.312(e)(1)"},
 	Severity:    engine.Critical,
-	Fix:         "Remove the world-open rule; reach hosts through SSM Session Manager and admit data-store clients by security group.",
-	Types:       []string{tSecurityGroup, tSecurityGroupRule, tIngressRule},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"restricted-ssh", "restricted-common-ports"},
+		Prowler:     []string{"ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22", "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389", "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_postgres_5432", "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports"},
+	},
+	Fix:   "Remove the world-open rule; reach hosts through SSM Session Manager and admit data-store clients by security group.",
+	Types: []string{tSecurityGroup, tSecurityGroupRule, tIngressRule},
 	Resource: func(c *engine.Check, r *engine.Resource) {
 		for _, p := range ingresses(r) {
 			if p.unknown {

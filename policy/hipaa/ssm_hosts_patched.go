@@ -8,6 +8,10 @@ var ssmHostsPatched = engine.Rule{
 		"(hosts of a launch template take patches as a new image)",
 	Citations: []string{"164.308(a)(5)(ii)(B)", "164.308(a)(1)(ii)(B)"},
 	Severity:  engine.High,
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"ec2-managedinstance-patch-compliance-status-check", "ec2-instance-managed-by-systems-manager", "ec2-managedinstance-association-compliance-status-check"},
+		Prowler:     []string{"ssm_managed_compliant_patching", "ec2_instance_managed_by_ssm"},
+	},
 	Fix: "Tag the instance PatchGroup=<group>, and declare an aws.ssm.PatchGroup of that group with a PatchBaseline of the stack, " +
 		"an aws.ssm.Association of AWS-RunPatchBaseline (Operation Scan) targeting tag:PatchGroup, and an aws.ssm.MaintenanceWindow.",
 	Types: []string{tInstance},

@@ -7,8 +7,12 @@ var vpcFlowLogs = engine.Rule{
 	Description: "Every VPC has a flow log of ALL traffic into an encrypted, retained log group",
 	Citations:   []string{"164.312(b)", "164.308(a)(1)(ii)(D)"},
 	Severity:    engine.High,
-	Fix:         "Declare an aws.ec2.FlowLog for the VPC with trafficType ALL into a log group with kmsKeyId and retentionInDays.",
-	Types:       []string{tVpc},
+	Scanners: engine.Scanners{
+		ConfigRules: []string{"vpc-flow-logs-enabled"},
+		Prowler:     []string{"vpc_flow_logs_enabled"},
+	},
+	Fix:   "Declare an aws.ec2.FlowLog for the VPC with trafficType ALL into a log group with kmsKeyId and retentionInDays.",
+	Types: []string{tVpc},
 	Stack: func(c *engine.Check, s *engine.Stack) {
 		for _, vpc := range s.OfType(tVpc) {
 			logs := s.Referencing(vpc, tFlowLog, "vpcId")

@@ -61,6 +61,17 @@ func Markdown(w io.Writer, a *Audit) error {
 			s.Checked, s.Passed, s.Failed, s.Waived)
 	}
 
+	fmt.Fprintln(w, "\n## The same controls in AWS's scanners")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "What AWS Config (its managed rules, as the HIPAA conformance pack and Security Hub run them) and Prowler")
+	fmt.Fprintln(w, "check of each rule's control on the deployed account; a rule with none is a safeguard of the platform's own.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| Rule | AWS Config rules | Prowler checks |")
+	fmt.Fprintln(w, "| --- | --- | --- |")
+	for _, s := range sums {
+		fmt.Fprintf(w, "| `%s` | %s | %s |\n", s.ID, codeList(s.ConfigRules), codeList(s.Prowler))
+	}
+
 	fmt.Fprintln(w, "\n## Findings")
 	fmt.Fprintln(w)
 	if len(rep.Findings) == 0 {
@@ -83,6 +94,9 @@ func Markdown(w io.Writer, a *Audit) error {
 		fmt.Fprintf(w, "- Finding: %s\n", mdEscape(f.Message))
 		if rule := a.Pack.Rule(f.RuleID); rule != nil {
 			fmt.Fprintf(w, "- %s: %s\n- Fix: %s\n", a.Pack.Framework.Name, a.Pack.Cite(rule.Citations), mdEscape(rule.Fix))
+			if sc := Scanners(rule.Scanners); sc != "" {
+				fmt.Fprintf(w, "- Scanners: %s\n", sc)
+			}
 		}
 		if f.Waiver != nil {
 			fmt.Fprintf(w, "- Waiver: %s (expires %s)\n", mdEscape(f.Waiver.Reason), f.Waiver.Expires)
@@ -138,3 +152,11 @@ func citations(pack *engine.Pack) []string {
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// codeList renders names as code, comma-separated; "none" for none.
+func codeList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return "`" + strings.Join(names, "`, `") + "`"
+}

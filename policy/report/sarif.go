@@ -42,6 +42,9 @@ func SARIF(w io.Writer, a *Audit) error {
 			"properties": map[string]any{
 				"tags":              append([]string{"security", "hipaa"}, r.Citations...),
 				"security-severity": securitySeverity[r.Severity],
+				// The same control's checks in AWS Config and Prowler, for tools that join findings.
+				"aws-config-rules": orEmpty(r.Scanners.ConfigRules),
+				"prowler-checks":   orEmpty(r.Scanners.Prowler),
 			},
 		})
 	}
@@ -99,4 +102,12 @@ func SARIF(w io.Writer, a *Audit) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// orEmpty is names, or an empty list for none, so that SARIF's properties are always arrays.
+func orEmpty(names []string) []string {
+	if names == nil {
+		return []string{}
+	}
+	return names
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"strings"
+
 	"github.com/hipaa-platform/platform/policy/engine"
 )
 
@@ -16,6 +18,10 @@ type RuleSummary struct {
 	Failed      int      `json:"failed"`
 	Waived      int      `json:"waived"`
 	Unknown     int      `json:"unknown"`
+	// ConfigRules and Prowler are the checks of the same control that AWS Config and Prowler run on the
+	// deployed account.
+	ConfigRules []string `json:"configRules,omitempty"`
+	Prowler     []string `json:"prowlerChecks,omitempty"`
 }
 
 // Summaries counts, per enabled rule, the resources it checked and how many of them failed, were
@@ -46,7 +52,7 @@ func Summaries(pack *engine.Pack, rep *engine.Report) []RuleSummary {
 			continue
 		}
 		s := RuleSummary{ID: r.ID, Description: r.Description, Citations: r.Citations, Severity: string(r.Severity),
-			Level: string(level), Checked: rep.Checked[r.ID]}
+			Level: string(level), Checked: rep.Checked[r.ID], ConfigRules: r.Scanners.ConfigRules, Prowler: r.Scanners.Prowler}
 		if c := per[r.ID]; c != nil {
 			s.Failed, s.Waived, s.Unknown = len(c.failed), len(c.waived), len(c.unknown)
 		}
@@ -87,4 +93,17 @@ func Count(rep *engine.Report) Totals {
 	}
 	t.Failed = rep.Failed()
 	return t
+}
+
+// Scanners says in one line which checks of AWS Config and Prowler test a rule's control, or "" for a
+// safeguard no scanner checks.
+func Scanners(s engine.Scanners) string {
+	var parts []string
+	if len(s.ConfigRules) > 0 {
+		parts = append(parts, "AWS Config "+strings.Join(s.ConfigRules, ", "))
+	}
+	if len(s.Prowler) > 0 {
+		parts = append(parts, "Prowler "+strings.Join(s.Prowler, ", "))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -62,6 +62,11 @@ func Text(w io.Writer, a *Audit) error {
 			if rule != nil && s.title != "UNKNOWN" {
 				fmt.Fprintf(w, "         fix: %s\n", rule.Fix)
 			}
+			if rule != nil {
+				if sc := Scanners(rule.Scanners); sc != "" {
+					fmt.Fprintf(w, "         scanners: %s\n", sc)
+				}
+			}
 			if f.Waiver != nil {
 				fmt.Fprintf(w, "         waived until %s: %s\n", f.Waiver.Expires, f.Waiver.Reason)
 			}
