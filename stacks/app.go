@@ -51,6 +51,7 @@ func (s *stack) tiers() error {
 		LogPrefix:          loadBalancerLogPrefix,
 		DeletionProtection: s.cfg.Protect,
 		RequestsPerTarget:  s.cfg.App.Target,
+		RateLimit:          s.cfg.App.RateLimit,
 	}
 	if s.Web, err = app.NewTier(s.ctx, s.n.Name("web"), web); err != nil {
 		return err

@@ -99,6 +99,8 @@ type TierConfig struct {
 	Target int
 	// Domain is the web tier's host name, whose certificate the load balancer serves.
 	Domain string
+	// RateLimit is AWS WAF's limit per address in front of the web tier.
+	RateLimit int
 }
 
 // DatabaseConfig are the Postgres cluster's dials.
@@ -214,10 +216,11 @@ func read(own, aws reader) *Config {
 			Schedule:     own.string("imageBuildSchedule", images.CheckSchedule),
 		},
 		App: TierConfig{
-			MinSize: own.int("appMinSize", check.Between(1, app.MaxSize)),
-			MaxSize: own.int("appMaxSize", check.Between(1, app.MaxSize)),
-			Target:  own.int("appRequestsPerTarget", check.Between(app.MinRequestsPerTarget, app.MaxRequestsPerTarget)),
-			Domain:  own.string("appDomain", forEnvironment(account, required("the application's host name, such as app.example.com", check.HostName))),
+			MinSize:   own.int("appMinSize", check.Between(1, app.MaxSize)),
+			MaxSize:   own.int("appMaxSize", check.Between(1, app.MaxSize)),
+			Target:    own.int("appRequestsPerTarget", check.Between(app.MinRequestsPerTarget, app.MaxRequestsPerTarget)),
+			Domain:    own.string("appDomain", forEnvironment(account, required("the application's host name, such as app.example.com", check.HostName))),
+			RateLimit: own.int("wafRateLimit", check.Between(app.MinRateLimit, app.MaxRateLimit)),
 		},
 		Engine: TierConfig{
 			MinSize: own.int("engineMinSize", check.Between(1, app.MaxSize)),

@@ -69,6 +69,9 @@ type LoadBalancer struct {
 	// RequestsPerTarget is the request count per host per minute that scaling aims for, 10 to 100000.
 	// Optional; default 1000.
 	RequestsPerTarget int
+	// RateLimit is how many requests one address may make in five minutes before AWS WAF blocks it, 10 to
+	// 2,000,000,000. Optional; default 2000.
+	RateLimit int
 }
 
 // TierArgs configures the tier.
@@ -270,6 +273,11 @@ func (a *TierArgs) validate(name string) error {
 				return fail("LoadBalancer.RequestsPerTarget: %v", err)
 			}
 		}
+		if lb.RateLimit != 0 {
+			if err := check.Between(MinRateLimit, MaxRateLimit)(lb.RateLimit); err != nil {
+				return fail("LoadBalancer.RateLimit: %v", err)
+			}
+		}
 	}
 	return nil
 }
@@ -288,6 +296,9 @@ func (a TierArgs) withDefaults() TierArgs {
 		}
 		if c.RequestsPerTarget == 0 {
 			c.RequestsPerTarget = defaultRequests
+		}
+		if c.RateLimit == 0 {
+			c.RateLimit = defaultRateLimit
 		}
 		a.LoadBalancer = &c
 	}

@@ -290,7 +290,7 @@ func TestHostRoleMayOnlyPullReadItsSecretsAndLog(t *testing.T) {
 	if got := offlinetest.One(t, rs, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").String("policyArn"); !strings.HasSuffix(got, "AmazonSSMManagedInstanceCore") {
 		t.Errorf("attached %q, want Session Manager", got)
 	}
-	lg := offlinetest.One(t, rs, "aws:cloudwatch/logGroup:LogGroup")
+	lg, _ := offlinetest.Named(rs, "aws:cloudwatch/logGroup:LogGroup", "hipaa-unit-web")
 	if lg.String("kmsKeyId") == "" || lg.Value("retentionInDays") != float64(365) {
 		t.Errorf("log group: key %q, retention %v", lg.String("kmsKeyId"), lg.Value("retentionInDays"))
 	}
@@ -324,6 +324,7 @@ func TestBadArgsAreRefusedNamingTheField(t *testing.T) {
 		"LoadBalancer.LogPrefix":                               func(a *TierArgs) { a.LoadBalancer.LogPrefix = "/web/" },
 		"LoadBalancer.HealthCheckPath":                         func(a *TierArgs) { a.LoadBalancer.HealthCheckPath = "healthz" },
 		"LoadBalancer.RequestsPerTarget":                       func(a *TierArgs) { a.LoadBalancer.RequestsPerTarget = 1 },
+		"LoadBalancer.RateLimit: got 5, want 10 to 2000000000": func(a *TierArgs) { a.LoadBalancer.RateLimit = 5 },
 		"VpcId is required":                                    func(a *TierArgs) { a.VpcId = nil },
 	} {
 		a := webArgs()

@@ -16,9 +16,9 @@ type frontEnd struct {
 	https   *lb.Listener
 }
 
-// newFrontEnd creates the load balancer. It terminates TLS with the tier's certificate, drops requests
-// with invalid headers and resists request smuggling, logs every request, and re-encrypts to the hosts;
-// HTTP gets a redirect and nothing else.
+// newFrontEnd creates the load balancer behind AWS WAF. It terminates TLS with the tier's certificate,
+// drops requests with invalid headers and resists request smuggling, logs every request, and re-encrypts
+// to the hosts; HTTP gets a redirect and nothing else.
 func newFrontEnd(ctx *pulumi.Context, name string, a *TierArgs, parent pulumi.ResourceOption) (*frontEnd, error) {
 	c := a.LoadBalancer
 	subnets := pulumi.StringArray{}
@@ -91,6 +91,9 @@ func newFrontEnd(ctx *pulumi.Context, name string, a *TierArgs, parent pulumi.Re
 		Tags: naming.Tags(a.Tags, name+"-http"),
 	}, parent); err != nil {
 		return nil, fmt.Errorf("creating the HTTP redirect listener: %w", err)
+	}
+	if err := webACL(ctx, name, a, balancer.Arn, parent); err != nil {
+		return nil, err
 	}
 	return &frontEnd{lb: balancer, targets: targets, https: https}, nil
 }

@@ -82,6 +82,9 @@ const (
 	tInspector         = "aws:inspector2/enabler:Enabler"
 	tDetectorFeature   = "aws:guardduty/detectorFeature:DetectorFeature"
 	tMetricFilter      = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+	tWebACL            = "aws:wafv2/webAcl:WebAcl"
+	tWebACLAssoc       = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	tWebACLLogging     = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 )
 
 // baselineTypes are the account-wide singletons; a stack holding any of them is its account's baseline.

@@ -154,3 +154,21 @@ func TestCloudtrailSecurityAlarms(t *testing.T) {
 		{"a silent alarm", "alarm-config-changes:alarmActions", []any{}, []string{": no alarm with an action watches CloudWatch.9's metric (config-changes)"}},
 	})
 }
+
+func TestLbWafProtected(t *testing.T) {
+	t.Parallel()
+	base := stackFixture{
+		{typ: tLoadBalancer, name: "web", props: map[string]any{"loadBalancerType": "application", "internal": false}},
+		{typ: tWebACL, name: "acl", props: map[string]any{"scope": "REGIONAL", "rules": []any{map[string]any{"name": "rate-limit"}}}},
+		{typ: tWebACLAssoc, name: "assoc", deps: map[string][]string{"resourceArn": {"web"}, "webAclArn": {"acl"}}},
+		{typ: tWebACLLogging, name: "logging", deps: map[string][]string{"resourceArn": {"acl"}}},
+	}
+	testStackRule(t, &lbWafProtected, base, []change{
+		{"unprotected", "-assoc", nil, []string{": the internet-facing load balancer is not behind an AWS WAF web ACL"}},
+		{"no rules", "acl:rules", []any{}, []string{"rules: the web ACL has no rules, so it blocks nothing"}},
+		{"not logged", "-logging", nil, []string{": the web ACL does not log its requests (no aws.wafv2.WebAclLoggingConfiguration)"}},
+		{"an ACL elsewhere", "-acl", nil, []string{"webAclArn: the web ACL is not one of this stack's, so its rules and logging cannot be shown"}},
+		{"internal", "web:internal", true, nil},
+		{"network load balancer", "web:loadBalancerType", "network", nil},
+	})
+}
