@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/app"
+	"github.com/hipaa-platform/platform/components/backup"
 	"github.com/hipaa-platform/platform/components/baseline"
 	"github.com/hipaa-platform/platform/components/database"
 	"github.com/hipaa-platform/platform/components/firewall"
@@ -64,10 +65,12 @@ type Platform struct {
 	// MonitoringHost is where the Nagios host is placed, before the database that admits it.
 	MonitoringHost database.MonitoringHost
 	Database       *database.Cluster
-	Web            *app.Tier
-	Engine         *app.Tier
-	Monitoring     *monitoring.Monitoring
-	Patching       *patching.Patching
+	// Backup is the database hosts' AWS Backup plan; nil in a stack that may be force-destroyed.
+	Backup     *backup.Plan
+	Web        *app.Tier
+	Engine     *app.Tier
+	Monitoring *monitoring.Monitoring
+	Patching   *patching.Patching
 	// ImagePipelines build the database and monitoring images, in an account stack only.
 	ImagePipelines *images.Pipelines
 	// Images are the AMIs the tiers run, by the configuration key that pins each.
@@ -104,6 +107,7 @@ func (s *stack) deploy() error {
 		{"release", s.release},
 		{"monitoring host", s.placeMonitoring},
 		{"database", s.database},
+		{"AWS Backup", s.backups},
 		{"tiers", s.tiers},
 		{"monitoring", s.monitoring},
 		{"patching", s.patching},

@@ -1083,3 +1083,42 @@ func TestTheLongLivedHostsArePatchedAndReportCompliance(t *testing.T) {
 		}
 	}
 }
+
+// Every environment that holds PHI backs its database hosts up with AWS Backup for its retention, locked
+// where its backups are; a demo, which may be force-destroyed, has none.
+func TestTheDatabaseHostsAreInAnAWSBackupPlan(t *testing.T) {
+	t.Parallel()
+	for stack, want := range map[string]struct {
+		days float64
+		lock bool
+	}{"dev": {30, false}, "prod": {90, true}} {
+		rs := previewStack(t, stack)
+		plan := offlinetest.One(t, rs, "aws:backup/plan:Plan")
+		if plan.Value("rules.0.lifecycle.deleteAfter") != want.days {
+			t.Errorf("%s keeps recovery points %v days, want %v", stack, plan.Value("rules.0.lifecycle.deleteAfter"), want.days)
+		}
+		if locks := len(offlinetest.Of(rs, "aws:backup/vaultLockConfiguration:VaultLockConfiguration")); (locks == 1) != want.lock {
+			t.Errorf("%s has %d vault locks, want locked %v", stack, locks, want.lock)
+		}
+		sel := offlinetest.One(t, rs, "aws:backup/selection:Selection")
+		hosts := 0
+		for _, h := range offlinetest.Of(rs, "aws:ec2/instance:Instance") {
+			if h.String("tags.Role") != naming.RoleDatabase {
+				continue
+			}
+			hosts++
+			if !slices.Contains(sel.PropertyDependencies["resources"], h.URN) {
+				t.Errorf("%s: database host %s is not backed up", stack, h.Name)
+			}
+		}
+		if hosts == 0 || len(sel.Value("resources").([]any)) != hosts {
+			t.Errorf("%s: %d database hosts, %v selected", stack, hosts, sel.Value("resources"))
+		}
+		if vault := offlinetest.One(t, rs, "aws:backup/vault:Vault"); !vault.Protect && stack == "prod" {
+			t.Error("prod's vault is not protected")
+		}
+	}
+	if n := len(offlinetest.Of(previewStack(t, "demo-acme"), "aws:backup/plan:Plan")); n != 0 {
+		t.Errorf("a demo has %d backup plans", n)
+	}
+}

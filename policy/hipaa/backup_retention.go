@@ -11,7 +11,7 @@ var backupRetention = engine.Rule{
 	Citations:   []string{"164.308(a)(7)(ii)(A)", "164.310(d)(2)(iv)"},
 	Severity:    engine.High,
 	Scanners: engine.Scanners{
-		ConfigRules: []string{"s3-bucket-default-lock-enabled", "backup-recovery-point-minimum-retention-check", "backup-recovery-point-manual-deletion-disabled", "backup-plan-min-frequency-and-min-retention-check"},
+		ConfigRules: []string{"s3-bucket-default-lock-enabled"},
 		Prowler:     []string{"s3_bucket_object_lock"},
 	},
 	Fix:    "Lock backups with S3 object lock for at least minimumDays, or keep noncurrent versions at least that long and expire nothing sooner.",

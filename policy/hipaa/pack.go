@@ -21,7 +21,7 @@ var all = []*engine.Rule{
 	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders, &lbWafProtected,
 	&dbTLSOnly, &dbLogsShipped, &vpcFlowLogs, &cloudtrailBaseline, &cloudtrailS3DataEvents, &cloudtrailSecurityAlarms,
 	&configRecorderEnabled, &configHipaaConformancePack, &securityhubEnabled, &inspectorEnabled, &guarddutyEnabled, &iamNoAdminWildcards,
-	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &ecrRepositoryKms,
+	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &backupHostsProtected, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
 	&imagebuilderImagesTested, &ec2ImageBuiltByAccount, &ssmSessionPreferences, &ssmHostsPatched, &secretsPasswordsRotated, &phiTagged, &phiStoresProtected,
 }

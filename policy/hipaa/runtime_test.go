@@ -172,3 +172,37 @@ func TestLbWafProtected(t *testing.T) {
 		{"network load balancer", "web:loadBalancerType", "network", nil},
 	})
 }
+
+func TestBackupHostsProtected(t *testing.T) {
+	t.Parallel()
+	deny := `{"Version":"2012-10-17","Statement":[{"Sid":"NoManualDeletion","Effect":"Deny","Principal":{"AWS":["*"]},` +
+		`"Action":["backup:DeleteRecoveryPoint","backup:UpdateRecoveryPointLifecycle"],"Resource":["*"]}]}`
+	base := stackFixture{
+		{typ: tInstance, name: "db-0", props: map[string]any{"tags": map[string]any{"Role": "database", "DataClass": "phi"}}},
+		{typ: tBackupVault, name: "vault", props: map[string]any{"kmsKeyArn": testKey}},
+		{typ: tBackupVaultPolicy, name: "vault-policy", props: map[string]any{"policy": deny}, deps: map[string][]string{"backupVaultName": {"vault"}}},
+		{typ: tBackupPlan, name: "plan", props: map[string]any{"rules": []any{map[string]any{"ruleName": "daily", "lifecycle": map[string]any{"deleteAfter": 35.0}}}},
+			deps: map[string][]string{"rules": {"vault"}}},
+		{typ: tBackupSelection, name: "selection", props: map[string]any{"resources": []any{"arn:aws:ec2:us-east-1:123456789012:instance/i-1"}},
+			deps: map[string][]string{"resources": {"db-0"}, "planId": {"plan"}}},
+	}
+	testStackRule(t, &backupHostsProtected, base, []change{
+		{"not selected", "-selection", nil, []string{": the database host is in no AWS Backup plan"}},
+		{"kept too briefly", "plan:rules.0.lifecycle.deleteAfter", 7.0, []string{"rules[0].lifecycle.deleteAfter: recovery points are kept 7 days, under the minimum of 30"}},
+		{"plain vault", "vault:kmsKeyArn", del, []string{"kmsKeyArn: the vault is not encrypted with a customer-managed key"}},
+		{"deletable", "-vault-policy", nil, []string{": no vault policy refuses everyone backup:DeleteRecoveryPoint, so a recovery point can be deleted by hand"}},
+		{"vault elsewhere", "-vault", nil, []string{"rules: the plan's vault is not one of this stack's, so its encryption and policy cannot be shown"}},
+		{"a demo's synthetic data", "db-0:tags.DataClass", "synthetic", nil},
+		{"a web host", "db-0:tags.Role", "web", nil},
+	})
+	// A deployed stack's state names the host by its instance ARN.
+	deployed := base.with("db-0:id", "i-1")
+	for i := range deployed {
+		if deployed[i].name == "selection" {
+			deployed[i].deps = map[string][]string{"planId": {"plan"}}
+		}
+	}
+	if got := render(engine.CheckStack(&backupHostsProtected, deployed.stack(), engine.Config{})); len(got) != 0 {
+		t.Errorf("a selection by ARN: %q", got)
+	}
+}
