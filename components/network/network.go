@@ -219,12 +219,16 @@ func NewVpc(ctx *pulumi.Context, name string, args *VpcArgs, opts ...pulumi.Reso
 			return nil, err
 		}
 	}
+	if err := b.networkACLs(); err != nil {
+		return nil, err
+	}
 	endpointSG, prefixList, made, err := endpoints(ctx, name, &a, b.v, b.ids(b.tiers.App), append(b.appRoutes, b.dataRoute.ID()),
 		b.parent, pulumi.DependsOn(b.reservations))
 	if err != nil {
 		return nil, err
 	}
-	comp.Paths = append(b.associations, made...)
+	// A host that calls AWS as it boots waits for its subnet's network ACL too.
+	comp.Paths = append(append(b.associations, b.acls...), made...)
 
 	comp.Tiers = b.tiers
 	comp.VpcId = b.v.ID().ToStringOutput()
@@ -268,6 +272,8 @@ type builder struct {
 	reservations []pulumi.Resource
 	// associations are the app and data subnets' route table associations.
 	associations []pulumi.Resource
+	// acls are the tiers' network ACLs.
+	acls []pulumi.Resource
 }
 
 func (b *builder) tags(n string) pulumi.StringMap { return naming.Tags(b.args.Tags, n) }

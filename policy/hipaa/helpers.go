@@ -34,6 +34,8 @@ const (
 	tSecurityGroupRule = "aws:ec2/securityGroupRule:SecurityGroupRule"
 	tIngressRule       = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 	tDefaultSG         = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+	tDefaultNACL       = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+	tNetworkACL        = "aws:ec2/networkAcl:NetworkAcl"
 	tFlowLog           = "aws:ec2/flowLog:FlowLog"
 	tBucket            = "aws:s3/bucketV2:BucketV2"
 	tBucketSSE         = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"

@@ -206,3 +206,24 @@ func TestBackupHostsProtected(t *testing.T) {
 		t.Errorf("a selection by ARN: %q", got)
 	}
 }
+
+func TestNaclClosed(t *testing.T) {
+	t.Parallel()
+	base := stackFixture{
+		{typ: tVpc, name: "vpc", props: map[string]any{"instanceTenancy": "dedicated"}},
+		{typ: tDefaultNACL, name: "default", props: map[string]any{}, deps: map[string][]string{"defaultNetworkAclId": {"vpc"}}},
+		{typ: tNetworkACL, name: "public", props: map[string]any{"ingress": []any{
+			map[string]any{"action": "allow", "protocol": "tcp", "fromPort": 443.0, "toPort": 443.0, "cidrBlock": "0.0.0.0/0"},
+			map[string]any{"action": "allow", "protocol": "tcp", "fromPort": 1024.0, "toPort": 3388.0, "cidrBlock": "0.0.0.0/0"},
+			map[string]any{"action": "allow", "protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlock": "10.0.0.0/16"},
+		}}},
+	}
+	testStackRule(t, &naclClosed, base, []change{
+		{"default unmanaged", "-default", nil, []string{": the VPC's default network ACL is not managed, so it keeps the entries AWS gives it, which admit everything"}},
+		{"default open", "default:ingress", []any{map[string]any{"action": "allow", "protocol": "-1", "cidrBlock": "0.0.0.0/0"}},
+			[]string{"ingress: the default network ACL has 1 ingress entr(ies); remove them"}},
+		{"RDP from the world", "public:ingress.1.toPort", 65535.0, []string{"ingress[1]: an entry admits the world to port 3389"}},
+		{"SSH from the world", "public:ingress.0.fromPort", 22.0, []string{"ingress[0]: an entry admits the world to port 22"}},
+		{"everything from the world", "public:ingress.2.cidrBlock", "0.0.0.0/0", []string{"ingress[2]: an entry admits the world on every protocol"}},
+	})
+}

@@ -33,6 +33,7 @@ var otherConfigRules = map[string]string{
 	"guardduty-runtime-monitoring-enabled":            "AI-ML-Security-Governance-Supporting-Infrastructure-Best-Practices",
 	"guardduty-s3-protection-enabled":                 "AI-ML-Security-Governance-Supporting-Infrastructure-Best-Practices",
 	"iam-user-group-membership-check":                 "Operational-Best-Practices-For-NIST-800-181",
+	"nacl-no-unrestricted-ssh-rdp":                    "Operational-Best-Practices-For-Networking-and-Content-Delivery-Services",
 	"inspector-ec2-scan-enabled":                      "AI-ML-Security-Governance-Supporting-Infrastructure-Best-Practices",
 	"inspector-ecr-scan-enabled":                      "AI-ML-Security-Governance-Supporting-Infrastructure-Best-Practices",
 	"s3-bucket-level-public-access-prohibited":        "Amazon-Sagemaker-AI-Security-and-Governance-Best-Practices",

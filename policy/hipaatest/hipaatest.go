@@ -19,7 +19,7 @@ import (
 
 // NonCompliantFails are the rules NonCompliant breaks, exactly.
 var NonCompliantFails = []string{
-	"dedicated-tenancy", "default-sg-closed", "kms-key-rotation", "log-group-kms", "s3-access-logging",
+	"dedicated-tenancy", "default-sg-closed", "kms-key-rotation", "log-group-kms", "nacl-closed", "s3-access-logging",
 	"s3-bucket-sse-kms", "s3-bucket-tls-only", "s3-public-access-blocked", "s3-versioning",
 	"sg-ingress-authorized-only", "sg-no-public-admin-ports", "vpc-flow-logs",
 }
