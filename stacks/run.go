@@ -142,6 +142,15 @@ func (s *stack) stateful() pulumi.ResourceOption {
 	return pulumi.Protect(s.cfg.Protect || s.cfg.AccountBaseline)
 }
 
+// peerAccounts are the accounts beyond the stack's own whose resources its hosts reach: the registry's,
+// where releases are pulled from another account.
+func (s *stack) peerAccounts() []string {
+	if a := s.cfg.Registry.Account; a != "" && a != s.account {
+		return []string{a}
+	}
+	return nil
+}
+
 // recording is what records the account's resources for AWS Config when this stack declares it (an
 // account stack's baseline), which the stack's conformance packs wait for; nil in an environment, which
 // its account stack deployed before.
@@ -176,6 +185,8 @@ func (s *stack) newNetwork(name string) (err error) {
 		FlowLogKmsKeyArn:     s.Keys.LogsKeyArn,
 		FlowLogRetentionDays: s.cfg.LogRetentionDays,
 		RecordedBy:           s.recording(),
+		PeerAccounts:         s.peerAccounts(),
+		BuildsImages:         s.cfg.AccountBaseline,
 		Tags:                 s.n.Tags(),
 	})
 	return err

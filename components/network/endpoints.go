@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
 
@@ -18,8 +19,9 @@ var InterfaceEndpoints = []string{
 
 // endpoints gives the private subnets the AWS services they need without the internet: S3 through a
 // gateway endpoint on every private route table, the rest through interface endpoints in the app
-// subnets behind one security group that the firewall opens to each tier. It returns the group, the S3
-// prefix list, and the endpoints.
+// subnets behind one security group that the firewall opens to each tier, each held to the account's own
+// resources by its policy (endpoint_policies.go). It returns the group, the S3 prefix list, and the
+// endpoints.
 func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subnets, routeTables pulumi.StringArray,
 	parent, afterReservations pulumi.ResourceOption,
 ) (*ec2.SecurityGroup, pulumi.StringOutput, []pulumi.Resource, error) {
@@ -31,20 +33,23 @@ func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subne
 	if err != nil {
 		return nil, pulumi.StringOutput{}, nil, fmt.Errorf("creating endpoint security group: %w", err)
 	}
-	s3, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+	partition := iampolicy.Partition(a.Region)
+	s3Args := &ec2.VpcEndpointArgs{
 		VpcId:           vpc.ID(),
 		ServiceName:     pulumi.Sprintf("com.amazonaws.%s.s3", a.Region),
 		VpcEndpointType: pulumi.String("Gateway"),
 		RouteTableIds:   routeTables,
 		Tags:            naming.Tags(a.Tags, name+"-s3"),
-	}, parent)
+		Policy:          pulumi.String(gatewayPolicy(partition, a.Region, a.AccountID, a.BuildsImages)),
+	}
+	s3, err := ec2.NewVpcEndpoint(ctx, name+"-s3", s3Args, parent)
 	if err != nil {
 		return nil, pulumi.StringOutput{}, nil, fmt.Errorf("creating S3 gateway endpoint: %w", err)
 	}
 	made := []pulumi.Resource{s3}
 	for _, svc := range InterfaceEndpoints {
 		n := name + "-" + svc
-		e, err := ec2.NewVpcEndpoint(ctx, n, &ec2.VpcEndpointArgs{
+		args := &ec2.VpcEndpointArgs{
 			VpcId:             vpc.ID(),
 			ServiceName:       pulumi.Sprintf("com.amazonaws.%s.%s", a.Region, svc),
 			VpcEndpointType:   pulumi.String("Interface"),
@@ -52,7 +57,11 @@ func endpoints(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, subne
 			SubnetIds:         subnets,
 			SecurityGroupIds:  pulumi.StringArray{sg.ID()},
 			Tags:              naming.Tags(a.Tags, n),
-		}, parent, afterReservations)
+		}
+		if policy := interfacePolicy(svc, partition, a.Region, a.AccountID, a.PeerAccounts); policy != "" {
+			args.Policy = pulumi.String(policy)
+		}
+		e, err := ec2.NewVpcEndpoint(ctx, n, args, parent, afterReservations)
 		if err != nil {
 			return nil, pulumi.StringOutput{}, nil, fmt.Errorf("creating %s endpoint: %w", svc, err)
 		}

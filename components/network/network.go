@@ -46,6 +46,13 @@ type VpcArgs struct {
 	// FlowLogRetentionDays is how long flow logs are kept; a CloudWatch Logs retention of at least 365.
 	// Required.
 	FlowLogRetentionDays int
+	// PeerAccounts are the accounts beyond AccountID whose resources the hosts reach through the interface
+	// endpoints: the account whose registry releases are pulled from. Optional.
+	PeerAccounts []string
+	// BuildsImages says the network runs Image Builder's builds, which read AWS-owned buckets that AWS's
+	// guides do not all name: its S3 gateway endpoint lets the account read any bucket (and write only its
+	// own). Optional; default false.
+	BuildsImages bool
 	// RecordedBy is what records the account's resources for AWS Config, when the same stack declares it
 	// (an account stack's baseline): the VPC's conformance pack waits for it. Optional.
 	RecordedBy []pulumi.Resource
@@ -169,6 +176,11 @@ func (a *VpcArgs) validate(name string) (netip.Prefix, error) {
 	}
 	if err := check.LogRetention(a.FlowLogRetentionDays); err != nil {
 		return netip.Prefix{}, fmt.Errorf("network %q: FlowLogRetentionDays: %w", name, err)
+	}
+	for i, p := range a.PeerAccounts {
+		if !check.IsAccountID(p) {
+			return netip.Prefix{}, fmt.Errorf("network %q: PeerAccounts[%d] %q is not a 12-digit AWS account ID", name, i, p)
+		}
 	}
 	if a.Tags[ScopeTag] == "" {
 		return netip.Prefix{}, fmt.Errorf("network %q: Tags[%q] is required: the VPC's conformance pack scopes its rules to the stack's resources by it", name, ScopeTag)

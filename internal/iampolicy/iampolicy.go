@@ -83,6 +83,13 @@ func (s Statement) ForAnyAWS() Statement {
 	return s
 }
 
+// ForAnyAWSOf applies an Allow to every AWS principal of one account only, as a VPC endpoint policy
+// states who may use the endpoint (aws:PrincipalAccount): a wildcard principal held to the account.
+func (s Statement) ForAnyAWSOf(accountID string) Statement {
+	s.Principal = &Principal{AWS: []string{"*"}}
+	return s.When("StringEquals", "aws:PrincipalAccount", accountID)
+}
+
 // ForService names AWS services as the principal.
 func (s Statement) ForService(services ...string) Statement {
 	s.Principal = &Principal{Service: services}

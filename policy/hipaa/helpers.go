@@ -35,6 +35,7 @@ const (
 	tIngressRule       = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 	tDefaultSG         = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 	tDefaultNACL       = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+	tVpcEndpoint       = "aws:ec2/vpcEndpoint:VpcEndpoint"
 	tNetworkACL        = "aws:ec2/networkAcl:NetworkAcl"
 	tFlowLog           = "aws:ec2/flowLog:FlowLog"
 	tBucket            = "aws:s3/bucketV2:BucketV2"

@@ -17,7 +17,7 @@ var all = []*engine.Rule{
 	&ebsVolumeEncrypted, &ec2VolumesEncrypted, &launchTemplateVolumesEncrypted, &ebsEncryptionByDefault,
 	&s3BucketSseKms, &s3BucketTLSOnly, &s3PublicAccessBlocked, &s3Versioning, &s3AccessLogging,
 	&kmsKeyRotation, &kmsKeySafeLifecycle, &logGroupKms, &logRetention, &snsTopicKms, &secretsKms,
-	&dedicatedTenancy, &sgNoPublicAdminPorts, &sgIngressAuthorizedOnly, &defaultSgClosed, &naclClosed, &noPublicIP,
+	&dedicatedTenancy, &sgNoPublicAdminPorts, &sgIngressAuthorizedOnly, &defaultSgClosed, &naclClosed, &vpcEndpointPerimeter, &noPublicIP,
 	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders, &lbWafProtected,
 	&dbTLSOnly, &dbLogsShipped, &vpcFlowLogs, &cloudtrailBaseline, &cloudtrailS3DataEvents, &cloudtrailSecurityAlarms,
 	&configRecorderEnabled, &configHipaaConformancePack, &securityhubEnabled, &inspectorEnabled, &guarddutyEnabled, &iamNoAdminWildcards,

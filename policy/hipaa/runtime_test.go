@@ -1,6 +1,7 @@
 package hipaa
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hipaa-platform/platform/internal/conformance"
@@ -226,4 +227,25 @@ func TestNaclClosed(t *testing.T) {
 		{"SSH from the world", "public:ingress.0.fromPort", 22.0, []string{"ingress[0]: an entry admits the world to port 22"}},
 		{"everything from the world", "public:ingress.2.cidrBlock", "0.0.0.0/0", []string{"ingress[2]: an entry admits the world on every protocol"}},
 	})
+}
+
+func TestVpcEndpointPerimeter(t *testing.T) {
+	t.Parallel()
+	held := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["*"],"Resource":["*"],` +
+		`"Condition":{"StringEquals":{"aws:PrincipalAccount":"123456789012","aws:ResourceAccount":"123456789012"}}}]}`
+	open := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`
+	testResourceRule(t, &vpcEndpointPerimeter, fx{typ: tVpcEndpoint, name: "kms", props: map[string]any{
+		"serviceName": "com.amazonaws.us-east-1.kms", "vpcEndpointType": "Interface", "policy": held}}, []change{
+		{"no policy", "policy", del, []string{"policy: the kms endpoint has no policy, so it admits any principal to any account's resources"}},
+		{"full access", "policy", open, []string{
+			"policy: statement 0 admits every action without a condition on aws:PrincipalAccount",
+			"policy: statement 0 admits every action without a condition on aws:ResourceAccount"}},
+		{"not a policy", "policy", "{", []string{"policy: the endpoint's policy does not read as a policy document"}},
+		{"unknown", "policy", unknown, []string{"policy: policy cannot be known during preview; it is checked again on the deployed stack [unknown]"}},
+		{"a service without policies", "serviceName", "com.amazonaws.us-east-1.ssmmessages", nil},
+	})
+	if got := render(engine.CheckResource(&vpcEndpointPerimeter, fx{typ: tVpcEndpoint, name: "ecr", props: map[string]any{
+		"serviceName": "com.amazonaws.us-east-1.ecr.dkr"}}.resource(), engine.Config{})); len(got) != 1 || !strings.Contains(got[0], "the ecr.dkr endpoint has no policy") {
+		t.Errorf("an ecr.dkr endpoint without a policy: %q", got)
+	}
 }
