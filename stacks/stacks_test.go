@@ -606,7 +606,7 @@ func TestStacksWithoutTheRegistryPullFromTheOwnersAccount(t *testing.T) {
 	if n := len(offlinetest.Of(rs, "aws:ecr/repository:Repository")); n != 0 {
 		t.Errorf("%d repositories on a stack that does not own the registry", n)
 	}
-	for _, p := range offlinetest.Of(rs, "aws:iam/rolePolicy:RolePolicy") {
+	for _, p := range offlinetest.Of(rs, "aws:iam/policy:Policy") {
 		if strings.Contains(p.String("policy"), "PullReleases") && !strings.Contains(p.String("policy"), "arn:aws:ecr:us-east-1:210987654321:repository/hipaa-app") {
 			t.Errorf("%s pulls from elsewhere: %s", p.Name, p.String("policy"))
 		}
@@ -1019,7 +1019,7 @@ func TestEveryHostMayRecordItsSessions(t *testing.T) {
 		group := "arn:aws:logs:us-east-1:" + offline.AccountID + ":log-group:" + hostrole.SessionLogGroup
 		n := 0
 		for _, profile := range offlinetest.Of(rs, "aws:iam/instanceProfile:InstanceProfile") {
-			policy, ok := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", profile.Name)
+			policy, ok := offlinetest.Named(rs, "aws:iam/policy:Policy", profile.Name)
 			if !ok {
 				t.Fatalf("%s: no policy for the host role %s", stack, profile.Name)
 			}
@@ -1120,5 +1120,36 @@ func TestTheDatabaseHostsAreInAnAWSBackupPlan(t *testing.T) {
 	}
 	if n := len(offlinetest.Of(previewStack(t, "demo-acme"), "aws:backup/plan:Plan")); n != 0 {
 		t.Errorf("a demo has %d backup plans", n)
+	}
+}
+
+// TestEveryRoleHasManagedPoliciesWithinIAMsQuota runs dev and prod: no role has an inline policy (AWS
+// Config's iam-no-inline-policy-check), each of the program's managed policies is attached, and each is
+// within IAM's 6,144 characters, which count no whitespace ("IAM and AWS STS quotas", IAM User Guide).
+func TestEveryRoleHasManagedPoliciesWithinIAMsQuota(t *testing.T) {
+	t.Parallel()
+	const quota = 6144
+	for _, stack := range []string{"dev", "prod"} {
+		rs := previewStack(t, stack)
+		if n := len(offlinetest.Of(rs, "aws:iam/rolePolicy:RolePolicy")); n != 0 {
+			t.Errorf("%s: %d inline role policies", stack, n)
+		}
+		attached := map[string]bool{}
+		for _, a := range offlinetest.Of(rs, "aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+			attached[a.String("policyArn")] = true
+		}
+		policies := offlinetest.Of(rs, "aws:iam/policy:Policy")
+		if len(policies) == 0 {
+			t.Fatalf("%s: no managed policies", stack)
+		}
+		for _, p := range policies {
+			doc := strings.Join(strings.Fields(p.String("policy")), "")
+			if len(doc) == 0 || len(doc) > quota {
+				t.Errorf("%s: %s's policy is %d characters, want 1 to %d", stack, p.Name, len(doc), quota)
+			}
+			if !attached["arn:aws:iam::"+offline.AccountID+":policy/"+p.Name] {
+				t.Errorf("%s: the policy %s is attached to nothing", stack, p.Name)
+			}
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hipaa-platform/platform/components/bucket"
+	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/internal/check"
 	"github.com/hipaa-platform/platform/internal/conformance"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
@@ -276,13 +277,12 @@ func auditTrail(ctx *pulumi.Context, name string, a *AccountArgs, parent, retain
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("creating trail role: %w", err)
 	}
-	rolePolicy, err := iam.NewRolePolicy(ctx, trailName, &iam.RolePolicyArgs{
-		Role: role.ID(),
-		Policy: pulumi.String(iampolicy.New(iampolicy.Allow("WriteTrailLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+	_, rolePolicy, err := hostrole.Grant(ctx, trailName, role, "Lets CloudTrail write "+trailName+"'s log group",
+		pulumi.String(iampolicy.New(iampolicy.Allow("WriteTrailLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			[]string{iampolicy.LogGroupArn(a.Region, a.AccountID, groupName) + ":*"})).JSON()),
-	}, parent, retain, pulumi.DependsOn([]pulumi.Resource{group}))
+		a.Tags, parent, retain, pulumi.DependsOn([]pulumi.Resource{group}))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("creating trail role policy: %w", err)
+		return nil, nil, nil, fmt.Errorf("granting the trail role: %w", err)
 	}
 	trail, err := cloudtrail.NewTrail(ctx, trailName, &cloudtrail.TrailArgs{
 		S3BucketName:               trailBucket.BucketName,

@@ -53,7 +53,7 @@ func TestBaselineAccountSafeguards(t *testing.T) {
 	if group.String("kmsKeyId") != logsKey || group.Value("retentionInDays") != float64(731) {
 		t.Errorf("trail log group key=%q retention=%v", group.String("kmsKeyId"), group.Value("retentionInDays"))
 	}
-	if p := offlinetest.One(t, rs, "aws:iam/rolePolicy:RolePolicy").String("policy"); !strings.Contains(p,
+	if p := offlinetest.One(t, rs, "aws:iam/policy:Policy").String("policy"); !strings.Contains(p,
 		`"Resource":["arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/base-trail:*"]`) {
 		t.Errorf("trail role may write %s, want only its group", p)
 	}

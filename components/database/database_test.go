@@ -196,7 +196,7 @@ func TestTheClientsCredentialsRotateOnTheLeader(t *testing.T) {
 			}
 		}
 		for _, host := range c.hosts {
-			p, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
+			p, _ := offlinetest.Named(rs, "aws:iam/policy:Policy", host)
 			for _, fragment := range []string{
 				`{"Sid":"RotateOwnSecrets","Effect":"Allow","Action":["secretsmanager:PutSecretValue"],"Resource":[` + strings.Join(arns, ",") + `]}`,
 				`{"Sid":"EncryptRotatedSecret","Effect":"Allow","Action":["kms:GenerateDataKey"],"Resource":["` + secretsKey + `"],"Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.us-east-1.amazonaws.com"}}}`,
@@ -247,7 +247,7 @@ func assertInstanceProfiles(t *testing.T, rs []offline.Resource, secrets map[str
 		return "arn:aws:secretsmanager:us-east-1:" + offline.AccountID + ":Secret/" + s.ID
 	}
 	for host, readable := range secrets {
-		p, ok := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", host)
+		p, ok := offlinetest.Named(rs, "aws:iam/policy:Policy", host)
 		if !ok {
 			t.Fatalf("no role policy for %s", host)
 		}
@@ -432,7 +432,7 @@ func TestEachRunningHostTakesItsConfigurationFromSystemsManager(t *testing.T) {
 		if !ok || group.String("name") != "/"+in.Name+"/host" || group.String("kmsKeyId") != logsKey || group.Value("retentionInDays") != 365.0 {
 			t.Errorf("%s: log group %v", in.Name, group.Inputs)
 		}
-		policy, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", in.Name)
+		policy, _ := offlinetest.Named(rs, "aws:iam/policy:Policy", in.Name)
 		for _, sid := range []string{`"Sid":"WriteOwnLogs"`, `"cloudwatch:namespace":"` + converge.Namespace + `"`} {
 			if !strings.Contains(policy.String("policy"), sid) {
 				t.Errorf("%s's policy lacks %s", in.Name, sid)
@@ -592,7 +592,7 @@ func TestEachHostWaitsForItsPermissionsAndTheSecretsItReadsAtBoot(t *testing.T) 
 		"db-1": {"db-1-tls", "db-app", "db-monitoring"},
 	} {
 		in := byName["aws:ec2/instance:Instance "+host]
-		want := []string{urn("aws:iam/rolePolicy:RolePolicy", host), urn("aws:iam/rolePolicyAttachment:RolePolicyAttachment", host+"-ssm")}
+		want := []string{urn("aws:iam/policy:Policy", host), urn("aws:iam/rolePolicyAttachment:RolePolicyAttachment", host), urn("aws:iam/rolePolicyAttachment:RolePolicyAttachment", host+"-ssm")}
 		for _, v := range reads {
 			want = append(want, urn(version, v))
 		}
@@ -758,7 +758,7 @@ func TestTheRestoreDrillIsAThrowawayDedicatedHostOnASchedule(t *testing.T) {
 	if !strings.Contains(files["/usr/local/sbin/hipaa-db-drill"], "drills/db/") {
 		t.Error("the drill writes its evidence elsewhere than drills/db/")
 	}
-	policy, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", "db-drill")
+	policy, _ := offlinetest.Named(rs, "aws:iam/policy:Policy", "db-drill")
 	doc := policy.String("policy")
 	for _, want := range []string{`"Resource":["` + bucketArn + `/db/pgbackrest/*"]`, `"Resource":["` + bucketArn + `/db/drills/last-passed"]`,
 		`"Resource":["arn:aws:s3:::hipaa-unit-logs/drills/db/*"]`, `"autoscaling:SetDesiredCapacity"`, `autoScalingGroupName/db-drill"]`} {

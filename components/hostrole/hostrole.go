@@ -1,5 +1,5 @@
 // Package hostrole creates the identity of an EC2 host or fleet: a role only EC2 may assume, its one
-// inline policy, Session Manager in place of SSH, and the instance profile that carries the role; and
+// policy of its own, Session Manager in place of SSH, and the instance profile that carries the role; and
 // the hosts that run under it, with fixed addresses or from a launch template. Every tier's hosts get
 // theirs here, so that none is made differently.
 package hostrole
@@ -53,12 +53,14 @@ func Trust() string {
 type Role struct {
 	Role    *iam.Role
 	Profile *iam.InstanceProfile
-	// Policy is the role's inline policy; SessionManager attaches Session Manager's.
-	Policy         *iam.RolePolicy
+	// Policy is the role's own managed policy, and Attachment attaches it; SessionManager attaches
+	// Session Manager's.
+	Policy         *iam.Policy
+	Attachment     *iam.RolePolicyAttachment
 	SessionManager *iam.RolePolicyAttachment
 }
 
-// New creates the role named name with the inline policy, Session Manager, and the instance profile.
+// New creates the role named name with its policy (Grant), Session Manager, and the instance profile.
 func New(ctx *pulumi.Context, name, description string, policy pulumi.StringInput, tags map[string]string, opts ...pulumi.ResourceOption) (*Role, error) {
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(Trust()),
@@ -68,9 +70,9 @@ func New(ctx *pulumi.Context, name, description string, policy pulumi.StringInpu
 	if err != nil {
 		return nil, fmt.Errorf("creating %s's role: %w", name, err)
 	}
-	inline, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{Role: role.ID(), Policy: policy}, opts...)
+	own, attached, err := Grant(ctx, name, role, description, policy, tags, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("creating %s's policy: %w", name, err)
+		return nil, err
 	}
 	ssm, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
 		Role: role.Name, PolicyArn: pulumi.String(SessionManagerPolicy),
@@ -82,14 +84,36 @@ func New(ctx *pulumi.Context, name, description string, policy pulumi.StringInpu
 	if err != nil {
 		return nil, fmt.Errorf("creating %s's instance profile: %w", name, err)
 	}
-	return &Role{Role: role, Profile: profile, Policy: inline, SessionManager: ssm}, nil
+	return &Role{Role: role, Profile: profile, Policy: own, Attachment: attached, SessionManager: ssm}, nil
+}
+
+// Grant gives role the permissions of policy as a customer managed policy of its own, named like the
+// role, and attaches it; every role the program makes, a host's or a service's, gets its permissions
+// this way. Not inline: AWS Config's iam-no-inline-policy-check, in AWS's HIPAA conformance pack, reports
+// every role with an inline policy. A managed policy holds 6,144 characters ("IAM and AWS STS quotas",
+// IAM User Guide); the largest the program writes, a database host's, is under 3,000. The attachment is
+// what a user of the role waits for.
+func Grant(ctx *pulumi.Context, name string, role *iam.Role, description string, policy pulumi.StringInput, tags map[string]string, opts ...pulumi.ResourceOption) (*iam.Policy, *iam.RolePolicyAttachment, error) {
+	own, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{
+		Description: pulumi.String(description),
+		Policy:      policy,
+		Tags:        naming.Tags(tags, name),
+	}, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating %s's policy: %w", name, err)
+	}
+	attached, err := iam.NewRolePolicyAttachment(ctx, name, &iam.RolePolicyAttachmentArgs{Role: role.Name, PolicyArn: own.Arn}, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("attaching %s's policy: %w", name, err)
+	}
+	return own, attached, nil
 }
 
 // Permissions are what a host launched under the role needs to exist before it boots: the role's
 // policies. The instance profile names only the role, so nothing else makes a host wait for them, and a
 // host that boots first fails its first calls with AccessDenied.
 func (r *Role) Permissions() []pulumi.Resource {
-	return []pulumi.Resource{r.Policy, r.SessionManager}
+	return []pulumi.Resource{r.Policy, r.Attachment, r.SessionManager}
 }
 
 // Instance is one host with a fixed address.

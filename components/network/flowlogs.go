@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hipaa-platform/platform/components/hostrole"
 	"github.com/hipaa-platform/platform/internal/iampolicy"
 	"github.com/hipaa-platform/platform/internal/naming"
 )
@@ -38,11 +39,11 @@ func flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, parent
 	if err != nil {
 		return nil, fmt.Errorf("creating flow-log role: %w", err)
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs", &iam.RolePolicyArgs{
-		Role:   role.ID(),
-		Policy: pulumi.String(flowLogPolicy(iampolicy.LogGroupArn(a.Region, a.AccountID, groupName))),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{group})); err != nil {
-		return nil, fmt.Errorf("creating flow-log role policy: %w", err)
+	_, granted, err := hostrole.Grant(ctx, name+"-flow-logs", role, "Lets VPC Flow Logs write "+name+"'s flow-log group",
+		pulumi.String(flowLogPolicy(iampolicy.LogGroupArn(a.Region, a.AccountID, groupName))),
+		a.Tags, parent, pulumi.DependsOn([]pulumi.Resource{group}))
+	if err != nil {
+		return nil, fmt.Errorf("granting the flow-log role: %w", err)
 	}
 	if _, err := ec2.NewFlowLog(ctx, name, &ec2.FlowLogArgs{
 		VpcId:                  vpc.ID(),
@@ -52,7 +53,7 @@ func flowLogs(ctx *pulumi.Context, name string, a *VpcArgs, vpc *ec2.Vpc, parent
 		IamRoleArn:             role.Arn,
 		MaxAggregationInterval: pulumi.Int(60),
 		Tags:                   naming.Tags(a.Tags, name+"-flow-log"),
-	}, parent); err != nil {
+	}, parent, pulumi.DependsOn([]pulumi.Resource{granted})); err != nil {
 		return nil, fmt.Errorf("creating flow log: %w", err)
 	}
 	return group, nil

@@ -162,7 +162,7 @@ func TestFlowLogsOfAllTrafficToAnEncryptedRetainedGroup(t *testing.T) {
 	if group.Value("retentionInDays") != float64(365) {
 		t.Errorf("flow-log group retention = %v, want 365", group.Value("retentionInDays"))
 	}
-	if p, _ := offlinetest.Named(rs, "aws:iam/rolePolicy:RolePolicy", "net-flow-logs"); !strings.Contains(p.String("policy"),
+	if p, _ := offlinetest.Named(rs, "aws:iam/policy:Policy", "net-flow-logs"); !strings.Contains(p.String("policy"),
 		`"Resource":["arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/net/flow-logs","arn:aws:logs:us-east-1:123456789012:log-group:/hipaa/net/flow-logs:*"]`) {
 		t.Errorf("flow-log role may write %s, want only its group", p.String("policy"))
 	}

@@ -43,6 +43,7 @@ var creationTimes = map[string]Duration{
 	"aws:ec2/securityGroupRule:SecurityGroupRule":         {1, srcObsNet},
 	"aws:iam/role:Role":                                   {5, srcIAM},
 	"aws:iam/rolePolicy:RolePolicy":                       {5, srcIAM},
+	"aws:iam/policy:Policy":                               {5, srcIAM},
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":   {5, srcIAM},
 	"aws:iam/instanceProfile:InstanceProfile":             {10, srcIAM},
 	"aws:kms/key:Key":                                     {10, "API call, then the provider waits for the key's policy and tags to read back (TF internal/service/kms/key.go); seconds, unconfirmed"},

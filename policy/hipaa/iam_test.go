@@ -54,3 +54,16 @@ func TestAlarmsHaveActions(t *testing.T) {
 		{"unknown topic passes", "alarmActions", []any{unknown}, nil},
 	})
 }
+
+func TestIamNoInlinePolicies(t *testing.T) {
+	t.Parallel()
+	testResourceRule(t, &iamNoInlinePolicies, fx{typ: tRole, name: "role", props: map[string]any{"assumeRolePolicy": "{}"}}, []change{
+		{"inline", "inlinePolicies", []any{map[string]any{"name": "x", "policy": scopedPolicy}},
+			[]string{"inlinePolicies: the role declares 1 inline policies; make them managed policies and attach them"}},
+		{"the empty block that removes them", "inlinePolicies", []any{map[string]any{}}, nil},
+	})
+	r := fx{typ: tRolePolicy, name: "db", props: map[string]any{"role": "db", "policy": scopedPolicy}}.resource()
+	if got := render(engine.CheckResource(&iamNoInlinePolicies, r, engine.Config{})); len(got) != 1 || got[0] != `role: an inline policy on role "db"; make it a managed policy and attach it` {
+		t.Errorf("role policy: %q", got)
+	}
+}

@@ -20,7 +20,7 @@ var all = []*engine.Rule{
 	&dedicatedTenancy, &sgNoPublicAdminPorts, &sgIngressAuthorizedOnly, &defaultSgClosed, &naclClosed, &vpcEndpointPerimeter, &noPublicIP,
 	&noUnrestrictedIgwRoute, &ec2Imdsv2, &ec2InstanceProfile, &ec2DetailedMonitoring, &lbHTTPSOnly, &lbAccessLogging, &lbDropInvalidHeaders, &lbWafProtected,
 	&dbTLSOnly, &dbLogsShipped, &vpcFlowLogs, &cloudtrailBaseline, &cloudtrailS3DataEvents, &cloudtrailSecurityAlarms,
-	&configRecorderEnabled, &configHipaaConformancePack, &securityhubEnabled, &inspectorEnabled, &guarddutyEnabled, &iamNoAdminWildcards,
+	&configRecorderEnabled, &configHipaaConformancePack, &securityhubEnabled, &inspectorEnabled, &guarddutyEnabled, &iamNoAdminWildcards, &iamNoInlinePolicies,
 	&iamUsersViaGroups, &iamPasswordPolicy, &alarmsHaveActions, &backupRetention, &backupHostsProtected, &ecrRepositoryKms,
 	&ecrImmutableTags, &ecrScanOnPush, &ecrRepoPrivate, &imagebuilderRecipeEncrypted, &imagebuilderDistributionPrivate,
 	&imagebuilderImagesTested, &ec2ImageBuiltByAccount, &ssmSessionPreferences, &ssmHostsPatched, &secretsPasswordsRotated, &phiTagged, &phiStoresProtected,
