@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hipaa-platform/platform/internal/audit/statetest"
+	"github.com/hipaa-platform/platform/internal/fleet/fleettest"
 	"github.com/hipaa-platform/platform/internal/offline"
 	"github.com/hipaa-platform/platform/internal/preview"
 	"github.com/hipaa-platform/platform/policy/hipaa"
@@ -202,7 +204,12 @@ func TestAuditRefusesBadInput(t *testing.T) {
 		{[]string{"audit", "--resources", noURN}, "resource 0 has no urn or type"},
 		{[]string{"audit", "--resources", badField}, "unexpected JSON at line 1, column 10: urn is a JSON number; want a string"},
 		{[]string{"audit", "--stack", "staging"}, `unknown stack "staging": the stacks of project hipaa are account-nonprod, account-prod, dev, prod, qa, test`},
-		{[]string{"audit"}, "give exactly one of --stack NAME and --resources FILE"},
+		{[]string{"audit"}, "give exactly one of --stack NAME, --resources FILE and --state FILE"},
+		{[]string{"audit", "--stack", "dev", "--state", noURN}, "give exactly one of --stack NAME, --resources FILE and --state FILE"},
+		{[]string{"audit", "--resources", noURN, "--deployed"}, "--deployed audits a stack's deployed state: give it with --stack NAME"},
+		{[]string{"audit", "--state", filepath.Join(dir, "missing.json")}, "--state: open "},
+		{[]string{"audit", "--state", noURN}, "this is a resource array, as platformctl preview --json writes; audit it with --resources"},
+		{[]string{"audit", "--state", notArray}, `no "deployment"; want the output of pulumi stack export`},
 		{[]string{"audit", "--stack", "dev", "--format", "pdf"}, `--format "pdf": want one of text, json, markdown, sarif`},
 		{[]string{"audit", "--stack", "dev", "--config", badCfg}, `policy config "s3-versionning": no such rule`},
 	} {
@@ -357,5 +364,31 @@ func TestTheREADMEPolicyConfigurationPassesTheStacks(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "PASS: 0 mandatory violation(s)") {
 			t.Errorf("%s with the README's configuration: exit %d\n%s%s", stack, code, out, errOut)
 		}
+	}
+}
+
+// TestAuditOfTheDeployedStack exports dev from its backend with the real CLI (the program's run under
+// mocks, imported as its state) and audits it: it passes, and does not drift from its preview. A stack
+// with no state in its backend is refused, saying so.
+func TestAuditOfTheDeployedStack(t *testing.T) {
+	t.Parallel()
+	env := fleettest.New(t, "../..")
+	rs, err := preview.Stack(env.Project, "dev", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	statetest.Export(t, env.Workspace, "dev", statetest.Deployment(rs, "dev", env.Project.Name, preview.Region(env.Project, "dev")))
+	cli := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(testDeps(&out, &errb, env.Workspace), append([]string{"--dir", "../.."}, args...))
+		return code, out.String(), errb.String()
+	}
+	code, out, errOut := cli("audit", "--stack", "dev", "--deployed")
+	if code != exitOK || !strings.Contains(out, "audit of deployed stack dev:") ||
+		!strings.Contains(out, "DRIFT against the program's preview of stack dev") || !strings.Contains(out, "0 only deployed, 0 not deployed, 0 changed") {
+		t.Errorf("audit --stack dev --deployed: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := cli("audit", "--stack", "qa", "--deployed"); code != exitBadInput || !strings.Contains(errOut, "stack qa has no deployed state to audit in its backend") {
+		t.Errorf("audit --stack qa --deployed: exit %d, %s", code, errOut)
 	}
 }

@@ -28,8 +28,14 @@ type Options struct {
 	// with Stack.
 	Project *project.Project
 	// Stack is a stack of the project, its program run offline; Resources a file written by
-	// `platformctl preview --json`. Exactly one is set.
-	Stack, Resources string
+	// `platformctl preview --json`; State a file written by `pulumi stack export`. Exactly one is set.
+	Stack, Resources, State string
+	// Deployed audits Stack's deployed state, which Export reads from the stack's backend, in place of
+	// its program's preview.
+	Deployed bool
+	// Export returns what `pulumi stack export` prints for a stack of the project; required with
+	// Deployed.
+	Export func(stack string) ([]byte, error)
 	// Release is the image the stack's tiers run in the audit, as a promotion would set it; empty for
 	// the stack file's, or the preview's stand-in. Only with Stack.
 	Release string
@@ -83,11 +89,26 @@ func Gate(o Options) (rendered []byte, failed bool, blocking []string, err error
 }
 
 func (o *Options) check() error {
-	if (o.Stack == "") == (o.Resources == "") {
-		return refusal.New("give exactly one of --stack NAME and --resources FILE")
+	given := 0
+	for _, v := range []string{o.Stack, o.Resources, o.State} {
+		if v != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return refusal.New("give exactly one of --stack NAME, --resources FILE and --state FILE")
+	}
+	if o.Deployed && o.Stack == "" {
+		return refusal.New("--deployed audits a stack's deployed state: give it with --stack NAME (for an exported state, --state FILE)")
+	}
+	if o.Release != "" && (o.Deployed || o.State != "") {
+		return refusal.New("--release: a deployed state runs the release it was deployed with; the drift compares it with the stack's own")
 	}
 	if o.Stack != "" && o.Project == nil {
 		return errors.New("audit: a stack needs its project")
+	}
+	if o.Deployed && o.Export == nil {
+		return errors.New("audit: a deployed stack needs a way to export its state")
 	}
 	if !slices.Contains(report.Formats, o.Format) {
 		return refusal.New("--format %q: want one of %s", o.Format, strings.Join(report.Formats, ", "))
@@ -95,7 +116,7 @@ func (o *Options) check() error {
 	if o.Output == "" {
 		return nil
 	}
-	inputs := map[string]string{"--resources": o.Resources, "--config": o.ConfigFile}
+	inputs := map[string]string{"--resources": o.Resources, "--state": o.State, "--config": o.ConfigFile}
 	if o.Stack != "" {
 		inputs["the stack's settings"] = filepath.Join(o.Project.Dir, "Pulumi."+o.Stack+".yaml")
 		inputs["the project file"] = filepath.Join(o.Project.Dir, "Pulumi.yaml")
@@ -166,6 +187,9 @@ func (o *Options) evaluate() (*report.Audit, error) {
 		}
 		return a, nil
 	}
+	if o.State != "" || o.Deployed {
+		return a, o.deployed(a, cfg)
+	}
 	rs, err := preview.Stack(o.Project, o.Stack, o.Release)
 	if err != nil {
 		return nil, err
@@ -219,4 +243,72 @@ func writeFile(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("--output: %w", err)
 	}
 	return nil
+}
+
+// deployed reads the deployed state o names (a file of `pulumi stack export`, or the stack's own
+// export) into a, evaluates the rules over its resources and compares it with the program's preview of
+// the same stack.
+func (o *Options) deployed(a *report.Audit, cfg engine.Config) error {
+	var s *State
+	if o.State != "" {
+		f, err := os.Open(o.State)
+		if err != nil {
+			return refusal.New("--state: %w", err)
+		}
+		defer f.Close()
+		if s, err = ReadState(f, true); err != nil {
+			return refusal.New("--state %s: %w", o.State, err)
+		}
+		a.Subject, a.Source = "deployed state in "+filepath.Base(o.State), o.State
+		if s.Stack != "" {
+			a.Subject += " (stack " + s.Stack + ")"
+		}
+	} else {
+		exported, err := o.Export(o.Stack)
+		if err != nil {
+			return err
+		}
+		if s, err = ReadState(bytes.NewReader(exported), true); err != nil {
+			return fmt.Errorf("the deployed state of %s: %w", o.Stack, err)
+		}
+		if s.Stack != "" && s.Stack != o.Stack {
+			return fmt.Errorf("the deployed state of %s holds the resources of stack %s", o.Stack, s.Stack)
+		}
+		a.Subject, a.Source = "deployed stack "+o.Stack, "Pulumi."+o.Stack+".yaml"
+	}
+	a.Resources = s.Resources
+	a.Report = a.Pack.Evaluate(s.Resources, cfg)
+	a.Drift = o.drift(s)
+	return nil
+}
+
+// drift compares the state with the program's preview of its stack, where the project has the stack.
+func (o *Options) drift(s *State) *report.Drift {
+	p := o.Project
+	switch {
+	case p == nil:
+		return &report.Drift{Against: "the program", NotComputed: "the audit ran outside the project, so there is no program to compare with"}
+	case s.Stack == "":
+		return &report.Drift{Against: "the program", NotComputed: "the state holds no resource"}
+	case s.Project != p.Name:
+		return &report.Drift{Against: "the program", NotComputed: fmt.Sprintf("the state is of project %s, not of this project (%s)", s.Project, p.Name)}
+	}
+	_, demo := project.DemoName(s.Stack)
+	if !p.HasStack(s.Stack) && !demo {
+		return &report.Drift{Against: "the program", NotComputed: fmt.Sprintf("the project has no stack %s", s.Stack)}
+	}
+	against := "the program's preview of stack " + s.Stack
+	if commit := Commit(p.Dir); commit != "" {
+		against += " at " + commit
+	}
+	rs, err := preview.Stack(p, s.Stack, "")
+	if err != nil {
+		return &report.Drift{Against: against, NotComputed: "the preview failed: " + firstLine(err.Error())}
+	}
+	return computeDrift(s, FromOffline(rs), against)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

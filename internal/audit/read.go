@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/hipaa-platform/platform/internal/offline"
@@ -437,10 +438,33 @@ func (d *jsonReader) value() (property.Value, error) {
 			return property.Value{}, err
 		}
 		m := map[string]property.Value{}
-		for d.dec.PeekKind() != '}' {
+		for first := true; d.dec.PeekKind() != '}'; first = false {
 			key, err := d.text()
 			if err != nil {
 				return property.Value{}, err
+			}
+			if first && key == sig.Key && d.dec.PeekKind() == '"' {
+				// A value of Pulumi's own encoding: a secret, as a state holds it, is read as a secret
+				// whatever it carries (ciphertext, or the plaintext of an export with --show-secrets),
+				// which is never kept. Any other (an asset, an archive) is read as the object it is.
+				kind, err := d.text()
+				if err != nil {
+					return property.Value{}, err
+				}
+				if kind == sig.Secret {
+					for d.dec.PeekKind() != '}' {
+						if _, err := d.text(); err != nil {
+							return property.Value{}, err
+						}
+						if err := d.dec.SkipValue(); err != nil {
+							return property.Value{}, err
+						}
+					}
+					_, err := d.dec.ReadToken()
+					return property.New(placeholder.Secret).WithSecret(true), err
+				}
+				m[key] = property.New(kind)
+				continue
 			}
 			if m[key], err = d.value(); err != nil {
 				return property.Value{}, err

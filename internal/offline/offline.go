@@ -30,14 +30,17 @@ const AccountID = "123456789012"
 type Resource struct {
 	URN string
 	// ID is the mocked physical ID of a custom resource; empty for a component.
-	ID                   string
-	Type                 string
-	Name                 string
-	Parent               string
-	Custom               bool
-	Protect              bool
-	Options              ResourceOptions
-	Inputs               resource.PropertyMap
+	ID      string
+	Type    string
+	Name    string
+	Parent  string
+	Custom  bool
+	Protect bool
+	Options ResourceOptions
+	Inputs  resource.PropertyMap
+	// Outputs are what the mocks answered for a custom resource: its inputs, with the ID, ARN and name
+	// they add; what a state of the stack would hold, were the mocks a provider.
+	Outputs              resource.PropertyMap
 	Dependencies         []string
 	PropertyDependencies map[string][]string
 }
@@ -213,6 +216,7 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	state := resource.PropertyMap{}
 	if args.Custom {
 		r.ID, state = m.state(r)
+		r.Outputs = state
 	}
 
 	m.mu.Lock()

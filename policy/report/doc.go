@@ -23,6 +23,9 @@ type Audit struct {
 	// Commit is the commit of the program audited, when it ran from a git checkout; empty for resources
 	// read from a file, whose program is not known.
 	Commit string
+	// Drift, for an audit of a deployed state, is where it differs from the program's preview of the
+	// same stack; nil for an audit of a preview.
+	Drift *Drift
 }
 
 // Formats lists the formats Write accepts.

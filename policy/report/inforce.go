@@ -15,6 +15,9 @@ func program(a *Audit) string {
 	if strings.HasPrefix(a.Subject, "resources in ") {
 		return "not known: the resources were read from " + a.Source
 	}
+	if a.Drift != nil {
+		return "not known: the deployed state does not record the program that deployed it; the drift compares it with this checkout's"
+	}
 	return "not known: not run from a git checkout"
 }
 

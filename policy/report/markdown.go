@@ -104,6 +104,8 @@ func Markdown(w io.Writer, a *Audit) error {
 		fmt.Fprintln(w)
 	}
 
+	markdownDrift(w, a.Drift)
+
 	fmt.Fprintln(w, "## Contingency plan: restore drills")
 	fmt.Fprintln(w)
 	if drills := Drills(a.Resources); len(drills) == 0 {

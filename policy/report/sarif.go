@@ -82,6 +82,13 @@ func SARIF(w io.Writer, a *Audit) error {
 		}
 		results = append(results, res)
 	}
+	if rule, drift := sarifDrift(a.Drift, a.Source); rule != nil {
+		rules = append(rules, rule)
+		for _, res := range drift {
+			res["ruleIndex"] = len(rules) - 1
+			results = append(results, res)
+		}
+	}
 	doc := map[string]any{
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
 		"version": "2.1.0",

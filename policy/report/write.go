@@ -76,6 +76,7 @@ func Text(w io.Writer, a *Audit) error {
 	for _, d := range Drills(a.Resources) {
 		fmt.Fprintf(w, "restore drill evidence of %s: %s\n", d.Group, d.Evidence)
 	}
+	textDrift(w, a.Drift)
 	result := "PASS"
 	if t.Failed {
 		result = "FAIL"
@@ -104,8 +105,9 @@ func JSON(w io.Writer, a *Audit) error {
 		Rules         []RuleSummary    `json:"rules"`
 		Findings      []engine.Finding `json:"findings"`
 		Drills        []Drill          `json:"drills"`
+		Drift         *Drift           `json:"drift,omitempty"`
 	}{a.Subject, a.Commit, a.Generated, a.Pack.Name + " " + a.Pack.Version, a.Report.Resources, nonNil(a.Report.Configuration),
-		Count(a.Report), Summaries(a.Pack, a.Report), findings, append([]Drill{}, Drills(a.Resources)...)})
+		Count(a.Report), Summaries(a.Pack, a.Report), findings, append([]Drill{}, Drills(a.Resources)...), nonNilDrift(a.Drift)})
 }
 
 // nonNil gives the configuration's lists as [] rather than null, for scripts.
@@ -123,4 +125,24 @@ func nonNil(c engine.InForce) engine.InForce {
 		c.Waivers = []engine.WaiverUse{}
 	}
 	return c
+}
+
+// nonNilDrift gives the drift's lists as [] rather than null, for scripts.
+func nonNilDrift(d *Drift) *Drift {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	for _, list := range []*[]DriftResource{&c.DeployedOnly, &c.NotDeployed} {
+		if *list == nil {
+			*list = []DriftResource{}
+		}
+	}
+	if c.Changed == nil {
+		c.Changed = []ResourceDrift{}
+	}
+	if c.Pending == nil {
+		c.Pending = []string{}
+	}
+	return &c
 }
