@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -17,15 +18,17 @@ import (
 // that decoder accepts; for anything else (a syntax error, a duplicate name, a value of the wrong kind,
 // even what it merely does not expect) ok is false, and the token decoder reads the resource again, to
 // read it or to say exactly what is wrong and where.
-func fastResource(src string) (r *engine.Resource, ok bool) {
+//
+// With a cache, inputs of a text decoded before are that decoding, shared (a property.Map is
+// immutable).
+func fastResource(src string, cache *inputsCache) (r *engine.Resource, ok bool) {
 	p := &fast{src: src}
 	r = &engine.Resource{}
-	seen := map[string]bool{}
+	var seen names
 	ok = p.object(func(key string) bool {
-		if seen[key] {
+		if seen.dup(key) {
 			return false
 		}
-		seen[key] = true
 		var ok bool
 		switch key {
 		case "urn":
@@ -37,10 +40,14 @@ func fastResource(src string) (r *engine.Resource, ok bool) {
 		case "parent":
 			r.Parent, ok = p.str()
 		case "inputs":
-			var v property.Value
 			if p.peek() != '{' {
 				return false
 			}
+			if cache != nil {
+				r.Props, ok = cache.inputs(p)
+				break
+			}
+			var v property.Value
 			if v, ok = p.value(); ok {
 				r.Props = v.AsMap()
 			}
@@ -49,12 +56,10 @@ func fastResource(src string) (r *engine.Resource, ok bool) {
 		case "propertyDependencies":
 			r.PropertyDependencies = map[string][]string{}
 			ok = p.object(func(k string) bool {
-				if _, dup := r.PropertyDependencies[k]; dup {
-					return false
-				}
 				deps, ok := p.strs()
+				n := len(r.PropertyDependencies)
 				r.PropertyDependencies[k] = deps
-				return ok
+				return ok && len(r.PropertyDependencies) > n // a duplicate name adds nothing
 			})
 		case "options":
 			ok = p.options(&r.Options)
@@ -177,6 +182,39 @@ func plainText(s string) bool {
 	return utf8.ValidString(rest)
 }
 
+// names are the names of one object read so far, to refuse a duplicate as the token decoder does: the
+// names the readers know by a bit each, any other in a list.
+type names struct {
+	bits  uint32
+	other []string
+}
+
+// known are the names the resource and option readers read, each given a bit of names.bits.
+var known = map[string]uint32{}
+
+func init() {
+	for i, k := range []string{"urn", "type", "name", "parent", "custom", "inputs", "dependencies", "propertyDependencies",
+		"options", "protect", "deleteBeforeReplace", "retainOnDelete", "ignoreChanges", "replaceOnChanges", "dependsOn", "import"} {
+		known[k] = 1 << i
+	}
+}
+
+// dup records key and reports whether it was read before.
+func (n *names) dup(key string) bool {
+	if bit, ok := known[key]; ok {
+		was := n.bits&bit != 0
+		n.bits |= bit
+		return was
+	}
+	for _, o := range n.other {
+		if o == key {
+			return true
+		}
+	}
+	n.other = append(n.other, key)
+	return false
+}
+
 // strs reads null or an array of strings.
 func (p *fast) strs() ([]string, bool) {
 	if p.literal("null") {
@@ -213,12 +251,11 @@ func (p *fast) literal(word string) bool {
 
 // options reads a resource's options as jsonReader.options does.
 func (p *fast) options(o *engine.Options) bool {
-	seen := map[string]bool{}
+	var seen names
 	return p.object(func(key string) bool {
-		if seen[key] {
+		if seen.dup(key) {
 			return false
 		}
-		seen[key] = true
 		var ok bool
 		switch key {
 		case "protect", "deleteBeforeReplace", "retainOnDelete":
@@ -335,4 +372,110 @@ func (p *fast) number() (property.Value, bool) {
 	}
 	f, err := strconv.ParseFloat(p.src[start:p.i], 64)
 	return property.New(f), err == nil
+}
+
+// inputsCache holds the decoded inputs of the resources of a file by their text, for the workers that
+// decode it: in an estate the same inputs recur (the stacks of a fleet made from one configuration, a
+// resource every stack has), and a text decoded once is not decoded again. Its keys are copies, and the
+// decoded strings parts of them, so that it holds no run of the file; it is emptied whenever they pass
+// inputsCacheLimit bytes, so that its memory is bounded whatever the file. Inputs shorter than
+// inputsCacheMin are decoded every time: looking them up costs about what decoding them does.
+type inputsCache struct {
+	mu    sync.Mutex
+	m     map[string]property.Map
+	bytes int
+}
+
+const (
+	inputsCacheLimit = 8 << 20
+	inputsCacheMin   = 256
+)
+
+func newInputsCache() *inputsCache { return &inputsCache{m: map[string]property.Map{}} }
+
+// inputs reads the inputs object at p: from the cache when its text was read before, else decoded (from
+// a copy of the text, which the cache keeps).
+func (c *inputsCache) inputs(p *fast) (property.Map, bool) {
+	start := p.i
+	if !p.skip() {
+		return property.Map{}, false
+	}
+	raw := p.src[start:p.i]
+	if len(raw) < inputsCacheMin {
+		q := &fast{src: raw}
+		v, ok := q.value()
+		return v.AsMap(), ok && q.i == len(raw)
+	}
+	c.mu.Lock()
+	m, hit := c.m[raw]
+	c.mu.Unlock()
+	if hit {
+		return m, true
+	}
+	own := strings.Clone(raw)
+	q := &fast{src: own}
+	v, ok := q.value()
+	if !ok || q.i != len(own) {
+		return property.Map{}, false
+	}
+	m = v.AsMap()
+	c.mu.Lock()
+	if c.bytes+len(own) > inputsCacheLimit {
+		clear(c.m)
+		c.bytes = 0
+	}
+	c.m[own] = m
+	c.bytes += len(own)
+	c.mu.Unlock()
+	return m, true
+}
+
+// skip moves past one JSON value without decoding it, tracking only strings and brackets; what it
+// passes is decoded, and so checked, where it is not a text decoded before.
+func (p *fast) skip() bool {
+	depth := 0
+	for p.i < len(p.src) {
+		switch c := p.src[p.i]; c {
+		case '"':
+			// The next quote ends the string unless an odd run of backslashes escapes it.
+			j := p.i + 1
+			for {
+				k := strings.IndexByte(p.src[j:], '"')
+				if k < 0 {
+					return false
+				}
+				j += k
+				n := 0
+				for b := j - 1; b > p.i && p.src[b] == '\\'; b-- {
+					n++
+				}
+				if n%2 == 0 {
+					break
+				}
+				j++
+			}
+			p.i = j + 1
+			if depth == 0 {
+				return true
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return false
+			}
+			if depth == 0 {
+				p.i++
+				return true
+			}
+		default:
+			if depth == 0 && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				return false // a bare value is not an inputs object
+			}
+		}
+		p.i++
+	}
+	return false
 }

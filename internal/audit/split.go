@@ -38,11 +38,12 @@ func split(br io.Reader, base int64, workers int, each func([]*engine.Resource) 
 	work := make(chan *run, workers)
 	ordered := make(chan *run, 2*workers)
 	stop := make(chan struct{})
+	cache := newInputsCache()
 	for range workers {
 		go func() {
 			dec := jsontext.NewDecoder(strings.NewReader(""))
 			for r := range work {
-				r.decode(dec)
+				r.decode(dec, cache)
 			}
 		}()
 	}
@@ -87,12 +88,13 @@ func split(br io.Reader, base int64, workers int, each func([]*engine.Resource) 
 	return nil
 }
 
-// decode decodes the run's resources, stopping at the first that is malformed.
-func (r *run) decode(dec *jsontext.Decoder) {
+// decode decodes the run's resources, stopping at the first that is malformed; cache holds the inputs
+// decoded before.
+func (r *run) decode(dec *jsontext.Decoder, cache *inputsCache) {
 	defer close(r.done)
 	r.out = make([]*engine.Resource, 0, len(r.raws))
 	for i, raw := range r.raws {
-		res, ok := fastResource(raw)
+		res, ok := fastResource(raw, cache)
 		var err error
 		if !ok {
 			dec.Reset(strings.NewReader(raw))

@@ -192,7 +192,7 @@ func TestTheFastDecoderReadsWhatTheTokenDecoderReads(t *testing.T) {
 	}
 	var got, want []*engine.Resource
 	for i, raw := range raws {
-		r, ok := fastResource(raw)
+		r, ok := fastResource(raw, nil)
 		if !ok {
 			t.Fatalf("resource %d: the fast decoder refused %.200s", i, raw)
 		}
@@ -212,7 +212,7 @@ func TestTheFastDecoderReadsWhatTheTokenDecoderReads(t *testing.T) {
 		`{"urn": 1}`, `{"inputs": []}`, `{"dependencies": "d"}`, `{"propertyDependencies": {"a": "d"}}`,
 		`{"options": {"protect": "yes"}}`, `{"options": {"import": 1}}`,
 	} {
-		if _, ok := fastResource(bad); ok {
+		if _, ok := fastResource(bad, nil); ok {
 			t.Errorf("the fast decoder accepted %s", bad)
 		}
 		d := &jsonReader{dec: jsontext.NewDecoder(strings.NewReader(bad)), src: bad}
@@ -237,5 +237,33 @@ func TestPlainText(t *testing.T) {
 				t.Errorf("byte %#x at %d accepted", c, i)
 			}
 		}
+	}
+}
+
+// TestInputsOfOneTextAreDecodedOnce: the second resource with the same inputs gets the first one's
+// decoding, and the cache is emptied before it holds more than its bound.
+func TestInputsOfOneTextAreDecodedOnce(t *testing.T) {
+	t.Parallel()
+	c := newInputsCache()
+	text := `{"policy": "` + strings.Repeat(`\"x\\`, 100) + `", "n": [1, {"a": null}]}`
+	var got []property.Map
+	for range 2 {
+		m, ok := c.inputs(&fast{src: text})
+		if !ok {
+			t.Fatalf("%s not read", text)
+		}
+		got = append(got, m)
+	}
+	if len(c.m) != 1 || !got[0].Equals(got[1]) || got[0].Get("policy").AsString() != strings.Repeat(`"x\`, 100) {
+		t.Errorf("%d cached, %v", len(c.m), got)
+	}
+	big := func(b byte) string { return `{"s": "` + strings.Repeat(string(b), inputsCacheLimit*2/3) + `"}` }
+	for _, text := range []string{big('a'), big('b')} {
+		if _, ok := c.inputs(&fast{src: text}); !ok {
+			t.Fatal("a big input is not read")
+		}
+	}
+	if len(c.m) != 1 || c.bytes > inputsCacheLimit {
+		t.Errorf("%d texts of %d bytes held, want the last alone within %d", len(c.m), c.bytes, inputsCacheLimit)
 	}
 }

@@ -280,3 +280,34 @@ func TestMemoDerivesOncePerResourceAndAfreshForACopy(t *testing.T) {
 		t.Errorf("the original lost its own value")
 	}
 }
+
+// TestDeriveOncePerContentInAnEvaluation: in an evaluation, what a rule derives from a content is derived
+// once for every resource holding it, and again for another content; a resource checked alone derives
+// its own.
+func TestDeriveOncePerContentInAnEvaluation(t *testing.T) {
+	t.Parallel()
+	calls := map[string]int{}
+	rule := Rule{ID: "doc-read", Description: "Docs are read", Citations: []string{"1.1"}, Severity: Low, Fix: "Read them.",
+		Types: []string{tKey},
+		Resource: func(c *Check, r *Resource) {
+			if got := Derive(r, "upper", r.Get("doc").Str(), func(s string) string { calls[s]++; return strings.ToUpper(s) }); got != strings.ToUpper(r.Get("doc").Str()) {
+				c.Fail("doc", "derived %q", got)
+			}
+		},
+	}
+	p, err := NewPack(Pack{Name: "test", Version: "1.0.0", Framework: Framework{Name: "TEST"}}, []*Rule{&rule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := []*Resource{res(tKey, "a", map[string]any{"doc": "same"}), res(tKey, "b", map[string]any{"doc": "same"}), res(tKey, "c", map[string]any{"doc": "other"})}
+	if rep := p.Evaluate(rs, Config{}); len(rep.Findings) != 0 {
+		t.Fatalf("findings %v", rep.Findings)
+	}
+	if calls["same"] != 1 || calls["other"] != 1 {
+		t.Errorf("derived %v, want each content once", calls)
+	}
+	CheckResource(&rule, res(tKey, "d", map[string]any{"doc": "same"}), Config{})
+	if calls["same"] != 2 {
+		t.Errorf("a resource checked alone derived from the evaluation's cache: %v", calls)
+	}
+}

@@ -125,6 +125,8 @@ type Evaluation struct {
 	compiled map[string]waivers
 	uses     []WaiverUse
 
+	shared *shared
+
 	mu        sync.Mutex
 	findings  []Finding
 	checked   map[string]int
@@ -134,7 +136,7 @@ type Evaluation struct {
 // Begin starts an evaluation with cfg.
 func (p *Pack) Begin(cfg Config) *Evaluation {
 	e := &Evaluation{p: p, cfg: cfg, levels: map[string]Level{}, byType: map[string][]*Rule{}, compiled: map[string]waivers{},
-		checked: map[string]int{}, uses: judgeWaivers(cfg)}
+		checked: map[string]int{}, uses: judgeWaivers(cfg), shared: &shared{values: map[string]any{}}}
 	for _, rule := range p.rules {
 		level := cfg.level(rule.ID)
 		if level == Disabled {
@@ -161,6 +163,9 @@ func (e *Evaluation) Stack(resources []*Resource) {
 	params := Params{e.cfg}
 	checked := map[string]int{}
 	var findings []Finding
+	for _, r := range resources {
+		r.shared = e.shared
+	}
 	for _, r := range resources {
 		for _, rule := range e.byType[r.Type] {
 			checked[rule.ID]++

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -26,6 +27,8 @@ type Resource struct {
 	// memo holds what rules derived from the properties (decoded user data, parsed policies), so that
 	// each is derived once however many rules read it.
 	memo *memo
+	// shared is the evaluation's cache of what rules derive from content (Derive); nil outside one.
+	shared *shared
 }
 
 // memo is a resource's derived values; owner tells a copy of the resource (which must derive its own,
@@ -47,6 +50,50 @@ func Memo[T any](r *Resource, key string, derive func() T) T {
 	v := derive()
 	r.memo.values[key] = v
 	return v
+}
+
+// shared is what rules derived from property values, by content, for every resource an evaluation
+// evaluates: the same user data or policy document in many resources (the hosts of a tier, the
+// identical stacks of a fleet) is decoded once. Its keys are copies, so that it holds no stack's input,
+// and it is emptied whenever they pass sharedLimit bytes, so that its memory is bounded whatever the
+// estate.
+type shared struct {
+	mu     sync.Mutex
+	values map[string]any
+	bytes  int
+}
+
+// sharedLimit bounds the bytes of content the shared cache holds keys of.
+const sharedLimit = 16 << 20
+
+// Derive returns derive(content), content being a property value of r (or made of one) and derive a
+// pure function of it, under a kind naming what derive computes: computed once per distinct content in
+// an evaluation, however many resources hold it. The result is shared by all of them: it must never be
+// changed. Outside an evaluation (a resource checked alone) it is computed every time; callers that
+// read it more than once per resource keep it with Memo.
+func Derive[T any](r *Resource, kind, content string, derive func(string) T) T {
+	s := r.shared
+	if s == nil {
+		return derive(content)
+	}
+	key := kind + "\x00" + content
+	s.mu.Lock()
+	v, ok := s.values[key]
+	s.mu.Unlock()
+	if ok {
+		return v.(T)
+	}
+	out := derive(content)
+	s.mu.Lock()
+	if s.bytes+len(key) > sharedLimit {
+		s.values, s.bytes = map[string]any{}, 0
+	}
+	if _, ok := s.values[key]; !ok {
+		s.values[strings.Clone(key)] = out
+		s.bytes += len(key)
+	}
+	s.mu.Unlock()
+	return out
 }
 
 // Options are the resource options a rule may look at. The engine hands an analyzer protect,

@@ -181,6 +181,13 @@ func decodeUserData(r *engine.Resource) (files map[string]string, ud engine.V, e
 	if ud.Unknown() {
 		return nil, ud, nil
 	}
-	files, err = cloudinit.Files(ud.Str())
-	return files, ud, err
+	type read struct {
+		files map[string]string
+		err   error
+	}
+	got := engine.Derive(r, "cloudinit.Files", ud.Str(), func(s string) read {
+		files, err := cloudinit.Files(s)
+		return read{files, err}
+	})
+	return got.files, ud, got.err
 }

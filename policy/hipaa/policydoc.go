@@ -25,8 +25,10 @@ func statementsOf(r *engine.Resource, doc engine.V) ([]statement, bool) {
 		ok         bool
 	}
 	p := engine.Memo(r, "policy:"+doc.Path(), func() parsed {
-		st, ok := parsePolicy(doc.Str())
-		return parsed{st, ok}
+		return engine.Derive(r, "policy", doc.Str(), func(s string) parsed {
+			st, ok := parsePolicy(s)
+			return parsed{st, ok}
+		})
 	})
 	return p.statements, p.ok
 }
