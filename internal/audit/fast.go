@@ -4,12 +4,12 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
+	"github.com/hipaa-platform/platform/internal/contentcache"
 	"github.com/hipaa-platform/platform/policy/engine"
 )
 
@@ -376,58 +376,41 @@ func (p *fast) number() (property.Value, bool) {
 
 // inputsCache holds the decoded inputs of the resources of a file by their text, for the workers that
 // decode it: in an estate the same inputs recur (the stacks of a fleet made from one configuration, a
-// resource every stack has), and a text decoded once is not decoded again. Its keys are copies, and the
-// decoded strings parts of them, so that it holds no run of the file; it is emptied whenever they pass
-// inputsCacheLimit bytes, so that its memory is bounded whatever the file. Inputs shorter than
+// resource every stack has), and a text decoded once is not decoded again. The decoded strings are parts
+// of the cache's own copy of the text, so that it holds no run of the file. Inputs shorter than
 // inputsCacheMin are decoded every time: looking them up costs about what decoding them does.
 type inputsCache struct {
-	mu    sync.Mutex
-	m     map[string]property.Map
-	bytes int
+	c *contentcache.Cache[property.Map]
 }
 
 const (
-	inputsCacheLimit = 8 << 20
+	inputsCacheLimit = 2 << 20
 	inputsCacheMin   = 256
 )
 
-func newInputsCache() *inputsCache { return &inputsCache{m: map[string]property.Map{}} }
+func newInputsCache() *inputsCache {
+	return &inputsCache{contentcache.New[property.Map](inputsCacheLimit)}
+}
 
-// inputs reads the inputs object at p: from the cache when its text was read before, else decoded (from
-// a copy of the text, which the cache keeps).
+// inputs reads the inputs object at p: from the cache when its text was read before, else decoded.
 func (c *inputsCache) inputs(p *fast) (property.Map, bool) {
 	start := p.i
 	if !p.skip() {
 		return property.Map{}, false
 	}
 	raw := p.src[start:p.i]
-	if len(raw) < inputsCacheMin {
-		q := &fast{src: raw}
+	decode := func(text string) (property.Map, bool) {
+		q := &fast{src: text}
 		v, ok := q.value()
-		return v.AsMap(), ok && q.i == len(raw)
+		if !ok || q.i != len(text) {
+			return property.Map{}, false
+		}
+		return v.AsMap(), true
 	}
-	c.mu.Lock()
-	m, hit := c.m[raw]
-	c.mu.Unlock()
-	if hit {
-		return m, true
+	if len(raw) < inputsCacheMin {
+		return decode(raw)
 	}
-	own := strings.Clone(raw)
-	q := &fast{src: own}
-	v, ok := q.value()
-	if !ok || q.i != len(own) {
-		return property.Map{}, false
-	}
-	m = v.AsMap()
-	c.mu.Lock()
-	if c.bytes+len(own) > inputsCacheLimit {
-		clear(c.m)
-		c.bytes = 0
-	}
-	c.m[own] = m
-	c.bytes += len(own)
-	c.mu.Unlock()
-	return m, true
+	return c.c.Get(raw, decode)
 }
 
 // skip moves past one JSON value without decoding it, tracking only strings and brackets; what it

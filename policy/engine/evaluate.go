@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/hipaa-platform/platform/internal/contentcache"
 )
 
 // Report is what an evaluation found, with what each rule checked.
@@ -136,7 +138,7 @@ type Evaluation struct {
 // Begin starts an evaluation with cfg.
 func (p *Pack) Begin(cfg Config) *Evaluation {
 	e := &Evaluation{p: p, cfg: cfg, levels: map[string]Level{}, byType: map[string][]*Rule{}, compiled: map[string]waivers{},
-		checked: map[string]int{}, uses: judgeWaivers(cfg), shared: &shared{values: map[string]any{}}}
+		checked: map[string]int{}, uses: judgeWaivers(cfg), shared: &shared{kinds: map[string]*contentcache.Cache[any]{}}}
 	for _, rule := range p.rules {
 		level := cfg.level(rule.ID)
 		if level == Disabled {

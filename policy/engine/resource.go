@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/hipaa-platform/platform/internal/contentcache"
 )
 
 // Resource is a resource as a rule sees it: its type, its properties (the inputs in a preview, the state
@@ -54,17 +56,26 @@ func Memo[T any](r *Resource, key string, derive func() T) T {
 
 // shared is what rules derived from property values, by content, for every resource an evaluation
 // evaluates: the same user data or policy document in many resources (the hosts of a tier, the
-// identical stacks of a fleet) is decoded once. Its keys are copies, so that it holds no stack's input,
-// and it is emptied whenever they pass sharedLimit bytes, so that its memory is bounded whatever the
-// estate.
+// identical stacks of a fleet) is decoded once. Each kind of derivation has a cache of its own
+// (internal/contentcache: bounded, holding copies, turned off where contents do not recur).
 type shared struct {
-	mu     sync.Mutex
-	values map[string]any
-	bytes  int
+	mu    sync.Mutex
+	kinds map[string]*contentcache.Cache[any]
 }
 
-// sharedLimit bounds the bytes of content the shared cache holds keys of.
-const sharedLimit = 16 << 20
+// sharedLimit bounds the bytes of content each kind's cache holds.
+const sharedLimit = 2 << 20
+
+func (s *shared) cache(kind string) *contentcache.Cache[any] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.kinds[kind]
+	if c == nil {
+		c = contentcache.New[any](sharedLimit)
+		s.kinds[kind] = c
+	}
+	return c
+}
 
 // Derive returns derive(content), content being a property value of r (or made of one) and derive a
 // pure function of it, under a kind naming what derive computes: computed once per distinct content in
@@ -72,28 +83,11 @@ const sharedLimit = 16 << 20
 // changed. Outside an evaluation (a resource checked alone) it is computed every time; callers that
 // read it more than once per resource keep it with Memo.
 func Derive[T any](r *Resource, kind, content string, derive func(string) T) T {
-	s := r.shared
-	if s == nil {
+	if r.shared == nil {
 		return derive(content)
 	}
-	key := kind + "\x00" + content
-	s.mu.Lock()
-	v, ok := s.values[key]
-	s.mu.Unlock()
-	if ok {
-		return v.(T)
-	}
-	out := derive(content)
-	s.mu.Lock()
-	if s.bytes+len(key) > sharedLimit {
-		s.values, s.bytes = map[string]any{}, 0
-	}
-	if _, ok := s.values[key]; !ok {
-		s.values[strings.Clone(key)] = out
-		s.bytes += len(key)
-	}
-	s.mu.Unlock()
-	return out
+	v, _ := r.shared.cache(kind).Get(content, func(own string) (any, bool) { return derive(own), true })
+	return v.(T)
 }
 
 // Options are the resource options a rule may look at. The engine hands an analyzer protect,
