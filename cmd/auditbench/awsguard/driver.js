@@ -91,20 +91,18 @@ async function main() {
         opts.setDeletebeforereplace(!!o.deleteBeforeReplace);
         opts.setDeletebeforereplacedefined(true);
         opts.setParent(r.parent || "");
-        const req = new analyzerproto.AnalyzeRequest();
-        req.setType(r.type);
-        req.setUrn(r.urn);
-        req.setName(r.name);
-        req.setProperties(props);
-        req.setOptions(opts);
-        const res = await call(analyze, req);
+        // The engine sends the same fields to both handlers: AnalyzeRequest and AnalyzerResource share them.
+        const describe = (msg) => {
+            msg.setType(r.type);
+            msg.setUrn(r.urn);
+            msg.setName(r.name);
+            msg.setProperties(props);
+            msg.setOptions(opts);
+            return msg;
+        };
+        const res = await call(analyze, describe(new analyzerproto.AnalyzeRequest()));
         diagnostics += res.getDiagnosticsList().length;
-        const sr = new analyzerproto.AnalyzerResource();
-        sr.setType(r.type);
-        sr.setUrn(r.urn);
-        sr.setName(r.name);
-        sr.setProperties(props);
-        sr.setOptions(opts);
+        const sr = describe(new analyzerproto.AnalyzerResource());
         sr.setParent(r.parent || "");
         sr.setDependenciesList(r.dependencies || []);
         current.push(sr);
