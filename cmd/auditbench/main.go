@@ -95,7 +95,7 @@ func run(bin, sizes string, runs int, distinct bool, awsguard string, awsguardRu
 	}
 	fmt.Printf("platformctl audit --resources FILE --format json, %s (%d resources each), best of %d runs\n", estate, len(resources), runs)
 	if awsguard != "" {
-		fmt.Printf("AWSGuard 0.3.1 (27 policies) over the same file, through @pulumi/policy's analyzer handlers, best of %d runs\n", awsguardRuns)
+		fmt.Printf("AWSGuard 0.3.1 (26 policies) over the same file, through @pulumi/policy's analyzer handlers, best of %d runs\n", awsguardRuns)
 		fmt.Printf("%10s %9s %9s %13s %11s %13s %7s\n", "resources", "file MB", "wall s", "peak RSS MB", "AWSGuard s", "peak RSS MB", "ratio")
 	} else {
 		fmt.Printf("%10s %9s %9s %13s\n", "resources", "file MB", "wall s", "peak RSS MB")

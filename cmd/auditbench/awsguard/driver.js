@@ -1,4 +1,4 @@
-// Runs Pulumi's AWSGuard policy pack (@pulumi/awsguard, all 27 policies at their default levels) over the
+// Runs Pulumi's AWSGuard policy pack (@pulumi/awsguard, all 26 policies at their default levels) over the
 // resources of a file written as `platformctl preview --json` writes it, one resource per line, as cmd/auditbench
 // writes its copies of prod. The policies run through @pulumi/policy's own analyzer handlers, the functions its
 // gRPC server calls (makeAnalyzeRpcFun for each resource, makeAnalyzeStackRpcFun for each stack), with the
