@@ -61,4 +61,11 @@ var Exceptions = []Exception{
 		Control:   "the trail bucket's access is logged to the access-log bucket, and its objects are validated by CloudTrail's digest files",
 		PackRule:  "cloudtrail-s3-data-events",
 	},
+	{
+		Rule:      "s3-bucket-default-lock-enabled",
+		Resources: "every bucket but the database backups': each stack's access-log, load balancer log and data buckets, and the account's trail bucket",
+		Reason:    "S3 refuses Object Lock on a bucket that receives server access logs (S3 User Guide, Object Lock considerations: buckets with Object Lock can't be destination buckets for server access logs), and Object Lock, once on, cannot be turned off; the other log buckets are shown intact otherwise, and the data bucket holds the application's records, which it must be able to amend and delete (45 CFR 164.526; its retention schedule), as a default retention would forbid for its term.",
+		Control:   "every bucket is versioned, so no overwrite or delete loses a version; the backups, the copy that must survive, are locked in COMPLIANCE mode where the stack locks them (hipaa:backupObjectLock), with their retention within the lock; the trail's log files are validated by CloudTrail's digest files",
+		PackRule:  "backup-retention",
+	},
 }
