@@ -343,21 +343,17 @@ func (d *jsonReader) options() (engine.Options, error) {
 		}
 		switch key {
 		case "protect", "deleteBeforeReplace", "retainOnDelete":
-			kind := d.dec.PeekKind()
-			if kind != 't' && kind != 'f' {
-				return o, d.unexpected("options."+key, "true or false")
-			}
-			tok, err := d.dec.ReadToken()
+			b, err := d.boolean("options." + key)
 			if err != nil {
 				return o, err
 			}
 			switch key {
 			case "protect":
-				o.Protect = tok.Bool()
+				o.Protect = b
 			case "deleteBeforeReplace":
-				o.DeleteBeforeReplace = tok.Bool()
+				o.DeleteBeforeReplace = b
 			case "retainOnDelete":
-				o.RetainOnDelete = tok.Bool()
+				o.RetainOnDelete = b
 			}
 		case "ignoreChanges":
 			o.IgnoreChanges, err = d.strs("options." + key)
@@ -376,6 +372,15 @@ func (d *jsonReader) options() (engine.Options, error) {
 	}
 	_, err := d.dec.ReadToken()
 	return o, err
+}
+
+// boolean reads true or false.
+func (d *jsonReader) boolean(what string) (bool, error) {
+	if kind := d.dec.PeekKind(); kind != 't' && kind != 'f' {
+		return false, d.unexpected(what, "true or false")
+	}
+	tok, err := d.dec.ReadToken()
+	return err == nil && tok.Bool(), err
 }
 
 func (d *jsonReader) str(what string) (string, error) {

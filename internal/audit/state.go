@@ -268,15 +268,11 @@ func (d *jsonReader) stateResource() (*stateResource, error) {
 				r.Options.Import = s
 			}
 		case "custom", "delete", "protect", "retainOnDelete", "deleteBeforeReplace":
-			kind := d.dec.PeekKind()
-			if kind != 't' && kind != 'f' {
-				return nil, d.unexpected(key, "true or false")
-			}
-			tok, err := d.dec.ReadToken()
+			b, err := d.boolean(key)
 			if err != nil {
 				return nil, err
 			}
-			switch b := tok.Bool(); key {
+			switch key {
 			case "custom":
 				r.custom = b
 			case "delete":
