@@ -13,6 +13,6 @@ var ecrRepoPrivate = engine.Rule{
 	Fix:   "Name the accounts or roles that may pull in the repository policy.",
 	Types: []string{tEcrPolicy},
 	Resource: func(c *engine.Check, r *engine.Resource) {
-		failWildcardAllow(c, r.Get("policy"), "accounts that may pull")
+		failWildcardAllow(c, r, r.Get("policy"), "accounts that may pull")
 	},
 }

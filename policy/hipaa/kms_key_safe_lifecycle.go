@@ -24,6 +24,6 @@ var kmsKeySafeLifecycle = engine.Rule{
 		if r.Get("bypassPolicyLockoutSafetyCheck").True() {
 			c.Fail("bypassPolicyLockoutSafetyCheck", "bypassPolicyLockoutSafetyCheck is true; remove it so a policy cannot lock the account out of its key")
 		}
-		failWildcardAllow(c, r.Get("policy"), "account or roles that may use the key")
+		failWildcardAllow(c, r, r.Get("policy"), "account or roles that may use the key")
 	},
 }

@@ -159,13 +159,13 @@ func wildcardMatch(pattern, s string) bool {
 	return s != "" && pattern[0] == s[0] && wildcardMatch(pattern[1:], s[1:])
 }
 
-// failWildcardAllow reports each statement of a resource policy that allows the principal "*".
-func failWildcardAllow(c *engine.Check, policy engine.V, who string) {
+// failWildcardAllow reports each statement of r's resource policy that allows the principal "*".
+func failWildcardAllow(c *engine.Check, r *engine.Resource, policy engine.V, who string) {
 	if policy.Unknown() {
 		c.Unknown(policy.Path())
 		return
 	}
-	statements, _ := parsePolicy(policy.Str())
+	statements, _ := statementsOf(r, policy)
 	for i, st := range statements {
 		if st.allows() && st.anyPrincipal() {
 			c.Fail(policy.Path(), "policy statement %d allows the principal \"*\"; name the %s", i, who)

@@ -29,15 +29,15 @@ var s3BucketTLSOnly = engine.Rule{
 				c.UnknownOn(owner.URN, "policy")
 			case !policy.Present():
 				c.FailOn(b.URN, "", "the bucket has no bucket policy, so requests over plain HTTP are accepted")
-			case !deniesInsecureTransport(policy.Str()):
+			case !deniesInsecureTransport(owner, policy):
 				c.FailOn(owner.URN, "policy", "the bucket policy has no Deny of s3:* for every principal when aws:SecureTransport is false")
 			}
 		}
 	},
 }
 
-func deniesInsecureTransport(doc string) bool {
-	statements, ok := parsePolicy(doc)
+func deniesInsecureTransport(r *engine.Resource, doc engine.V) bool {
+	statements, ok := statementsOf(r, doc)
 	if !ok {
 		return false
 	}
