@@ -28,7 +28,7 @@ const maxShown = 160
 // state's. A property the state holds and the preview does not is drift unless it is empty or the
 // provider filled it in as a default: the bridge lists those in the inputs' "__defaults"
 // (pulumi-terraform-bridge, pkg/tfbridge/schema.go, defaultsKey), and "tagsAll", which the provider
-// computes from the tags and its default tags.
+// computes from the tags and its default tags; a provider's "version" is the engine's.
 func computeDrift(s *State, preview []*engine.Resource, against string) *report.Drift {
 	d := &report.Drift{Against: against, Pending: s.Pending, PendingDeletion: s.Skipped}
 	account := deployedAccount(s.Resources)
@@ -85,6 +85,9 @@ func (c *comparison) resource(r *engine.Resource, inputs property.Map, p *engine
 	for _, k := range sortedKeys(keys) {
 		if strings.HasPrefix(k, "__") || k == "tagsAll" {
 			continue
+		}
+		if k == "version" && strings.HasPrefix(p.Type, "pulumi:providers:") {
+			continue // the engine's, beside "__internal" (pkg/resource/deploy/providers, SetProviderVersion)
 		}
 		dv, inDeployed := inputs.GetOk(k)
 		pv, inPreview := p.Props.GetOk(k)
