@@ -290,7 +290,7 @@ func TestDeriveOncePerContentInAnEvaluation(t *testing.T) {
 	rule := Rule{ID: "doc-read", Description: "Docs are read", Citations: []string{"1.1"}, Severity: Low, Fix: "Read them.",
 		Types: []string{tKey},
 		Resource: func(c *Check, r *Resource) {
-			if got := Derive(r, "upper", r.Get("doc").Str(), func(s string) string { calls[s]++; return strings.ToUpper(s) }); got != strings.ToUpper(r.Get("doc").Str()) {
+			if got := Derive(c, "upper", r.Get("doc").Str(), func(s string) string { calls[s]++; return strings.ToUpper(s) }); got != strings.ToUpper(r.Get("doc").Str()) {
 				c.Fail("doc", "derived %q", got)
 			}
 		},

@@ -73,8 +73,8 @@ func settle(findings []Finding, level Level, ws waivers, names func(string) stri
 
 // run calls a rule's check and turns a panic into a finding: a broken rule is reported, never fatal, and
 // never silently passes.
-func run(rule *Rule, params Params, urn string, body func(c *Check)) (findings []Finding) {
-	c := &Check{rule: rule, params: params, urn: urn}
+func run(rule *Rule, params Params, urn string, shared *shared, body func(c *Check)) (findings []Finding) {
+	c := &Check{rule: rule, params: params, urn: urn, shared: shared}
 	defer func() {
 		if p := recover(); p != nil {
 			findings = append(c.findings, Finding{RuleID: rule.ID, URN: urn,
@@ -89,14 +89,14 @@ func run(rule *Rule, params Params, urn string, body func(c *Check)) (findings [
 // per-resource path.
 func CheckResource(rule *Rule, r *Resource, cfg Config) []Finding {
 	ws := validWaivers(rule.ID, cfg)
-	f := run(rule, Params{cfg}, r.URN, func(c *Check) { rule.Resource(c, r) })
+	f := run(rule, Params{cfg}, r.URN, nil, func(c *Check) { rule.Resource(c, r) })
 	return settle(f, cfg.level(rule.ID), ws, func(string) string { return r.Name })
 }
 
 // CheckStack runs one stack rule: the analyzer's whole-stack path.
 func CheckStack(rule *Rule, s *Stack, cfg Config) []Finding {
 	ws := validWaivers(rule.ID, cfg)
-	f := run(rule, Params{cfg}, "", func(c *Check) { rule.Stack(c, s) })
+	f := run(rule, Params{cfg}, "", nil, func(c *Check) { rule.Stack(c, s) })
 	return settle(f, cfg.level(rule.ID), ws, s.name)
 }
 
@@ -166,12 +166,9 @@ func (e *Evaluation) Stack(resources []*Resource) {
 	checked := map[string]int{}
 	var findings []Finding
 	for _, r := range resources {
-		r.shared = e.shared
-	}
-	for _, r := range resources {
 		for _, rule := range e.byType[r.Type] {
 			checked[rule.ID]++
-			f := run(rule, params, r.URN, func(c *Check) { rule.Resource(c, r) })
+			f := run(rule, params, r.URN, e.shared, func(c *Check) { rule.Resource(c, r) })
 			if len(f) > 0 {
 				findings = append(findings, settle(f, e.levels[rule.ID], e.compiled[rule.ID], stack.name)...)
 			}
@@ -181,7 +178,7 @@ func (e *Evaluation) Stack(resources []*Resource) {
 		for _, t := range rule.Types {
 			checked[rule.ID] += len(stack.OfType(t))
 		}
-		f := run(rule, params, "", func(c *Check) { rule.Stack(c, stack) })
+		f := run(rule, params, "", e.shared, func(c *Check) { rule.Stack(c, stack) })
 		findings = append(findings, settle(f, e.levels[rule.ID], e.compiled[rule.ID], stack.name)...)
 	}
 	matched := make([]int, len(e.uses))

@@ -29,8 +29,6 @@ type Resource struct {
 	// memo holds what rules derived from the properties (decoded user data, parsed policies), so that
 	// each is derived once however many rules read it.
 	memo *memo
-	// shared is the evaluation's cache of what rules derive from content (Derive); nil outside one.
-	shared *shared
 }
 
 // memo is a resource's derived values; owner tells a copy of the resource (which must derive its own,
@@ -77,16 +75,18 @@ func (s *shared) cache(kind string) *contentcache.Cache[any] {
 	return c
 }
 
-// Derive returns derive(content), content being a property value of r (or made of one) and derive a
-// pure function of it, under a kind naming what derive computes: computed once per distinct content in
-// an evaluation, however many resources hold it. The result is shared by all of them: it must never be
-// changed. Outside an evaluation (a resource checked alone) it is computed every time; callers that
-// read it more than once per resource keep it with Memo.
-func Derive[T any](r *Resource, kind, content string, derive func(string) T) T {
-	if r.shared == nil {
+// Derive returns derive(content), content being a property value (or made of one) of the resource c
+// checks and derive a pure function of it, under a kind naming what derive computes: computed once per
+// distinct content in an evaluation, however many resources hold it. The result is shared by all of
+// them: it must never be changed. Outside an evaluation of stacks (a resource checked alone) it is
+// computed every time; callers that read it more than once per resource keep it with Memo. The cache
+// belongs to the evaluation, never to a resource, so that resources evaluated side by side by several
+// evaluations are not written to.
+func Derive[T any](c *Check, kind, content string, derive func(string) T) T {
+	if c == nil || c.shared == nil {
 		return derive(content)
 	}
-	v, _ := r.shared.cache(kind).Get(content, func(own string) (any, bool) { return derive(own), true })
+	v, _ := c.shared.cache(kind).Get(content, func(own string) (any, bool) { return derive(own), true })
 	return v.(T)
 }
 

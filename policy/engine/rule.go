@@ -90,6 +90,8 @@ type Check struct {
 	params   Params
 	urn      string
 	findings []Finding
+	// shared is the evaluation's cache of what rules derive from content (Derive); nil outside one.
+	shared *shared
 }
 
 // Fail reports a violation of the checked resource's property.

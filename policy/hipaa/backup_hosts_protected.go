@@ -96,7 +96,7 @@ func checkSelection(c *engine.Check, s *engine.Stack, sel *engine.Resource) {
 		if doc.Unknown() {
 			return
 		}
-		statements, _ := statementsOf(p, doc)
+		statements, _ := statementsOf(c, p, doc)
 		for _, st := range statements {
 			if st.Effect == "Deny" && slices.Contains(st.Principals, "*") && slices.Contains(st.Actions, "backup:DeleteRecoveryPoint") {
 				return

@@ -29,7 +29,7 @@ var dbLogsShipped = engine.Rule{
 			if in.Tag(naming.RoleTag).Str() != naming.RoleDatabase {
 				continue
 			}
-			files, ud, err := userDataFiles(in)
+			files, ud, err := userDataFiles(c, in)
 			if ud.Unknown() {
 				c.UnknownOn(in.URN, ud.Path())
 				continue

@@ -19,7 +19,7 @@ var dbTLSOnly = engine.Rule{
 		if r.Tag(naming.RoleTag).Str() != naming.RoleDatabase {
 			return
 		}
-		files, ud, err := userDataFiles(r)
+		files, ud, err := userDataFiles(c, r)
 		if ud.Unknown() {
 			c.Unknown(ud.Path())
 			return

@@ -160,20 +160,20 @@ func requireEncryptedBlockDevices(c *engine.Check, r *engine.Resource, volume, e
 // userDataFiles are the files a host's user data writes, by path; ud is the property they come from
 // (userData, or userDataBase64), and nil files with ud.Unknown() mean it is not known yet. The user data
 // is decoded once per resource, however many rules read it.
-func userDataFiles(r *engine.Resource) (files map[string]string, ud engine.V, err error) {
+func userDataFiles(c *engine.Check, r *engine.Resource) (files map[string]string, ud engine.V, err error) {
 	type decoded struct {
 		files map[string]string
 		ud    engine.V
 		err   error
 	}
 	d := engine.Memo(r, "userData", func() decoded {
-		files, ud, err := decodeUserData(r)
+		files, ud, err := decodeUserData(c, r)
 		return decoded{files, ud, err}
 	})
 	return d.files, d.ud, d.err
 }
 
-func decodeUserData(r *engine.Resource) (files map[string]string, ud engine.V, err error) {
+func decodeUserData(c *engine.Check, r *engine.Resource) (files map[string]string, ud engine.V, err error) {
 	ud = r.Get("userData")
 	if ud.Missing() {
 		ud = r.Get("userDataBase64")
@@ -185,7 +185,7 @@ func decodeUserData(r *engine.Resource) (files map[string]string, ud engine.V, e
 		files map[string]string
 		err   error
 	}
-	got := engine.Derive(r, "cloudinit.Files", ud.Str(), func(s string) read {
+	got := engine.Derive(c, "cloudinit.Files", ud.Str(), func(s string) read {
 		files, err := cloudinit.Files(s)
 		return read{files, err}
 	})

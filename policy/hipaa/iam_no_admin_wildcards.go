@@ -47,7 +47,7 @@ func checkIdentityPolicy(c *engine.Check, r *engine.Resource, doc engine.V) {
 		c.Unknown(doc.Path())
 		return
 	}
-	statements, _ := statementsOf(r, doc)
+	statements, _ := statementsOf(c, r, doc)
 	for i, st := range statements {
 		if !st.allows() || len(st.Conditions) > 0 {
 			continue

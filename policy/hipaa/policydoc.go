@@ -19,13 +19,13 @@ type statement struct {
 }
 
 // statementsOf is parsePolicy of doc, a property of r, parsed once however many rules read it.
-func statementsOf(r *engine.Resource, doc engine.V) ([]statement, bool) {
+func statementsOf(c *engine.Check, r *engine.Resource, doc engine.V) ([]statement, bool) {
 	type parsed struct {
 		statements []statement
 		ok         bool
 	}
 	p := engine.Memo(r, "policy:"+doc.Path(), func() parsed {
-		return engine.Derive(r, "policy", doc.Str(), func(s string) parsed {
+		return engine.Derive(c, "policy", doc.Str(), func(s string) parsed {
 			st, ok := parsePolicy(s)
 			return parsed{st, ok}
 		})
@@ -165,7 +165,7 @@ func failWildcardAllow(c *engine.Check, r *engine.Resource, policy engine.V, who
 		c.Unknown(policy.Path())
 		return
 	}
-	statements, _ := statementsOf(r, policy)
+	statements, _ := statementsOf(c, r, policy)
 	for i, st := range statements {
 		if st.allows() && st.anyPrincipal() {
 			c.Fail(policy.Path(), "policy statement %d allows the principal \"*\"; name the %s", i, who)

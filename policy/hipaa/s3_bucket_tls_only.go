@@ -29,15 +29,15 @@ var s3BucketTLSOnly = engine.Rule{
 				c.UnknownOn(owner.URN, "policy")
 			case !policy.Present():
 				c.FailOn(b.URN, "", "the bucket has no bucket policy, so requests over plain HTTP are accepted")
-			case !deniesInsecureTransport(owner, policy):
+			case !deniesInsecureTransport(c, owner, policy):
 				c.FailOn(owner.URN, "policy", "the bucket policy has no Deny of s3:* for every principal when aws:SecureTransport is false")
 			}
 		}
 	},
 }
 
-func deniesInsecureTransport(r *engine.Resource, doc engine.V) bool {
-	statements, ok := statementsOf(r, doc)
+func deniesInsecureTransport(c *engine.Check, r *engine.Resource, doc engine.V) bool {
+	statements, ok := statementsOf(c, r, doc)
 	if !ok {
 		return false
 	}

@@ -50,7 +50,7 @@ var secretsPasswordsRotated = engine.Rule{
 				c.FailOn(sec.URN, "tags."+naming.RotationDaysTag, "the password rotates every %d days; the most allowed is %d", n, max)
 			default:
 				if writers == nil {
-					writers = newSecretWriters(s)
+					writers = newSecretWriters(c, s)
 				}
 				switch mayPut, unknown := writers.put(sec); {
 				case mayPut:
@@ -125,7 +125,7 @@ type secretWriters struct {
 	unknown    map[string]*engine.Resource
 }
 
-func newSecretWriters(s *engine.Stack) *secretWriters {
+func newSecretWriters(c *engine.Check, s *engine.Stack) *secretWriters {
 	w := &secretWriters{exact: map[string]bool{}, fromSecret: map[string]bool{}, unknown: map[string]*engine.Resource{}}
 	for _, typ := range []string{tRolePolicy, tIamPolicy, tUserPolicy, tGroupPolicy} {
 		for _, p := range s.OfType(typ) {
@@ -139,7 +139,7 @@ func newSecretWriters(s *engine.Stack) *secretWriters {
 				}
 				continue
 			}
-			statements, _ := statementsOf(p, doc)
+			statements, _ := statementsOf(c, p, doc)
 			puts := false
 			for _, st := range statements {
 				if !st.allows() || !st.matchesAction("secretsmanager:PutSecretValue") {

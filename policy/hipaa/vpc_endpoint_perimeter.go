@@ -45,7 +45,7 @@ var vpcEndpointPerimeter = engine.Rule{
 			c.Fail("policy", "the %s endpoint has no policy, so it admits any principal to any account's resources", name)
 			return
 		}
-		statements, ok := statementsOf(r, doc)
+		statements, ok := statementsOf(c, r, doc)
 		if !ok {
 			c.Fail("policy", "the endpoint's policy does not read as a policy document")
 			return
