@@ -384,7 +384,7 @@ type inputsCache struct {
 }
 
 const (
-	inputsCacheLimit = 2 << 20
+	inputsCacheLimit = 1 << 20
 	inputsCacheMin   = 256
 )
 

@@ -62,7 +62,7 @@ type shared struct {
 }
 
 // sharedLimit bounds the bytes of content each kind's cache holds.
-const sharedLimit = 2 << 20
+const sharedLimit = 1 << 20
 
 func (s *shared) cache(kind string) *contentcache.Cache[any] {
 	s.mu.Lock()
