@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -84,17 +83,15 @@ func exportStack(ctx context.Context, d deps, p *project.Project, stack string) 
 	if err != nil {
 		return nil, err
 	}
-	var env map[string]string
-	for _, a := range accts {
-		if a.Demos && env == nil {
-			env = a.Env()
-		}
-		if slices.Contains(a.Stacks, stack) {
-			env = a.Env()
-			break
+	a, ok := project.AccountOf(accts, stack)
+	if !ok { // a stack no account names is the demos' account's, as openWorkspaces has it
+		for _, demos := range accts {
+			if demos.Demos {
+				a = demos
+			}
 		}
 	}
-	ws, err := d.workspace(ctx, p, env)
+	ws, err := d.workspace(ctx, p, a.Env())
 	if err != nil {
 		return nil, err
 	}
