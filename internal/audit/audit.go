@@ -256,7 +256,7 @@ func (o *Options) deployed(a *report.Audit, cfg engine.Config) error {
 			return refusal.New("--state: %w", err)
 		}
 		defer f.Close()
-		if s, err = ReadState(f, true); err != nil {
+		if s, err = ReadState(f); err != nil {
 			return refusal.New("--state %s: %w", o.State, err)
 		}
 		a.Subject, a.Source = "deployed state in "+filepath.Base(o.State), o.State
@@ -268,7 +268,7 @@ func (o *Options) deployed(a *report.Audit, cfg engine.Config) error {
 		if err != nil {
 			return err
 		}
-		if s, err = ReadState(bytes.NewReader(exported), true); err != nil {
+		if s, err = ReadState(bytes.NewReader(exported)); err != nil {
 			return fmt.Errorf("the deployed state of %s: %w", o.Stack, err)
 		}
 		if s.Stack != "" && s.Stack != o.Stack {

@@ -22,8 +22,7 @@ type State struct {
 	// one's inputs, and beside them each output its inputs lack (see merge). Components, the root
 	// stack and resources pending deletion are left out, as `pulumi policy analyze` leaves the latter.
 	Resources []*engine.Resource
-	// Inputs are the same resources' inputs alone, by URN, which the drift is computed from; nil unless
-	// ReadState was asked for them.
+	// Inputs are the same resources' inputs alone, by URN, which the drift is computed from.
 	Inputs map[string]property.Map
 	// Pending are the operations the last update left unfinished ("creating urn..."): resources that may
 	// exist in the account without being in the state.
@@ -35,10 +34,10 @@ type State struct {
 
 // ReadState reads the output of `pulumi stack export`, streaming: no more than one resource is held
 // beyond the ones read. Secrets, encrypted (the export's default) or not (--show-secrets), are read as
-// secrets and never held in plaintext. keepInputs asks for State.Inputs. A file of another form (the
+// secrets and never held in plaintext. A file of another form (the
 // array `platformctl preview --json` writes, a checkpoint of the file backend, a version before 3) is
 // refused saying what it is.
-func ReadState(r io.Reader, keepInputs bool) (*State, error) {
+func ReadState(r io.Reader) (*State, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if _, err := br.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -48,10 +47,7 @@ func ReadState(r io.Reader, keepInputs bool) (*State, error) {
 	}
 	win := &window{r: br}
 	d := &jsonReader{dec: jsontext.NewDecoder(win), win: win, interned: map[string]string{}}
-	s := &State{}
-	if keepInputs {
-		s.Inputs = map[string]property.Map{}
-	}
+	s := &State{Inputs: map[string]property.Map{}}
 	if err := describe(r, d.state(s)); err != nil {
 		return nil, err
 	}
@@ -171,10 +167,7 @@ func (d *jsonReader) stateResources(s *State) error {
 		if sr.URN == "" || sr.Type == "" {
 			return fmt.Errorf("deployment.resources[%d] has no urn or type; want the output of pulumi stack export", i)
 		}
-		stack, project := stackOf(sr.URN), ""
-		if key := stack; key != "" {
-			stack, project, _ = strings.Cut(key, "::")
-		}
+		stack, project, _ := strings.Cut(stackOf(sr.URN), "::")
 		switch {
 		case s.Stack == "" && s.Project == "":
 			s.Stack, s.Project = stack, project
@@ -187,9 +180,7 @@ func (d *jsonReader) stateResources(s *State) error {
 			s.Skipped++
 		case sr.custom:
 			res := &sr.Resource
-			if s.Inputs != nil {
-				s.Inputs[res.URN] = res.Props
-			}
+			s.Inputs[res.URN] = res.Props
 			res.Props = merge(res.Props, sr.outputs)
 			s.Resources = append(s.Resources, res)
 		}

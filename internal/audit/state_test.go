@@ -39,7 +39,7 @@ const stateDoc = `{
 // beside them, secrets as secrets whatever the export carries, pending work counted.
 func TestAStateIsReadAsTheRulesSeeIt(t *testing.T) {
 	t.Parallel()
-	s, err := ReadState(strings.NewReader(stateDoc), true)
+	s, err := ReadState(strings.NewReader(stateDoc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestWhatIsNotAnExportIsRefusedSayingWhatItIs(t *testing.T) {
 		{"truncated", `{"version": 3, "deployment": {"resources": [{"urn": "u"`, "malformed JSON at line 1, column"},
 		{"wrong kind", `{"version": 3, "deployment": {"resources": [{"urn": 7}]}}`, "urn is a JSON number; want a string"},
 	} {
-		_, err := ReadState(strings.NewReader(tc.doc), false)
+		_, err := ReadState(strings.NewReader(tc.doc))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want %q", tc.name, err, tc.want)
 		}
