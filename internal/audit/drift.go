@@ -75,14 +75,7 @@ func (c *comparison) resource(r *engine.Resource, inputs property.Map, p *engine
 			}
 		}
 	}
-	keys := map[string]bool{}
-	for k := range inputs.All {
-		keys[k] = true
-	}
-	for k := range p.Props.All {
-		keys[k] = true
-	}
-	for _, k := range sortedKeys(keys) {
+	for _, k := range unionKeys(inputs, p.Props) {
 		if strings.HasPrefix(k, "__") || k == "tagsAll" {
 			continue
 		}
@@ -121,14 +114,7 @@ func (c *comparison) value(path string, dv, pv property.Value, inDeployed bool) 
 		}
 	case dv.IsMap() && pv.IsMap():
 		dm, pm := dv.AsMap(), pv.AsMap()
-		keys := map[string]bool{}
-		for k := range dm.All {
-			keys[k] = true
-		}
-		for k := range pm.All {
-			keys[k] = true
-		}
-		for _, k := range sortedKeys(keys) {
+		for _, k := range unionKeys(dm, pm) {
 			d, inD := dm.GetOk(k)
 			p, inP := pm.GetOk(k)
 			switch {
@@ -253,13 +239,16 @@ func sortedSet(urns []string) []string {
 	return slices.Compact(out)
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// unionKeys are the keys of a and b, each once, sorted.
+func unionKeys(a, b property.Map) []string {
+	keys := make([]string, 0, a.Len()+b.Len())
+	for _, m := range []property.Map{a, b} {
+		for k := range m.All {
+			keys = append(keys, k)
+		}
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // defaultProvider is a provider the engine made for the resources that name none (its name is
