@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -19,9 +20,9 @@ import (
 // even what it merely does not expect) ok is false, and the token decoder reads the resource again, to
 // read it or to say exactly what is wrong and where.
 //
-// With a cache, inputs of a text decoded before are that decoding, shared (a property.Map is
-// immutable).
-func fastResource(src string, cache *inputsCache) (r *engine.Resource, ok bool) {
+// With a cache, inputs and options of a text decoded before are that decoding, shared (a property.Map is
+// immutable, and so are the options' lists).
+func fastResource(src string, cache *textCache) (r *engine.Resource, ok bool) {
 	p := &fast{src: src}
 	r = &engine.Resource{}
 	var seen names
@@ -40,28 +41,20 @@ func fastResource(src string, cache *inputsCache) (r *engine.Resource, ok bool) 
 		case "parent":
 			r.Parent, ok = p.str()
 		case "inputs":
-			if p.peek() != '{' {
-				return false
-			}
 			if cache != nil {
-				r.Props, ok = cache.inputs(p)
+				r.Props, ok = cache.readInputs(p)
 				break
 			}
-			var v property.Value
-			if v, ok = p.value(); ok {
-				r.Props = v.AsMap()
-			}
+			r.Props, ok = p.inputs()
 		case "dependencies":
 			r.Dependencies, ok = p.strs()
 		case "propertyDependencies":
-			r.PropertyDependencies = map[string][]string{}
-			ok = p.object(func(k string) bool {
-				deps, ok := p.strs()
-				n := len(r.PropertyDependencies)
-				r.PropertyDependencies[k] = deps
-				return ok && len(r.PropertyDependencies) > n // a duplicate name adds nothing
-			})
+			r.PropertyDependencies, ok = p.propertyDependencies()
 		case "options":
+			if cache != nil {
+				r.Options, ok = cache.readOptions(p)
+				break
+			}
 			ok = p.options(&r.Options)
 		default:
 			_, ok = p.value()
@@ -189,19 +182,50 @@ type names struct {
 	other []string
 }
 
-// known are the names the resource and option readers read, each given a bit of names.bits.
-var known = map[string]uint32{}
-
-func init() {
-	for i, k := range []string{"urn", "type", "name", "parent", "custom", "inputs", "dependencies", "propertyDependencies",
-		"options", "protect", "deleteBeforeReplace", "retainOnDelete", "ignoreChanges", "replaceOnChanges", "dependsOn", "import"} {
-		known[k] = 1 << i
+// knownBit is the bit of names.bits of a name the resource and option readers read, 0 for any other. A
+// switch, since it runs for every name of every resource: the compiler's search of the cases costs less
+// than a map's hash.
+func knownBit(key string) uint32 {
+	switch key {
+	case "urn":
+		return 1 << 0
+	case "type":
+		return 1 << 1
+	case "name":
+		return 1 << 2
+	case "parent":
+		return 1 << 3
+	case "custom":
+		return 1 << 4
+	case "inputs":
+		return 1 << 5
+	case "dependencies":
+		return 1 << 6
+	case "propertyDependencies":
+		return 1 << 7
+	case "options":
+		return 1 << 8
+	case "protect":
+		return 1 << 9
+	case "deleteBeforeReplace":
+		return 1 << 10
+	case "retainOnDelete":
+		return 1 << 11
+	case "ignoreChanges":
+		return 1 << 12
+	case "replaceOnChanges":
+		return 1 << 13
+	case "dependsOn":
+		return 1 << 14
+	case "import":
+		return 1 << 15
 	}
+	return 0
 }
 
 // dup records key and reports whether it was read before.
 func (n *names) dup(key string) bool {
-	if bit, ok := known[key]; ok {
+	if bit := knownBit(key); bit != 0 {
 		was := n.bits&bit != 0
 		n.bits |= bit
 		return was
@@ -213,6 +237,30 @@ func (n *names) dup(key string) bool {
 	}
 	n.other = append(n.other, key)
 	return false
+}
+
+// propertyDependencies reads an object of arrays of URNs, leaving out the properties that have none (a
+// null or an empty list), as jsonReader.strMap does: most have none, and a map of only those that do
+// costs a fraction of one of all.
+func (p *fast) propertyDependencies() (map[string][]string, bool) {
+	var out map[string][]string
+	var buf [32]string
+	seen := buf[:0] // the names so far, to refuse a duplicate; on the stack for all but the largest
+	ok := p.object(func(key string) bool {
+		if slices.Contains(seen, key) {
+			return false
+		}
+		seen = append(seen, key)
+		deps, ok := p.strs()
+		if len(deps) > 0 {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[key] = deps
+		}
+		return ok
+	})
+	return out, ok
 }
 
 // strs reads null or an array of strings.
@@ -374,43 +422,57 @@ func (p *fast) number() (property.Value, bool) {
 	return property.New(f), err == nil
 }
 
-// inputsCache holds the decoded inputs of the resources of a file by their text, for the workers that
-// decode it: in an estate the same inputs recur (the stacks of a fleet made from one configuration, a
-// resource every stack has), and a text decoded once is not decoded again. The decoded strings are parts
-// of the cache's own copy of the text, so that it holds no run of the file. Inputs shorter than
-// inputsCacheMin are decoded every time: looking them up costs about what decoding them does.
-type inputsCache struct {
-	c *contentcache.Cache[property.Map]
+// textCache holds what the workers that decode a file decoded, by its text: in an estate the same
+// inputs recur (the stacks of a fleet made from one configuration, a resource every stack has), and the
+// options of most resources are one text, so that a text decoded once is not decoded again. The decoded
+// strings are parts of the cache's own copy of the text, so that it holds no run of the file.
+type textCache struct {
+	inputs  *contentcache.Cache[property.Map]
+	options *contentcache.Cache[engine.Options]
 }
 
-const (
-	inputsCacheLimit = 1 << 20
-	inputsCacheMin   = 256
-)
+// textCacheLimit bounds the bytes of text each of the caches holds.
+const textCacheLimit = 1 << 20
 
-func newInputsCache() *inputsCache {
-	return &inputsCache{contentcache.New[property.Map](inputsCacheLimit)}
+func newTextCache() *textCache {
+	return &textCache{contentcache.New[property.Map](textCacheLimit), contentcache.New[engine.Options](textCacheLimit)}
 }
 
-// inputs reads the inputs object at p: from the cache when its text was read before, else decoded.
-func (c *inputsCache) inputs(p *fast) (property.Map, bool) {
-	start := p.i
-	if !p.skip() {
+// readInputs reads the inputs object at p: from the cache when its text was read before, else decoded.
+func (c *textCache) readInputs(p *fast) (property.Map, bool) {
+	return cached(c.inputs, p, (*fast).inputs)
+}
+
+// inputs reads an object of property values.
+func (p *fast) inputs() (property.Map, bool) {
+	if p.peek() != '{' {
 		return property.Map{}, false
 	}
-	raw := p.src[start:p.i]
-	decode := func(text string) (property.Map, bool) {
+	v, ok := p.value()
+	return v.AsMap(), ok
+}
+
+// readOptions reads the options object at p: from the cache when its text was read before, else
+// decoded. The options' lists are shared by the resources that have the same text, as their inputs are.
+func (c *textCache) readOptions(p *fast) (o engine.Options, ok bool) {
+	return cached(c.options, p, func(q *fast) (engine.Options, bool) {
+		var o engine.Options
+		return o, q.options(&o)
+	})
+}
+
+// cached reads the object at p with read, or takes what read made of the same text before from c.
+func cached[V any](c *contentcache.Cache[V], p *fast, read func(*fast) (V, bool)) (V, bool) {
+	start := p.i
+	if p.peek() != '{' || !p.skip() {
+		var zero V
+		return zero, false
+	}
+	return c.Get(p.src[start:p.i], func(text string) (V, bool) {
 		q := &fast{src: text}
-		v, ok := q.value()
-		if !ok || q.i != len(text) {
-			return property.Map{}, false
-		}
-		return v.AsMap(), true
-	}
-	if len(raw) < inputsCacheMin {
-		return decode(raw)
-	}
-	return c.c.Get(raw, decode)
+		v, ok := read(q)
+		return v, ok && q.i == len(text)
+	})
 }
 
 // skip moves past one JSON value without decoding it, tracking only strings and brackets; what it

@@ -420,14 +420,21 @@ func (d *jsonReader) strMap(what string) (map[string][]string, error) {
 	if _, err := d.dec.ReadToken(); err != nil {
 		return nil, err
 	}
-	out := map[string][]string{}
+	var out map[string][]string
 	for d.dec.PeekKind() != '}' {
 		key, err := d.text()
 		if err != nil {
 			return nil, err
 		}
-		if out[key], err = d.strs(what + "." + key); err != nil {
+		deps, err := d.strs(what + "." + key)
+		if err != nil {
 			return nil, err
+		}
+		if len(deps) > 0 { // a property with no dependencies is left out; reading it gives none either way
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[key] = deps
 		}
 	}
 	_, err := d.dec.ReadToken()

@@ -38,7 +38,7 @@ func split(br io.Reader, base int64, workers int, each func([]*engine.Resource) 
 	work := make(chan *run, workers)
 	ordered := make(chan *run, 2*workers)
 	stop := make(chan struct{})
-	cache := newInputsCache()
+	cache := newTextCache()
 	for range workers {
 		go func() {
 			dec := jsontext.NewDecoder(strings.NewReader(""))
@@ -89,8 +89,8 @@ func split(br io.Reader, base int64, workers int, each func([]*engine.Resource) 
 }
 
 // decode decodes the run's resources, stopping at the first that is malformed; cache holds the inputs
-// decoded before.
-func (r *run) decode(dec *jsontext.Decoder, cache *inputsCache) {
+// and options decoded before.
+func (r *run) decode(dec *jsontext.Decoder, cache *textCache) {
 	defer close(r.done)
 	r.out = make([]*engine.Resource, 0, len(r.raws))
 	for i, raw := range r.raws {

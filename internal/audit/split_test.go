@@ -244,17 +244,17 @@ func TestPlainText(t *testing.T) {
 // decoding, escapes and all.
 func TestInputsOfOneTextAreDecodedOnce(t *testing.T) {
 	t.Parallel()
-	c := newInputsCache()
+	c := newTextCache()
 	text := `{"policy": "` + strings.Repeat(`\"x\\`, 100) + `", "n": [1, {"a": null}]}`
 	var got []property.Map
 	for range 2 {
-		m, ok := c.inputs(&fast{src: text})
+		m, ok := c.readInputs(&fast{src: text})
 		if !ok {
 			t.Fatalf("%s not read", text)
 		}
 		got = append(got, m)
 	}
-	if c.c.Len() != 1 || !got[0].Equals(got[1]) || got[0].Get("policy").AsString() != strings.Repeat(`"x\`, 100) {
-		t.Errorf("%d cached, %v", c.c.Len(), got)
+	if c.inputs.Len() != 1 || !got[0].Equals(got[1]) || got[0].Get("policy").AsString() != strings.Repeat(`"x\`, 100) {
+		t.Errorf("%d cached, %v", c.inputs.Len(), got)
 	}
 }
