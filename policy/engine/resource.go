@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -128,32 +129,24 @@ func (v V) Get(path ...any) V {
 func lookup(cur property.Value, prefix string, path []any) V {
 	p := prefix
 	for i, step := range path {
-		switch s := step.(type) {
-		case string:
-			p = joinKey(p, s)
-		case int:
-			p = fmt.Sprintf("%s[%d]", p, s)
-		}
+		p = appendStep(p, step)
 		if cur.IsComputed() {
 			return V{unknown: true, path: p + pathString(path[i+1:])}
 		}
-		// A missing step makes the whole path missing; messages name the full path asked for.
-		missing := V{path: p + pathString(path[i+1:])}
+		ok := true
 		switch s := step.(type) {
 		case string:
-			if !cur.IsMap() {
-				return missing
+			if ok = cur.IsMap(); ok {
+				cur, ok = cur.AsMap().GetOk(s)
 			}
-			next, ok := cur.AsMap().GetOk(s)
-			if !ok {
-				return missing
-			}
-			cur = next
 		case int:
-			if !cur.IsArray() || s >= cur.AsArray().Len() {
-				return missing
+			if ok = cur.IsArray() && s < cur.AsArray().Len(); ok {
+				cur = cur.AsArray().Get(s)
 			}
-			cur = cur.AsArray().Get(s)
+		}
+		if !ok {
+			// A missing step makes the whole path missing; messages name the full path asked for.
+			return V{path: p + pathString(path[i+1:])}
 		}
 	}
 	if cur.IsComputed() {
@@ -162,24 +155,30 @@ func lookup(cur property.Value, prefix string, path []any) V {
 	return V{v: cur, found: !cur.IsNull(), path: p}
 }
 
-func joinKey(prefix, key string) string {
-	if prefix == "" {
-		return key
+// appendStep is path with one more step, a key (string) or an index (int), as messages name it.
+func appendStep(path string, step any) string {
+	switch s := step.(type) {
+	case string:
+		if path == "" {
+			return s
+		}
+		return path + "." + s
+	case int:
+		return path + "[" + strconv.Itoa(s) + "]"
 	}
-	return prefix + "." + key
+	return path
 }
 
 func pathString(path []any) string {
-	var b strings.Builder
-	for _, s := range path {
-		switch s := s.(type) {
-		case string:
-			b.WriteString("." + s)
-		case int:
-			fmt.Fprintf(&b, "[%d]", s)
+	p := ""
+	for _, step := range path {
+		if key, ok := step.(string); ok {
+			p += "." + key
+		} else {
+			p = appendStep(p, step)
 		}
 	}
-	return b.String()
+	return p
 }
 
 // Path is the property path, for messages.
@@ -254,8 +253,7 @@ func (v V) Items() []V {
 	out := make([]V, 0, arr.Len())
 	for i := range arr.Len() {
 		e := arr.Get(i)
-		p := fmt.Sprintf("%s[%d]", v.path, i)
-		out = append(out, V{v: e, found: !e.IsNull() && !e.IsComputed(), unknown: e.IsComputed(), path: p})
+		out = append(out, V{v: e, found: !e.IsNull() && !e.IsComputed(), unknown: e.IsComputed(), path: appendStep(v.path, i)})
 	}
 	return out
 }
