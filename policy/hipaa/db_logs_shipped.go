@@ -38,25 +38,23 @@ var dbLogsShipped = engine.Rule{
 				c.FailOn(in.URN, ud.Path(), "the database host's user data cannot be read (%v), so its audit log cannot be shown to be kept", err)
 				continue
 			}
-			var conf, agent string
+			var agent string
 			for p, content := range files {
-				switch path.Base(p) {
-				case "postgresql.conf", "hipaa.conf":
-					conf += content + "\n"
-				case "cloudwatch-agent.json":
+				if path.Base(p) == "cloudwatch-agent.json" {
 					agent = content
 				}
 			}
+			conf, _ := postgresFiles(files)
 			if conf == "" {
 				c.FailOn(in.URN, ud.Path(), "the database host's user data carries no postgresql.conf, so what it logs cannot be shown")
 				continue
 			}
-			settings := pgSettings(conf)
+			settings := pgSettingsOf(c, conf)
 			for _, problem := range auditLogging(settings) {
 				c.FailOn(in.URN, ud.Path(), "postgresql.conf %s", problem)
 			}
 			dir := settings["log_directory"]
-			group, problem := shippedTo(agent, dir)
+			group, problem := shippedTo(agentCollects(c, agent), dir)
 			if problem != "" {
 				c.FailOn(in.URN, ud.Path(), "%s", problem)
 				continue
@@ -104,31 +102,51 @@ func auditLogging(settings map[string]string) []string {
 
 // shippedTo is the log group into which agent (the CloudWatch agent's configuration) ships the files of
 // dir, or why it ships none.
-func shippedTo(agent, dir string) (string, string) {
-	if agent == "" {
+func shippedTo(agent collects, dir string) (string, string) {
+	if agent.missing {
 		return "", "the database host has no CloudWatch agent configuration, so its log stays on the host"
 	}
-	var cfg struct {
-		Logs struct {
-			LogsCollected struct {
-				Files struct {
-					CollectList []struct {
-						FilePath     string `json:"file_path"`
-						LogGroupName string `json:"log_group_name"`
-					} `json:"collect_list"`
-				} `json:"files"`
-			} `json:"logs_collected"`
-		} `json:"logs"`
+	if agent.err != nil {
+		return "", "the CloudWatch agent's configuration does not parse (" + agent.err.Error() + "), so its log cannot be shown to leave the host"
 	}
-	if err := json.Unmarshal([]byte(agent), &cfg); err != nil {
-		return "", "the CloudWatch agent's configuration does not parse (" + err.Error() + "), so its log cannot be shown to leave the host"
-	}
-	for _, f := range cfg.Logs.LogsCollected.Files.CollectList {
+	for _, f := range agent.files {
 		if dir != "" && path.Dir(f.FilePath) == path.Clean(dir) && f.LogGroupName != "" {
 			return f.LogGroupName, ""
 		}
 	}
 	return "", "the CloudWatch agent ships nothing of PostgreSQL's log_directory " + quoted(dir) + ", so the audit log stays on the host"
+}
+
+// collects are the files a CloudWatch agent's configuration ships (logs.logs_collected.files.collect_list).
+type collects struct {
+	missing bool // no configuration
+	err     error
+	files   []collected
+}
+
+type collected struct {
+	FilePath     string `json:"file_path"`
+	LogGroupName string `json:"log_group_name"`
+}
+
+// agentCollects reads a CloudWatch agent's configuration, once per text in an evaluation.
+func agentCollects(c *engine.Check, agent string) collects {
+	if agent == "" {
+		return collects{missing: true}
+	}
+	return engine.Derive(c, "cloudwatch-agent.json collect_list", agent, func(text string) collects {
+		var cfg struct {
+			Logs struct {
+				LogsCollected struct {
+					Files struct {
+						CollectList []collected `json:"collect_list"`
+					} `json:"files"`
+				} `json:"logs_collected"`
+			} `json:"logs"`
+		}
+		err := json.Unmarshal([]byte(text), &cfg)
+		return collects{err: err, files: cfg.Logs.LogsCollected.Files.CollectList}
+	})
 }
 
 // splitList is a comma-separated setting's items.

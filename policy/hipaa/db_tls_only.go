@@ -28,25 +28,12 @@ var dbTLSOnly = engine.Rule{
 			c.Fail("userData", "the database host's user data cannot be read (%v), so TLS-only access cannot be shown", err)
 			return
 		}
-		// Postgres reads postgresql.conf, then the drop-in its include_dir names at the end, so a setting
-		// of the drop-in wins.
-		var main, dropIn, hba string
-		for path, content := range files {
-			switch {
-			case strings.HasSuffix(path, "/postgresql.conf"):
-				main += content + "\n"
-			case strings.HasSuffix(path, "/conf.d/hipaa.conf"):
-				dropIn += content + "\n"
-			case strings.HasSuffix(path, "/pg_hba.conf"):
-				hba += content
-			}
-		}
-		conf := main + dropIn
+		conf, hba := postgresFiles(files)
 		if conf == "" || hba == "" {
 			c.Fail("userData", "the database host's user data carries no postgresql.conf and pg_hba.conf, so TLS-only access cannot be shown")
 			return
 		}
-		settings := pgSettings(conf)
+		settings := pgSettingsOf(c, conf)
 		if v := settings["ssl"]; v != "on" && v != "true" {
 			c.Fail("userData", "postgresql.conf sets ssl = %q; set ssl = on", v)
 		}
@@ -65,6 +52,30 @@ var dbTLSOnly = engine.Rule{
 			}
 		}
 	},
+}
+
+// postgresFiles are the Postgres configuration a host's user data writes: postgresql.conf followed by
+// the drop-in its include_dir names, as Postgres reads them (so that a setting of the drop-in wins),
+// and pg_hba.conf.
+func postgresFiles(files map[string]string) (conf, hba string) {
+	var main, dropIn string
+	for path, content := range files {
+		switch {
+		case strings.HasSuffix(path, "/postgresql.conf"):
+			main += content + "\n"
+		case strings.HasSuffix(path, "/conf.d/hipaa.conf"):
+			dropIn += content + "\n"
+		case strings.HasSuffix(path, "/pg_hba.conf"):
+			hba += content
+		}
+	}
+	return main + dropIn, hba
+}
+
+// pgSettingsOf is pgSettings(conf), read once per text in an evaluation: every database host of a tier,
+// and of every stack of a fleet, has the same. The map is shared, and read only.
+func pgSettingsOf(c *engine.Check, conf string) map[string]string {
+	return engine.Derive(c, "postgresql.conf settings", conf, pgSettings)
 }
 
 // pgSettings reads a postgresql.conf text into its settings; as in Postgres, the last value of a name
