@@ -1,6 +1,6 @@
 // Command auditbench measures `platformctl audit --resources` end to end, as an operator runs it, on
 // preview files of 1,000 to 100,000 resources made of copies of the prod stack (each copy a project of
-// its own, so that the stack rules join within it): for each size, the file's size, the best wall time
+// its own, so that the stack rules join within it): for each size, the file's size, the best and median wall time
 // of -runs runs and the largest peak resident memory of the audit process, as the kernel counts it.
 //
 // With -awsguard DIR (awsguard/ of this command with its npm dependencies installed, as .ci/run does),
@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,7 @@ import (
 func main() {
 	bin := flag.String("platformctl", "", "the platformctl binary to measure (empty: build it from ./cmd/platformctl)")
 	sizes := flag.String("sizes", "1000,10000,100000", "comma-separated resource counts, each rounded up to whole copies of prod")
-	runs := flag.Int("runs", 3, "runs of each size; the best wall time is reported")
+	runs := flag.Int("runs", 5, "runs of each size; the best and the median wall time are reported")
 	distinct := flag.Bool("distinct", false, "make every copy's plain strings its own, so that no two copies' inputs are the same text")
 	awsguard := flag.String("awsguard", "", "a `DIR` holding awsguard/driver.js with its npm dependencies installed: run AWSGuard over the same files")
 	awsguardRuns := flag.Int("awsguard-runs", 1, "runs of AWSGuard at each size; the best wall time is reported")
@@ -93,12 +94,12 @@ func run(bin, sizes string, runs int, distinct bool, awsguard string, awsguardRu
 	if distinct {
 		estate = "distinct copies of prod"
 	}
-	fmt.Printf("platformctl audit --resources FILE --format json, %s (%d resources each), best of %d runs\n", estate, len(resources), runs)
+	fmt.Printf("platformctl audit --resources FILE --format json, %s (%d resources each), best and median of %d runs\n", estate, len(resources), runs)
 	if awsguard != "" {
 		fmt.Printf("AWSGuard 0.3.1 (26 policies) over the same file, through @pulumi/policy's analyzer handlers, best of %d runs\n", awsguardRuns)
-		fmt.Printf("%10s %9s %9s %13s %11s %13s %7s\n", "resources", "file MB", "wall s", "peak RSS MB", "AWSGuard s", "peak RSS MB", "ratio")
+		fmt.Printf("%10s %9s %9s %9s %13s %11s %13s %7s\n", "resources", "file MB", "wall s", "median s", "peak RSS MB", "AWSGuard s", "peak RSS MB", "ratio")
 	} else {
-		fmt.Printf("%10s %9s %9s %13s\n", "resources", "file MB", "wall s", "peak RSS MB")
+		fmt.Printf("%10s %9s %9s %9s %13s\n", "resources", "file MB", "wall s", "median s", "peak RSS MB")
 	}
 	for _, n := range counts {
 		file := filepath.Join(dir, fmt.Sprintf("resources-%d.json", n))
@@ -106,15 +107,15 @@ func run(bin, sizes string, runs int, distinct bool, awsguard string, awsguardRu
 		if err != nil {
 			return err
 		}
-		best, peak, err := bestOf(runs, func() (time.Duration, int64, error) {
+		best, median, peak, err := timed(runs, func() (time.Duration, int64, error) {
 			return measure(exec.Command(bin, "audit", "--resources", file, "--format", "json"), "audit of "+file, true)
 		})
 		if err != nil {
 			return err
 		}
-		line := fmt.Sprintf("%10d %9.1f %9.3f %13.1f", n, float64(size)/(1<<20), best.Seconds(), float64(peak)/1024)
+		line := fmt.Sprintf("%10d %9.1f %9.3f %9.3f %13.1f", n, float64(size)/(1<<20), best.Seconds(), median.Seconds(), float64(peak)/1024)
 		if awsguard != "" {
-			gBest, gPeak, err := bestOf(awsguardRuns, func() (time.Duration, int64, error) {
+			gBest, _, gPeak, err := timed(awsguardRuns, func() (time.Duration, int64, error) {
 				cmd := exec.Command("node", "driver.js", file)
 				cmd.Dir = awsguard
 				return measure(cmd, "AWSGuard over "+file, false)
@@ -130,19 +131,20 @@ func run(bin, sizes string, runs int, distinct bool, awsguard string, awsguardRu
 	return nil
 }
 
-// bestOf runs measure runs times and returns the best wall time and the largest peak memory.
-func bestOf(runs int, measure func() (time.Duration, int64, error)) (best time.Duration, peak int64, err error) {
+// timed runs measure runs times and returns the best and the median wall time (the upper one of an even
+// count's middle two) and the largest peak memory.
+func timed(runs int, measure func() (time.Duration, int64, error)) (best, median time.Duration, peak int64, err error) {
+	walls := make([]time.Duration, 0, runs)
 	for range runs {
 		wall, rss, err := measure()
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
-		if best == 0 || wall < best {
-			best = wall
-		}
+		walls = append(walls, wall)
 		peak = max(peak, rss)
 	}
-	return best, peak, nil
+	slices.Sort(walls)
+	return walls[0], walls[len(walls)/2], peak, nil
 }
 
 // writeCopies writes at least n resources, whole copies of prod, each renamed into a project of its own,
