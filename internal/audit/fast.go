@@ -463,9 +463,12 @@ func (c *textCache) readOptions(p *fast) (o engine.Options, ok bool) {
 
 // cached reads the object at p with read, or takes what read made of the same text before from c.
 func cached[V any](c *contentcache.Cache[V], p *fast, read func(*fast) (V, bool)) (V, bool) {
+	var zero V
+	if p.peek() != '{' {
+		return zero, false
+	}
 	start := p.i
-	if p.peek() != '{' || !p.skip() {
-		var zero V
+	if !p.skip() {
 		return zero, false
 	}
 	return c.Get(p.src[start:p.i], func(text string) (V, bool) {

@@ -210,10 +210,14 @@ func TestTheFastDecoderReadsWhatTheTokenDecoderReads(t *testing.T) {
 		`{"a": 01}`, `{"a": 1.}`, `{"a": -}`, `{"a": 1e}`, `{"a": tru}`, `{"a": [1,]}`, `{"a": {"b": 1,}}`, `{"a": 1 "b": 2}`,
 		"{\"urn\": \"\xff\"}", "{\"a\": \"a tab\there\"}", `{"a": "\x"}`, `{"a": "cut`, `{"a": 1} junk`,
 		`{"urn": 1}`, `{"inputs": []}`, `{"dependencies": "d"}`, `{"propertyDependencies": {"a": "d"}}`,
-		`{"options": {"protect": "yes"}}`, `{"options": {"import": 1}}`,
+		`{"options": {"protect": "yes"}}`, `{"options": {"import": 1}}`, `{"options": null}`, `{"inputs": null}`,
+		`{"propertyDependencies": {"a": null, "a": null}}`, `{"propertyDependencies": {"a": [], "a": ["u"]}}`,
 	} {
 		if _, ok := fastResource(bad, nil); ok {
 			t.Errorf("the fast decoder accepted %s", bad)
+		}
+		if _, ok := fastResource(bad, newTextCache()); ok {
+			t.Errorf("the fast decoder with a cache accepted %s", bad)
 		}
 		d := &jsonReader{dec: jsontext.NewDecoder(strings.NewReader(bad)), src: bad}
 		if _, err := d.resource(); err == nil && !strings.HasSuffix(bad, "junk") {
@@ -256,5 +260,30 @@ func TestInputsOfOneTextAreDecodedOnce(t *testing.T) {
 	}
 	if c.inputs.Len() != 1 || !got[0].Equals(got[1]) || got[0].Get("policy").AsString() != strings.Repeat(`"x\`, 100) {
 		t.Errorf("%d cached, %v", c.inputs.Len(), got)
+	}
+}
+
+// TestOptionsOfOneTextAreReadOnce: resources with the same options text share one reading, and a
+// different text is read for itself; options that are not an object are not read.
+func TestOptionsOfOneTextAreReadOnce(t *testing.T) {
+	t.Parallel()
+	c := newTextCache()
+	plain := `{"protect": false, "ignoreChanges": [], "dependsOn": []}`
+	other := `{"protect": true, "ignoreChanges": ["tags"], "dependsOn": ["urn:pulumi:dev::hipaa::aws:s3/bucket:Bucket::logs"]}`
+	for i, text := range []string{plain, plain, other, plain} {
+		o, ok := c.readOptions(&fast{src: text})
+		want := engine.Options{}
+		if text == other {
+			want = engine.Options{Protect: true, IgnoreChanges: []string{"tags"}, DependsOn: []string{"urn:pulumi:dev::hipaa::aws:s3/bucket:Bucket::logs"}}
+		}
+		if !ok || !reflect.DeepEqual(o, want) {
+			t.Errorf("options %d (%s): got %+v %v, want %+v", i, text, o, ok, want)
+		}
+	}
+	if c.options.Len() != 2 {
+		t.Errorf("%d texts cached, want 2", c.options.Len())
+	}
+	if _, ok := c.readOptions(&fast{src: `null`}); ok {
+		t.Error("options of null read")
 	}
 }
