@@ -271,10 +271,12 @@ func (p *fast) strs() ([]string, bool) {
 	if !p.take('[') {
 		return nil, false
 	}
-	var out []string
 	if p.take(']') {
-		return out, true
+		return nil, true
 	}
+	// Read into a buffer on the stack, then allocated once at the list's length.
+	var buf [16]string
+	out := buf[:0]
 	for {
 		s, ok := p.str()
 		if !ok {
@@ -284,7 +286,7 @@ func (p *fast) strs() ([]string, bool) {
 		if p.take(',') {
 			continue
 		}
-		return out, p.take(']')
+		return slices.Clone(out), p.take(']')
 	}
 }
 

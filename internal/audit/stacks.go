@@ -44,7 +44,7 @@ func evaluateStacks(r io.Reader, pack *engine.Pack, cfg engine.Config, keep func
 			if key != curKey || cur == nil {
 				if cur != nil {
 					stacks <- cur
-					ended[curKey] = index
+					ended[strings.Clone(curKey)] = index // a copy: the key is part of a resource's text
 				}
 				if last, seen := ended[key]; seen {
 					return fmt.Errorf("resource %d (%s) is of stack %s, whose resources ended at resource %d; the resources of one stack must be consecutive, as platformctl preview --json and pulumi stack export write them",
@@ -71,8 +71,8 @@ func evaluateStacks(r io.Reader, pack *engine.Pack, cfg engine.Config, keep func
 	return e.Report(), kept, nil
 }
 
-// stackOf is the stack and project a URN names (urn:pulumi:STACK::PROJECT::TYPE::NAME); resources whose
-// URNs are not of that form are all of one stack, "".
+// stackOf is the stack and project a URN names (urn:pulumi:STACK::PROJECT::TYPE::NAME), as
+// STACK::PROJECT, a part of the URN; resources whose URNs are not of that form are all of one stack, "".
 func stackOf(urn string) string {
 	rest, ok := strings.CutPrefix(urn, "urn:pulumi:")
 	if !ok {
@@ -83,5 +83,5 @@ func stackOf(urn string) string {
 		return ""
 	}
 	project, _, _ := strings.Cut(after, "::")
-	return stack + "::" + project
+	return rest[:len(stack)+len("::")+len(project)]
 }
