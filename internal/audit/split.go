@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -23,13 +24,109 @@ import (
 const runBytes = 256 << 10
 
 // run is a run of consecutive resources: the bytes of each, decoded by a worker into out.
+//
+// The resources' bytes are copied once, into text, and raws are views of it, without a copy each. Once
+// the run is decoded, text goes back to the splitter for a later run (release), so that reading a file
+// allocates a few buffers rather than a copy of the file: the decoder makes everything it keeps its own
+// (own, and the text caches' copies), and nothing decoded refers to text.
 type run struct {
-	index int // of the first resource in the file
-	raws  []string
-	bases []int64 // the file offset of each resource
-	out   []*engine.Resource
-	err   error
-	done  chan struct{}
+	index  int // of the first resource in the file
+	text   []byte
+	starts []int    // where each resource starts in text
+	raws   []string // each resource's text
+	bases  []int64  // the file offset of each resource
+	out    []*engine.Resource
+	err    error
+	done   chan struct{}
+}
+
+// view makes raws views of text, one per resource. text is not written again until the run gives it
+// back.
+func (r *run) view() {
+	all := unsafe.String(unsafe.SliceData(r.text), len(r.text))
+	r.raws = make([]string, len(r.starts))
+	for i, start := range r.starts {
+		end := len(all)
+		if i+1 < len(r.starts) {
+			end = r.starts[i+1]
+		}
+		r.raws[i] = all[start:end]
+	}
+}
+
+// release gives the run's buffer back to free, for a later run, once the run is decoded.
+func (r *run) release(free chan<- []byte) {
+	if r.text == nil {
+		return
+	}
+	released(r.text)
+	r.raws = nil
+	select {
+	case free <- r.text:
+	default:
+	}
+	r.text = nil
+}
+
+// released sees each buffer a run gives back; tests overwrite it, to show that nothing decoded refers to
+// it.
+var released = func([]byte) {}
+
+// own gives r strings of its own where the fast decoder made them parts of the resource's text, a view
+// of a run's buffer: its URN, type, name and parent and the URNs and properties of its dependencies,
+// copied into one allocation. Its inputs and options are the text caches' own copies already.
+func own(r *engine.Resource) {
+	var b strings.Builder
+	n := len(r.URN) + len(r.Type) + len(r.Name) + len(r.Parent)
+	for _, d := range r.Dependencies {
+		n += len(d)
+	}
+	for k, ds := range r.PropertyDependencies {
+		n += len(k)
+		for _, d := range ds {
+			n += len(d)
+		}
+	}
+	b.Grow(n)
+	// Each string is written to b and replaced, once b holds them all, by its part of b's one string.
+	var buf [32]*string
+	fields := buf[:0]
+	keep := func(s *string) {
+		b.WriteString(*s)
+		fields = append(fields, s)
+	}
+	keep(&r.URN)
+	keep(&r.Type)
+	keep(&r.Name)
+	keep(&r.Parent)
+	for i := range r.Dependencies {
+		keep(&r.Dependencies[i])
+	}
+	var keys []string
+	if len(r.PropertyDependencies) > 0 {
+		keys = make([]string, 0, len(r.PropertyDependencies))
+	}
+	for k, ds := range r.PropertyDependencies {
+		keys = append(keys, k)
+		for i := range ds {
+			keep(&ds[i])
+		}
+	}
+	for i := range keys {
+		keep(&keys[i])
+	}
+	all, at := b.String(), 0
+	for _, s := range fields {
+		n := len(*s)
+		*s, at = all[at:at+n], at+n
+	}
+	if len(keys) > 0 {
+		pd := make(map[string][]string, len(keys))
+		for _, k := range keys {
+			pd[k] = r.PropertyDependencies[k]
+		}
+		r.PropertyDependencies = pd
+	}
 }
 
 // split reads the array from br, whose first byte is at file offset base, and hands each run of
@@ -38,19 +135,22 @@ func split(br io.Reader, base int64, workers int, each func([]*engine.Resource) 
 	work := make(chan *run, workers)
 	ordered := make(chan *run, 2*workers)
 	stop := make(chan struct{})
+	// The runs' buffers: as many as can be in flight (queued for a worker, decoding, or queued in order)
+	// are kept for use again.
+	free := make(chan []byte, 3*workers+2)
 	cache := newTextCache()
 	for range workers {
 		go func() {
 			dec := jsontext.NewDecoder(strings.NewReader(""))
 			for r := range work {
-				r.decode(dec, cache)
+				r.decode(dec, cache, free)
 			}
 		}()
 	}
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		s := &splitter{r: br, off: base, buf: make([]byte, 0, 1<<20)}
+		s := &splitter{r: br, off: base, buf: make([]byte, 0, 1<<20), free: free}
 		s.runs(func(r *run) bool {
 			if r.done == nil {
 				r.done = make(chan struct{})
@@ -88,15 +188,19 @@ func split(br io.Reader, base int64, workers int, each func([]*engine.Resource) 
 	return nil
 }
 
-// decode decodes the run's resources, stopping at the first that is malformed; cache holds the inputs
-// and options decoded before.
-func (r *run) decode(dec *jsontext.Decoder, cache *textCache) {
+// decode decodes the run's resources, stopping at the first that is malformed, and gives its buffer
+// back to free; cache holds the inputs and options decoded before.
+func (r *run) decode(dec *jsontext.Decoder, cache *textCache, free chan<- []byte) {
 	defer close(r.done)
+	defer r.release(free)
 	r.out = make([]*engine.Resource, 0, len(r.raws))
 	for i, raw := range r.raws {
 		res, ok := fastResource(raw, cache)
 		var err error
-		if !ok {
+		if ok {
+			own(res)
+		} else {
+			raw = strings.Clone(raw) // the token decoder's strings are parts of the text it reads
 			dec.Reset(strings.NewReader(raw))
 			d := &jsonReader{dec: dec, src: raw}
 			res, err = d.resource()
@@ -135,6 +239,18 @@ type splitter struct {
 	eof bool
 	// count is how many resources have been split off.
 	count int
+	// free holds buffers that decoded runs gave back.
+	free <-chan []byte
+}
+
+// buffer is a buffer for a run's text: one a decoded run gave back, or a new one.
+func (s *splitter) buffer() []byte {
+	select {
+	case b := <-s.free:
+		return b[:0]
+	default:
+		return make([]byte, 0, runBytes+runBytes/4)
+	}
 }
 
 // more reads more of the input into buf, growing it when full, and reports whether anything was read.
@@ -159,9 +275,10 @@ func (s *splitter) runs(emit func(*run) bool) {
 	cur := &run{}
 	size := 0
 	flush := func() bool {
-		if len(cur.raws) == 0 {
+		if len(cur.starts) == 0 {
 			return true
 		}
+		cur.view()
 		ok := emit(cur)
 		cur, size = &run{index: s.count}, 0
 		return ok
@@ -195,7 +312,11 @@ func (s *splitter) runs(emit func(*run) bool) {
 		if !ok || (c != ',' && c != ']') {
 			break
 		}
-		cur.raws = append(cur.raws, string(s.buf[start:end]))
+		if cur.text == nil {
+			cur.text = s.buffer()
+		}
+		cur.starts = append(cur.starts, len(cur.text))
+		cur.text = append(cur.text, s.buf[start:end]...)
 		cur.bases = append(cur.bases, s.off+int64(start))
 		s.count++
 		size += end - start

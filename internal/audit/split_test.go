@@ -287,3 +287,41 @@ func TestOptionsOfOneTextAreReadOnce(t *testing.T) {
 		t.Error("options of null read")
 	}
 }
+
+// TestNothingDecodedRefersToARunsBuffer: every buffer a decoded run gives back is overwritten at once,
+// and what was read is still the sequential decoder's reading, so no string of a resource is part of a
+// run's buffer: not its URN and dependencies (own), nor its inputs, whether the cache served them or,
+// with the cache turned off by inputs that do not recur, they were decoded there. Not parallel: it
+// replaces the hook every run calls.
+func TestNothingDecodedRefersToARunsBuffer(t *testing.T) {
+	released = func(b []byte) {
+		for i := range b {
+			b[i] = 'x'
+		}
+	}
+	defer func() { released = func([]byte) {} }()
+	var distinct strings.Builder
+	distinct.WriteString("[")
+	for i := range 3000 { // 3 MB of inputs that do not recur: past a fill of the cache, which turns it off
+		if i > 0 {
+			distinct.WriteString(",\n")
+		}
+		fmt.Fprintf(&distinct, `{"urn": "urn:pulumi:s::p::t::r%d", "type": "t", "inputs": {"n": %d, "pad": "%s%d"}, "dependencies": ["urn:pulumi:s::p::t::r%d"], "propertyDependencies": {"n": ["urn:pulumi:s::p::t::r%d"], "pad": []}, "options": {"dependsOn": ["urn:pulumi:s::p::t::r%d"]}}`,
+			i, i, strings.Repeat("p", 1000), i, i+1, i+2, i+3)
+	}
+	distinct.WriteString("]")
+	for name, doc := range map[string]string{"awkward": awkward(400), "distinct": distinct.String()} {
+		want, err := sequentialRead(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []*engine.Resource
+		if err := StreamPreviewJSON(strings.NewReader(doc), 3, func(rs []*engine.Resource) error {
+			got = append(got, rs...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) { sameResources(t, got, want) })
+	}
+}
