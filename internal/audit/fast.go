@@ -257,7 +257,8 @@ func (p *fast) propertyDependencies() (map[string][]string, bool) {
 			if out == nil {
 				out = map[string][]string{}
 			}
-			out[key] = deps
+			// A copy: the resource's text may be a view of a buffer used again (see own).
+			out[strings.Clone(key)] = deps
 		}
 		return ok
 	})

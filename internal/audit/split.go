@@ -73,20 +73,20 @@ func (r *run) release(free chan<- []byte) {
 var released = func([]byte) {}
 
 // own gives r strings of its own where the fast decoder made them parts of the resource's text, a view
-// of a run's buffer: its URN, type, name and parent and the URNs and properties of its dependencies,
-// copied into one allocation. Its inputs and options are the text caches' own copies already.
+// of a run's buffer: its URN, type, name and parent and the URNs of its dependencies, copied into one
+// allocation. The properties that name dependencies are copies already (fast.propertyDependencies), and
+// its inputs and options are the text caches' own copies.
 func own(r *engine.Resource) {
-	var b strings.Builder
 	n := len(r.URN) + len(r.Type) + len(r.Name) + len(r.Parent)
 	for _, d := range r.Dependencies {
 		n += len(d)
 	}
-	for k, ds := range r.PropertyDependencies {
-		n += len(k)
+	for _, ds := range r.PropertyDependencies {
 		for _, d := range ds {
 			n += len(d)
 		}
 	}
+	var b strings.Builder
 	b.Grow(n)
 	// Each string is written to b and replaced, once b holds them all, by its part of b's one string.
 	var buf [32]*string
@@ -102,30 +102,15 @@ func own(r *engine.Resource) {
 	for i := range r.Dependencies {
 		keep(&r.Dependencies[i])
 	}
-	var keys []string
-	if len(r.PropertyDependencies) > 0 {
-		keys = make([]string, 0, len(r.PropertyDependencies))
-	}
-	for k, ds := range r.PropertyDependencies {
-		keys = append(keys, k)
+	for _, ds := range r.PropertyDependencies {
 		for i := range ds {
 			keep(&ds[i])
 		}
-	}
-	for i := range keys {
-		keep(&keys[i])
 	}
 	all, at := b.String(), 0
 	for _, s := range fields {
 		n := len(*s)
 		*s, at = all[at:at+n], at+n
-	}
-	if len(keys) > 0 {
-		pd := make(map[string][]string, len(keys))
-		for _, k := range keys {
-			pd[k] = r.PropertyDependencies[k]
-		}
-		r.PropertyDependencies = pd
 	}
 }
 
