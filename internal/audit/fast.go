@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -475,13 +474,9 @@ func cached[V any](c *contentcache.Cache[V], p *fast, read func(*fast) (V, bool)
 	if !p.skip() {
 		return zero, false
 	}
-	raw := p.src[start:p.i]
-	return c.Get(raw, func(text string) (V, bool) {
-		if unsafe.StringData(text) == unsafe.StringData(raw) {
-			// A cache that is off hands back the resource's own text, a view of a run's buffer that is
-			// used again (run.release): what is read must be parts of a copy.
-			text = strings.Clone(text)
-		}
+	// The cache hands read a copy of the text, never the resource's own, which is a view of a run's
+	// buffer that is used again (run.release).
+	return c.Get(p.src[start:p.i], func(text string) (V, bool) {
 		q := &fast{src: text}
 		v, ok := read(q)
 		return v, ok && q.i == len(text)

@@ -258,14 +258,13 @@ func (s *splitter) more() bool {
 // error it found) when the input is not what the splitter expects. It stops when emit returns false.
 func (s *splitter) runs(emit func(*run) bool) {
 	cur := &run{}
-	size := 0
 	flush := func() bool {
 		if len(cur.starts) == 0 {
 			return true
 		}
 		cur.view()
 		ok := emit(cur)
-		cur, size = &run{index: s.count}, 0
+		cur = &run{index: s.count}
 		return ok
 	}
 	// mark is where the sequential decoder would take over: at the ',' before the current resource, or
@@ -304,7 +303,6 @@ func (s *splitter) runs(emit func(*run) bool) {
 		cur.text = append(cur.text, s.buf[start:end]...)
 		cur.bases = append(cur.bases, s.off+int64(start))
 		s.count++
-		size += end - start
 		if c == ']' {
 			s.pos++
 			flush()
@@ -312,7 +310,7 @@ func (s *splitter) runs(emit func(*run) bool) {
 		}
 		mark = s.pos
 		s.pos++
-		if size >= runBytes && !flush() {
+		if len(cur.text) >= runBytes && !flush() {
 			return
 		}
 	}

@@ -44,7 +44,7 @@ func evaluateStacks(r io.Reader, pack *engine.Pack, cfg engine.Config, keep func
 			if key != curKey || cur == nil {
 				if cur != nil {
 					stacks <- cur
-					ended[strings.Clone(curKey)] = index // a copy: the key is part of a resource's text
+					ended[strings.Clone(curKey)] = index // a copy: the key is part of a resource's URN, let go with its stack
 				}
 				if last, seen := ended[key]; seen {
 					return fmt.Errorf("resource %d (%s) is of stack %s, whose resources ended at resource %d; the resources of one stack must be consecutive, as platformctl preview --json and pulumi stack export write them",

@@ -28,13 +28,13 @@ func New[V any](limit int) *Cache[V] {
 }
 
 // Get returns what derive derived from text: the cached value when text was derived before, else
-// derive's, cached when ok. derive is given the cache's own copy of text, so that what it derives may
-// be made of parts of it.
+// derive's, cached when ok. derive is given a copy of text of its own, even once the cache is off, so
+// that what it derives may be made of parts of it whatever becomes of the caller's text.
 func (c *Cache[V]) Get(text string, derive func(own string) (V, bool)) (V, bool) {
 	c.mu.Lock()
 	if c.off {
 		c.mu.Unlock()
-		return derive(text)
+		return derive(strings.Clone(text))
 	}
 	v, hit := c.m[text]
 	if hit {
